@@ -1,0 +1,184 @@
+import Foundation
+import PortalStore
+
+/// What the runs table keeps of one run.
+public struct RunRecord: Sendable {
+    public var id: String
+    public var organisation: String
+    public var mode: String
+    public var status: String
+    public var asOf: Day
+    public var startedAt: Date
+    public var finishedAt: Date
+    public var exportPath: String?
+    public var exportFingerprint: String?
+    public var exportedAt: String?
+    public var `operator`: String
+    public var reason: String?
+    /// The run's flags (force, allowMassChanges, only) as JSON.
+    public var options: String
+    /// Counts as JSON, for `opvangsync runs`.
+    public var summary: String
+    public var reportPath: String?
+    public var exitCode: Int32
+}
+
+/// The portal database as the import sees it: load the current state once, write a plan at once.
+///
+/// Every statement is prepared once and reused for every row; nothing here queries per record.
+public final class PortalRepository {
+    public let database: Database
+
+    public init(database: Database) throws {
+        self.database = database
+        try database.migrate(PortalSchema.migrations)
+    }
+
+    init(readOnly database: Database) throws {
+        self.database = database
+        let latest = PortalSchema.migrations.map(\.version).max() ?? 0
+        let hasSchema = try database.scalarInt(
+            "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'") ?? 0 > 0
+        let version = hasSchema ? try database.scalarInt("SELECT COALESCE(MAX(version), 0) FROM schema_migrations") ?? 0 : 0
+        guard version == latest else {
+            throw DatabaseError(code: 1, message: "the portal database has schema version \(version), this opvangsync needs \(latest); run an import (not a dry run) first to migrate it",
+                                sql: nil, path: database.path)
+        }
+    }
+
+    /// Opens (creating when needed) and migrates the portal database at `path`.
+    public convenience init(path: String) throws {
+        try self.init(database: try Database(path: path))
+    }
+
+    /// Every stored record of `kinds`, by key.
+    public func loadCurrent(_ kinds: [EntityKind]) throws -> [EntityKind: [String: StoredRecord]] {
+        var result: [EntityKind: [String: StoredRecord]] = [:]
+        for kind in kinds {
+            let schema = kind.schema
+            let columns = schema.fields.map(\.column).joined(separator: ", ")
+            var records: [String: StoredRecord] = [:]
+            let fieldCount = schema.fields.count
+            try database.statement("SELECT key, status, \(columns) FROM \(schema.table)").forEachRow { row in
+                guard let key = row.string(0) else { return }
+                var values: [String?] = []
+                values.reserveCapacity(fieldCount)
+                for index in 0..<fieldCount { values.append(row.string(index + 2)) }
+                records[key] = StoredRecord(values: values, status: RecordStatus(rawValue: row.string(1) ?? "") ?? .active)
+            }
+            result[kind] = records
+        }
+        return result
+    }
+
+    /// Writes the run record, every change of `plan` and its change-log rows in one transaction.
+    ///
+    /// `extra` runs inside the same transaction (accounts, outbox, attendance) so that everything a run
+    /// does lands together or not at all.
+    public func apply(_ plan: Plan, run: RunRecord, extra: (Database) throws -> Void = { _ in }) throws {
+        try database.inTransaction {
+            try insert(run)
+            for change in plan.changes {
+                try write(change, runID: run.id, asOf: run.asOf)
+            }
+            try extra(database)
+        }
+    }
+
+    /// Records a run that applied nothing (skipped, aborted, failed) so that `opvangsync runs` shows it.
+    public func record(_ run: RunRecord) throws {
+        try database.inTransaction { try insert(run) }
+    }
+
+    private func insert(_ run: RunRecord) throws {
+        try database.run("""
+            INSERT INTO runs (id, organisation, mode, status, as_of, started_at, finished_at, export_path,
+                              export_fingerprint, exported_at, operator, reason, options, summary, report_path, exit_code)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, [
+                .text(run.id), .text(run.organisation), .text(run.mode), .text(run.status), .text(run.asOf.iso),
+                .text(Timestamp.iso(run.startedAt)), .text(Timestamp.iso(run.finishedAt)), run.exportPath.sqlValue,
+                run.exportFingerprint.sqlValue, run.exportedAt.sqlValue, .text(run.operator), run.reason.sqlValue,
+                .text(run.options), .text(run.summary), run.reportPath.sqlValue, .integer(Int64(run.exitCode)),
+            ])
+    }
+
+    private func write(_ change: Change, runID: String, asOf: Day) throws {
+        let schema = change.kind.schema
+        let columns = schema.fields.map(\.column)
+        if change.action == .created, let values = change.values {
+            let placeholders = Array(repeating: "?", count: columns.count + 5).joined(separator: ", ")
+            try database.run(
+                "INSERT INTO \(schema.table) (key, \(columns.joined(separator: ", ")), status, status_since, created_run, updated_run) VALUES (\(placeholders))",
+                [.text(change.key)] + values.map(\.sqlValue)
+                    + [.text(change.status.rawValue), .text(asOf.iso), .text(runID), .text(runID)])
+        } else if let values = change.values {
+            let assignments = columns.map { "\($0) = ?" }.joined(separator: ", ")
+            try database.run(
+                "UPDATE \(schema.table) SET \(assignments), status_since = CASE WHEN status = ? THEN status_since ELSE ? END, status = ?, updated_run = ? WHERE key = ?",
+                values.map(\.sqlValue) + [.text(change.status.rawValue), .text(asOf.iso), .text(change.status.rawValue),
+                                          .text(runID), .text(change.key)])
+        } else {
+            try database.run(
+                "UPDATE \(schema.table) SET status = ?, status_since = ?, updated_run = ? WHERE key = ?",
+                [.text(change.status.rawValue), .text(asOf.iso), .text(runID), .text(change.key)])
+        }
+        try database.run(
+            "INSERT INTO change_log (run_id, entity, key, action, changes, as_of) VALUES (?, ?, ?, ?, ?, ?)",
+            [.text(runID), .text(change.kind.rawValue), .text(change.key), .text(change.action.rawValue),
+             .text(JSONText.fieldChanges(change.fields)), .text(asOf.iso)])
+    }
+
+    /// True when an export with this manifest fingerprint was applied before, in full (not scoped).
+    public func wasImported(fingerprint: String) throws -> Bool {
+        try database.scalarInt(
+            "SELECT COUNT(*) FROM runs WHERE export_fingerprint = ? AND status = 'applied' AND json_extract(options, '$.only') IS NULL",
+            [.text(fingerprint)]) ?? 0 > 0
+    }
+}
+
+/// Timestamps in reports and the runs table: UTC, ISO 8601, seconds.
+public enum Timestamp {
+    public static func iso(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+}
+
+/// Small JSON writers for the change log, where Codable's overhead per row is not worth it.
+enum JSONText {
+    static func fieldChanges(_ changes: [FieldChange]) -> String {
+        var text = "["
+        for (index, change) in changes.enumerated() {
+            if index > 0 { text += "," }
+            text += "{\"field\":\(quote(change.field)),\"old\":\(quote(change.old)),\"new\":\(quote(change.new))}"
+        }
+        return text + "]"
+    }
+
+    static func quote(_ value: String?) -> String {
+        guard let value else { return "null" }
+        var text = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": text += "\\\""
+            case "\\": text += "\\\\"
+            case "\n": text += "\\n"
+            case "\r": text += "\\r"
+            case "\t": text += "\\t"
+            case _ where scalar.value < 0x20: text += String(format: "\\u%04x", scalar.value)
+            default: text.unicodeScalars.append(scalar)
+            }
+        }
+        return text + "\""
+    }
+}
+
+extension PortalRepository {
+    /// Opens an existing portal read-only (dry runs, listings): no migration, no write of any kind.
+    public convenience init(readOnlyAt path: String) throws {
+        let database = try Database(path: path, mode: .readOnly)
+        try self.init(readOnly: database)
+    }
+}

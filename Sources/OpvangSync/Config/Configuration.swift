@@ -1,0 +1,178 @@
+import Foundation
+
+/// One organisation's settings, with the file's defaults applied (SPEC §6).
+public struct OrganisationSettings: Sendable {
+    public var id: String?
+    /// Folder holding one sub-folder per export; `import --org ID` takes the newest complete one.
+    public var inbox: String?
+    public var database: String
+    public var reports: String
+    /// nil: the built-in mapping for the export's format.
+    public var mapping: String?
+    public var rules: Rules
+}
+
+/// The configuration file: top-level defaults and an `organisations` list that may override them.
+public struct Configuration: Sendable {
+    public var defaults: OrganisationSettings
+    public var organisations: [OrganisationSettings]
+    /// The file it came from, nil for the built-in defaults.
+    public var path: String?
+
+    /// A configuration file that cannot be used: exit code 2, naming the key.
+    public struct Failure: Error, Sendable, CustomStringConvertible {
+        public let path: String
+        public let key: String?
+        public let reason: String
+        public var description: String {
+            "configuration \(path)" + (key.map { ", key \"\($0)\"" } ?? "") + ": \(reason)"
+        }
+    }
+
+    public init(defaults: OrganisationSettings, organisations: [OrganisationSettings], path: String?) {
+        self.defaults = defaults
+        self.organisations = organisations
+        self.path = path
+    }
+
+    /// Built-in defaults: `./portal.sqlite`, `./reports/`, the built-in mapping.
+    public static let builtIn = Configuration(
+        defaults: OrganisationSettings(id: nil, inbox: nil, database: "portal.sqlite", reports: "reports",
+                                       mapping: nil, rules: Rules()),
+        organisations: [], path: nil)
+
+    /// The settings for `organisation` (placeholders `{org}` filled in), or the defaults when the file
+    /// does not list it.
+    public func settings(for organisation: String?) throws(Failure) -> OrganisationSettings {
+        var settings = defaults
+        if let organisation {
+            if let match = organisations.first(where: { $0.id == organisation }) {
+                settings = match
+            } else if !organisations.isEmpty {
+                throw Failure(path: path ?? "(defaults)", key: "organisations",
+                              reason: "no organisation with id \"\(organisation)\"; known: \(organisations.compactMap(\.id).joined(separator: ", "))")
+            }
+            settings.id = organisation
+        }
+        let id = settings.id ?? "default"
+        settings.database = settings.database.replacingOccurrences(of: "{org}", with: id)
+        settings.reports = settings.reports.replacingOccurrences(of: "{org}", with: id)
+        settings.inbox = settings.inbox?.replacingOccurrences(of: "{org}", with: id)
+        return settings
+    }
+
+    /// Loads `path`; when `path` is nil, `./opvangsync.json` if it exists, otherwise the built-in defaults.
+    public static func load(path: String?) throws(Failure) -> Configuration {
+        let chosen: String
+        if let path {
+            chosen = path
+        } else if FileManager.default.fileExists(atPath: "opvangsync.json") {
+            chosen = "opvangsync.json"
+        } else {
+            return builtIn
+        }
+        guard let data = FileManager.default.contents(atPath: chosen) else {
+            throw Failure(path: chosen, key: nil, reason: "cannot read the file")
+        }
+        let root: JSONNode
+        do {
+            root = try JSONParser.parse(Array(data))
+        } catch {
+            throw Failure(path: chosen, key: nil, reason: "invalid JSON at line \(error.line), column \(error.column): \(error.reason)")
+        }
+        return try Configuration(root: root, path: chosen)
+    }
+
+    init(root: JSONNode, path: String) throws(Failure) {
+        func fail(_ key: String?, _ reason: String) -> Failure { Failure(path: path, key: key, reason: reason) }
+        guard root.members != nil else { throw fail(nil, "the configuration must be a JSON object") }
+        let baseDirectory = (path as NSString).deletingLastPathComponent
+        func resolve(_ value: String) -> String {
+            value.hasPrefix("/") || baseDirectory.isEmpty ? value : (baseDirectory as NSString).appendingPathComponent(value)
+        }
+
+        func read(_ node: JSONNode, prefix: String, base: OrganisationSettings, allowed: Set<String>) throws(Failure) -> OrganisationSettings {
+            var settings = base
+            for (key, value) in node.members ?? [] {
+                let keyPath = prefix + key
+                guard allowed.contains(key) else {
+                    throw fail(keyPath, "unknown key; allowed here: \(allowed.sorted().joined(separator: ", "))")
+                }
+                func text() throws(Failure) -> String {
+                    guard let text = value.string, !text.isEmpty else { throw fail(keyPath, "must be a non-empty string") }
+                    return text
+                }
+                switch key {
+                case "id": settings.id = try text()
+                case "inbox": settings.inbox = resolve(try text())
+                case "database": settings.database = resolve(try text())
+                case "reports": settings.reports = resolve(try text())
+                case "mapping": settings.mapping = resolve(try text())
+                case "rules": settings.rules = try readRules(value, prefix: keyPath + ".", base: settings.rules)
+                case "mail", "templates", "holidays":
+                    // Read by the mail and attendance stages; checked here for shape only.
+                    guard value.members != nil else { throw fail(keyPath, "must be an object") }
+                default: break
+                }
+            }
+            return settings
+        }
+
+        func readRules(_ node: JSONNode, prefix: String, base: Rules) throws(Failure) -> Rules {
+            guard let members = node.members else { throw fail(String(prefix.dropLast()), "must be an object") }
+            var rules = base
+            for (key, value) in members {
+                let keyPath = prefix + key
+                func whole(_ range: ClosedRange<Int>) throws(Failure) -> Int {
+                    guard let number = value.int, range.contains(number) else {
+                        throw fail(keyPath, "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+                    }
+                    return number
+                }
+                func fraction() throws(Failure) -> Double {
+                    guard let number = value.double, (0...1).contains(number) else {
+                        throw fail(keyPath, "must be a number from 0 to 1")
+                    }
+                    return number
+                }
+                switch key {
+                case "inviteDaysBeforeStart": rules.inviteDaysBeforeStart = try whole(0...366)
+                case "activationValidDays": rules.activationValidDays = try whole(1...365)
+                case "attendanceHorizonDays": rules.attendanceHorizonDays = try whole(1...366)
+                case "maxRemovalFraction": rules.maxRemovalFraction = try fraction()
+                case "maxRejectedFraction": rules.maxRejectedFraction = try fraction()
+                case "maxExportAgeHours":
+                    guard let number = value.double, number > 0, number <= 24 * 366 else {
+                        throw fail(keyPath, "must be a positive number of hours")
+                    }
+                    rules.maxExportAgeHours = number
+                default:
+                    throw fail(keyPath, "unknown rule; known: activationValidDays, attendanceHorizonDays, inviteDaysBeforeStart, maxExportAgeHours, maxRejectedFraction, maxRemovalFraction")
+                }
+            }
+            return rules
+        }
+
+        let shared: Set = ["database", "reports", "mapping", "mail", "rules", "templates", "holidays"]
+        defaults = try read(root, prefix: "", base: Configuration.builtIn.defaults, allowed: shared.union(["organisations"]))
+        var organisations: [OrganisationSettings] = []
+        if let list = root["organisations"] {
+            guard let elements = list.elements else { throw fail("organisations", "must be a list") }
+            for (index, element) in elements.enumerated() {
+                guard element.members != nil else { throw fail("organisations[\(index)]", "must be an object") }
+                let entry = try read(element, prefix: "organisations[\(index)].", base: defaults,
+                                     allowed: shared.union(["id", "inbox"]))
+                guard let id = entry.id else { throw fail("organisations[\(index)].id", "required key is missing") }
+                guard id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+                    throw fail("organisations[\(index)].id", "may hold letters, digits, - and _ only")
+                }
+                if organisations.contains(where: { $0.id == id }) {
+                    throw fail("organisations[\(index)].id", "\"\(id)\" is listed twice")
+                }
+                organisations.append(entry)
+            }
+        }
+        self.organisations = organisations
+        self.path = path
+    }
+}

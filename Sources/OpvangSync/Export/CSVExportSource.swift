@@ -1,0 +1,92 @@
+import Foundation
+
+/// The default export: one CSV file per entity plus `manifest.json` (SPEC §2).
+public struct CSVExportSource: ExportSource {
+    public let directory: String
+    public let mapping: Mapping
+
+    public init(directory: String, mapping: Mapping) {
+        self.directory = directory
+        self.mapping = mapping
+    }
+
+    public func loadManifest() throws(ExportFailure) -> Manifest {
+        let bytes = try contents(of: mapping.manifest)
+        do {
+            let node = try JSONParser.parse(bytes)
+            return try Manifest(node: node, fingerprint: SHA256.hex(of: bytes), file: mapping.manifest)
+        } catch let error as JSONSyntaxError {
+            throw ExportFailure("manifest-invalid", file: mapping.manifest, line: error.line, column: error.column,
+                                message: "manifest is geen geldige JSON: \(error.reason)")
+        } catch let error as ExportFailure {
+            throw error
+        } catch {
+            throw ExportFailure("manifest-invalid", file: mapping.manifest, message: "\(error)")
+        }
+    }
+
+    public func read(_ kind: EntityKind, warn: (Issue) -> Void, reject: (Issue) -> Void,
+                     row: (RawRow) throws -> Void) throws -> FileRead {
+        guard let source = mapping.entities[kind] else { return FileRead(file: "", rows: 0, encoding: nil) }
+        let file = source.name
+        let decoded: DecodedText
+        do {
+            decoded = try TextDecoder.decode(try contents(of: file), as: mapping.encoding)
+        } catch let failure as EncodingFailure {
+            throw ExportFailure("invalid-encoding", file: file, line: failure.line, column: failure.column,
+                                message: "ongeldige UTF-8 terwijl de mapping UTF-8 voorschrijft")
+        }
+        let schema = kind.schema
+        var headerIndex: [Int?] = []
+        var headerCount = 0
+        var sources: [String?] = source.columns
+        var rows = 0
+        var sawHeader = false
+        try CSVReader.read(decoded.bytes, delimiter: mapping.delimiter, file: file) { record in
+            guard sawHeader else {
+                sawHeader = true
+                headerCount = record.count
+                var positions: [String: Int] = [:]
+                for index in 0..<record.count {
+                    let name = record.field(index)
+                    if isSensitiveColumn(name, mapping: mapping) {
+                        warn(Issue(.warning, "bsn-in-export", file: file, line: record.line, column: index + 1, field: name,
+                                   message: "de export bevat een BSN-kolom; die wordt niet ingelezen en niet bewaard"))
+                        continue
+                    }
+                    positions[name.lowercased()] = positions[name.lowercased()] ?? index
+                }
+                headerIndex = source.columns.map { column in column.flatMap { positions[$0.lowercased()] } }
+                for (index, field) in schema.fields.enumerated() {
+                    guard let column = source.columns[index], headerIndex[index] == nil else { continue }
+                    if field.required {
+                        throw ExportFailure("missing-column", file: file, line: record.line, field: column,
+                                            message: "verplichte kolom \"\(column)\" ontbreekt in de kopregel")
+                    }
+                    sources[index] = nil // optional column absent: the field has no value
+                }
+                return
+            }
+            rows += 1
+            if record.count > headerCount {
+                reject(Issue(.error, "extra-fields", file: file, line: record.line, column: headerCount + 1, message:
+                    "de regel heeft \(record.count) velden, de kopregel \(headerCount); staat er een scheidingsteken in een waarde zonder aanhalingstekens?"))
+                return
+            }
+            var cells: [RawCell] = []
+            cells.reserveCapacity(headerIndex.count)
+            for (index, position) in headerIndex.enumerated() {
+                if let position {
+                    cells.append(RawCell(text: record.field(position), line: record.line, column: position + 1, source: sources[index]))
+                } else {
+                    cells.append(RawCell(text: "", line: record.line, column: 0, source: nil))
+                }
+            }
+            try row(RawRow(line: record.line, cells: cells))
+        }
+        guard sawHeader else {
+            throw ExportFailure("missing-header", file: file, line: 1, message: "bestand is leeg: de kopregel ontbreekt")
+        }
+        return FileRead(file: file, rows: rows, encoding: decoded.encoding)
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+
+/// The JSON variant: every record in one `export.json`, the manifest under its `manifest` key.
+///
+/// The manifest's `files` list names the entity arrays (`{"name": "children", "rows": 150}`): a JSON
+/// file cannot carry its own SHA-256, and a truncated file fails to parse anyway.
+public final class JSONExportSource: ExportSource {
+    public let directory: String
+    public let mapping: Mapping
+    private var root: JSONNode?
+    private var rawSize = 0
+
+    public init(directory: String, mapping: Mapping) {
+        self.directory = directory
+        self.mapping = mapping
+    }
+
+    private var file: String { mapping.exportFile ?? "export.json" }
+
+    private func document() throws(ExportFailure) -> JSONNode {
+        if let root { return root }
+        let bytes = try contents(of: file)
+        do {
+            let parsed = try JSONParser.parse(bytes)
+            guard parsed.members != nil else {
+                throw ExportFailure("invalid-json", file: file, line: parsed.line, column: parsed.column,
+                                    message: "de export moet een JSON-object zijn")
+            }
+            root = parsed
+            return parsed
+        } catch let error as JSONSyntaxError {
+            throw ExportFailure("invalid-json", file: file, line: error.line, column: error.column,
+                                message: "geen geldige JSON (\(error.reason)); het bestand is waarschijnlijk afgebroken")
+        } catch let error as ExportFailure {
+            throw error
+        } catch {
+            throw ExportFailure("invalid-json", file: file, message: "\(error)")
+        }
+    }
+
+    public func loadManifest() throws(ExportFailure) -> Manifest {
+        let root = try document()
+        guard let node = root[mapping.manifest] else {
+            throw ExportFailure("manifest-invalid", file: file, line: 1, column: 1,
+                                message: "de export mist de sleutel \"\(mapping.manifest)\"")
+        }
+        // The fingerprint covers the whole file: a changed record is a different export.
+        let bytes = try contents(of: file)
+        return try Manifest(node: node, fingerprint: SHA256.hex(of: bytes), file: file)
+    }
+
+    public func verify(_ manifest: Manifest) -> [Issue] {
+        var issues: [Issue] = []
+        for listed in manifest.files {
+            if listed.sha256 != nil {
+                issues.append(Issue(.error, "manifest-checksum", file: file,
+                                    message: "een JSON-export kan geen SHA-256 van zichzelf bevatten (\(listed.name))"))
+            }
+        }
+        return issues
+    }
+
+    public func read(_ kind: EntityKind, warn: (Issue) -> Void, reject: (Issue) -> Void,
+                     row: (RawRow) throws -> Void) throws -> FileRead {
+        guard let source = mapping.entities[kind] else { return FileRead(file: "", rows: 0, encoding: nil) }
+        let root = try document()
+        let label = "\(file)#\(source.name)"
+        guard let arrayNode = root[source.name] else {
+            throw ExportFailure("file-missing", file: label, message: "de export mist de lijst \"\(source.name)\"")
+        }
+        guard let elements = arrayNode.elements else {
+            throw ExportFailure("invalid-json", file: label, line: arrayNode.line, column: arrayNode.column,
+                                message: "\"\(source.name)\" moet een lijst zijn")
+        }
+        var warnedSensitive: Set<String> = []
+        for element in elements {
+            guard let members = element.members else {
+                reject(Issue(.error, "not-an-object", file: label, line: element.line, column: element.column,
+                             message: "een record moet een JSON-object zijn"))
+                continue
+            }
+            var byKey: [String: JSONNode] = [:]
+            for (key, node) in members {
+                if isSensitiveColumn(key, mapping: mapping) {
+                    if warnedSensitive.insert(key.lowercased()).inserted {
+                        warn(Issue(.warning, "bsn-in-export", file: label, line: node.line, column: node.column, field: key,
+                                   message: "de export bevat een BSN-veld; dat wordt niet ingelezen en niet bewaard"))
+                    }
+                    continue
+                }
+                byKey[key.lowercased()] = node
+            }
+            var cells: [RawCell] = []
+            cells.reserveCapacity(source.columns.count)
+            var rejected = false
+            for column in source.columns {
+                guard let column, let node = byKey[column.lowercased()] else {
+                    cells.append(RawCell(text: "", line: element.line, column: element.column, source: column))
+                    continue
+                }
+                let text: String
+                switch node.value {
+                case .array(let items):
+                    text = items.compactMap(\.scalarText).joined(separator: String(mapping.listSeparator))
+                case .object:
+                    reject(Issue(.error, "unparseable-value", file: label, line: node.line, column: node.column, field: column,
+                                 message: "verwacht een tekst, getal of lijst, maar vond een object"))
+                    rejected = true
+                    text = ""
+                default:
+                    text = node.scalarText ?? ""
+                }
+                cells.append(RawCell(text: text.trimmingCharacters(in: .whitespaces), line: node.line,
+                                     column: node.column, source: column))
+            }
+            if !rejected { try row(RawRow(line: element.line, cells: cells)) }
+        }
+        return FileRead(file: label, rows: elements.count, encoding: .utf8)
+    }
+}

@@ -1,0 +1,57 @@
+/// One canonical record: the key the planning system gave it and its normalised field values.
+public struct Record: Sendable, Equatable {
+    /// The planning system's key; composite keys are joined with `/` (`K0012/O0034`).
+    public let key: String
+    /// Canonical text per schema field (nil = no value), in schema order.
+    public var values: [String?]
+    /// The line the record came from, for messages.
+    public let line: Int
+
+    public init(key: String, values: [String?], line: Int) {
+        self.key = key
+        self.values = values
+        self.line = line
+    }
+}
+
+/// A file's share of the run: rows read and rows rejected.
+public struct FileSummary: Codable, Sendable, Equatable {
+    public var entity: String
+    public var name: String
+    public var rows: Int
+    public var rejected: Int
+    public var encoding: String?
+}
+
+/// Everything a valid export says the portal should hold.
+public struct DesiredState: Sendable {
+    /// Accepted records per kind, in export order.
+    public var records: [EntityKind: [Record]] = [:]
+    /// The keys of `records`, for reference checks.
+    var acceptedKeys: [EntityKind: Set<String>] = [:]
+    /// Keys of rows that were rejected: the portal keeps what it has for them rather than ending them.
+    public var protectedKeys: [EntityKind: Set<String>] = [:]
+    /// Kinds the mapping carries: only these are compared with the portal.
+    public var kinds: [EntityKind] = []
+    public var files: [FileSummary] = []
+    public var issues: [Issue] = []
+
+    public func records(of kind: EntityKind) -> [Record] { records[kind] ?? [] }
+}
+
+extension EntitySchema {
+    /// The record key from canonical values; nil when a key field is empty.
+    func key(of values: [String?]) -> String? {
+        var parts: [String] = []
+        for index in keyFields {
+            guard let value = values[index] else {
+                // An optional key part (a calendar row for all locations) is written as `*`.
+                if fields[index].required { return nil }
+                parts.append("*")
+                continue
+            }
+            parts.append(value)
+        }
+        return parts.joined(separator: "/")
+    }
+}

@@ -1,0 +1,66 @@
+/// The lifecycle state of an imported record in the portal.
+public enum RecordStatus: String, Codable, Sendable {
+    /// In the export and current.
+    case active
+    /// Missing from a complete export: kept (never deleted) and restored when it comes back.
+    case inactive
+    /// A placement past its Einddatum.
+    case ended
+    /// A placement that disappeared from the export without having ended: usually an upstream mistake.
+    case vanished
+}
+
+/// What a run does to one record.
+public enum ChangeAction: String, Codable, Sendable {
+    case created, updated, restored, ended, vanished
+}
+
+/// One changed field, old and new as stored.
+public struct FieldChange: Codable, Sendable, Equatable {
+    public let field: String
+    public let old: String?
+    public let new: String?
+}
+
+/// One record's change.
+public struct Change: Sendable {
+    public let kind: EntityKind
+    public let key: String
+    public let action: ChangeAction
+    public let fields: [FieldChange]
+    /// Values to write (created and updated records); nil when only the status changes.
+    public let values: [String?]?
+    public let status: RecordStatus
+}
+
+/// A record as the portal holds it now.
+public struct StoredRecord: Sendable {
+    public var values: [String?]
+    public var status: RecordStatus
+}
+
+/// Per-kind tallies (SPEC §7 `counts`).
+public struct ChangeCounts: Codable, Sendable, Equatable {
+    public var created = 0
+    public var updated = 0
+    public var restored = 0
+    public var ended = 0
+    public var vanished = 0
+    public var unchanged = 0
+
+    public init() {}
+
+    /// Records the plan would end or lose: what the mass-removal check weighs.
+    public var removals: Int { ended + vanished }
+    public var total: Int { created + updated + restored + ended + vanished }
+}
+
+/// The difference between the export and the portal: everything a run would write.
+public struct Plan: Sendable {
+    public var changes: [Change] = []
+    public var counts: [EntityKind: ChangeCounts] = [:]
+    /// Records of each kind that were active before the run (the base of the removal fraction).
+    public var activeBefore: [EntityKind: Int] = [:]
+
+    public var isEmpty: Bool { changes.isEmpty }
+}

@@ -1,0 +1,303 @@
+import Foundation
+import PortalStore
+
+/// What customer service or the timer asked for.
+public struct ImportRequest: Sendable {
+    public var exportDirectory: String
+    public var settings: OrganisationSettings
+    /// `--org`: must match the manifest's organisation when both are given.
+    public var organisation: String?
+    public var asOf: Day?
+    public var dryRun = false
+    public var force = false
+    public var allowMassChanges = false
+    public var reason: String?
+    public var operatorName: String
+    /// The wall clock, for the staleness check and timestamps.
+    public var now = Date()
+
+    public init(exportDirectory: String, settings: OrganisationSettings, operatorName: String) {
+        self.exportDirectory = exportDirectory
+        self.settings = settings
+        self.operatorName = operatorName
+    }
+}
+
+/// How a run ended.
+public struct ImportOutcome: Sendable {
+    public let report: RunReport
+    public let exitCode: ExitCode
+    /// nil when the report could not be written (the error is in `reportError`).
+    public let reportPaths: ReportPaths?
+    public let reportError: String?
+}
+
+/// A request that cannot start: bad mapping, bad flags. Exit code 2.
+public struct UsageError: Error, CustomStringConvertible, Sendable {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Progress a terminal can show.
+public enum ImportProgress: Sendable {
+    case phase(String)
+    case file(FileSummary)
+}
+
+/// One import run: SPEC §1 from export folder to report, with the safety checks of §5 in order.
+public struct Importer {
+    public init() {}
+
+    public func run(_ request: ImportRequest, progress: (ImportProgress) -> Void = { _ in }) throws -> ImportOutcome {
+        if (request.force || request.allowMassChanges), request.reason?.trimmingCharacters(in: .whitespaces).isEmpty ?? true {
+            throw UsageError("--force and --allow-mass-changes need --reason TEXT: the report and change log keep why")
+        }
+        let mapping = try resolveMapping(request)
+        let source: ExportSource = mapping.format == .csv
+            ? CSVExportSource(directory: request.exportDirectory, mapping: mapping)
+            : JSONExportSource(directory: request.exportDirectory, mapping: mapping)
+        let asOf = request.asOf ?? Day.today(now: request.now)
+        let started = request.now
+        var run = RunState(request: request, mapping: mapping, asOf: asOf, started: started)
+
+        // One writer per portal: taken before anything is read, released when this run returns.
+        let lock = request.dryRun ? nil : try RunLock(databasePath: request.settings.database)
+        defer { withExtendedLifetime(lock) {} }
+        let repository = try openRepository(request)
+
+        do {
+            progress(.phase("manifest"))
+            let manifest = try source.loadManifest()
+            if let organisation = request.organisation, organisation != manifest.organisationID {
+                throw ExportFailure("organisation-mismatch", file: mapping.manifest, message:
+                    "de export is van organisatie \"\(manifest.organisationID)\", niet van \"\(organisation)\"")
+            }
+            run.report.organisation = .init(id: manifest.organisationID, name: manifest.organisationName)
+            run.report.export.system = manifest.system
+            run.report.export.exportedAt = manifest.exportedAtText
+            run.report.export.fingerprint = manifest.fingerprint
+
+            let manifestIssues = source.verify(manifest)
+            if !manifestIssues.isEmpty {
+                run.report.issues += manifestIssues
+                let files = manifestIssues.compactMap(\.file).joined(separator: ", ")
+                return try finish(&run, .aborted, repository, abort: "export komt niet overeen met het manifest (\(files))")
+            }
+
+            let ageHours = staleness(manifest.exportedAt, asOf: request.asOf, now: request.now)
+            if ageHours > request.settings.rules.maxExportAgeHours {
+                let text = "de export is \(Int(ageHours)) uur oud; de grens is \(Int(request.settings.rules.maxExportAgeHours)) uur (maxExportAgeHours)"
+                if !request.force {
+                    run.report.issues.append(Issue(.error, "stale-export", file: mapping.manifest, message: text))
+                    return try finish(&run, .aborted, repository, abort: "verouderde export: \(text)")
+                }
+                run.report.issues.append(Issue(.warning, "stale-export", file: mapping.manifest, message: text + "; geforceerd ingelezen"))
+            } else if ageHours < -1 {
+                run.report.issues.append(Issue(.warning, "export-in-future", file: mapping.manifest,
+                                               message: "exportedAt ligt \(Int(-ageHours)) uur na de peildatum"))
+            }
+
+            if let repository, try repository.wasImported(fingerprint: manifest.fingerprint) {
+                if !request.force {
+                    run.report.issues.append(Issue(.info, "already-imported", message: "deze export is al eerder ingelezen"))
+                    return try finish(&run, .skipped, repository)
+                }
+                run.report.issues.append(Issue(.info, "already-imported", message: "deze export is al eerder ingelezen; geforceerd opnieuw"))
+            }
+
+            progress(.phase("lezen en controleren"))
+            let expectedRows = Dictionary(manifest.files.map { ($0.name, $0.rows) }, uniquingKeysWith: { first, _ in first })
+            let desired = try Validator(mapping: mapping).validate(source, expectedRows: mapping.format == .json
+                ? Dictionary(manifest.files.map { ("\(mapping.exportFile ?? "export.json")#\($0.name)", $0.rows) },
+                             uniquingKeysWith: { first, _ in first })
+                : expectedRows, progress: { progress(.file($0)) })
+            run.report.export.files = desired.files
+            run.report.issues += desired.issues
+
+            let rowMismatches = desired.issues.filter { $0.code == "manifest-rows" }
+            if !rowMismatches.isEmpty {
+                return try finish(&run, .aborted, repository, abort:
+                    "aantal regels wijkt af van het manifest (\(rowMismatches.compactMap(\.file).joined(separator: ", ")))")
+            }
+            let limit = request.settings.rules.maxRejectedFraction
+            let overLimit = desired.files.filter { $0.rows > 0 && Double($0.rejected) / Double($0.rows) > limit }
+            if !overLimit.isEmpty {
+                let detail = overLimit.map { "\($0.name): \($0.rejected) van \($0.rows)" }.joined(separator: ", ")
+                return try finish(&run, .aborted, repository, abort:
+                    "te veel afgewezen regels (\(detail)); de grens is \(MarkdownReport.percent(limit)) per bestand (maxRejectedFraction)")
+            }
+
+            progress(.phase("vergelijken met het portaal"))
+            let current = try repository?.loadCurrent(desired.kinds) ?? [:]
+            let plan = Differ(asOf: asOf).plan(desired: desired, current: current)
+            run.report.counts = Dictionary(uniqueKeysWithValues: plan.counts.map { ($0.key.rawValue, $0.value) })
+            run.report.changes = plan.changes.map { change in
+                RunReport.ReportChange(entity: change.kind.rawValue, key: change.key, action: change.action,
+                                       fields: change.action == .created ? [] : change.fields)
+            }
+            for issue in vanishedIssues(plan) { run.report.issues.append(issue) }
+
+            let removals = massRemovals(plan, threshold: request.settings.rules.maxRemovalFraction)
+            if !removals.isEmpty {
+                run.report.removals = removals
+                if !request.allowMassChanges {
+                    let detail = removals.map { "\($0.wouldEnd) van \($0.activeBefore) \(EntityKind(rawValue: $0.entity)?.dutchPlural.lowercased() ?? $0.entity)" }
+                        .joined(separator: ", ")
+                    return try finish(&run, .aborted, repository, abort:
+                        "de import zou \(detail) beëindigen; meer dan \(MarkdownReport.percent(request.settings.rules.maxRemovalFraction)) (maxRemovalFraction)")
+                }
+            }
+
+            if request.dryRun {
+                return try finish(&run, .applied, nil)
+            }
+            progress(.phase("toepassen"))
+            guard let repository else { throw UsageError("no portal database") }
+            run.finishedAt = Date()
+            let record = run.record(status: .applied, exit: run.exitCodeForApplied)
+            try repository.apply(plan, run: record)
+            return try finish(&run, .applied, nil)
+        } catch let failure as ExportFailure {
+            run.report.issues.append(failure.issue)
+            return try finish(&run, .failed, repository, abort: "de export is onleesbaar: \(failure.issue.description)")
+        }
+    }
+
+    /// The mapping the settings name; else `mappings/<built-in>.json` in the working folder when present,
+    /// else the built-in copy. A folder with `export.json` and no `manifest.json` is read as JSON.
+    func resolveMapping(_ request: ImportRequest) throws -> Mapping {
+        let result: Result<Mapping, Mapping.Failure>
+        if let path = request.settings.mapping {
+            result = Result { () throws(Mapping.Failure) in try Mapping.load(path: path) }
+        } else {
+            let directory = request.exportDirectory as NSString
+            let isJSON = FileManager.default.fileExists(atPath: directory.appendingPathComponent("export.json"))
+                && !FileManager.default.fileExists(atPath: directory.appendingPathComponent("manifest.json"))
+            let builtIn = isJSON ? BuiltInMapping.flexkidsJSON : BuiltInMapping.flexkidsCSV
+            if FileManager.default.fileExists(atPath: builtIn.path) {
+                result = Result { () throws(Mapping.Failure) in try Mapping.load(path: builtIn.path) }
+            } else {
+                result = Result { () throws(Mapping.Failure) in try builtIn.mapping() }
+            }
+        }
+        switch result {
+        case .success(let mapping): return mapping
+        case .failure(let failure): throw UsageError(failure.description)
+        }
+    }
+
+    private func openRepository(_ request: ImportRequest) throws -> PortalRepository? {
+        let path = request.settings.database
+        if request.dryRun {
+            // A dry run must leave the file byte-for-byte as it was: open read-only, or not at all.
+            guard FileManager.default.fileExists(atPath: path) else { return nil }
+            return try PortalRepository(readOnlyAt: path)
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty { try ProtectedFile.makeDirectory(folder) }
+        return try PortalRepository(path: path)
+    }
+
+    /// Hours between the export and "now". With `--as-of`, "now" is noon of that day in Europe/Amsterdam,
+    /// so a replayed export is judged against the day it is replayed for.
+    func staleness(_ exportedAt: Date, asOf: Day?, now: Date) -> Double {
+        var reference = now
+        if let asOf {
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: "Europe/Amsterdam") ?? .current
+            reference = calendar.date(from: DateComponents(year: asOf.year, month: asOf.month, day: asOf.day, hour: 12)) ?? now
+        }
+        return reference.timeIntervalSince(exportedAt) / 3600
+    }
+
+    func massRemovals(_ plan: Plan, threshold: Double) -> [RunReport.Removal] {
+        [EntityKind.child, .parent, .placement].compactMap { kind in
+            guard let counts = plan.counts[kind], let base = plan.activeBefore[kind], base > 0 else { return nil }
+            let fraction = Double(counts.removals) / Double(base)
+            guard fraction > threshold else { return nil }
+            return RunReport.Removal(entity: kind.rawValue, activeBefore: base, wouldEnd: counts.removals,
+                                     fraction: fraction, threshold: threshold)
+        }
+    }
+
+    func vanishedIssues(_ plan: Plan) -> [Issue] {
+        plan.changes.filter { $0.action == .vanished }.map { change in
+            Issue(.warning, "placement-vanished", key: change.key, message:
+                "plaatsing \(change.key) staat niet meer in de export en had geen einddatum; controleer het planningssysteem")
+        }
+    }
+
+    /// Sets the final status, records the run (unless it applied already or is a dry run) and writes the report.
+    private func finish(_ run: inout RunState, _ status: RunReport.Status, _ repository: PortalRepository?,
+                        abort: String? = nil) throws -> ImportOutcome {
+        run.report.status = status
+        run.report.abortReason = abort
+        let exit: ExitCode = switch status {
+        case .applied: run.exitCodeForApplied
+        case .skipped: .success
+        case .aborted: .aborted
+        case .failed: .failed
+        }
+        run.report.exitCode = exit.rawValue
+        run.finishedAt = run.finishedAt ?? Date()
+        run.report.finishedAt = Timestamp.iso(run.finishedAt ?? Date())
+        if let repository, !run.request.dryRun {
+            try repository.record(run.record(status: status, exit: exit))
+        }
+        do {
+            let paths = try ReportWriter.write(run.report, to: run.request.settings.reports)
+            return ImportOutcome(report: run.report, exitCode: exit, reportPaths: paths, reportError: nil)
+        } catch {
+            return ImportOutcome(report: run.report, exitCode: exit == .success ? .failed : exit, reportPaths: nil,
+                                 reportError: "\(error)")
+        }
+    }
+}
+
+/// The mutable bookkeeping of one run.
+struct RunState {
+    let request: ImportRequest
+    var report: RunReport
+    var finishedAt: Date?
+
+    init(request: ImportRequest, mapping: Mapping, asOf: Day, started: Date) {
+        self.request = request
+        report = RunReport(
+            runId: RunID.make(started), organisation: .init(id: request.organisation ?? "onbekend", name: nil),
+            asOf: asOf.iso, startedAt: Timestamp.iso(started), finishedAt: Timestamp.iso(started),
+            mode: request.dryRun ? "dry-run" : "apply", status: .failed, exitCode: ExitCode.failed.rawValue,
+            operator: request.operatorName, reason: request.reason,
+            options: .init(force: request.force, allowMassChanges: request.allowMassChanges, only: nil),
+            export: .init(path: request.exportDirectory, mapping: mapping.path))
+    }
+
+    var exitCodeForApplied: ExitCode { report.rejectedRows > 0 ? .appliedWithRejections : .success }
+
+    /// The runs-table row; written with the apply transaction, or alone for runs that apply nothing.
+    func record(status: RunReport.Status, exit: ExitCode) -> RunRecord {
+        let summary = report.counts.sorted { $0.key < $1.key }.map { "\"\($0.key)\":{\"created\":\($0.value.created),\"updated\":\($0.value.updated),\"restored\":\($0.value.restored),\"ended\":\($0.value.ended),\"vanished\":\($0.value.vanished),\"unchanged\":\($0.value.unchanged)}" }
+        let options = "{\"force\":\(report.options.force),\"allowMassChanges\":\(report.options.allowMassChanges),\"only\":\(JSONText.quote(report.options.only))}"
+        let folder = (request.settings.reports as NSString).appendingPathComponent(report.organisation.id)
+        return RunRecord(
+            id: report.runId, organisation: report.organisation.id, mode: report.mode, status: status.rawValue,
+            asOf: Day(iso: report.asOf) ?? Day(dayNumber: 0), startedAt: request.now, finishedAt: finishedAt ?? Date(),
+            exportPath: request.exportDirectory, exportFingerprint: report.export.fingerprint,
+            exportedAt: report.export.exportedAt, operator: report.operator, reason: report.reason, options: options,
+            summary: "{\"counts\":{\(summary.joined(separator: ","))},\"rejected\":\(report.rejectedRows),\"issues\":\(report.issues.count)}",
+            reportPath: (folder as NSString).appendingPathComponent(report.runId + ".json"), exitCode: exit.rawValue)
+    }
+}
+
+/// Run ids sort by time and stay unique when two runs start in the same second.
+enum RunID {
+    static func make(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let p = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        let stamp = String(format: "%04d%02d%02dT%02d%02d%02dZ", p.year ?? 0, p.month ?? 0, p.day ?? 0, p.hour ?? 0, p.minute ?? 0, p.second ?? 0)
+        var random = SystemRandomNumberGenerator()
+        let suffix = (0..<3).map { _ in UInt8.random(in: 0...255, using: &random) }.hexString
+        return "\(stamp)-\(suffix)"
+    }
+}

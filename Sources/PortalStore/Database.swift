@@ -1,0 +1,122 @@
+import CSQLite
+
+/// One connection to a portal database file.
+///
+/// Opens in WAL mode with a busy timeout and foreign keys on. Prepared statements are cached per SQL
+/// string, so loops that write a row at a time reuse one compiled statement.
+public final class Database {
+    let handle: OpaquePointer
+    /// The database file.
+    public let path: String
+    private var statements: [String: Statement] = [:]
+
+    /// How the connection is opened.
+    public enum Mode: Sendable {
+        case readWrite
+        case readOnly
+    }
+
+    /// Opens (or creates, in `.readWrite` mode) the database at `path`.
+    public init(path: String, mode: Mode = .readWrite, busyTimeoutMilliseconds: Int32 = 5000) throws {
+        var handle: OpaquePointer?
+        let flags: Int32 = switch mode {
+        case .readWrite: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
+        case .readOnly: SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
+        }
+        let code = sqlite3_open_v2(path, &handle, flags, nil)
+        guard code == SQLITE_OK, let handle else {
+            let message = handle.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            if let handle { sqlite3_close_v2(handle) }
+            throw DatabaseError(code: code, message: message, sql: nil, path: path)
+        }
+        self.handle = handle
+        self.path = path
+        sqlite3_extended_result_codes(handle, 1)
+        sqlite3_busy_timeout(handle, busyTimeoutMilliseconds)
+        if mode == .readWrite {
+            try execute("PRAGMA journal_mode = WAL")
+            // FULL makes every commit durable before the run reports success.
+            try execute("PRAGMA synchronous = FULL")
+        }
+        try execute("PRAGMA foreign_keys = ON")
+    }
+
+    deinit {
+        statements.removeAll()
+        sqlite3_close_v2(handle)
+    }
+
+    func error(code: Int32, sql: String?) -> DatabaseError {
+        let message = sqlite3_errmsg(handle).map { String(cString: $0) } ?? "unknown error"
+        return DatabaseError(code: code, message: message, sql: sql, path: path)
+    }
+
+    /// Runs one or more SQL statements that take no parameters (DDL, PRAGMA).
+    public func execute(_ sql: String) throws {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        let code = sqlite3_exec(handle, sql, nil, nil, &errorMessage)
+        if code != SQLITE_OK {
+            let message = errorMessage.map { String(cString: $0) } ?? "unknown error"
+            sqlite3_free(errorMessage)
+            throw DatabaseError(code: code, message: message, sql: sql, path: path)
+        }
+    }
+
+    /// The cached prepared statement for `sql`, compiled on first use.
+    public func statement(_ sql: String) throws -> Statement {
+        if let cached = statements[sql] { return cached }
+        let statement = try Statement(database: self, sql: sql)
+        statements[sql] = statement
+        return statement
+    }
+
+    /// Runs a parameterised statement, reusing its cached compilation.
+    public func run(_ sql: String, _ values: [SQLValue] = []) throws {
+        try statement(sql).execute(values)
+    }
+
+    /// The rows of a parameterised query.
+    public func query<T>(_ sql: String, _ values: [SQLValue] = [], _ transform: (Row) throws -> T) throws -> [T] {
+        try statement(sql).rows(values, transform)
+    }
+
+    /// The first integer of a query's first row (COUNT(*), user_version...).
+    public func scalarInt(_ sql: String, _ values: [SQLValue] = []) throws -> Int? {
+        try statement(sql).firstRow(values) { $0.int(0) } ?? nil
+    }
+
+    /// The first text of a query's first row.
+    public func scalarString(_ sql: String, _ values: [SQLValue] = []) throws -> String? {
+        try statement(sql).firstRow(values) { $0.string(0) } ?? nil
+    }
+
+    /// Rows changed by the last INSERT/UPDATE/DELETE.
+    public var changes: Int { Int(sqlite3_changes(handle)) }
+
+    /// Runs `body` inside `BEGIN IMMEDIATE ... COMMIT`; any error rolls back and is rethrown.
+    ///
+    /// IMMEDIATE takes the write lock up front, so a run never discovers half-way that another writer
+    /// got there first.
+    public func inTransaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN IMMEDIATE")
+        do {
+            let result = try body()
+            try execute("COMMIT")
+            return result
+        } catch {
+            // The first error is the one worth reporting; a failed rollback means SQLite already rolled back.
+            try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// Ends WAL mode's write-ahead log into the main file, so the file alone holds everything.
+    public func checkpoint() throws {
+        try execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    }
+
+    /// SQLite's own consistency check; "ok" when the file is sound.
+    public func integrityCheck() throws -> String {
+        try query("PRAGMA integrity_check") { $0.string(0) ?? "" }.joined(separator: "\n")
+    }
+}

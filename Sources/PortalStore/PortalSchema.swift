@@ -1,0 +1,125 @@
+/// The portal database schema, one migration per version. Documented in `docs/schema.md`.
+///
+/// Columns marked "portal-owned" there are written by the portal (parents, staff) and never by an import.
+public enum PortalSchema {
+    /// Columns every imported entity table has besides its fields.
+    static let lifecycle = """
+        status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'inactive', 'ended', 'vanished')),
+        status_since TEXT NOT NULL,
+        created_run TEXT NOT NULL,
+        updated_run TEXT NOT NULL
+        """
+
+    public static let migrations: [Migration] = [
+        Migration(version: 1, summary: "runs, imported entities, change log, portal-owned accounts and consents", sql: """
+            CREATE TABLE runs (
+                id TEXT PRIMARY KEY,
+                organisation TEXT NOT NULL,
+                mode TEXT NOT NULL,
+                status TEXT NOT NULL,
+                as_of TEXT NOT NULL,
+                started_at TEXT NOT NULL,
+                finished_at TEXT NOT NULL,
+                export_path TEXT,
+                export_fingerprint TEXT,
+                exported_at TEXT,
+                operator TEXT NOT NULL,
+                reason TEXT,
+                options TEXT NOT NULL DEFAULT '{}',
+                summary TEXT NOT NULL DEFAULT '{}',
+                report_path TEXT,
+                exit_code INTEGER NOT NULL
+            );
+            CREATE INDEX runs_by_export ON runs (export_fingerprint, status);
+
+            CREATE TABLE locations (
+                key TEXT PRIMARY KEY,
+                code TEXT NOT NULL, name TEXT NOT NULL, address TEXT, postcode TEXT, city TEXT, phone TEXT,
+                email TEXT, lrk_number TEXT,
+                \(lifecycle)
+            );
+            CREATE TABLE groups (
+                key TEXT PRIMARY KEY,
+                code TEXT NOT NULL, location_code TEXT NOT NULL, name TEXT NOT NULL, care_type TEXT NOT NULL,
+                capacity INTEGER,
+                \(lifecycle)
+            );
+            CREATE TABLE staff (
+                key TEXT PRIMARY KEY,
+                number TEXT NOT NULL, first_name TEXT, infix TEXT, last_name TEXT, email TEXT, role TEXT,
+                group_codes TEXT,
+                \(lifecycle)
+            );
+            CREATE TABLE children (
+                key TEXT PRIMARY KEY,
+                number TEXT NOT NULL, first_name TEXT, infix TEXT, last_name TEXT, birth_date TEXT, gender TEXT,
+                mentor TEXT,
+                \(lifecycle)
+            );
+            CREATE TABLE parents (
+                key TEXT PRIMARY KEY,
+                number TEXT NOT NULL, first_name TEXT, infix TEXT, last_name TEXT, email TEXT, email2 TEXT,
+                phone TEXT, mobile TEXT, address TEXT, postcode TEXT, city TEXT,
+                \(lifecycle)
+            );
+            CREATE TABLE relations (
+                key TEXT PRIMARY KEY,
+                child_number TEXT NOT NULL, parent_number TEXT NOT NULL, role TEXT NOT NULL,
+                \(lifecycle)
+            );
+            CREATE INDEX relations_by_child ON relations (child_number);
+            CREATE INDEX relations_by_parent ON relations (parent_number);
+            CREATE TABLE placements (
+                key TEXT PRIMARY KEY,
+                number TEXT NOT NULL, child_number TEXT NOT NULL, group_code TEXT NOT NULL, care_type TEXT NOT NULL,
+                contract_type TEXT NOT NULL, start_date TEXT NOT NULL, end_date TEXT,
+                monday TEXT, tuesday TEXT, wednesday TEXT, thursday TEXT, friday TEXT, saturday TEXT, sunday TEXT,
+                weeks TEXT NOT NULL DEFAULT 'alle',
+                \(lifecycle)
+            );
+            CREATE INDEX placements_by_child ON placements (child_number);
+            CREATE INDEX placements_by_group ON placements (group_code);
+            CREATE TABLE deviations (
+                key TEXT PRIMARY KEY,
+                child_number TEXT NOT NULL, group_code TEXT NOT NULL, date TEXT NOT NULL, kind TEXT NOT NULL,
+                from_time TEXT, to_time TEXT, description TEXT,
+                \(lifecycle)
+            );
+            CREATE INDEX deviations_by_group_date ON deviations (group_code, date);
+            CREATE TABLE calendar (
+                key TEXT PRIMARY KEY,
+                from_date TEXT NOT NULL, to_date TEXT NOT NULL, kind TEXT NOT NULL, location_code TEXT,
+                description TEXT,
+                \(lifecycle)
+            );
+
+            CREATE TABLE change_log (
+                id INTEGER PRIMARY KEY,
+                run_id TEXT NOT NULL REFERENCES runs (id),
+                entity TEXT NOT NULL,
+                key TEXT NOT NULL,
+                action TEXT NOT NULL,
+                changes TEXT NOT NULL DEFAULT '[]',
+                as_of TEXT NOT NULL
+            );
+            CREATE INDEX change_log_by_record ON change_log (entity, key);
+            CREATE INDEX change_log_by_run ON change_log (run_id);
+
+            CREATE TABLE accounts (
+                parent_number TEXT PRIMARY KEY,
+                username TEXT UNIQUE,
+                password_hash TEXT,
+                activated_at TEXT,
+                terms_accepted_at TEXT,
+                notification_settings TEXT
+            );
+            CREATE TABLE consents (
+                child_number TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                granted INTEGER NOT NULL,
+                set_at TEXT NOT NULL,
+                PRIMARY KEY (child_number, kind)
+            );
+            """),
+    ]
+}

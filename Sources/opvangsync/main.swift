@@ -1,0 +1,60 @@
+import Foundation
+import OpvangSync
+import PortalStore
+
+let usage = """
+    Usage: opvangsync COMMAND [options]
+
+    Keeps the parent portal in step with the planning system's nightly export.
+
+    Commands:
+      import [EXPORT_DIR]     read an export and apply it to the portal database
+      runs                    the history of runs
+      report RUN_ID           show one run's report (--format md|json|csv)
+      history KIND ID         every change to one child, parent or placement
+
+    Run `opvangsync COMMAND --help` for a command's options.
+    """
+
+/// Maps every error to its exit code and a message on stderr; nothing else happens here.
+func main() -> Int32 {
+    var words = Array(CommandLine.arguments.dropFirst())
+    guard let command = words.first else {
+        Terminal.error(usage)
+        return ExitCode.usage.rawValue
+    }
+    words.removeFirst()
+    do {
+        let code: ExitCode
+        switch command {
+        case "import": code = try ImportCommand.run(words)
+        case "runs": code = try HistoryCommands.runs(words)
+        case "report": code = try HistoryCommands.report(words)
+        case "history": code = try HistoryCommands.history(words)
+        case "--help", "-h", "help":
+            print(usage)
+            code = .success
+        default:
+            Terminal.error("opvangsync: unknown command \"\(command)\"\n\n\(usage)")
+            code = .usage
+        }
+        return code.rawValue
+    } catch let error as UsageError {
+        Terminal.error("opvangsync: \(error)")
+        return ExitCode.usage.rawValue
+    } catch let error as Arguments.Invalid {
+        Terminal.error("opvangsync: \(error)")
+        return ExitCode.usage.rawValue
+    } catch let error as Configuration.Failure {
+        Terminal.error("opvangsync: \(error)")
+        return ExitCode.usage.rawValue
+    } catch let error as RunLock.Held {
+        Terminal.error("opvangsync: \(error)")
+        return ExitCode.failed.rawValue
+    } catch {
+        Terminal.error("opvangsync: failed: \(error)")
+        return ExitCode.failed.rawValue
+    }
+}
+
+exit(main())
