@@ -42,7 +42,8 @@ public struct CSVRecord {
 /// quotes, CRLF or LF line ends, any one-byte delimiter. Empty lines are skipped.
 public enum CSVReader {
     /// Calls `body` for every record, the header first. Throws on unbalanced quotes or text after a
-    /// closing quote, naming the line and column of the fault.
+    /// closing quote, naming the line and the field number (column) of the fault; the character position
+    /// is in the message.
     public static func read(
         _ bytes: [UInt8], delimiter: UInt8, file: String,
         _ body: (CSVRecord) throws -> Void
@@ -83,8 +84,8 @@ public enum CSVReader {
                         }
                         guard closed else {
                             throw ExportFailure(
-                                "unbalanced-quote", file: file, line: quoteLine, column: quoteColumn,
-                                message: "aanhalingsteken wordt niet afgesloten; het bestand is waarschijnlijk afgebroken of beschadigd")
+                                "unbalanced-quote", file: file, line: quoteLine, column: record.spans.count + 1,
+                                message: "aanhalingsteken (teken \(quoteColumn) van de regel) wordt niet afgesloten; het bestand is waarschijnlijk afgebroken of beschadigd")
                         }
                         record.spans.append(.init(start: start, end: index, hasEscapedQuotes: escaped))
                         index += 1 // past the closing quote
@@ -92,8 +93,8 @@ public enum CSVReader {
                         while index < count, buffer[index] == 0x20 || buffer[index] == 0x09 { index += 1 }
                         if index < count, buffer[index] != delimiter, buffer[index] != 0x0A, buffer[index] != 0x0D {
                             throw ExportFailure(
-                                "text-after-quote", file: file, line: line, column: index - lineStart + 1,
-                                message: "tekst na een afsluitend aanhalingsteken; aanhalingstekens in een veld moeten verdubbeld zijn (\"\")")
+                                "text-after-quote", file: file, line: line, column: record.spans.count,
+                                message: "tekst na een afsluitend aanhalingsteken (teken \(index - lineStart + 1) van de regel); aanhalingstekens in een veld moeten verdubbeld zijn (\"\")")
                         }
                     } else {
                         let start = index

@@ -98,3 +98,77 @@ public struct AttendanceSummary: Codable, Sendable, Equatable {
     public var removed = 0
     public var changed = 0
 }
+
+extension RunReport {
+    enum CodingKeys: String, CodingKey {
+        case schemaVersion, runId, organisation, asOf, startedAt, finishedAt, mode, status, exitCode, `operator`, reason,
+             options, export, counts, removals, accounts, mail, attendance, changes, issues, abortReason
+    }
+
+    /// Every key is written, absent values as `null`: readers of the report can rely on its shape.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(schemaVersion, forKey: .schemaVersion)
+        try container.encode(runId, forKey: .runId)
+        try container.encode(organisation, forKey: .organisation)
+        try container.encode(asOf, forKey: .asOf)
+        try container.encode(startedAt, forKey: .startedAt)
+        try container.encode(finishedAt, forKey: .finishedAt)
+        try container.encode(mode, forKey: .mode)
+        try container.encode(status, forKey: .status)
+        try container.encode(exitCode, forKey: .exitCode)
+        try container.encode(`operator`, forKey: .operator)
+        try container.encode(reason, forKey: .reason)
+        try container.encode(options, forKey: .options)
+        try container.encode(export, forKey: .export)
+        try container.encode(counts, forKey: .counts)
+        try container.encode(removals, forKey: .removals)
+        try container.encode(accounts, forKey: .accounts)
+        try container.encode(mail, forKey: .mail)
+        try container.encode(attendance, forKey: .attendance)
+        try container.encode(changes, forKey: .changes)
+        try container.encode(issues, forKey: .issues)
+        try container.encode(abortReason, forKey: .abortReason)
+    }
+}
+
+extension RunReport.Options {
+    enum CodingKeys: String, CodingKey { case force, allowMassChanges, only }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(force, forKey: .force)
+        try container.encode(allowMassChanges, forKey: .allowMassChanges)
+        try container.encode(only, forKey: .only)
+    }
+}
+
+extension RunReport.Export {
+    enum CodingKeys: String, CodingKey { case path, system, exportedAt, fingerprint, mapping, files }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(path, forKey: .path)
+        try container.encode(system, forKey: .system)
+        try container.encode(exportedAt, forKey: .exportedAt)
+        try container.encode(fingerprint, forKey: .fingerprint)
+        try container.encode(mapping, forKey: .mapping)
+        try container.encode(files, forKey: .files)
+    }
+}
+
+extension Issue {
+    enum CodingKeys: String, CodingKey { case severity, code, file, line, column, field, key, message }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(severity, forKey: .severity)
+        try container.encode(code, forKey: .code)
+        try container.encode(file, forKey: .file)
+        try container.encode(line, forKey: .line)
+        try container.encode(column, forKey: .column)
+        try container.encode(field, forKey: .field)
+        try container.encode(key, forKey: .key)
+        try container.encode(message, forKey: .message)
+    }
+}
