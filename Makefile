@@ -1,0 +1,39 @@
+# opvangsync: the two commands are `make demo` and `make test`; both install what they need.
+
+SWIFT ?= swift
+# Build: libsqlite3-dev. Operations and benchmarks: the sqlite3 shell.
+PACKAGES = libsqlite3-dev sqlite3
+AS_OF ?= 2026-11-22
+
+.PHONY: deps build release demo test samples clean
+
+deps:
+	@scripts/ensure-packages.sh $(PACKAGES)
+	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 is not on PATH: install the Swift 6 toolchain for Linux (swift.org) first." >&2; exit 1; }
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release --product opvangsync
+
+# A real import of the sample organisation into ./portal.sqlite with the built-in defaults
+# (no configuration file). Run it twice: the second run is skipped as already imported.
+demo: release
+	.build/release/opvangsync import sample-exports/zonnebloem --as-of $(AS_OF); \
+	code=$$?; echo "exit code $$code (0 applied or skipped, 4 applied with rejected rows)"; \
+	[ $$code -eq 0 ] || [ $$code -eq 4 ]
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --parallel --num-workers 2
+
+# Regenerates sample-exports/ (deterministic: the same files every time).
+samples: build
+	rm -rf sample-exports
+	.build/debug/exportgen --children 150 --locations 3 --groups-per-location 4 --out sample-exports/zonnebloem
+	.build/debug/exportgen --children 150 --locations 3 --groups-per-location 4 --format json --out sample-exports/zonnebloem-json
+	.build/debug/exportgen broken --out sample-exports/broken
+
+clean:
+	rm -rf .build portal.sqlite portal.sqlite-wal portal.sqlite-shm portal.sqlite.lock reports outbox
