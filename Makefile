@@ -37,3 +37,7 @@ samples: build
 
 clean:
 	rm -rf .build portal.sqlite portal.sqlite-wal portal.sqlite-shm portal.sqlite.lock reports outbox
+
+# After editing mappings/*.json: refresh the copies embedded in the binary (a test checks they agree).
+embed-mappings:
+	python3 scripts/embed-mappings.py

@@ -14,11 +14,13 @@ let package = Package(
         .target(name: "OpvangSync", dependencies: ["PortalStore"]),
         .executableTarget(name: "opvangsync", dependencies: ["OpvangSync"]),
         .executableTarget(name: "exportgen", dependencies: ["OpvangSync"]),
+        // Export builders and process helpers shared by the test targets.
+        .target(name: "TestSupport", dependencies: ["OpvangSync", "PortalStore"], path: "Tests/TestSupport"),
         .testTarget(name: "PortalStoreTests", dependencies: ["PortalStore"]),
-        .testTarget(name: "OpvangSyncTests", dependencies: ["OpvangSync", "PortalStore"]),
+        .testTarget(name: "OpvangSyncTests", dependencies: ["OpvangSync", "PortalStore", "TestSupport"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["OpvangSync", "PortalStore", "opvangsync", "exportgen"]
+            dependencies: ["OpvangSync", "PortalStore", "TestSupport", "opvangsync", "exportgen"]
         ),
     ],
     swiftLanguageModes: [.v6]

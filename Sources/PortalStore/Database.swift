@@ -14,6 +14,10 @@ public final class Database {
     public enum Mode: Sendable {
         case readWrite
         case readOnly
+        /// An existing file, opened read-write but with `PRAGMA query_only`: nothing can be written, and
+        /// as the last connection SQLite still removes its `-wal` and `-shm` files on close, so the
+        /// folder is left exactly as it was (dry runs).
+        case queryOnly
     }
 
     /// Opens (or creates, in `.readWrite` mode) the database at `path`.
@@ -22,6 +26,7 @@ public final class Database {
         let flags: Int32 = switch mode {
         case .readWrite: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
         case .readOnly: SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
+        case .queryOnly: SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX
         }
         let code = sqlite3_open_v2(path, &handle, flags, nil)
         guard code == SQLITE_OK, let handle else {
@@ -39,6 +44,7 @@ public final class Database {
             try execute("PRAGMA synchronous = FULL")
         }
         try execute("PRAGMA foreign_keys = ON")
+        if mode == .queryOnly { try execute("PRAGMA query_only = ON") }
     }
 
     deinit {

@@ -115,6 +115,23 @@ func temporaryDatabasePath() -> String {
         }
     }
 
+    @Test func queryOnlyConnectionCannotWriteAndLeavesNoWALFiles() throws {
+        let path = temporaryDatabasePath()
+        do {
+            let writer = try Database(path: path)
+            try writer.execute("CREATE TABLE t (v TEXT)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
+        let before = FileManager.default.contents(atPath: path)
+        do {
+            let reader = try Database(path: path, mode: .queryOnly)
+            #expect(throws: DatabaseError.self) { try reader.run("INSERT INTO t (v) VALUES ('x')") }
+            #expect(try reader.scalarInt("SELECT COUNT(*) FROM t") == 0)
+        }
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
+        #expect(FileManager.default.contents(atPath: path) == before)
+    }
+
     @Test func readOnlyConnectionCannotWrite() throws {
         let path = temporaryDatabasePath()
         let writer = try Database(path: path)

@@ -176,9 +176,10 @@ enum JSONText {
 }
 
 extension PortalRepository {
-    /// Opens an existing portal read-only (dry runs, listings): no migration, no write of any kind.
+    /// Opens an existing portal for reading only (dry runs, listings): no migration, no write of any kind,
+    /// and no WAL files left behind.
     public convenience init(readOnlyAt path: String) throws {
-        let database = try Database(path: path, mode: .readOnly)
+        let database = try Database(path: path, mode: .queryOnly)
         try self.init(readOnly: database)
     }
 }

@@ -107,6 +107,7 @@ public struct BuiltInMapping: Sendable {
     "weeks": { "Elke week": "alle", "Even weken": "even", "Oneven weken": "oneven" }
   }
 }
+
 """#)
 
     public static let flexkidsJSON = BuiltInMapping(path: "mappings/flexkids-json.json", text: #"""
@@ -182,5 +183,6 @@ public struct BuiltInMapping: Sendable {
     }
   }
 }
+
 """#)
 }

@@ -1,0 +1,78 @@
+import Testing
+@testable import OpvangSync
+
+func parseConfiguration(_ json: String) throws(Configuration.Failure) -> Configuration {
+    let root: JSONNode
+    do { root = try JSONParser.parse(Array(json.utf8)) } catch { throw Configuration.Failure(path: "c.json", key: nil, reason: "\(error)") }
+    return try Configuration(root: root, path: "/etc/opvangsync/c.json")
+}
+
+@Suite struct ConfigurationTests {
+    @Test func withoutAFileEverythingHasAWorkingDefault() throws {
+        let settings = try Configuration.builtIn.settings(for: nil)
+        #expect(settings.database == "portal.sqlite")
+        #expect(settings.reports == "reports")
+        #expect(settings.mapping == nil)
+        #expect(settings.rules == Rules())
+        #expect(settings.rules.inviteDaysBeforeStart == 42)
+        #expect(settings.rules.maxRemovalFraction == 0.10)
+    }
+
+    @Test func organisationsOverrideTheDefaultsAndFillInTheirId() throws {
+        let configuration = try parseConfiguration("""
+            { "database": "/var/lib/opvangsync/{org}.sqlite", "reports": "/var/lib/opvangsync/reports",
+              "rules": { "maxExportAgeHours": 30 },
+              "organisations": [ { "id": "zonnebloem", "inbox": "/srv/exports/{org}", "rules": { "maxRemovalFraction": 0.2 } } ] }
+            """)
+        let settings = try configuration.settings(for: "zonnebloem")
+        #expect(settings.database == "/var/lib/opvangsync/zonnebloem.sqlite")
+        #expect(settings.inbox == "/srv/exports/zonnebloem")
+        #expect(settings.rules.maxRemovalFraction == 0.2)
+        #expect(settings.rules.maxExportAgeHours == 30)
+        #expect(throws: Configuration.Failure.self) { try configuration.settings(for: "onbekend") }
+    }
+
+    @Test func relativePathsAreResolvedAgainstTheFilesFolder() throws {
+        let configuration = try parseConfiguration(#"{"database": "data/portal.sqlite"}"#)
+        #expect(try configuration.settings(for: nil).database == "/etc/opvangsync/data/portal.sqlite")
+    }
+
+    @Test func anUnknownKeyIsNamed() {
+        let error = #expect(throws: Configuration.Failure.self) { try parseConfiguration(#"{"databse": "x"}"#) }
+        #expect(error?.key == "databse")
+        let nested = #expect(throws: Configuration.Failure.self) {
+            try parseConfiguration(#"{"organisations": [{"id": "a", "inboks": "/x"}]}"#)
+        }
+        #expect(nested?.key == "organisations[0].inboks")
+    }
+
+    @Test func aBadValueIsNamed() {
+        let fraction = #expect(throws: Configuration.Failure.self) { try parseConfiguration(#"{"rules": {"maxRemovalFraction": 1.5}}"#) }
+        #expect(fraction?.key == "rules.maxRemovalFraction")
+        let days = #expect(throws: Configuration.Failure.self) { try parseConfiguration(#"{"rules": {"inviteDaysBeforeStart": "zes weken"}}"#) }
+        #expect(days?.key == "rules.inviteDaysBeforeStart")
+        let rule = #expect(throws: Configuration.Failure.self) { try parseConfiguration(#"{"rules": {"maxRemoval": 0.1}}"#) }
+        #expect(rule?.key == "rules.maxRemoval")
+        let id = #expect(throws: Configuration.Failure.self) { try parseConfiguration(#"{"organisations": [{"inbox": "/x"}]}"#) }
+        #expect(id?.key == "organisations[0].id")
+    }
+}
+
+@Suite struct ReportWriterTests {
+    @Test(arguments: ["=SUM(A1)", "+31612345678", "-1+1", "@cmd", "\tx"])
+    func formulaCellsAreMadeInert(_ value: String) {
+        #expect(SpreadsheetCSV.cell(value).hasPrefix("'") || SpreadsheetCSV.cell(value).hasPrefix("\"'"))
+    }
+
+    @Test func cellsWithSeparatorsQuotesOrLineBreaksAreQuoted() {
+        #expect(SpreadsheetCSV.cell("a;b") == "\"a;b\"")
+        #expect(SpreadsheetCSV.cell("zei \"hoi\"") == "\"zei \"\"hoi\"\"\"")
+        #expect(SpreadsheetCSV.cell("twee\r\nregels") == "\"twee\r\nregels\"")
+        #expect(SpreadsheetCSV.cell("gewoon") == "gewoon")
+        #expect(SpreadsheetCSV.cell(nil) == "")
+    }
+
+    @Test func markdownTableCellsCannotBreakTheTable() {
+        #expect(MarkdownReport.escape("a|b\nc") == "a\\|b c")
+    }
+}

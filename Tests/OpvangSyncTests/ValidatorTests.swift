@@ -1,0 +1,148 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import OpvangSync
+
+func validate(_ export: MiniExport) throws -> DesiredState {
+    let folder = try export.write(to: temporaryFolder("export"))
+    let mapping = try BuiltInMapping.flexkidsCSV.mapping()
+    return try Validator(mapping: mapping).validate(CSVExportSource(directory: folder.path, mapping: mapping), expectedRows: [:])
+}
+
+@Suite struct ValidatorTests {
+    @Test func aValidExportBecomesCanonicalRecords() throws {
+        let state = try validate(MiniExport())
+        #expect(state.issues.filter { $0.severity == .error }.isEmpty)
+        let child = try #require(state.records(of: .child).first)
+        #expect(child.key == "K1")
+        #expect(child.values[EntityKind.child.schema.index("birthDate")] == "2024-02-03")
+        let placement = try #require(state.records(of: .placement).first { $0.key == "P2" })
+        #expect(placement.values[EntityKind.placement.schema.index("weeks")] == "even")
+        let first = try #require(state.records(of: .placement).first { $0.key == "P1" })
+        #expect(first.values[EntityKind.placement.schema.index("weeks")] == "alle", "an empty Weken means every week")
+        #expect(state.records(of: .relation).map(\.key) == ["K1/O1", "K2/O2", "K3/O3"])
+        #expect(state.records(of: .calendar).first?.key == "2026-12-19/2027-01-03/Schoolvakantie/*")
+        #expect(state.records(of: .staff).first?.values[EntityKind.staff.schema.index("groupCodes")] == "G1|G2")
+    }
+
+    func rejection(_ state: DesiredState, _ code: String) -> OpvangSync.Issue? {
+        state.issues.first { $0.code == code && $0.severity == .error }
+    }
+
+    @Test func aMissingRequiredFieldRejectsTheRowWithFileLineAndColumn() throws {
+        var export = MiniExport()
+        export["kinderen.csv"][2] = "K2;;;Smit;15-06-2019;M1"
+        let state = try validate(export)
+        let issue = try #require(rejection(state, "missing-required-field"))
+        #expect((issue.file, issue.line, issue.column, issue.field, issue.key) == ("kinderen.csv", 3, 2, "Roepnaam", "K2"))
+        #expect(!state.records(of: .child).contains { $0.key == "K2" })
+        #expect(state.records(of: .child).count == 2)
+    }
+
+    @Test func anUnparseableDateOrTimeRejectsTheRow() throws {
+        var export = MiniExport()
+        export["plaatsingen.csv"][1] = "P1;K1;G1;KDV;52 weken;2025-09-01;;07:30-18:00;;"
+        export["plaatsingen.csv"][3] = "P3;K3;G1;KDV;52 weken;01-01-2026;;;8-17;"
+        let state = try validate(export)
+        #expect(rejection(state, "unparseable-date")?.column == 6)
+        #expect(rejection(state, "unparseable-time")?.field == "Dinsdag")
+        #expect(state.records(of: .placement).map(\.key) == ["P2"])
+        #expect(state.files.first { $0.name == "plaatsingen.csv" }?.rejected == 2)
+    }
+
+    @Test func anUnknownCodeRejectsTheRow() throws {
+        var export = MiniExport()
+        export["relaties.csv"][1] = "K1;O1;Oma"
+        let state = try validate(export)
+        let issue = try #require(rejection(state, "unknown-code"))
+        #expect((issue.line, issue.column) == (2, 3))
+        #expect(state.records(of: .relation).count == 2)
+    }
+
+    @Test func aReferenceToAnUnknownRecordRejectsTheRow() throws {
+        var export = MiniExport()
+        export["plaatsingen.csv"][2] = "P2;K9;G2;BSO;Schoolweken;01-09-2025;;14:00-18:30;;"
+        export["kinderen.csv"][1] = "K1;Zoë;van;Dijk;03-02-2024;M7"
+        let state = try validate(export)
+        let placement = try #require(state.issues.first { $0.code == "unknown-reference" && $0.key == "P2" })
+        #expect(placement.line == 3)
+        #expect(placement.column == 2)
+        #expect(state.issues.contains { $0.code == "unknown-reference" && $0.field == "Mentor" && $0.key == "K1" })
+    }
+
+    @Test func rowsReferringToARejectedRecordAreRejectedToo() throws {
+        var export = MiniExport()
+        export["kinderen.csv"][1] = "K1;Zoë;van;Dijk;31-02-2024;M1"
+        let state = try validate(export)
+        #expect(state.protectedKeys[.child] == ["K1"])
+        #expect(state.protectedKeys[.placement] == ["P1"])
+        #expect(state.issues.contains { $0.code == "unknown-reference" && $0.message.contains("zelf afgewezen") })
+    }
+
+    @Test func aDuplicateKeyRejectsEveryOccurrence() throws {
+        var export = MiniExport()
+        export["ouders.csv"].append("O2;Joost;Smit;joost.smit@example.nl;")
+        let state = try validate(export)
+        let duplicates = state.issues.filter { $0.code == "duplicate-key" }
+        #expect(duplicates.map(\.line) == [3, 5])
+        #expect(!state.records(of: .parent).contains { $0.key == "O2" })
+        #expect(state.protectedKeys[.parent]?.contains("O2") == true)
+    }
+
+    @Test func headersMatchAfterTrimmingAnyCaseAndExtraColumnsAreIgnored() throws {
+        var export = MiniExport()
+        export["locaties.csv"] = [" LOCATIECODE ; naam ;Kleur van de deur", "L1;De Zonnebloem;geel"]
+        let state = try validate(export)
+        #expect(state.records(of: .location).first?.values.compactMap { $0 } == ["L1", "De Zonnebloem"])
+    }
+
+    @Test func aMissingRequiredColumnIsStructural() throws {
+        var export = MiniExport()
+        export["groepen.csv"] = ["Groepcode;Locatiecode;Naam", "G1;L1;Egeltjes"]
+        let error = #expect(throws: ExportFailure.self) { try validate(export) }
+        #expect(error?.issue.code == "missing-column")
+        #expect(error?.issue.field == "Opvangsoort")
+        #expect(error?.issue.file == "groepen.csv")
+    }
+
+    @Test func endBeforeStartIsRejected() throws {
+        var export = MiniExport()
+        export["plaatsingen.csv"][1] = "P1;K1;G1;KDV;52 weken;01-09-2025;01-08-2025;07:30-18:00;;"
+        let state = try validate(export)
+        #expect(rejection(state, "end-before-start")?.field == "Einddatum")
+    }
+
+    @Test func anInvalidEmailIsAWarningNotARejection() throws {
+        var export = MiniExport()
+        export["ouders.csv"][1] = "O1;Marieke;Dijk;marieke@gmail;"
+        let state = try validate(export)
+        #expect(state.issues.contains { $0.code == "invalid-email" && $0.severity == .warning && $0.key == "O1" })
+        #expect(state.records(of: .parent).contains { $0.key == "O1" })
+    }
+
+    @Test func aBSNColumnInTheExportIsNeverReadAndIsReported() throws {
+        var export = MiniExport()
+        export["kinderen.csv"] = export["kinderen.csv"].enumerated().map { index, line in
+            index == 0 ? line + ";BSN" : line + ";123456782"
+        }
+        let state = try validate(export)
+        #expect(state.issues.contains { $0.code == "bsn-in-export" && $0.file == "kinderen.csv" })
+        #expect(!state.records(of: .child).flatMap(\.values).contains("123456782"))
+    }
+
+    @Test func personalValuesStayOutOfMessages() throws {
+        var export = MiniExport()
+        export["kinderen.csv"][1] = "K1;Zoë;van;Dijk;03-13-2024;M1"
+        let state = try validate(export)
+        let issue = try #require(rejection(state, "unparseable-date"))
+        #expect(!issue.message.contains("03-13-2024"))
+    }
+}
+
+@Suite struct EmailAddressTests {
+    @Test(arguments: ["jan@example.nl", "j.de.vries+opvang@mail.example.com", "JAN@EXAMPLE.NL"])
+    func valid(_ address: String) { #expect(EmailAddress.isValid(address)) }
+
+    @Test(arguments: ["jan@gmail", "jan @example.nl", "@example.nl", "jan@", "jan@@example.nl", "jan@example..nl", "jan@-x.nl", ""])
+    func invalid(_ address: String) { #expect(!EmailAddress.isValid(address)) }
+}
