@@ -101,6 +101,17 @@ import Testing
         #expect(result.isEmpty)
     }
 
+    @Test func onlyRecordsMissingFromTheExportCountTowardsMassRemoval() {
+        let ending = placement("P1", end: "2026-11-21")
+        let result = plan(desired([Record(key: "P1", values: ending, line: 2)]), [
+            "P1": StoredRecord(values: ending, status: .active),
+            "P2": StoredRecord(values: placement("P2"), status: .active),
+        ])
+        #expect(result.counts[.placement]?.ended == 1)
+        #expect(result.counts[.placement]?.vanished == 1)
+        #expect(result.counts[.placement]?.removals == 1, "P1 ended by its own date; only P2 is missing")
+    }
+
     @Test func activeBeforeCountsOnlyActiveRecords() {
         let result = plan(desired([]), [
             "P1": StoredRecord(values: placement("P1"), status: .active),

@@ -81,6 +81,7 @@ public struct Differ {
             let action: ChangeAction = status == .vanished ? .vanished : .ended
             plan.changes.append(Change(kind: kind, key: key, action: action, fields: [], values: nil, status: status))
             if action == .vanished { counts.vanished += 1 } else { counts.ended += 1 }
+            counts.missing += 1
         }
         plan.counts[kind] = counts
     }

@@ -20,6 +20,16 @@ public struct FieldChange: Codable, Sendable, Equatable {
     public let field: String
     public let old: String?
     public let new: String?
+
+    enum CodingKeys: String, CodingKey { case field, old, new }
+
+    /// `old` and `new` are always written, `null` when there was or is no value.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(field, forKey: .field)
+        try container.encode(old, forKey: .old)
+        try container.encode(new, forKey: .new)
+    }
 }
 
 /// One record's change.
@@ -47,11 +57,15 @@ public struct ChangeCounts: Codable, Sendable, Equatable {
     public var ended = 0
     public var vanished = 0
     public var unchanged = 0
+    /// Active records that are missing from the export (part of `ended`, plus all of `vanished`): what
+    /// the mass-removal check weighs. A placement that reaches its own Einddatum is not counted: the
+    /// export says so explicitly, and at the end of a school year many do at once.
+    public var missing = 0
 
     public init() {}
 
-    /// Records the plan would end or lose: what the mass-removal check weighs.
-    public var removals: Int { ended + vanished }
+    /// Records the plan would end because the export no longer has them.
+    public var removals: Int { missing }
     public var total: Int { created + updated + restored + ended + vanished }
 }
 

@@ -33,12 +33,12 @@ public struct RecordChange: Codable, Sendable {
 }
 
 extension PortalRepository {
-    /// Past runs, newest first.
+    /// Past runs, newest first. Runs never overlap (the run lock), so insertion order is time order.
     public func runs(limit: Int = 50) throws -> [RunSummary] {
         try database.query("""
             SELECT id, organisation, mode, status, as_of, started_at, finished_at, export_path, exported_at,
                    operator, reason, options, summary, report_path, exit_code
-            FROM runs ORDER BY started_at DESC, id DESC LIMIT ?
+            FROM runs ORDER BY rowid DESC LIMIT ?
             """, [.integer(Int64(limit))]) { row in
             RunSummary(id: row.string(0) ?? "", organisation: row.string(1) ?? "", mode: row.string(2) ?? "",
                        status: row.string(3) ?? "", asOf: row.string(4) ?? "", startedAt: row.string(5) ?? "",

@@ -1,0 +1,126 @@
+import Foundation
+import OpvangSync
+import PortalStore
+import TestSupport
+import Testing
+
+/// The command line of SPEC §6 and the run-level safety checks of §5, through the built binary.
+@Suite struct ImportCommandTests {
+    let asOf = ["--as-of", "2026-11-22"]
+
+    @Test func usageErrorsExitWith2() throws {
+        let folder = temporaryFolder("usage")
+        let unknown = try opvangsync(["import", Package.sample("zonnebloem"), "--dryrun"], in: folder)
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("unknown option --dryrun"))
+        let reasonless = try opvangsync(["import", Package.sample("zonnebloem"), "--force"], in: folder)
+        #expect(reasonless.status == 2)
+        #expect(reasonless.stderr.contains("--reason"))
+        let badDate = try opvangsync(["import", Package.sample("zonnebloem"), "--as-of", "22-11-2026"], in: folder)
+        #expect(badDate.status == 2)
+        #expect(try opvangsync(["frobnicate"], in: folder).status == 2)
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("portal.sqlite").path))
+    }
+
+    @Test func aBadMappingOrConfigurationIsNamedWithExit2() throws {
+        let folder = temporaryFolder("config")
+        try Data(#"{"rules": {"maxRemovalFraction": 2}}"#.utf8).write(to: folder.appendingPathComponent("bad.json"))
+        let config = try opvangsync(["import", Package.sample("zonnebloem"), "--config", "bad.json"] + asOf, in: folder)
+        #expect(config.status == 2)
+        #expect(config.stderr.contains("rules.maxRemovalFraction"))
+        try Data(#"{"format": "csv", "entities": {"kind": {}}}"#.utf8).write(to: folder.appendingPathComponent("map.json"))
+        let mapping = try opvangsync(["import", Package.sample("zonnebloem"), "--mapping", "map.json"] + asOf, in: folder)
+        #expect(mapping.status == 2)
+        #expect(mapping.stderr.contains("map.json") && mapping.stderr.contains("entities.kind"))
+    }
+
+    @Test func everyCommandHasHelp() throws {
+        let folder = temporaryFolder("help")
+        for command in [["--help"], ["import", "--help"], ["runs", "--help"], ["report", "--help"], ["history", "--help"]] {
+            let result = try opvangsync(command, in: folder)
+            #expect(result.status == 0, "\(command)")
+            #expect(result.stdout.contains("Usage: opvangsync"), "\(command)")
+        }
+    }
+
+    @Test func aSecondRunOnTheSamePortalExitsAtOnceNamingTheHolder() throws {
+        let folder = temporaryFolder("lock")
+        let path = folder.appendingPathComponent("portal.sqlite").path
+        do {
+            let held = try RunLock(databasePath: path)
+            let second = try opvangsync(["import", Package.sample("zonnebloem")] + asOf, in: folder)
+            #expect(second.status == 1)
+            #expect(second.stderr.contains("pid \(getpid())"), "\(second.stderr)")
+            withExtendedLifetime(held) {}
+        }
+        let after = try opvangsync(["import", Package.sample("zonnebloem")] + asOf, in: folder)
+        #expect(after.status == 0, "the lock is gone with its holder: \(after.stderr)")
+    }
+
+    @Test func aLockLeftByAKilledRunDoesNotBlockTheNextOne() throws {
+        let folder = temporaryFolder("stale-lock")
+        // A lock file with a dead holder's pid in it, as `kill -9` leaves it.
+        try Data("999999\n".utf8).write(to: folder.appendingPathComponent("portal.sqlite.lock"))
+        let result = try opvangsync(["import", Package.sample("zonnebloem")] + asOf, in: folder)
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
+    @Test func aStaleExportIsRefusedUnlessForcedWithAReason() throws {
+        let folder = temporaryFolder("stale")
+        let stale = try opvangsync(["import", Package.sample("zonnebloem"), "--as-of", "2026-11-24"], in: folder)
+        #expect(stale.status == 3)
+        let report = try reportJSON(of: stale, in: folder)
+        #expect(report["status"] as? String == "aborted")
+        #expect((report["abortReason"] as? String)?.contains("verouderde export") == true)
+        let empty = try portalContents(folder.appendingPathComponent("portal.sqlite").path)
+        #expect(empty.values.allSatisfy { $0.isEmpty })
+
+        let forced = try opvangsync(["import", Package.sample("zonnebloem"), "--as-of", "2026-11-24", "--force", "--reason", "ouder wacht op account"], in: folder)
+        #expect(forced.status == 0, "\(forced.stderr)")
+        let forcedReport = try reportJSON(of: forced, in: folder)
+        #expect(forcedReport["reason"] as? String == "ouder wacht op account")
+        #expect((forcedReport["options"] as? [String: Any])?["force"] as? Bool == true)
+        #expect((forcedReport["operator"] as? String)?.isEmpty == false)
+
+        let runs = try opvangsync(["runs", "--format", "json"], in: folder)
+        let list = try JSONSerialization.jsonObject(with: Data(runs.stdout.utf8)) as! [[String: Any]]
+        #expect(list.map { $0["status"] as? String } == ["applied", "aborted"])
+        #expect(list.first?["reason"] as? String == "ouder wacht op account")
+    }
+
+    @Test func aTruncatedPlacementsFileWithAMatchingManifestIsRefused() throws {
+        let folder = temporaryFolder("truncated")
+        try opvangsync(["import", Package.sample("zonnebloem")] + asOf, in: folder)
+        let before = try portalContents(folder.appendingPathComponent("portal.sqlite").path)
+
+        // The next night's upload holds only 60% of the placements, and its manifest agrees.
+        let source = URL(fileURLWithPath: Package.sample("zonnebloem"))
+        let export = folder.appendingPathComponent("truncated")
+        try FileManager.default.copyItem(at: source, to: export)
+        let placements = export.appendingPathComponent("plaatsingen.csv")
+        let lines = try Data(contentsOf: placements).split(separator: 0x0A, omittingEmptySubsequences: false)
+        let kept = Array(lines.prefix(1 + (lines.count - 2) * 6 / 10))
+        let truncated = Data(kept.joined(separator: [0x0A])) + Data([0x0A])
+        try truncated.write(to: placements)
+        var manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: export.appendingPathComponent("manifest.json"))) as! [String: Any]
+        manifest["files"] = (manifest["files"] as! [[String: Any]]).map { file in
+            guard file["name"] as? String == "plaatsingen.csv" else { return file }
+            return ["name": "plaatsingen.csv", "rows": kept.count - 1, "sha256": SHA256.hex(of: Array(truncated))]
+        }
+        manifest["exportedAt"] = "2026-11-22T23:40:00+01:00"
+        try JSONSerialization.data(withJSONObject: manifest).write(to: export.appendingPathComponent("manifest.json"))
+
+        let result = try opvangsync(["import", export.path, "--as-of", "2026-11-23"], in: folder)
+        #expect(result.status == 3, "\(result.stderr)")
+        let report = try reportJSON(of: result, in: folder)
+        #expect(report["status"] as? String == "aborted")
+        let removal = (report["removals"] as! [[String: Any]]).first { $0["entity"] as? String == "placement" }
+        #expect(removal?["wouldEnd"] as? Int ?? 0 > 50)
+        #expect(removal?["activeBefore"] as? Int ?? 0 > 100)
+        #expect(try portalContents(folder.appendingPathComponent("portal.sqlite").path) == before)
+
+        let allowed = try opvangsync(["import", export.path, "--as-of", "2026-11-23", "--allow-mass-changes", "--reason", "sanering"], in: folder)
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        #expect((try reportJSON(of: allowed, in: folder)["options"] as? [String: Any])?["allowMassChanges"] as? Bool == true)
+    }
+}
