@@ -1,4 +1,9 @@
 import CSQLite
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// One connection to a portal database file.
 ///
@@ -21,7 +26,18 @@ public final class Database {
     }
 
     /// Opens (or creates, in `.readWrite` mode) the database at `path`.
-    public init(path: String, mode: Mode = .readWrite, busyTimeoutMilliseconds: Int32 = 5000) throws {
+    ///
+    /// A new file is created with `fileMode` (default 0640: the portal holds personal data); SQLite gives
+    /// its `-wal` and `-shm` files the same mode.
+    public init(path: String, mode: Mode = .readWrite, busyTimeoutMilliseconds: Int32 = 5000,
+                fileMode: mode_t = 0o640) throws {
+        if mode == .readWrite {
+            let descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, fileMode)
+            if descriptor >= 0 {
+                fchmod(descriptor, fileMode)
+                close(descriptor)
+            }
+        }
         var handle: OpaquePointer?
         let flags: Int32 = switch mode {
         case .readWrite: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX

@@ -237,7 +237,9 @@ struct Generator {
         } else if startRoll < 0.15 {
             end = asOf.adding(days: random.int(1...27)).dutch      // ends inside the attendance horizon
         } else if startRoll < 0.17 {
-            end = asOf.adding(days: -random.int(1...60)).dutch     // ended recently
+            let ended = asOf.adding(days: -random.int(1...60))     // ended recently
+            start = ended.adding(days: -random.int(60...700))
+            end = ended.dutch
         }
         var days = Array(repeating: "", count: 7)
         let hours = Generator.hours(for: group.careType)

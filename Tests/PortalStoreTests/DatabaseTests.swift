@@ -18,6 +18,16 @@ func temporaryDatabasePath() -> String {
         #expect(try database.scalarInt("PRAGMA synchronous") == 2)
     }
 
+    @Test func aNewPortalFileIsReadableByItsGroupOnly() throws {
+        let path = temporaryDatabasePath()
+        let database = try Database(path: path)
+        try database.execute("CREATE TABLE t (v TEXT)")
+        for file in [path, path + "-wal"] {
+            let attributes = try FileManager.default.attributesOfItem(atPath: file)
+            #expect(attributes[.posixPermissions] as? Int == 0o640, "\(file)")
+        }
+    }
+
     @Test func transactionRollsBackEverythingOnError() throws {
         let database = try Database(path: temporaryDatabasePath())
         try database.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)")
