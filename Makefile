@@ -20,7 +20,7 @@ release: deps
 # A real import of the sample organisation into ./portal.sqlite with the built-in defaults
 # (no configuration file). Run it twice: the second run is skipped as already imported.
 demo: release
-	.build/release/opvangsync import sample-exports/zonnebloem --as-of $(AS_OF); \
+	@.build/release/opvangsync import sample-exports/zonnebloem --as-of $(AS_OF); \
 	code=$$?; echo "exit code $$code (0 applied or skipped, 4 applied with rejected rows)"; \
 	[ $$code -eq 0 ] || [ $$code -eq 4 ]
 

@@ -16,6 +16,8 @@ enum ImportCommand {
           --mapping FILE         mapping file (default: the built-in Flexkids mapping)
           --as-of DATE           "today" for every date rule, jjjj-mm-dd (default: today, Europe/Amsterdam)
           --dry-run              compare and report only: the database is not touched, no mail is queued
+          --only SCOPE           apply the export to one family or location only: parent=ID, child=ID or
+                                 location=CODE; with --dry-run, a preview of exactly what would change
           --force                import past the staleness and already-imported checks (needs --reason)
           --allow-mass-changes   let a run end more than maxRemovalFraction of the records (needs --reason)
           --reason TEXT          why a run is forced; kept in the report and the change log
@@ -27,7 +29,7 @@ enum ImportCommand {
 
     static func run(_ words: [String]) throws -> ExitCode {
         let arguments = try Arguments(
-            words, options: ["org", "config", "db", "reports", "mapping", "as-of", "reason"],
+            words, options: ["org", "config", "db", "reports", "mapping", "as-of", "reason", "only"],
             flags: ["dry-run", "force", "allow-mass-changes", "help"])
         if arguments.flag("help") {
             print(help)
@@ -63,6 +65,12 @@ enum ImportCommand {
         request.force = arguments.flag("force")
         request.allowMassChanges = arguments.flag("allow-mass-changes")
         request.reason = arguments.value("reason")
+        if let only = arguments.value("only") {
+            guard let scope = Scope(argument: only) else {
+                throw UsageError("--only takes parent=ID, child=ID or location=CODE, got \"\(only)\"")
+            }
+            request.scope = scope
+        }
 
         let outcome = try Importer().run(request) { event in
             switch event {

@@ -12,6 +12,8 @@ public struct ImportRequest: Sendable {
     public var force = false
     public var allowMassChanges = false
     public var reason: String?
+    /// `--only`: apply the export to one family or location.
+    public var scope: Scope?
     public var operatorName: String
     /// The wall clock, for the staleness check and timestamps.
     public var now = Date()
@@ -98,7 +100,8 @@ public struct Importer {
                                                message: "exportedAt ligt \(Int(-ageHours)) uur na de peildatum"))
             }
 
-            if let repository, try repository.wasImported(fingerprint: manifest.fingerprint) {
+            // A scoped run fixes one family now; it neither counts as nor is blocked by a full import.
+            if request.scope == nil, let repository, try repository.wasImported(fingerprint: manifest.fingerprint) {
                 if !request.force {
                     run.report.issues.append(Issue(.info, "already-imported", message: "deze export is al eerder ingelezen"))
                     return try finish(&run, .skipped, repository)
@@ -130,7 +133,18 @@ public struct Importer {
 
             progress(.phase("vergelijken met het portaal"))
             let current = try repository?.loadCurrent(desired.kinds) ?? [:]
-            let plan = Differ(asOf: asOf).plan(desired: desired, current: current)
+            var plan: Plan
+            if let scope = request.scope {
+                if scope.matchesNothing(desired: desired, current: current) {
+                    throw UsageError("--only \(scope): not in the export and not in the portal")
+                }
+                let (narrowed, narrowedCurrent, _) = scope.narrow(desired, current)
+                plan = Differ(asOf: asOf).plan(desired: narrowed, current: narrowedCurrent)
+                // The mass-removal guard weighs a scoped run against the whole portal, not the family.
+                for (kind, records) in current { plan.activeBefore[kind] = records.values.lazy.filter { $0.status == .active }.count }
+            } else {
+                plan = Differ(asOf: asOf).plan(desired: desired, current: current)
+            }
             run.report.counts = Dictionary(uniqueKeysWithValues: plan.counts.map { ($0.key.rawValue, $0.value) })
             run.report.changes = plan.changes.map { change in
                 RunReport.ReportChange(entity: change.kind.rawValue, key: change.key, action: change.action,
@@ -268,7 +282,7 @@ struct RunState {
             asOf: asOf.iso, startedAt: Timestamp.iso(started), finishedAt: Timestamp.iso(started),
             mode: request.dryRun ? "dry-run" : "apply", status: .failed, exitCode: ExitCode.failed.rawValue,
             operator: request.operatorName, reason: request.reason,
-            options: .init(force: request.force, allowMassChanges: request.allowMassChanges, only: nil),
+            options: .init(force: request.force, allowMassChanges: request.allowMassChanges, only: request.scope?.description),
             export: .init(path: request.exportDirectory, mapping: mapping.path))
     }
 
