@@ -74,8 +74,12 @@ enum ImportCommand {
 
         let outcome = try Importer().run(request) { event in
             switch event {
-            case .phase(let name): Terminal.progress("opvangsync: \(name)…")
-            case .file(let file): Terminal.progress("opvangsync: \(file.name): \(file.rows) regels, \(file.rejected) afgewezen")
+            case .phase(let name):
+                Terminal.progress("opvangsync: \(name)…")
+            case .file(let file, let index, let total):
+                Terminal.progress("opvangsync: lezen \(index * 100 / max(total, 1))% — \(file.name): \(file.rows) regels, \(file.rejected) afgewezen")
+            case .applying(let done, let total):
+                Terminal.progress("opvangsync: toepassen \(total == 0 ? 100 : done * 100 / total)% — \(done) van \(total) wijzigingen")
             }
         }
         Terminal.endProgress()

@@ -75,12 +75,15 @@ public final class PortalRepository {
     ///
     /// `extra` runs inside the same transaction (accounts, outbox, attendance) so that everything a run
     /// does lands together or not at all.
-    public func apply(_ plan: Plan, run: RunRecord, extra: (Database) throws -> Void = { _ in }) throws {
+    public func apply(_ plan: Plan, run: RunRecord, progress: (Int) -> Void = { _ in },
+                      extra: (Database) throws -> Void = { _ in }) throws {
         try database.inTransaction {
             try insert(run)
-            for change in plan.changes {
+            for (index, change) in plan.changes.enumerated() {
                 try write(change, runID: run.id, asOf: run.asOf)
+                if index % 10_000 == 9_999 { progress(index + 1) }
             }
+            progress(plan.changes.count)
             try extra(database)
         }
     }

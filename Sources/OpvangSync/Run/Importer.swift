@@ -44,7 +44,10 @@ public struct UsageError: Error, CustomStringConvertible, Sendable {
 /// Progress a terminal can show.
 public enum ImportProgress: Sendable {
     case phase(String)
-    case file(FileSummary)
+    /// One file read and checked: `index` of `total` files.
+    case file(FileSummary, index: Int, total: Int)
+    /// Changes written so far inside the transaction.
+    case applying(done: Int, total: Int)
 }
 
 /// One import run: SPEC §1 from export folder to report, with the safety checks of §5 in order.
@@ -111,10 +114,14 @@ public struct Importer {
 
             progress(.phase("lezen en controleren"))
             let expectedRows = Dictionary(manifest.files.map { ($0.name, $0.rows) }, uniquingKeysWith: { first, _ in first })
+            var filesRead = 0
             let desired = try Validator(mapping: mapping).validate(source, expectedRows: mapping.format == .json
                 ? Dictionary(manifest.files.map { ("\(mapping.exportFile ?? "export.json")#\($0.name)", $0.rows) },
                              uniquingKeysWith: { first, _ in first })
-                : expectedRows, progress: { progress(.file($0)) })
+                : expectedRows, progress: { summary in
+                    filesRead += 1
+                    progress(.file(summary, index: filesRead, total: mapping.entities.count))
+                })
             run.report.export.files = desired.files
             run.report.issues += desired.issues
 
@@ -170,7 +177,7 @@ public struct Importer {
             guard let repository else { throw UsageError("no portal database") }
             run.finishedAt = Date()
             let record = run.record(status: .applied, exit: run.exitCodeForApplied)
-            try repository.apply(plan, run: record)
+            try repository.apply(plan, run: record, progress: { done in progress(.applying(done: done, total: plan.changes.count)) })
             return try finish(&run, .applied, nil)
         } catch let failure as ExportFailure {
             run.report.issues.append(failure.issue)
