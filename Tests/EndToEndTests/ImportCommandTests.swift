@@ -124,3 +124,82 @@ import Testing
         #expect((try reportJSON(of: allowed, in: folder)["options"] as? [String: Any])?["allowMassChanges"] as? Bool == true)
     }
 }
+
+/// SPEC §6: organisations with inboxes, and the history commands customer service reads.
+@Suite struct OperationsTests {
+    @Test func importByOrganisationTakesTheNewestCompleteExportFromItsInbox() throws {
+        let folder = temporaryFolder("inbox")
+        let inbox = folder.appendingPathComponent("inbox")
+        var older = MiniExport()
+        older.exportedAt = "2026-11-20T23:40:00+01:00"
+        try older.write(to: inbox.appendingPathComponent("2026-11-20"))
+        var newest = MiniExport()
+        newest["ouders.csv"][1] = "O1;Marieke;Dijk;nieuw@example.nl;"
+        try newest.write(to: inbox.appendingPathComponent("2026-11-21"))
+        // Still being uploaded: the manifest lists a file that is not there yet.
+        var uploading = MiniExport()
+        uploading.exportedAt = "2026-11-22T05:00:00+01:00"
+        let partial = try uploading.write(to: inbox.appendingPathComponent("2026-11-22"))
+        try FileManager.default.removeItem(at: partial.appendingPathComponent("plaatsingen.csv"))
+
+        try Data("""
+            { "database": "{org}.sqlite", "reports": "rapporten",
+              "organisations": [ { "id": "mini", "inbox": "inbox" } ] }
+            """.utf8).write(to: folder.appendingPathComponent("opvangsync.json"))
+        let result = try opvangsync(["import", "--org", "mini", "--as-of", "2026-11-22"], in: folder)
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        #expect(result.stdout.contains("rapporten/mini/"))
+        let report = try reportJSON(of: result, in: folder)
+        #expect((report["export"] as? [String: Any])?["path"] as? String == inbox.appendingPathComponent("2026-11-21").path)
+        let database = try Database(path: folder.appendingPathComponent("mini.sqlite").path, mode: .queryOnly)
+        #expect(try database.scalarString("SELECT email FROM parents WHERE key = 'O1'") == "nieuw@example.nl")
+
+        let wrong = try opvangsync(["import", inbox.appendingPathComponent("2026-11-21").path, "--org", "mini", "--config", "opvangsync.json"], in: folder)
+        #expect(wrong.status == 0 || wrong.status == 3, "the right organisation's export is accepted (or only refused as stale)")
+        let unknown = try opvangsync(["import", "--org", "zonnebloem"], in: folder)
+        #expect(unknown.status == 2)
+        #expect(unknown.stderr.contains("organisations"))
+    }
+
+    @Test func anExportOfAnotherOrganisationIsRefused() throws {
+        let folder = temporaryFolder("other-org")
+        let export = try MiniExport().write(to: folder.appendingPathComponent("export"))
+        let result = try opvangsync(["import", export.path, "--org", "zonnebloem", "--as-of", "2026-11-22"], in: folder)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("organisation-mismatch"))
+    }
+
+    @Test func runsReportAndHistoryShowWhatHappened() throws {
+        let folder = temporaryFolder("history")
+        var export = MiniExport()
+        try export.write(to: folder.appendingPathComponent("one"))
+        let first = try opvangsync(["import", "one", "--as-of", "2026-11-22"], in: folder)
+        export["plaatsingen.csv"][1] = "P1;K1;G2;BSO;52 weken;01-09-2025;;07:30-18:00;07:30-18:00;"
+        export.exportedAt = "2026-11-22T06:00:00+01:00"
+        try export.write(to: folder.appendingPathComponent("two"))
+        let second = try opvangsync(["import", "two", "--as-of", "2026-11-22", "--force", "--reason", "groep gewisseld op verzoek ouder"], in: folder)
+        #expect(first.status == 0 && second.status == 0, "\(first.stderr)\(second.stderr)")
+
+        let runs = try opvangsync(["runs"], in: folder)
+        #expect(runs.status == 0)
+        let lines = runs.stdout.split(separator: "\n")
+        #expect(lines.count == 3)
+        #expect(lines[1].contains("applied") && lines[1].contains("groep gewisseld"))
+
+        let runId = try reportJSON(of: second, in: folder)["runId"] as! String
+        let markdown = try opvangsync(["report", runId], in: folder)
+        #expect(markdown.stdout.contains("# Importrapport Mini"))
+        #expect(markdown.stdout.contains("groep gewisseld op verzoek ouder"))
+        let json = try opvangsync(["report", runId, "--format", "json"], in: folder)
+        #expect((try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])?["runId"] as? String == runId)
+        let csv = try opvangsync(["report", runId, "--format", "csv"], in: folder)
+        #expect(csv.stdout.contains("placement;P1;updated;groupCode;G1;G2"))
+        #expect(try opvangsync(["report", "nope"], in: folder).status == 2)
+
+        // "Why did child K1 leave group G1?"
+        let history = try opvangsync(["history", "placement", "P1", "--format", "csv"], in: folder)
+        #expect(history.stdout.contains("groupCode: G1 → G2"))
+        #expect(history.stdout.contains("groep gewisseld op verzoek ouder"))
+        #expect(history.stdout.contains(runId))
+    }
+}

@@ -290,7 +290,14 @@ struct RunState {
             mode: request.dryRun ? "dry-run" : "apply", status: .failed, exitCode: ExitCode.failed.rawValue,
             operator: request.operatorName, reason: request.reason,
             options: .init(force: request.force, allowMassChanges: request.allowMassChanges, only: request.scope?.description),
-            export: .init(path: request.exportDirectory, mapping: mapping.path))
+            export: .init(path: RunState.absolute(request.exportDirectory), mapping: mapping.path))
+    }
+
+    /// Auditors read the report later and elsewhere: a path relative to some working folder says little.
+    static func absolute(_ path: String) -> String {
+        let url = path.hasPrefix("/") ? URL(fileURLWithPath: path)
+            : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(path)
+        return url.standardizedFileURL.path
     }
 
     var exitCodeForApplied: ExitCode { report.rejectedRows > 0 ? .appliedWithRejections : .success }
@@ -303,7 +310,7 @@ struct RunState {
         return RunRecord(
             id: report.runId, organisation: report.organisation.id, mode: report.mode, status: status.rawValue,
             asOf: Day(iso: report.asOf) ?? Day(dayNumber: 0), startedAt: request.now, finishedAt: finishedAt ?? Date(),
-            exportPath: request.exportDirectory, exportFingerprint: report.export.fingerprint,
+            exportPath: report.export.path, exportFingerprint: report.export.fingerprint,
             exportedAt: report.export.exportedAt, operator: report.operator, reason: report.reason, options: options,
             summary: "{\"counts\":{\(summary.joined(separator: ","))},\"rejected\":\(report.rejectedRows),\"issues\":\(report.issues.count)}",
             reportPath: (folder as NSString).appendingPathComponent(report.runId + ".json"), exitCode: exit.rawValue)
