@@ -26,7 +26,8 @@ demo: release
 
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --parallel --num-workers 2
+	deploy/verify-systemd.sh
+	$(SWIFT) test --skip-build
 
 # Regenerates sample-exports/ (deterministic: the same files every time).
 samples: build
