@@ -51,6 +51,11 @@ import Testing
             let second = try opvangsync(["import", Package.sample("zonnebloem")] + asOf, in: folder)
             #expect(second.status == 1)
             #expect(second.stderr.contains("pid \(getpid())"), "\(second.stderr)")
+            let report = try reportJSON(of: second, in: folder)
+            #expect(report["status"] as? String == "failed")
+            #expect((report["abortReason"] as? String)?.contains("pid \(getpid())") == true)
+            #expect(report["organisation"].flatMap { ($0 as? [String: Any])?["id"] as? String } == "zonnebloem")
+            #expect(!FileManager.default.fileExists(atPath: path), "the refused run did not touch the portal")
             withExtendedLifetime(held) {}
         }
         let after = try opvangsync(["import", Package.sample("zonnebloem")] + asOf, in: folder)

@@ -67,7 +67,18 @@ public struct Importer {
         var run = RunState(request: request, mapping: mapping, asOf: asOf, started: started)
 
         // One writer per portal: taken before anything is read, released when this run returns.
-        let lock = request.dryRun ? nil : try RunLock(databasePath: request.settings.database)
+        let lock: RunLock?
+        do {
+            lock = request.dryRun ? nil : try RunLock(databasePath: request.settings.database)
+        } catch let held as RunLock.Held {
+            // File the refusal under the export's organisation when its manifest says which that is.
+            if let manifest = try? source.loadManifest() {
+                run.report.organisation = .init(id: manifest.organisationID, name: manifest.organisationName)
+            }
+            run.report.issues.append(Issue(.error, "locked", message:
+                "een andere run (pid \(held.holder)) werkt aan dit portaal; deze run is niet gestart"))
+            return try finish(&run, .failed, nil, abort: "een andere run (pid \(held.holder)) houdt het portaal vast")
+        }
         defer { withExtendedLifetime(lock) {} }
         let repository = try openRepository(request)
 
