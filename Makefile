@@ -1,8 +1,9 @@
 # opvangsync: the two commands are `make demo` and `make test`; both install what they need.
 
 SWIFT ?= swift
-# Build: libsqlite3-dev. Operations and benchmarks: the sqlite3 shell.
-PACKAGES = libsqlite3-dev sqlite3
+# Build: libsqlite3-dev, libcurl4-openssl-dev. Tests: python3-aiosmtpd (a real SMTP server on loopback)
+# and openssl (a throwaway certificate for STARTTLS). Operations and benchmarks: the sqlite3 shell.
+PACKAGES = libsqlite3-dev sqlite3 libcurl4-openssl-dev python3-aiosmtpd openssl
 AS_OF ?= 2026-11-22
 
 .PHONY: deps build release demo test samples clean

@@ -10,17 +10,20 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "PortalStore", dependencies: ["CSQLite"]),
-        .target(name: "OpvangSync", dependencies: ["PortalStore"]),
+        .target(name: "Mail", dependencies: ["CCurl"]),
+        .target(name: "OpvangSync", dependencies: ["PortalStore", "Mail"]),
         .executableTarget(name: "opvangsync", dependencies: ["OpvangSync"]),
         .executableTarget(name: "exportgen", dependencies: ["OpvangSync"]),
         // Export builders and process helpers shared by the test targets.
         .target(name: "TestSupport", dependencies: ["OpvangSync", "PortalStore"], path: "Tests/TestSupport"),
         .testTarget(name: "PortalStoreTests", dependencies: ["PortalStore"]),
+        .testTarget(name: "MailTests", dependencies: ["Mail"]),
         .testTarget(name: "OpvangSyncTests", dependencies: ["OpvangSync", "PortalStore", "TestSupport"]),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["OpvangSync", "PortalStore", "TestSupport", "opvangsync", "exportgen"]
+            dependencies: ["OpvangSync", "PortalStore", "Mail", "TestSupport", "opvangsync", "exportgen"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -121,5 +121,69 @@ public enum PortalSchema {
                 PRIMARY KEY (child_number, kind)
             );
             """),
+            Migration(version: 2, summary: "parent accounts: members, state per parent, invitations, mail outbox", sql: """
+            ALTER TABLE accounts ADD COLUMN email_column TEXT;
+            ALTER TABLE accounts ADD COLUMN disabled_at TEXT;
+            ALTER TABLE accounts ADD COLUMN created_run TEXT;
+            ALTER TABLE accounts ADD COLUMN updated_run TEXT;
+
+            CREATE TABLE account_members (
+                parent_number TEXT PRIMARY KEY,
+                account TEXT NOT NULL REFERENCES accounts (parent_number),
+                since_run TEXT NOT NULL
+            );
+            CREATE INDEX account_members_by_account ON account_members (account);
+
+            CREATE TABLE account_state (
+                parent_number TEXT PRIMARY KEY,
+                state TEXT NOT NULL CHECK (state IN ('account', 'member', 'no-email', 'conflict', 'not-eligible')),
+                email_column TEXT,
+                detail TEXT,
+                run_id TEXT NOT NULL
+            );
+
+            CREATE TABLE invitations (
+                id INTEGER PRIMARY KEY,
+                account TEXT NOT NULL REFERENCES accounts (parent_number),
+                address TEXT NOT NULL,
+                token_hash TEXT UNIQUE,
+                created_at TEXT NOT NULL,
+                sent_at TEXT,
+                expires_at TEXT,
+                used_at TEXT,
+                revoked_at TEXT,
+                revoked_reason TEXT,
+                run_id TEXT
+            );
+            CREATE UNIQUE INDEX invitations_one_open ON invitations (account, address)
+                WHERE revoked_at IS NULL AND used_at IS NULL;
+
+            CREATE TABLE outbox (
+                id INTEGER PRIMARY KEY,
+                message_id TEXT NOT NULL UNIQUE,
+                kind TEXT NOT NULL CHECK (kind IN ('invitation', 'resend', 'address-change-old', 'address-change-new')),
+                account TEXT,
+                invitation_id INTEGER REFERENCES invitations (id),
+                recipient TEXT NOT NULL,
+                data TEXT NOT NULL,
+                status TEXT NOT NULL DEFAULT 'queued'
+                    CHECK (status IN ('queued', 'sent', 'failed', 'bounced', 'cancelled')),
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at TEXT NOT NULL,
+                last_error TEXT,
+                queued_at TEXT NOT NULL,
+                sent_at TEXT,
+                run_id TEXT,
+                reported_run TEXT
+            );
+            CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+
+            CREATE TABLE organisation (
+                id TEXT PRIMARY KEY,
+                name TEXT,
+                portal_url TEXT NOT NULL,
+                updated_run TEXT NOT NULL
+            );
+            """),
     ]
 }

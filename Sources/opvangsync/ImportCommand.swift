@@ -21,6 +21,7 @@ enum ImportCommand {
           --force                import past the staleness and already-imported checks (needs --reason)
           --allow-mass-changes   let a run end more than maxRemovalFraction of the records (needs --reason)
           --reason TEXT          why a run is forced; kept in the report and the change log
+          --send-mail            deliver the queued mail (invitations, notices) right after the commit
           --help                 this text
 
         Exit codes: 0 applied or skipped, 1 failed, 2 usage or configuration error,
@@ -30,7 +31,7 @@ enum ImportCommand {
     static func run(_ words: [String]) throws -> ExitCode {
         let arguments = try Arguments(
             words, options: ["org", "config", "db", "reports", "mapping", "as-of", "reason", "only"],
-            flags: ["dry-run", "force", "allow-mass-changes", "help"])
+            flags: ["dry-run", "force", "allow-mass-changes", "send-mail", "help"])
         if arguments.flag("help") {
             print(help)
             return .success
@@ -65,6 +66,7 @@ enum ImportCommand {
         request.force = arguments.flag("force")
         request.allowMassChanges = arguments.flag("allow-mass-changes")
         request.reason = arguments.value("reason")
+        request.sendMail = arguments.flag("send-mail")
         if let only = arguments.value("only") {
             guard let scope = Scope(argument: only) else {
                 throw UsageError("--only takes parent=ID, child=ID or location=CODE, got \"\(only)\"")

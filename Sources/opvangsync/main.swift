@@ -12,6 +12,8 @@ let usage = """
       runs                    the history of runs
       report RUN_ID           show one run's report (--format md|json|csv)
       history KIND ID         every change to one child, parent or placement
+      accounts list|show|resend   parent accounts: status, invitations, a new activation link
+      mail send [--limit N]   deliver queued mail
 
     Run `opvangsync COMMAND --help` for a command's options.
     """
@@ -31,6 +33,8 @@ func main() -> Int32 {
         case "runs": code = try HistoryCommands.runs(words)
         case "report": code = try HistoryCommands.report(words)
         case "history": code = try HistoryCommands.history(words)
+        case "accounts": code = try AccountCommands.accounts(words)
+        case "mail": code = try AccountCommands.mail(words)
         case "--help", "-h", "help":
             print(usage)
             code = .success
@@ -46,6 +50,9 @@ func main() -> Int32 {
         Terminal.error("opvangsync: \(error)")
         return ExitCode.usage.rawValue
     } catch let error as Configuration.Failure {
+        Terminal.error("opvangsync: \(error)")
+        return ExitCode.usage.rawValue
+    } catch let error as MailTemplates.Invalid {
         Terminal.error("opvangsync: \(error)")
         return ExitCode.usage.rawValue
     } catch let error as RunLock.Held {

@@ -1,4 +1,5 @@
 import Foundation
+import Mail
 
 /// One organisation's settings, with the file's defaults applied (SPEC §6).
 public struct OrganisationSettings: Sendable {
@@ -10,6 +11,7 @@ public struct OrganisationSettings: Sendable {
     /// nil: the built-in mapping for the export's format.
     public var mapping: String?
     public var rules: Rules
+    public var mail = MailSettings()
 }
 
 /// The configuration file: top-level defaults and an `organisations` list that may override them.
@@ -109,13 +111,62 @@ public struct Configuration: Sendable {
                 case "reports": settings.reports = resolve(try text())
                 case "mapping": settings.mapping = resolve(try text())
                 case "rules": settings.rules = try readRules(value, prefix: keyPath + ".", base: settings.rules)
-                case "mail", "templates", "holidays":
-                    // Read by the mail and attendance stages; checked here for shape only.
+                case "mail": settings.mail = try readMail(value, prefix: keyPath + ".", base: settings.mail)
+                case "templates":
+                    guard let members = value.members else { throw fail(keyPath, "must be an object") }
+                    for (kind, file) in members {
+                        guard MailTemplates.Kind(rawValue: kind) != nil else {
+                            throw fail("\(keyPath).\(kind)", "unknown template; known are \(MailTemplates.Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+                        }
+                        guard let path = file.string, !path.isEmpty else { throw fail("\(keyPath).\(kind)", "must name a file") }
+                        settings.mail.templates[kind] = resolve(path)
+                    }
+                case "holidays":
+                    // Read by the attendance stage; checked here for shape only.
                     guard value.members != nil else { throw fail(keyPath, "must be an object") }
                 default: break
                 }
             }
             return settings
+        }
+
+        func readMail(_ node: JSONNode, prefix: String, base: MailSettings) throws(Failure) -> MailSettings {
+            guard let members = node.members else { throw fail(String(prefix.dropLast()), "must be an object") }
+            var mail = base
+            for (key, value) in members {
+                let keyPath = prefix + key
+                func text() throws(Failure) -> String {
+                    guard let text = value.string, !text.isEmpty else { throw fail(keyPath, "must be a non-empty string") }
+                    return text
+                }
+                switch key {
+                case "transport":
+                    let transport = try text()
+                    guard transport.hasPrefix("maildir:") || transport.hasPrefix("smtp://") || transport.hasPrefix("smtps://") else {
+                        throw fail(keyPath, "must be maildir:DIR, smtp://host:port or smtps://host:port")
+                    }
+                    mail.transport = transport.hasPrefix("maildir:")
+                        ? "maildir:" + resolve(String(transport.dropFirst("maildir:".count))) : transport
+                case "from":
+                    let from = try text()
+                    guard MailAddress(parsing: from) != nil else { throw fail(keyPath, "must be an address, e.g. \"Kinderopvang <noreply@example.nl>\"") }
+                    mail.from = from
+                case "username": mail.username = try text()
+                case "password":
+                    throw fail(keyPath, "a password is never written in the configuration; use passwordFile or OPVANGSYNC_SMTP_PASSWORD")
+                case "passwordFile": mail.passwordFile = resolve(try text())
+                case "caFile": mail.caFile = resolve(try text())
+                case "maxAttempts":
+                    guard let number = value.int, (1...50).contains(number) else { throw fail(keyPath, "must be a whole number from 1 to 50") }
+                    mail.maxAttempts = number
+                case "timeoutSeconds":
+                    guard let number = value.int, (1...600).contains(number) else { throw fail(keyPath, "must be a whole number from 1 to 600") }
+                    mail.timeoutSeconds = number
+                default:
+                    throw fail(keyPath, "unknown key; known: caFile, from, maxAttempts, passwordFile, timeoutSeconds, transport, username")
+                }
+            }
+            return mail
         }
 
         func readRules(_ node: JSONNode, prefix: String, base: Rules) throws(Failure) -> Rules {

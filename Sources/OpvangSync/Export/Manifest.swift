@@ -12,7 +12,8 @@ public struct Manifest: Sendable {
     public let system: String?
     public let organisationID: String
     public let organisationName: String?
-    public let portalURL: String?
+    /// Where parents log in; activation links start with it.
+    public let portalURL: String
     public let exportedAt: Date
     /// `exportedAt` as written in the manifest.
     public let exportedAtText: String
@@ -31,6 +32,10 @@ public struct Manifest: Sendable {
         }
         guard let id = organisation["id"]?.scalarText, !id.isEmpty else {
             throw fail(organisation, "het manifest mist \"organisation.id\"")
+        }
+        guard let portal = organisation["portalUrl"]?.string, portal.hasPrefix("https://") || portal.hasPrefix("http://"),
+              URLComponents(string: portal)?.host != nil else {
+            throw fail(organisation, "het manifest mist een geldige \"organisation.portalUrl\" (https://...): activatielinks beginnen ermee")
         }
         guard let exportedAtNode = node["exportedAt"], let exportedAtText = exportedAtNode.string else {
             throw fail(node, "het manifest mist \"exportedAt\"")
@@ -59,7 +64,7 @@ public struct Manifest: Sendable {
         system = node["system"]?.string
         organisationID = id
         organisationName = organisation["name"]?.string
-        portalURL = organisation["portalUrl"]?.string
+        portalURL = portal
         self.exportedAt = exportedAt
         self.exportedAtText = exportedAtText
         self.files = files

@@ -14,6 +14,8 @@ public struct ImportRequest: Sendable {
     public var reason: String?
     /// `--only`: apply the export to one family or location.
     public var scope: Scope?
+    /// `--send-mail`: deliver the queued mail right after the commit.
+    public var sendMail = false
     public var operatorName: String
     /// The wall clock, for the staleness check and timestamps.
     public var now = Date()
@@ -59,6 +61,12 @@ public struct Importer {
             throw UsageError("--force and --allow-mass-changes need --reason TEXT: the report and change log keep why")
         }
         let mapping = try resolveMapping(request)
+        let templates: MailTemplates
+        do {
+            templates = try MailTemplates.load(overrides: request.settings.mail.templates)
+        } catch {
+            throw UsageError("\(error)")
+        }
         let source: ExportSource = mapping.format == .csv
             ? CSVExportSource(directory: request.exportDirectory, mapping: mapping)
             : JSONExportSource(directory: request.exportDirectory, mapping: mapping)
@@ -152,11 +160,13 @@ public struct Importer {
             progress(.phase("vergelijken met het portaal"))
             let current = try repository?.loadCurrent(desired.kinds) ?? [:]
             var plan: Plan
+            var scopeParents: Set<String>?
             if let scope = request.scope {
                 if scope.matchesNothing(desired: desired, current: current) {
                     throw UsageError("--only \(scope): not in the export and not in the portal")
                 }
-                let (narrowed, narrowedCurrent, _) = scope.narrow(desired, current)
+                let (narrowed, narrowedCurrent, keys) = scope.narrow(desired, current)
+                scopeParents = keys[.parent] ?? []
                 plan = Differ(asOf: asOf).plan(desired: narrowed, current: narrowedCurrent)
                 // The mass-removal guard weighs a scoped run against the whole portal, not the family.
                 for (kind, records) in current { plan.activeBefore[kind] = records.values.lazy.filter { $0.status == .active }.count }
@@ -169,6 +179,29 @@ public struct Importer {
                                        fields: change.action == .created ? [] : change.fields)
             }
             for issue in vanishedIssues(plan) { run.report.issues.append(issue) }
+
+            progress(.phase("accounts"))
+            let accountStore = repository.map { AccountStore(database: $0.database) }
+            let existing = try accountStore?.load() ?? ExistingAccounts()
+            let post = PostState(current: current, plan: plan)
+            let accountPlan = AccountPlanner(asOf: asOf, rules: request.settings.rules)
+                .plan(post, existing: existing, parents: scopeParents)
+            run.report.accounts = accountPlan.summary
+            run.report.issues += accountPlan.issues
+            var mail = MailSummary()
+            mail.queued = accountPlan.actions.reduce(0) { count, action in
+                switch action {
+                case .create: return count + 1
+                case .join: return count
+                case .move(_, _, _, _, let activated): return count + (activated ? 2 : 1)
+                }
+            }
+            let undelivered = try repository.map { try Importer.undeliveredMail($0.database) } ?? []
+            for message in undelivered {
+                if message.status == "bounced" { mail.bounced += 1 } else { mail.failed += 1 }
+                run.report.issues.append(message.issue)
+            }
+            run.report.mail = mail
 
             let removals = massRemovals(plan, threshold: request.settings.rules.maxRemovalFraction)
             if !removals.isEmpty {
@@ -188,12 +221,68 @@ public struct Importer {
             guard let repository else { throw UsageError("no portal database") }
             run.finishedAt = Date()
             let record = run.record(status: .applied, exit: run.exitCodeForApplied)
-            try repository.apply(plan, run: record, progress: { done in progress(.applying(done: done, total: plan.changes.count)) })
+            let context = MailContext(name: manifest.organisationName ?? manifest.organisationID, portalURL: manifest.portalURL)
+            let names = Importer.parentNames(post)
+            try repository.apply(plan, run: record, progress: { done in progress(.applying(done: done, total: plan.changes.count)) }) { database in
+                try database.run("""
+                    INSERT INTO organisation (id, name, portal_url, updated_run) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (id) DO UPDATE SET name = excluded.name, portal_url = excluded.portal_url, updated_run = excluded.updated_run
+                    """, [.text(manifest.organisationID), .text(context.name), .text(context.portalURL), .text(record.id)])
+                _ = try AccountStore(database: database).apply(accountPlan, names: names, organisation: context,
+                                                               runID: record.id, now: request.now)
+                for message in undelivered {
+                    try database.run("UPDATE outbox SET reported_run = ? WHERE id = ?", [.text(record.id), .integer(message.id)])
+                }
+            }
+            if request.sendMail {
+                progress(.phase("mail versturen"))
+                let delivered = try Importer.sendQueuedMail(repository.database, settings: request.settings, templates: templates)
+                run.report.mail?.sent += delivered.sent
+                run.report.mail?.failed += delivered.failed
+                run.report.mail?.bounced += delivered.bounced
+            }
             return try finish(&run, .applied, nil)
         } catch let failure as ExportFailure {
             run.report.issues.append(failure.issue)
             return try finish(&run, .failed, repository, abort: "de export is onleesbaar: \(failure.issue.description)")
         }
+    }
+
+    /// Sends every due message, holding the mail lock so two senders never send the same message.
+    public static func sendQueuedMail(_ database: Database, settings: OrganisationSettings, templates: MailTemplates,
+                                      limit: Int? = nil, ids: [Int64]? = nil) throws -> MailSummary {
+        let lock = try RunLock(databasePath: settings.database + ".mail")
+        defer { withExtendedLifetime(lock) {} }
+        let delivery = MailDelivery(database: database, transport: try settings.mail.makeTransport(), templates: templates,
+                                    settings: settings.mail, rules: settings.rules)
+        return try delivery.deliver(limit: limit, ids: ids)
+    }
+
+    /// Mail that failed or bounced since the last report: customer service hears of it once, in the next report.
+    static func undeliveredMail(_ database: Database) throws -> [(id: Int64, status: String, issue: Issue)] {
+        try database.query("""
+            SELECT id, status, kind, account, attempts, last_error FROM outbox
+            WHERE status IN ('failed', 'bounced') AND reported_run IS NULL ORDER BY id
+            """) { row in
+            let status = row.string(1) ?? "failed"
+            let account = row.string(3) ?? "?"
+            let kind = row.string(2) ?? "mail"
+            let message = status == "bounced"
+                ? "de \(kind)-mail voor ouder \(account) is geweigerd door de mailserver van de ontvanger (\(row.string(5) ?? "")); controleer het e-mailadres in het planningssysteem"
+                : "de \(kind)-mail voor ouder \(account) kon na \(row.int(4) ?? 0) pogingen niet worden afgeleverd (\(row.string(5) ?? "")); opnieuw versturen: opvangsync accounts resend \(account)"
+            return (Int64(row.int(0) ?? 0), status, Issue(.error, status == "bounced" ? "mail-bounced" : "mail-failed", key: account, message: message))
+        }
+    }
+
+    /// "Voornaam tussenvoegsel achternaam" per parent, for the salutation of their mail.
+    static func parentNames(_ post: PostState) -> [String: String] {
+        let schema = EntityKind.parent.schema
+        var names: [String: String] = [:]
+        for (key, values) in post.active(.parent) {
+            names[key] = [values[schema.index("firstName")], values[schema.index("infix")], values[schema.index("lastName")]]
+                .compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
+        }
+        return names
     }
 
     /// The mapping the settings name; else `mappings/<built-in>.json` in the working folder when present,

@@ -1,0 +1,139 @@
+import Foundation
+
+/// An address with an optional display name: `Kinderopvang De Zonnebloem <noreply@zonnebloem.example>`.
+public struct MailAddress: Sendable, Equatable, CustomStringConvertible {
+    public let name: String?
+    public let address: String
+
+    public init(name: String? = nil, address: String) {
+        self.name = name
+        self.address = address
+    }
+
+    /// Parses `Name <addr>` or a bare `addr`.
+    public init?(parsing text: String) {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if let open = trimmed.lastIndex(of: "<"), trimmed.hasSuffix(">") {
+            let address = String(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)])
+            let name = trimmed[..<open].trimmingCharacters(in: CharacterSet(charactersIn: " \""))
+            guard address.contains("@") else { return nil }
+            self.init(name: name.isEmpty ? nil : name, address: address)
+        } else {
+            guard trimmed.contains("@"), !trimmed.contains(" ") else { return nil }
+            self.init(address: trimmed)
+        }
+    }
+
+    /// The header form, the display name encoded when it is not plain ASCII.
+    public var headerValue: String {
+        guard let name, !name.isEmpty else { return address }
+        let isPlain = name.unicodeScalars.allSatisfy { $0.isASCII && $0.value >= 0x20 && !"\"\\<>@,;:()[]".unicodeScalars.contains($0) }
+        return (isPlain ? name : MIME.encodedWord(name)) + " <\(address)>"
+    }
+
+    public var description: String { headerValue }
+}
+
+/// An RFC 5322 message with a UTF-8 plain-text body, rendered with CRLF line ends.
+public struct MailMessage: Sendable {
+    public var from: MailAddress
+    public var to: MailAddress
+    public var subject: String
+    public var body: String
+    /// Kept the same across delivery attempts, so a message that went out twice can be recognised.
+    public var messageID: String
+    public var date: Date
+    public var extraHeaders: [(String, String)]
+
+    public init(from: MailAddress, to: MailAddress, subject: String, body: String, messageID: String,
+                date: Date = Date(), extraHeaders: [(String, String)] = []) {
+        self.from = from
+        self.to = to
+        self.subject = subject
+        self.body = body
+        self.messageID = messageID
+        self.date = date
+        self.extraHeaders = extraHeaders
+    }
+
+    /// The message as it goes over the wire: headers, a blank line, quoted-printable body, CRLF throughout.
+    public func rendered() -> [UInt8] {
+        var headers: [(String, String)] = [
+            ("Date", MIME.rfc5322Date(date)),
+            ("From", from.headerValue),
+            ("To", to.headerValue),
+            ("Subject", MIME.encodedWordIfNeeded(subject)),
+            ("Message-ID", "<\(messageID)>"),
+            ("MIME-Version", "1.0"),
+            ("Content-Type", "text/plain; charset=UTF-8"),
+            ("Content-Transfer-Encoding", "quoted-printable"),
+        ]
+        headers += extraHeaders
+        var text = ""
+        for (name, value) in headers { text += "\(name): \(value)\r\n" }
+        text += "\r\n"
+        text += MIME.quotedPrintable(body)
+        return Array(text.utf8)
+    }
+}
+
+/// The encodings RFC 2045/2047 ask for.
+public enum MIME {
+    /// `=?UTF-8?B?...?=` words, split so no encoded word exceeds 75 characters.
+    public static func encodedWord(_ text: String) -> String {
+        var words: [String] = []
+        var chunk: [UInt8] = []
+        for character in text {
+            let bytes = Array(String(character).utf8)
+            if chunk.count + bytes.count > 45 {
+                words.append("=?UTF-8?B?\(Data(chunk).base64EncodedString())?=")
+                chunk = []
+            }
+            chunk += bytes
+        }
+        if !chunk.isEmpty { words.append("=?UTF-8?B?\(Data(chunk).base64EncodedString())?=") }
+        return words.joined(separator: "\r\n ")
+    }
+
+    public static func encodedWordIfNeeded(_ text: String) -> String {
+        text.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 0x20 }) && text.count <= 70 ? text : encodedWord(text)
+    }
+
+    /// Quoted-printable with CRLF line ends and soft breaks before 76 characters.
+    public static func quotedPrintable(_ text: String) -> String {
+        let normalised = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+        var output = ""
+        let hex = Array("0123456789ABCDEF")
+        for line in normalised.split(separator: "\n", omittingEmptySubsequences: false) {
+            var encoded = ""
+            var length = 0
+            let bytes = Array(line.utf8)
+            for (index, byte) in bytes.enumerated() {
+                let isLast = index == bytes.count - 1
+                var piece: String
+                if (byte >= 33 && byte <= 126 && byte != 61) || ((byte == 32 || byte == 9) && !isLast) {
+                    piece = String(UnicodeScalar(byte))
+                } else {
+                    piece = "=" + String(hex[Int(byte >> 4)]) + String(hex[Int(byte & 0x0F)])
+                }
+                if length + piece.count > 75 {
+                    encoded += "=\r\n"
+                    length = 0
+                }
+                encoded += piece
+                length += piece.count
+            }
+            output += encoded + "\r\n"
+        }
+        return output
+    }
+
+    /// `Sun, 22 Nov 2026 02:30:00 +0100`, in Europe/Amsterdam.
+    public static func rfc5322Date(_ date: Date) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "Europe/Amsterdam")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss Z"
+        return formatter.string(from: date)
+    }
+}

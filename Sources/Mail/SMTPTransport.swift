@@ -1,0 +1,138 @@
+import CCurl
+import Foundation
+
+/// How to reach an SMTP server. The password never appears in errors or logs.
+public struct SMTPSettings: Sendable {
+    /// `smtp://host:port` (STARTTLS) or `smtps://host:port` (TLS from the first byte).
+    public var url: String
+    public var username: String?
+    public var password: String?
+    /// A CA bundle for servers with a private certificate authority.
+    public var caFile: String?
+    public var connectTimeoutSeconds = 15
+    public var timeoutSeconds = 60
+
+    public init(url: String, username: String? = nil, password: String? = nil, caFile: String? = nil) {
+        self.url = url
+        self.username = username
+        self.password = password
+        self.caFile = caFile
+    }
+
+    /// The host part of the URL.
+    public var host: String {
+        guard let components = URLComponents(string: url), let host = components.host else { return "" }
+        return host
+    }
+
+    /// True for 127.0.0.0/8, ::1 and localhost: the only servers allowed without TLS.
+    public var isLoopback: Bool {
+        let host = self.host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+}
+
+/// One libcurl easy handle, released in `deinit`. Not `Sendable`: used by one thread for one message.
+final class CurlHandle {
+    let raw: UnsafeMutableRawPointer
+
+    private static let globalInit: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
+
+    init?() {
+        guard CurlHandle.globalInit, let raw = curl_easy_init() else { return nil }
+        self.raw = raw
+    }
+
+    deinit { curl_easy_cleanup(raw) }
+
+    func set(_ option: CURLoption, _ value: Int) { _ = opvangsync_curl_setopt_long(raw, option, value) }
+    func set(_ option: CURLoption, _ value: String) { _ = opvangsync_curl_setopt_string(raw, option, value) }
+
+    var responseCode: Int {
+        var code = 0
+        _ = opvangsync_curl_getinfo_long(raw, CURLINFO_RESPONSE_CODE, &code)
+        return code
+    }
+}
+
+/// The message bytes libcurl pulls through its read callback.
+private final class Upload {
+    let bytes: [UInt8]
+    var offset = 0
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+}
+
+/// Delivers over SMTP through the system libcurl.
+public struct SMTPTransport: MailTransport {
+    public let settings: SMTPSettings
+
+    public struct InvalidSettings: Error, CustomStringConvertible, Sendable {
+        public let reason: String
+        public var description: String { reason }
+    }
+
+    public init(settings: SMTPSettings) throws(InvalidSettings) {
+        guard settings.url.hasPrefix("smtp://") || settings.url.hasPrefix("smtps://") else {
+            throw InvalidSettings(reason: "mail transport must start with smtp://, smtps:// or maildir:")
+        }
+        guard !settings.host.isEmpty else { throw InvalidSettings(reason: "mail transport \(settings.url) names no host") }
+        self.settings = settings
+    }
+
+    public func send(_ message: MailMessage) throws(DeliveryError) {
+        guard let curl = CurlHandle() else { throw .temporary(message: "libcurl could not start") }
+        curl.set(CURLOPT_URL, settings.url)
+        // STARTTLS is required, except towards a server on this machine.
+        curl.set(CURLOPT_USE_SSL, Int(settings.isLoopback ? CURLUSESSL_TRY.rawValue : CURLUSESSL_ALL.rawValue))
+        curl.set(CURLOPT_NOSIGNAL, 1)
+        curl.set(CURLOPT_CONNECTTIMEOUT, settings.connectTimeoutSeconds)
+        curl.set(CURLOPT_TIMEOUT, settings.timeoutSeconds)
+        if let caFile = settings.caFile { curl.set(CURLOPT_CAINFO, caFile) }
+        if let username = settings.username { curl.set(CURLOPT_USERNAME, username) }
+        if let password = settings.password { curl.set(CURLOPT_PASSWORD, password) }
+        curl.set(CURLOPT_MAIL_FROM, "<\(message.from.address)>")
+
+        var recipients: UnsafeMutablePointer<curl_slist>?
+        recipients = curl_slist_append(recipients, "<\(message.to.address)>")
+        defer { curl_slist_free_all(recipients) }
+        _ = opvangsync_curl_setopt_slist(curl.raw, CURLOPT_MAIL_RCPT, recipients)
+
+        let upload = Upload(message.rendered())
+        let context = Unmanaged.passRetained(upload)
+        defer { context.release() }
+        curl.set(CURLOPT_UPLOAD, 1)
+        _ = opvangsync_curl_setopt_size(curl.raw, CURLOPT_INFILESIZE_LARGE, curl_off_t(upload.bytes.count))
+        _ = opvangsync_curl_setopt_read_function(curl.raw) { buffer, size, count, userdata in
+            guard let buffer, let userdata else { return 0 }
+            let upload = Unmanaged<Upload>.fromOpaque(userdata).takeUnretainedValue()
+            let length = min(size * count, upload.bytes.count - upload.offset)
+            upload.bytes.withUnsafeBytes { source in
+                guard let base = source.baseAddress else { return }
+                memcpy(buffer, base + upload.offset, length)
+            }
+            upload.offset += length
+            return length
+        }
+        _ = opvangsync_curl_setopt_pointer(curl.raw, CURLOPT_READDATA, context.toOpaque())
+
+        let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        defer { errorBuffer.deallocate() }
+        _ = opvangsync_curl_setopt_pointer(curl.raw, CURLOPT_ERRORBUFFER, errorBuffer)
+
+        let result = curl_easy_perform(curl.raw)
+        guard result != CURLE_OK else { return }
+        let detail = String(cString: errorBuffer)
+        let text = detail.isEmpty ? String(cString: curl_easy_strerror(result)) : detail
+        let code = curl.responseCode
+        switch result {
+        case CURLE_LOGIN_DENIED:
+            throw .temporary(message: "SMTP authentication failed at \(settings.host) (check the username and password file)")
+        case CURLE_USE_SSL_FAILED:
+            throw .temporary(message: "\(settings.host) does not offer STARTTLS; opvangsync sends only over TLS")
+        default:
+            if (500...599).contains(code) { throw .permanent(code: code, message: text) }
+            throw .temporary(message: code > 0 ? "\(code): \(text)" : text)
+        }
+    }
+}

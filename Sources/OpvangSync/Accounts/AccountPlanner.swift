@@ -1,0 +1,214 @@
+/// What the portal knows about accounts before the run.
+public struct ExistingAccounts: Sendable {
+    public struct Account: Sendable, Equatable {
+        /// The Oudernummer the account belongs to (the first of a shared account).
+        public var owner: String
+        /// The login address, lowercased.
+        public var username: String
+        public var emailColumn: String?
+        /// Set by the portal when the parent chose a password.
+        public var activated: Bool
+        public var disabled: Bool
+    }
+
+    public var accounts: [String: Account] = [:]
+    /// Lowercased username → owner.
+    public var ownerOfUsername: [String: String] = [:]
+    /// Parent → the owner of the account they use (owners map to themselves).
+    public var accountOf: [String: String] = [:]
+    public var states: [String: ParentAccountState] = [:]
+
+    public init() {}
+}
+
+/// Where one parent stands, as `accounts list` shows it.
+public struct ParentAccountState: Sendable, Equatable {
+    public enum State: String, Sendable {
+        /// Owns an account.
+        case account
+        /// Uses a shared account (same address, same children).
+        case member
+        /// Eligible, but neither E-mail nor E-mail 2 is usable.
+        case noEmail = "no-email"
+        /// The address belongs to another family's account: no account, customer service must act.
+        case conflict
+        /// No child with a placement that started or starts within the invitation window.
+        case notEligible = "not-eligible"
+    }
+
+    public var state: State
+    /// `E-mail` or `E-mail 2`: which column the login address came from.
+    public var emailColumn: String?
+    public var detail: String?
+}
+
+/// One change to accounts that a run makes.
+public enum AccountAction: Sendable, Equatable {
+    /// A new account with an invitation to `username`.
+    case create(owner: String, username: String, emailColumn: String, members: [String])
+    /// A parent joins an existing shared account.
+    case join(parent: String, owner: String)
+    /// The planning system changed the login address. Before activation the invitation moves (old link
+    /// dies, new invitation); after activation the username changes and both addresses get a notice.
+    case move(owner: String, from: String, to: String, emailColumn: String, activated: Bool)
+}
+
+/// The account side of a run.
+public struct AccountPlan: Sendable {
+    public var actions: [AccountAction] = []
+    /// Parent states that differ from what the portal holds.
+    public var states: [String: ParentAccountState] = [:]
+    public var summary = AccountSummary()
+    public var issues: [Issue] = []
+}
+
+/// SPEC §4 "Which e-mail", "When an account is made", "One address, one account" and "Address changes".
+public struct AccountPlanner {
+    public let asOf: Day
+    public let rules: Rules
+
+    public init(asOf: Day, rules: Rules) {
+        self.asOf = asOf
+        self.rules = rules
+    }
+
+    /// The login address of a parent: `E-mail` when valid, else `E-mail 2` when valid, else none.
+    public static func loginAddress(email: String?, email2: String?) -> (address: String, column: String)? {
+        if let email, EmailAddress.isValid(email.trimmingCharacters(in: .whitespaces)) {
+            return (EmailAddress.normalised(email), "E-mail")
+        }
+        if let email2, EmailAddress.isValid(email2.trimmingCharacters(in: .whitespaces)) {
+            return (EmailAddress.normalised(email2), "E-mail 2")
+        }
+        return nil
+    }
+
+    /// Oudernummers in their natural order: numerically when both are numbers.
+    static func precedes(_ lhs: String, _ rhs: String) -> Bool {
+        if let left = Int(lhs), let right = Int(rhs) { return left < right }
+        return lhs < rhs
+    }
+
+    /// Plans accounts for `parents` (all parents, or those of a scoped run).
+    func plan(_ post: PostState, existing: ExistingAccounts, parents scope: Set<String>?) -> AccountPlan {
+        var result = AccountPlan()
+        let parentSchema = EntityKind.parent.schema, relationSchema = EntityKind.relation.schema
+        let placementSchema = EntityKind.placement.schema
+
+        // Children with a placement that has started and not ended, or starts within the window.
+        let horizon = asOf.adding(days: rules.inviteDaysBeforeStart)
+        var childrenInCare: Set<String> = []
+        for (_, values) in post.active(.placement) {
+            guard let start = values[placementSchema.index("startDate")].flatMap(Day.init(iso:)), start <= horizon else { continue }
+            if let end = values[placementSchema.index("endDate")].flatMap(Day.init(iso:)), end < asOf { continue }
+            if let child = values[placementSchema.index("childNumber")], post.record(.child, child)?.status == .active {
+                childrenInCare.insert(child)
+            }
+        }
+        var childrenOf: [String: Set<String>] = [:]
+        for (_, values) in post.active(.relation) {
+            guard let child = values[relationSchema.index("childNumber")], let parent = values[relationSchema.index("parentNumber")] else { continue }
+            childrenOf[parent, default: []].insert(child)
+        }
+
+        struct Candidate { let parent: String; let address: String; let column: String }
+        var candidates: [String: [Candidate]] = [:]
+        var newStates: [String: ParentAccountState] = [:]
+        for (parent, values) in post.active(.parent) where scope?.contains(parent) ?? true {
+            let login = AccountPlanner.loginAddress(email: values[parentSchema.index("email")], email2: values[parentSchema.index("email2")])
+            let eligible = !(childrenOf[parent] ?? []).isDisjoint(with: childrenInCare)
+            guard eligible else {
+                if existing.accountOf[parent] == nil {
+                    newStates[parent] = ParentAccountState(state: .notEligible, emailColumn: login?.column)
+                }
+                continue
+            }
+            guard let login else {
+                newStates[parent] = ParentAccountState(state: .noEmail)
+                result.summary.withoutEmail += 1
+                result.issues.append(Issue(.warning, "parent-without-email", key: parent, message:
+                    "ouder \(parent) heeft een kind in de opvang, maar geen bruikbaar e-mailadres (E-mail en E-mail 2 leeg of ongeldig): geen account"))
+                continue
+            }
+            candidates[login.address, default: []].append(Candidate(parent: parent, address: login.address, column: login.column))
+        }
+
+        for address in candidates.keys.sorted() {
+            let group = candidates[address]!.sorted { AccountPlanner.precedes($0.parent, $1.parent) }
+            let members = Set(group.map(\.parent))
+            let holder = existing.ownerOfUsername[address]
+
+            if let holder, !members.contains(holder), existing.accountOf[holder] != nil,
+               !group.contains(where: { existing.accountOf[$0.parent] == holder }) {
+                // The address belongs to another family's account: nothing changes for this group.
+                for candidate in group {
+                    newStates[candidate.parent] = ParentAccountState(state: .conflict, emailColumn: candidate.column,
+                                                                      detail: "adres in gebruik bij het account van ouder \(holder)")
+                    result.summary.conflicts += 1
+                    result.issues.append(Issue(.error, "address-in-use", key: candidate.parent, message:
+                        "het e-mailadres (\(candidate.column)) van ouder \(candidate.parent) is al de gebruikersnaam van het account van ouder \(holder); er verandert niets tot dit in het planningssysteem is opgelost"))
+                }
+                continue
+            }
+
+            let sameChildren = Set(group.map { childrenOf[$0.parent] ?? [] }).count == 1
+            // The address stays with the parent who has it; then with a parent who already has an account
+            // (an address change); otherwise the lowest Oudernummer gets it.
+            let owner = group.first { $0.parent == holder }
+                ?? group.first { existing.accounts[$0.parent] != nil }
+                ?? group[0]
+            var sharing: [String] = []
+            if group.count > 1 {
+                if sameChildren {
+                    sharing = group.map(\.parent).filter { $0 != owner.parent }
+                    result.issues.append(Issue(.warning, "shared-address", key: owner.parent, message:
+                        "ouders \(group.map(\.parent).joined(separator: " en ")) hebben hetzelfde e-mailadres en dezelfde kinderen: zij delen één account"))
+                } else {
+                    for loser in group where loser.parent != owner.parent {
+                        newStates[loser.parent] = ParentAccountState(state: .conflict, emailColumn: loser.column,
+                                                                      detail: "adres ook gebruikt door ouder \(owner.parent) (ander gezin)")
+                        result.summary.conflicts += 1
+                        result.issues.append(Issue(.error, "address-conflict", key: loser.parent, message:
+                            "ouder \(loser.parent) heeft hetzelfde e-mailadres (\(loser.column)) als ouder \(owner.parent), maar niet dezelfde kinderen: geen account voor \(loser.parent), zodat gezinnen elkaars gegevens niet zien"))
+                    }
+                }
+            }
+
+            let ownAccount = existing.accounts[owner.parent]
+            if let ownAccount {
+                if ownAccount.username != address {
+                    result.actions.append(.move(owner: owner.parent, from: ownAccount.username, to: address,
+                                                emailColumn: owner.column, activated: ownAccount.activated))
+                    result.summary.moved += 1
+                    if !ownAccount.activated { result.summary.invited += 1 }
+                }
+                newStates[owner.parent] = ParentAccountState(state: .account, emailColumn: owner.column)
+            } else if let sharedOwner = existing.accountOf[owner.parent], sharedOwner != owner.parent,
+                      existing.accounts[sharedOwner]?.username == address {
+                // Already a member of the account that has this address.
+                newStates[owner.parent] = ParentAccountState(state: .member, emailColumn: owner.column)
+            } else {
+                result.actions.append(.create(owner: owner.parent, username: address, emailColumn: owner.column, members: sharing))
+                result.summary.created += 1
+                result.summary.invited += 1
+                newStates[owner.parent] = ParentAccountState(state: .account, emailColumn: owner.column)
+                for member in sharing { newStates[member] = ParentAccountState(state: .member, emailColumn: group.first { $0.parent == member }?.column) }
+                sharing = []
+            }
+            let accountOwner = existing.accountOf[owner.parent].flatMap { existing.accounts[$0] != nil ? $0 : nil } ?? owner.parent
+            for member in sharing where existing.accountOf[member] != accountOwner {
+                result.actions.append(.join(parent: member, owner: accountOwner))
+                newStates[member] = ParentAccountState(state: .member, emailColumn: group.first { $0.parent == member }?.column)
+            }
+            for member in sharing where existing.accountOf[member] == accountOwner {
+                newStates[member] = ParentAccountState(state: .member, emailColumn: group.first { $0.parent == member }?.column)
+            }
+        }
+
+        for (parent, state) in newStates where existing.states[parent] != state {
+            result.states[parent] = state
+        }
+        // Conflicts stay in every report until they are solved, not only the night they appear.
+        return result
+    }
+}

@@ -1,0 +1,146 @@
+import Foundation
+import PortalStore
+
+/// One parent as `accounts list` shows it.
+public struct AccountListing: Codable, Sendable {
+    public var parent: String
+    public var name: String
+    /// `invited`, `active`, `disabled`, `none` or `conflict`.
+    public var status: String
+    public var username: String?
+    public var emailColumn: String?
+    public var invitedAt: String?
+    public var activatedAt: String?
+    public var termsAcceptedAt: String?
+    public var detail: String?
+}
+
+/// Everything customer service needs to answer a parent: `accounts show`.
+public struct AccountDetails: Codable, Sendable {
+    public struct Child: Codable, Sendable {
+        public var number: String
+        public var name: String
+        public var role: String
+    }
+
+    public struct Invitation: Codable, Sendable {
+        public var address: String
+        public var createdAt: String
+        public var sentAt: String?
+        public var expiresAt: String?
+        public var usedAt: String?
+        public var revokedAt: String?
+        public var revokedReason: String?
+    }
+
+    public var parents: [AccountListing]
+    public var owner: String?
+    public var children: [Child]
+    public var invitations: [Invitation]
+    public var mail: [String]
+}
+
+extension PortalRepository {
+    /// Every parent with an account or an account state, one row each, optionally of one status.
+    public func accountListings(status: String? = nil) throws -> [AccountListing] {
+        let rows = try database.query("""
+            SELECT p.key, TRIM(COALESCE(p.first_name, '') || ' ' || COALESCE(p.infix, '') || ' ' || COALESCE(p.last_name, '')),
+                   s.state, s.email_column, s.detail, a.parent_number, a.username, a.activated_at, a.terms_accepted_at,
+                   a.disabled_at, a.email_column,
+                   (SELECT MAX(COALESCE(i.sent_at, i.created_at)) FROM invitations i WHERE i.account = a.parent_number)
+            FROM parents p
+            LEFT JOIN account_state s ON s.parent_number = p.key
+            LEFT JOIN account_members m ON m.parent_number = p.key
+            LEFT JOIN accounts a ON a.parent_number = m.account
+            WHERE s.parent_number IS NOT NULL OR a.parent_number IS NOT NULL
+            ORDER BY CAST(p.key AS INTEGER), p.key
+            """) { row -> AccountListing in
+            let state = row.string(2)
+            let listingStatus: String
+            if state == "conflict" {
+                listingStatus = "conflict"
+            } else if row.string(5) == nil {
+                listingStatus = "none"
+            } else if !row.isNull(9) {
+                listingStatus = "disabled"
+            } else if !row.isNull(7) {
+                listingStatus = "active"
+            } else {
+                listingStatus = "invited"
+            }
+            return AccountListing(parent: row.string(0) ?? "", name: (row.string(1) ?? "").replacingOccurrences(of: "  ", with: " "),
+                                  status: listingStatus, username: row.string(6), emailColumn: row.string(3) ?? row.string(10),
+                                  invitedAt: row.string(11), activatedAt: row.string(7), termsAcceptedAt: row.string(8),
+                                  detail: row.string(4) ?? (state == "no-email" ? "geen bruikbaar e-mailadres" : state == "not-eligible" ? "geen kind in de opvang (binnen de uitnodigingstermijn)" : nil))
+        }
+        guard let status else { return rows }
+        return rows.filter { $0.status == status }
+    }
+
+    /// The account owner for an e-mail address or Oudernummer, and the parent asked about.
+    public func resolveAccount(_ query: String) throws -> (parent: String, owner: String?)? {
+        if query.contains("@") {
+            guard let owner = try database.scalarString("SELECT parent_number FROM accounts WHERE username = ?",
+                                                        [.text(EmailAddress.normalised(query))]) else { return nil }
+            return (owner, owner)
+        }
+        let exists = try database.scalarInt("SELECT COUNT(*) FROM parents WHERE key = ?", [.text(query)]) ?? 0 > 0
+        let owner = try database.scalarString("SELECT account FROM account_members WHERE parent_number = ?", [.text(query)])
+        return exists || owner != nil ? (query, owner) : nil
+    }
+
+    public func accountDetails(_ query: String) throws -> AccountDetails? {
+        guard let (parent, owner) = try resolveAccount(query) else { return nil }
+        var members = [parent]
+        if let owner {
+            members = try database.query("SELECT parent_number FROM account_members WHERE account = ? ORDER BY parent_number",
+                                         [.text(owner)]) { $0.string(0) ?? "" }
+        }
+        let listings = try accountListings().filter { members.contains($0.parent) }
+        let placeholders = Array(repeating: "?", count: members.count).joined(separator: ", ")
+        let children = try database.query("""
+            SELECT c.key, TRIM(COALESCE(c.first_name, '') || ' ' || COALESCE(c.infix, '') || ' ' || COALESCE(c.last_name, '')),
+                   r.role || ' (ouder ' || r.parent_number || ')'
+            FROM relations r JOIN children c ON c.key = r.child_number
+            WHERE r.status = 'active' AND r.parent_number IN (\(placeholders)) ORDER BY c.key
+            """, members.map { .text($0) }) { row in
+            AccountDetails.Child(number: row.string(0) ?? "", name: (row.string(1) ?? "").replacingOccurrences(of: "  ", with: " "),
+                                 role: row.string(2) ?? "")
+        }
+        let invitations = try database.query("""
+            SELECT address, created_at, sent_at, expires_at, used_at, revoked_at, revoked_reason FROM invitations
+            WHERE account = ? ORDER BY id
+            """, [.text(owner ?? "")]) { row in
+            AccountDetails.Invitation(address: row.string(0) ?? "", createdAt: row.string(1) ?? "", sentAt: row.string(2),
+                                      expiresAt: row.string(3), usedAt: row.string(4), revokedAt: row.string(5),
+                                      revokedReason: row.string(6))
+        }
+        let mail = try database.query("""
+            SELECT kind || ' aan ' || recipient || ': ' || status || COALESCE(' (' || last_error || ')', '') || ', ' || queued_at
+            FROM outbox WHERE account = ? ORDER BY id
+            """, [.text(owner ?? "")]) { $0.string(0) ?? "" }
+        return AccountDetails(parents: listings, owner: owner, children: children, invitations: invitations, mail: mail)
+    }
+
+    /// The organisation as the last import described it, for mail sent outside an import.
+    public func organisationContext() throws -> MailContext? {
+        try database.statement("SELECT name, portal_url FROM organisation ORDER BY updated_run DESC LIMIT 1").firstRow { row in
+            MailContext(name: row.string(0) ?? "", portalURL: row.string(1) ?? "")
+        } ?? nil
+    }
+
+    /// Customer service's "Nieuw wachtwoord verzenden": revokes the open link and queues a new one.
+    /// Returns the outbox id of the new message.
+    public func resendInvitation(account owner: String, operator name: String, now: Date = Date()) throws -> Int64 {
+        guard let context = try organisationContext() else {
+            throw UsageError("no import has run on this portal yet, so its name and portal URL are unknown")
+        }
+        let parentName = try database.scalarString("""
+            SELECT TRIM(COALESCE(first_name, '') || ' ' || COALESCE(infix, '') || ' ' || COALESCE(last_name, '')) FROM parents WHERE key = ?
+            """, [.text(owner)])?.replacingOccurrences(of: "  ", with: " ")
+        return try database.inTransaction {
+            try AccountStore(database: database).resend(account: owner, name: parentName, organisation: context,
+                                                        runID: "resend by \(name)", now: now)
+        }
+    }
+}

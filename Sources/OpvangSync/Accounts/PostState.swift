@@ -1,0 +1,24 @@
+/// The portal as it will be once a plan is applied: the current records with the plan's changes laid over.
+///
+/// Account rules are decided on this, so they see exactly what the portal will hold: scoped runs, rows that
+/// were rejected (and so keep their old values) and records that end this run are all accounted for.
+struct PostState {
+    private(set) var records: [EntityKind: [String: StoredRecord]]
+
+    init(current: [EntityKind: [String: StoredRecord]], plan: Plan) {
+        records = current
+        for change in plan.changes {
+            var record = records[change.kind]?[change.key] ?? StoredRecord(values: change.values ?? [], status: change.status)
+            if let values = change.values { record.values = values }
+            record.status = change.status
+            records[change.kind, default: [:]][change.key] = record
+        }
+    }
+
+    /// Active records of a kind.
+    func active(_ kind: EntityKind) -> [(key: String, values: [String?])] {
+        (records[kind] ?? [:]).compactMap { $0.value.status == .active ? ($0.key, $0.value.values) : nil }
+    }
+
+    func record(_ kind: EntityKind, _ key: String) -> StoredRecord? { records[kind]?[key] }
+}

@@ -1,0 +1,45 @@
+import Foundation
+import Mail
+
+/// SPEC §8: where mail goes and how it is signed.
+public struct MailSettings: Sendable, Equatable {
+    /// `maildir:DIR` (default `maildir:outbox`), `smtp://host:port` (STARTTLS) or `smtps://host:port`.
+    public var transport = "maildir:outbox"
+    /// `Name <address>`; default: the organisation's name at `noreply@<portal host>`.
+    public var from: String?
+    public var username: String?
+    /// A file holding the SMTP password; `OPVANGSYNC_SMTP_PASSWORD` in the environment is used otherwise.
+    public var passwordFile: String?
+    public var caFile: String?
+    public var maxAttempts = 6
+    public var timeoutSeconds = 60
+    /// Template kind → file replacing the built-in Dutch text.
+    public var templates: [String: String] = [:]
+
+    public init() {}
+
+    /// The transport these settings describe. The password is read here, at the last moment.
+    public func makeTransport() throws -> MailTransport {
+        if transport.hasPrefix("maildir:") {
+            let directory = String(transport.dropFirst("maildir:".count))
+            guard !directory.isEmpty else { throw UsageError("mail transport maildir: needs a folder, e.g. maildir:outbox") }
+            return MaildirTransport(directory: directory)
+        }
+        var settings = SMTPSettings(url: transport, username: username, caFile: caFile)
+        settings.timeoutSeconds = timeoutSeconds
+        if let passwordFile {
+            guard let data = FileManager.default.contents(atPath: passwordFile),
+                  let text = String(data: data, encoding: .utf8) else {
+                throw UsageError("cannot read the SMTP password file \(passwordFile)")
+            }
+            settings.password = text.trimmingCharacters(in: .newlines)
+        } else if let password = ProcessInfo.processInfo.environment["OPVANGSYNC_SMTP_PASSWORD"] {
+            settings.password = password
+        }
+        do {
+            return try SMTPTransport(settings: settings)
+        } catch {
+            throw UsageError("mail.transport: \(error)")
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import OpvangSync
+
+/// `accounts` and `mail`: what customer service uses when a parent calls.
+enum AccountCommands {
+    static func settings(_ arguments: Arguments) throws -> OrganisationSettings {
+        let configuration = try Configuration.load(path: arguments.value("config"))
+        var settings = try configuration.settings(for: arguments.value("org"))
+        if let db = arguments.value("db") { settings.database = db }
+        guard FileManager.default.fileExists(atPath: settings.database) else {
+            throw UsageError("no portal database at \(settings.database); run an import first or pass --db FILE")
+        }
+        return settings
+    }
+
+    static func accounts(_ words: [String]) throws -> ExitCode {
+        let help = """
+            Usage: opvangsync accounts list [--status invited|active|disabled|none|conflict] [--format table|json|csv]
+                   opvangsync accounts show EMAIL|OUDERNUMMER [--format table|json]
+                   opvangsync accounts resend EMAIL|OUDERNUMMER
+
+            list     every parent with an account or an account problem, with status and dates
+            show     one parent's account: status, which e-mail column was used, invitations, terms accepted,
+                     linked children and the mail sent
+            resend   a fresh activation link ("Nieuw wachtwoord verzenden"); the previous link stops working.
+                     The mail is sent straight away.
+
+            Options: --db FILE, --config FILE, --org ID
+            """
+        guard let subcommand = words.first else {
+            print(help)
+            return .usage
+        }
+        let arguments = try Arguments(Array(words.dropFirst()), options: ["config", "org", "db", "format", "status"], flags: ["help"])
+        if arguments.flag("help") || subcommand == "--help" {
+            print(help)
+            return .success
+        }
+        let settings = try settings(arguments)
+        switch subcommand {
+        case "list":
+            let status = arguments.value("status")
+            if let status, !["invited", "active", "disabled", "none", "conflict"].contains(status) {
+                throw UsageError("--status takes invited, active, disabled, none or conflict")
+            }
+            let repository = try PortalRepository(readOnlyAt: settings.database)
+            let listings = try repository.accountListings(status: status)
+            let rows = listings.map { item in
+                [item.parent, item.name, item.status, item.username ?? "", item.emailColumn ?? "", item.invitedAt ?? "",
+                 item.activatedAt ?? "", item.termsAcceptedAt ?? "", item.detail ?? ""]
+            }
+            try Table.print(header: ["parent", "name", "status", "username", "column", "invited", "activated", "terms accepted", "note"],
+                            rows: rows, json: listings, format: arguments.value("format"))
+            return .success
+        case "show":
+            guard arguments.positionals.count == 1 else { throw UsageError("accounts show takes one e-mail address or Oudernummer") }
+            let repository = try PortalRepository(readOnlyAt: settings.database)
+            guard let details = try repository.accountDetails(arguments.positionals[0]) else {
+                throw UsageError("no parent or account \(arguments.positionals[0]) in this portal")
+            }
+            if arguments.value("format") == "json" {
+                try Table.print(header: [], rows: [], json: details, format: "json")
+                return .success
+            }
+            for parent in details.parents {
+                print("Ouder \(parent.parent) \(parent.name)")
+                print("  status:              \(parent.status)\(parent.detail.map { " (\($0))" } ?? "")")
+                print("  gebruikersnaam:      \(parent.username ?? "—")")
+                print("  e-mailkolom:         \(parent.emailColumn ?? "—")")
+                print("  uitgenodigd:         \(parent.invitedAt ?? "—")")
+                print("  geactiveerd:         \(parent.activatedAt ?? "nee")")
+                print("  voorwaarden:         \(parent.termsAcceptedAt.map { "geaccepteerd op \($0)" } ?? "niet geaccepteerd")")
+            }
+            if let owner = details.owner, details.parents.count > 1 { print("Gedeeld account van ouder \(owner)") }
+            print("Kinderen:")
+            for child in details.children { print("  \(child.number) \(child.name) — \(child.role)") }
+            if details.children.isEmpty { print("  —") }
+            print("Uitnodigingen:")
+            for invitation in details.invitations {
+                let state = invitation.usedAt.map { "gebruikt \($0)" } ?? invitation.revokedAt.map { "ingetrokken \($0) (\(invitation.revokedReason ?? ""))" }
+                    ?? invitation.sentAt.map { "verstuurd \($0), geldig tot \(invitation.expiresAt ?? "?")" } ?? "nog niet verstuurd"
+                print("  \(invitation.createdAt) aan \(invitation.address): \(state)")
+            }
+            if details.invitations.isEmpty { print("  —") }
+            print("Mail:")
+            for line in details.mail { print("  \(line)") }
+            if details.mail.isEmpty { print("  —") }
+            return .success
+        case "resend":
+            guard arguments.positionals.count == 1 else { throw UsageError("accounts resend takes one e-mail address or Oudernummer") }
+            let lock = try RunLock(databasePath: settings.database)
+            defer { withExtendedLifetime(lock) {} }
+            let repository = try PortalRepository(path: settings.database)
+            guard let (parent, owner) = try repository.resolveAccount(arguments.positionals[0]) else {
+                throw UsageError("no parent or account \(arguments.positionals[0]) in this portal")
+            }
+            guard let owner else { throw UsageError("parent \(parent) has no account; `opvangsync accounts show \(parent)` says why") }
+            let message = try repository.resendInvitation(account: owner, operator: Operator.current())
+            let templates = try MailTemplates.load(overrides: settings.mail.templates)
+            let summary = try Importer.sendQueuedMail(repository.database, settings: settings, templates: templates, ids: [message])
+            if summary.sent == 1 {
+                print("opvangsync: a new activation link was sent for parent \(owner); the previous link no longer works")
+                return .success
+            }
+            Terminal.error("opvangsync: the new link is queued for parent \(owner) but was not delivered yet; `opvangsync accounts show \(owner)` shows why")
+            return .failed
+        default:
+            throw UsageError("accounts takes list, show or resend")
+        }
+    }
+
+    static func mail(_ words: [String]) throws -> ExitCode {
+        guard words.first == "send" else {
+            print("Usage: opvangsync mail send [--limit N] [--db FILE] [--config FILE] [--org ID]")
+            return words.first == "--help" ? .success : .usage
+        }
+        let arguments = try Arguments(Array(words.dropFirst()), options: ["config", "org", "db", "limit"], flags: ["help"])
+        if arguments.flag("help") {
+            print("""
+                Usage: opvangsync mail send [--limit N] [--db FILE] [--config FILE] [--org ID]
+
+                Delivers queued mail (invitations, address-change notices) through the configured transport
+                (maildir:DIR by default, smtp:// with STARTTLS, or smtps://). Messages that fail are retried
+                later with a growing delay; a permanent refusal (SMTP 5xx) is a bounce, listed in the next report.
+                """)
+            return .success
+        }
+        let settings = try settings(arguments)
+        var limit: Int?
+        if let text = arguments.value("limit") {
+            guard let number = Int(text), number > 0 else { throw UsageError("--limit takes a positive whole number") }
+            limit = number
+        }
+        let repository = try PortalRepository(path: settings.database)
+        let templates = try MailTemplates.load(overrides: settings.mail.templates)
+        let summary = try Importer.sendQueuedMail(repository.database, settings: settings, templates: templates, limit: limit)
+        let waiting = try repository.database.scalarInt("SELECT COUNT(*) FROM outbox WHERE status = 'queued'") ?? 0
+        print("opvangsync: mail \(summary.sent) sent, \(summary.failed) failed, \(summary.bounced) bounced, \(waiting) waiting")
+        return summary.failed + summary.bounced > 0 ? .appliedWithRejections : .success
+    }
+}
