@@ -79,13 +79,14 @@ public struct MailMessage: Sendable {
 
 /// The encodings RFC 2045/2047 ask for.
 public enum MIME {
-    /// `=?UTF-8?B?...?=` words, split so no encoded word exceeds 75 characters.
+    /// `=?UTF-8?B?...?=` words of at most 39 bytes each (64 characters encoded), so that even the first,
+    /// after `Subject: `, keeps its line within 78 characters.
     public static func encodedWord(_ text: String) -> String {
         var words: [String] = []
         var chunk: [UInt8] = []
         for character in text {
             let bytes = Array(String(character).utf8)
-            if chunk.count + bytes.count > 45 {
+            if chunk.count + bytes.count > 39 {
                 words.append("=?UTF-8?B?\(Data(chunk).base64EncodedString())?=")
                 chunk = []
             }
@@ -104,7 +105,10 @@ public enum MIME {
         let normalised = text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
         var output = ""
         let hex = Array("0123456789ABCDEF")
-        for line in normalised.split(separator: "\n", omittingEmptySubsequences: false) {
+        var lines = normalised.split(separator: "\n", omittingEmptySubsequences: false)
+        // A final line break ends the last line; it does not start an empty one.
+        if normalised.hasSuffix("\n") { lines.removeLast() }
+        for line in lines {
             var encoded = ""
             var length = 0
             let bytes = Array(line.utf8)

@@ -27,7 +27,9 @@ class Store:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        tls = b"yes" if session.ssl else b"no"
+        # session.ssl is set by STARTTLS; with implicit TLS only the transport knows.
+        encrypted = session.ssl or server.transport.get_extra_info("ssl_object") is not None
+        tls = b"yes" if encrypted else b"no"
         self.box.add(b"X-Test-TLS: " + tls + b"\r\nX-Test-Rcpt: " + ",".join(envelope.rcpt_tos).encode() + b"\r\n" + envelope.original_content)
         return "250 2.0.0 Message accepted for delivery"
 

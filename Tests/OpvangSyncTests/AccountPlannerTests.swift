@@ -1,0 +1,164 @@
+import Testing
+@testable import OpvangSync
+
+/// SPEC §4 account rules, on the planner directly. The same rules run through the binary in EndToEndTests.
+@Suite struct AccountPlannerTests {
+    let asOf = Day(year: 2026, month: 11, day: 22)!
+
+    /// A post-run portal: parents (number, email, email2), relations (child, parent) and placements (child, start, end).
+    func post(parents: [(String, String?, String?)], relations: [(String, String)],
+              placements: [(String, String, String?)]) -> PostState {
+        func record(_ kind: EntityKind, _ fields: [String: String?]) -> StoredRecord {
+            var values = [String?](repeating: nil, count: kind.schema.fields.count)
+            for (name, value) in fields { values[kind.schema.index(name)] = value }
+            return StoredRecord(values: values, status: .active)
+        }
+        var current: [EntityKind: [String: StoredRecord]] = [:]
+        for (number, email, email2) in parents {
+            current[.parent, default: [:]][number] = record(.parent, ["number": number, "lastName": "X", "email": email, "email2": email2])
+        }
+        for (child, parent) in relations {
+            current[.relation, default: [:]]["\(child)/\(parent)"] = record(.relation, ["childNumber": child, "parentNumber": parent, "role": "Ouder 1"])
+            current[.child, default: [:]][child] = record(.child, ["number": child])
+        }
+        for (index, (child, start, end)) in placements.enumerated() {
+            current[.placement, default: [:]]["P\(index)"] = record(.placement, ["number": "P\(index)", "childNumber": child, "startDate": start, "endDate": end])
+        }
+        return PostState(current: current, plan: Plan())
+    }
+
+    func plan(_ state: PostState, existing: ExistingAccounts = ExistingAccounts()) -> AccountPlan {
+        AccountPlanner(asOf: asOf, rules: Rules()).plan(state, existing: existing, parents: nil)
+    }
+
+    @Test func anAccountIsMadeSixWeeksBeforeCareStarts() {
+        let result = plan(post(parents: [("1", "a@x.nl", nil), ("2", "b@x.nl", nil), ("3", "c@x.nl", nil), ("4", "d@x.nl", nil)],
+                               relations: [("K1", "1"), ("K2", "2"), ("K3", "3"), ("K4", "4")],
+                               placements: [("K1", "2027-01-03", nil),     // 42 days ahead: invited
+                                            ("K2", "2027-01-04", nil),     // 43 days: not yet
+                                            ("K3", "2025-01-01", nil),     // running
+                                            ("K4", "2025-01-01", "2026-11-21")])) // ended yesterday
+        let created = result.actions.compactMap { if case .create(let owner, _, _, _) = $0 { return owner } else { return nil } }
+        #expect(Set(created) == ["1", "3"])
+        #expect(result.states["2"]?.state == .notEligible)
+        #expect(result.states["4"]?.state == .notEligible)
+    }
+
+    @Test func emailComesBeforeEmail2AndInvalidAddressesAreSkipped() {
+        let result = plan(post(parents: [("1", "Een@X.nl", "twee@x.nl"), ("2", "typo@gmail", "goed@x.nl"), ("3", nil, nil)],
+                               relations: [("K1", "1"), ("K2", "2"), ("K3", "3")],
+                               placements: [("K1", "2025-01-01", nil), ("K2", "2025-01-01", nil), ("K3", "2025-01-01", nil)]))
+        #expect(result.actions.contains(.create(owner: "1", username: "een@x.nl", emailColumn: "E-mail", members: [])))
+        #expect(result.actions.contains(.create(owner: "2", username: "goed@x.nl", emailColumn: "E-mail 2", members: [])))
+        #expect(result.states["3"]?.state == .noEmail)
+        #expect(result.summary.withoutEmail == 1)
+    }
+
+    @Test func parentsWithTheSameAddressAndTheSameChildrenShareOneAccount() {
+        let result = plan(post(parents: [("7", "gezin@x.nl", nil), ("5", "GEZIN@x.nl", nil)],
+                               relations: [("K1", "5"), ("K1", "7")], placements: [("K1", "2025-01-01", nil)]))
+        #expect(result.actions == [.create(owner: "5", username: "gezin@x.nl", emailColumn: "E-mail", members: ["7"])])
+        #expect(result.issues.map(\.code) == ["shared-address"])
+    }
+
+    @Test func theSameAddressInAnotherFamilyIsAConflictAndTheLowestNumberKeepsIt() {
+        let result = plan(post(parents: [("9", "zelfde@x.nl", nil), ("10", "zelfde@x.nl", nil)],
+                               relations: [("K1", "9"), ("K2", "10")],
+                               placements: [("K1", "2025-01-01", nil), ("K2", "2025-01-01", nil)]))
+        #expect(result.actions == [.create(owner: "9", username: "zelfde@x.nl", emailColumn: "E-mail", members: [])])
+        #expect(result.states["10"]?.state == .conflict)
+        #expect(result.issues.contains { $0.code == "address-conflict" && $0.key == "10" && $0.severity == .error })
+        #expect(!result.issues.contains { $0.message.contains("zelfde@x.nl") }, "no address in messages")
+    }
+
+    @Test func theAddressStaysWithTheParentWhoHadIt() {
+        var existing = ExistingAccounts()
+        existing.accounts["10"] = .init(owner: "10", username: "zelfde@x.nl", activated: true, disabled: false)
+        existing.ownerOfUsername["zelfde@x.nl"] = "10"
+        existing.accountOf["10"] = "10"
+        let result = plan(post(parents: [("9", "zelfde@x.nl", nil), ("10", "zelfde@x.nl", nil)],
+                               relations: [("K1", "9"), ("K2", "10")],
+                               placements: [("K1", "2025-01-01", nil), ("K2", "2025-01-01", nil)]), existing: existing)
+        #expect(result.actions.isEmpty)
+        #expect(result.states["9"]?.state == .conflict)
+    }
+
+    @Test func anAddressChangeMovesTheAccount() {
+        var existing = ExistingAccounts()
+        existing.accounts["1"] = .init(owner: "1", username: "oud@x.nl", activated: false, disabled: false)
+        existing.ownerOfUsername["oud@x.nl"] = "1"
+        existing.accountOf["1"] = "1"
+        let state = post(parents: [("1", "nieuw@x.nl", nil)], relations: [("K1", "1")], placements: [("K1", "2025-01-01", nil)])
+        #expect(plan(state, existing: existing).actions == [.move(owner: "1", from: "oud@x.nl", to: "nieuw@x.nl", emailColumn: "E-mail", activated: false)])
+        existing.accounts["1"]?.activated = true
+        #expect(plan(state, existing: existing).actions == [.move(owner: "1", from: "oud@x.nl", to: "nieuw@x.nl", emailColumn: "E-mail", activated: true)])
+    }
+
+    @Test func aNewAddressThatBelongsToAnotherAccountChangesNothing() {
+        var existing = ExistingAccounts()
+        for (owner, username) in [("1", "een@x.nl"), ("2", "twee@x.nl")] {
+            existing.accounts[owner] = .init(owner: owner, username: username, activated: true, disabled: false)
+            existing.ownerOfUsername[username] = owner
+            existing.accountOf[owner] = owner
+        }
+        let result = plan(post(parents: [("1", "twee@x.nl", nil), ("2", "twee@x.nl", nil)],
+                               relations: [("K1", "1"), ("K2", "2")],
+                               placements: [("K1", "2025-01-01", nil), ("K2", "2025-01-01", nil)]), existing: existing)
+        #expect(result.actions.isEmpty)
+        #expect(result.states["1"]?.state == .conflict)
+    }
+
+    @Test func nothingChangesWhenNothingChanged() {
+        var existing = ExistingAccounts()
+        existing.accounts["1"] = .init(owner: "1", username: "een@x.nl", activated: false, disabled: false)
+        existing.ownerOfUsername["een@x.nl"] = "1"
+        existing.accountOf["1"] = "1"
+        existing.states["1"] = ParentAccountState(state: .account, emailColumn: "E-mail")
+        let result = plan(post(parents: [("1", "een@x.nl", nil)], relations: [("K1", "1")], placements: [("K1", "2025-01-01", nil)]),
+                          existing: existing)
+        #expect(result.actions.isEmpty)
+        #expect(result.states.isEmpty)
+    }
+}
+
+@Suite struct ActivationTokenTests {
+    @Test func tokensCarryAtLeast128BitsAsBase64url() {
+        var seen = Set<String>()
+        for _ in 0..<200 {
+            let token = ActivationToken()
+            #expect(token.text.count >= 22)
+            #expect(token.text.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" })
+            seen.insert(token.text)
+        }
+        #expect(seen.count == 200)
+    }
+
+    @Test func onlyTheHashIsKeptAndItIsSHA256() {
+        let token = ActivationToken()
+        #expect(token.hash == SHA256.hex(of: Array(token.text.utf8)))
+        #expect(token.hash.count == 64)
+        #expect(ActivationToken.base64url([0xfb, 0xff]) == "-_8")
+    }
+}
+
+@Suite struct MailTemplateTests {
+    @Test func theBuiltInTemplatesAreDutchAndValid() throws {
+        let templates = try MailTemplates.load(overrides: [:])
+        let (subject, body) = templates.render(.invitation, values: ["organisatie": "De Zonnebloem", "naam": "Zoë de Vries",
+                                                                      "link": "https://p.example/activeren/abc", "geldigTot": "06-12-2026"])
+        #expect(subject == "Uw account voor het ouderportaal van De Zonnebloem")
+        #expect(body.contains("Beste Zoë de Vries,"))
+        #expect(body.contains("https://p.example/activeren/abc"))
+        #expect(body.contains("geldig tot en met 06-12-2026"))
+        for kind in MailTemplates.Kind.allCases { #expect(!templates.templates[kind]!.subject.contains("{{naam}}")) }
+    }
+
+    @Test func aParentsNameMayNotGoIntoASubject() {
+        let error = #expect(throws: MailTemplates.Invalid.self) {
+            try MailTemplates.parse("Subject: Welkom {{naam}}\n\nBeste {{naam}}", source: "eigen.txt")
+        }
+        #expect(error?.source == "eigen.txt")
+        #expect(throws: MailTemplates.Invalid.self) { try MailTemplates.parse("Subject: x\n\n{{wachtwoord}}", source: "t") }
+        #expect(throws: MailTemplates.Invalid.self) { try MailTemplates.parse("Geen onderwerp\n\ntekst", source: "t") }
+    }
+}
