@@ -185,5 +185,27 @@ public enum PortalSchema {
                 updated_run TEXT NOT NULL
             );
             """),
+            Migration(version: 3, summary: "attendance lists per group and day", sql: """
+            CREATE TABLE attendance (
+                group_code TEXT NOT NULL,
+                date TEXT NOT NULL,
+                child_number TEXT NOT NULL,
+                start_time TEXT,
+                end_time TEXT,
+                absent INTEGER NOT NULL DEFAULT 0,
+                reason TEXT,
+                source TEXT NOT NULL,
+                run_id TEXT NOT NULL,
+                PRIMARY KEY (group_code, date, child_number)
+            ) WITHOUT ROWID;
+
+            CREATE TABLE attendance_days (
+                group_code TEXT NOT NULL,
+                date TEXT NOT NULL,
+                closed_reason TEXT,
+                run_id TEXT NOT NULL,
+                PRIMARY KEY (group_code, date)
+            ) WITHOUT ROWID;
+            """),
     ]
 }

@@ -265,7 +265,8 @@ struct Generator {
         }
         if contract == "Flexibel" {
             for day in Set((0..<random.int(2...4)).map { _ in asOf.adding(days: random.int(1...27)) }).sorted() where day.isoWeekday <= 5 {
-                table.rows.append([child, group.code, day.dutch, "Extra dag", "", "", "Flexibele dag, aangevraagd via de OuderApp"])
+                let hours = Generator.hours(for: group.careType).split(separator: "-").map(String.init)
+                table.rows.append([child, group.code, day.dutch, "Extra dag", hours[0], hours[1], "Flexibele dag, aangevraagd via de OuderApp"])
             }
             return
         }

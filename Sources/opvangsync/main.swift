@@ -14,6 +14,7 @@ let usage = """
       history KIND ID         every change to one child, parent or placement
       accounts list|show|resend   parent accounts: status, invitations, a new activation link
       mail send [--limit N]   deliver queued mail
+      attendance show|refresh --group CODE   a group's attendance list; rebuild it without an export
 
     Run `opvangsync COMMAND --help` for a command's options.
     """
@@ -35,6 +36,7 @@ func main() -> Int32 {
         case "history": code = try HistoryCommands.history(words)
         case "accounts": code = try AccountCommands.accounts(words)
         case "mail": code = try AccountCommands.mail(words)
+        case "attendance": code = try AttendanceCommands.run(words)
         case "--help", "-h", "help":
             print(usage)
             code = .success

@@ -54,21 +54,25 @@ public final class PortalRepository {
     /// Every stored record of `kinds`, by key.
     public func loadCurrent(_ kinds: [EntityKind]) throws -> [EntityKind: [String: StoredRecord]] {
         var result: [EntityKind: [String: StoredRecord]] = [:]
-        for kind in kinds {
-            let schema = kind.schema
-            let columns = schema.fields.map(\.column).joined(separator: ", ")
-            var records: [String: StoredRecord] = [:]
-            let fieldCount = schema.fields.count
-            try database.statement("SELECT key, status, \(columns) FROM \(schema.table)").forEachRow { row in
-                guard let key = row.string(0) else { return }
-                var values: [String?] = []
-                values.reserveCapacity(fieldCount)
-                for index in 0..<fieldCount { values.append(row.string(index + 2)) }
-                records[key] = StoredRecord(values: values, status: RecordStatus(rawValue: row.string(1) ?? "") ?? .active)
-            }
-            result[kind] = records
-        }
+        for kind in kinds { result[kind] = try load(kind) }
         return result
+    }
+
+    /// The stored records of one kind, optionally narrowed by an SQL condition on its columns.
+    public func load(_ kind: EntityKind, where condition: String? = nil, _ values: [SQLValue] = []) throws -> [String: StoredRecord] {
+        let schema = kind.schema
+        let columns = schema.fields.map(\.column).joined(separator: ", ")
+        var records: [String: StoredRecord] = [:]
+        let fieldCount = schema.fields.count
+        let sql = "SELECT key, status, \(columns) FROM \(schema.table)" + (condition.map { " WHERE \($0)" } ?? "")
+        try database.statement(sql).forEachRow(values) { row in
+            guard let key = row.string(0) else { return }
+            var values: [String?] = []
+            values.reserveCapacity(fieldCount)
+            for index in 0..<fieldCount { values.append(row.string(index + 2)) }
+            records[key] = StoredRecord(values: values, status: RecordStatus(rawValue: row.string(1) ?? "") ?? .active)
+        }
+        return records
     }
 
     /// Writes the run record, every change of `plan` and its change-log rows in one transaction.

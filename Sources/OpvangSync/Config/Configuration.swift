@@ -12,6 +12,7 @@ public struct OrganisationSettings: Sendable {
     public var mapping: String?
     public var rules: Rules
     public var mail = MailSettings()
+    public var holidays = HolidayCalendar()
 }
 
 /// The configuration file: top-level defaults and an `organisations` list that may override them.
@@ -122,8 +123,14 @@ public struct Configuration: Sendable {
                         settings.mail.templates[kind] = resolve(path)
                     }
                 case "holidays":
-                    // Read by the attendance stage; checked here for shape only.
-                    guard value.members != nil else { throw fail(keyPath, "must be an object") }
+                    guard let members = value.members else { throw fail(keyPath, "must be an object") }
+                    for (name, flag) in members {
+                        guard let holiday = DutchHoliday(rawValue: name) else {
+                            throw fail("\(keyPath).\(name)", "unknown holiday; known are \(DutchHoliday.allCases.map(\.rawValue).joined(separator: ", "))")
+                        }
+                        guard let on = flag.bool else { throw fail("\(keyPath).\(name)", "must be true or false") }
+                        if on { settings.holidays.enabled.insert(holiday) } else { settings.holidays.enabled.remove(holiday) }
+                    }
                 default: break
                 }
             }

@@ -74,8 +74,9 @@ public enum MarkdownReport {
         if let attendance = report.attendance {
             out.append("## Aanwezigheidslijsten")
             out.append("")
-            out.append("- \(attendance.groups) groepen, \(attendance.days) dagen vooruit: \(attendance.added) kinderen erbij, \(attendance.removed) eraf, \(attendance.changed) met andere tijden")
+            out.append("\(attendance.groups) groepen, \(attendance.days) dagen (vanaf de peildatum): \(attendance.added) keer een kind erbij, \(attendance.removed) keer eraf, \(attendance.changed) keer andere tijden of een afmelding.")
             out.append("")
+            out += attendanceChanges(attendance)
         }
 
         if !report.export.files.isEmpty {
@@ -133,6 +134,37 @@ public enum MarkdownReport {
             out.append("")
         }
         return out.joined(separator: "\n") + "\n"
+    }
+
+    /// Per location and group: which children came on or went off which day's list.
+    static func attendanceChanges(_ attendance: AttendanceSummary) -> [String] {
+        guard !attendance.changes.isEmpty else { return [] }
+        var out: [String] = []
+        let byGroup = Dictionary(grouping: attendance.changes, by: \.group)
+        // "Groepnaam (Locatie)": sort on the location first, so each location's groups stand together.
+        func location(_ code: String) -> String {
+            let name = attendance.groupNames[code] ?? code
+            return name.firstIndex(of: "(").map { String(name[$0...]) } ?? ""
+        }
+        let perGroupLimit = 25
+        for code in byGroup.keys.sorted(by: { (location($0), $0) < (location($1), $1) }) {
+            let changes = byGroup[code]!
+            out.append("### \(escape(attendance.groupNames[code] ?? code)) — groep `\(code)`")
+            out.append("")
+            out.append("| Datum | Kind | Wijziging | Was | Wordt |")
+            out.append("|---|---|---|---|---|")
+            for change in changes.prefix(perGroupLimit) {
+                let kind = change.change == .added ? "erbij" : change.change == .removed ? "eraf" : "gewijzigd"
+                out.append("| \(dutchDate(change.date)) | `\(change.child)` | \(kind) | \(escape(change.old ?? "")) | \(escape(change.new ?? "")) |")
+            }
+            if changes.count > perGroupLimit { out.append("| … | | nog \(changes.count - perGroupLimit) wijzigingen | | |") }
+            out.append("")
+        }
+        if attendance.changesTruncated {
+            out.append("Alleen de eerste \(AttendanceSummary.listLimit) wijzigingen staan hierboven; de aantallen zijn volledig.")
+            out.append("")
+        }
+        return out
     }
 
     static func statusText(_ report: RunReport) -> String {

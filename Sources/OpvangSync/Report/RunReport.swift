@@ -92,11 +92,20 @@ public struct MailSummary: Codable, Sendable, Equatable {
 
 /// SPEC §7 `attendance`.
 public struct AttendanceSummary: Codable, Sendable, Equatable {
+    /// Days rebuilt (the run date through `attendanceHorizonDays` ahead) and groups rebuilt.
     public var days = 0
     public var groups = 0
+    /// Children added to, removed from, or with other times or absence on, a group's list for a day.
     public var added = 0
     public var removed = 0
     public var changed = 0
+    /// The first `listLimit` changes in group and date order; the counts above are always complete.
+    public var changes: [AttendanceChange] = []
+    public var changesTruncated = false
+    /// Group code → "Groepnaam (Locatie)", so the report can group the changes per location and group.
+    public var groupNames: [String: String] = [:]
+
+    public static let listLimit = 2000
 }
 
 extension RunReport {

@@ -203,6 +203,16 @@ public struct Importer {
             }
             run.report.mail = mail
 
+            progress(.phase("aanwezigheidslijsten"))
+            let attendanceGroups = request.scope == nil ? nil : Importer.groupsTouched(by: plan, current: current, post: post)
+            let inputs = AttendanceInputs(records: post.records, groups: attendanceGroups)
+            let horizon = asOf...asOf.adding(days: request.settings.rules.attendanceHorizonDays)
+            let built = AttendanceBuilder(holidays: request.settings.holidays).build(inputs, days: horizon)
+            let attendanceStore = AttendanceStore(database: repository?.database)
+            let attendance = try attendanceStore.diff(groups: Set(inputs.groups.keys), days: horizon,
+                                                      entries: built.entries, closed: built.closed)
+            run.report.attendance = Importer.summary(attendance, inputs: inputs, post: post)
+
             let removals = massRemovals(plan, threshold: request.settings.rules.maxRemovalFraction)
             if !removals.isEmpty {
                 run.report.removals = removals
@@ -233,6 +243,7 @@ public struct Importer {
                 for message in undelivered {
                     try database.run("UPDATE outbox SET reported_run = ? WHERE id = ?", [.text(record.id), .integer(message.id)])
                 }
+                try attendanceStore.write(attendance, runID: record.id)
             }
             if request.sendMail {
                 progress(.phase("mail versturen"))
@@ -272,6 +283,42 @@ public struct Importer {
                 : "de \(kind)-mail voor ouder \(account) kon na \(row.int(4) ?? 0) pogingen niet worden afgeleverd (\(row.string(5) ?? "")); opnieuw versturen: opvangsync accounts resend \(account)"
             return (Int64(row.int(0) ?? 0), status, Issue(.error, status == "bounced" ? "mail-bounced" : "mail-failed", key: account, message: message))
         }
+    }
+
+    /// The groups a scoped run must rebuild: those of its placements and deviations, before and after.
+    static func groupsTouched(by plan: Plan, current: [EntityKind: [String: StoredRecord]], post: PostState) -> Set<String> {
+        var groups: Set<String> = []
+        for change in plan.changes {
+            switch change.kind {
+            case .group: groups.insert(change.key)
+            case .placement, .deviation:
+                let index = change.kind.schema.index("groupCode")
+                if let code = current[change.kind]?[change.key]?.values[index] ?? nil { groups.insert(code) }
+                if let code = post.record(change.kind, change.key)?.values[index] ?? nil { groups.insert(code) }
+            case .child:
+                // A child that ends or returns leaves or rejoins every list it is on.
+                let p = EntityKind.placement.schema
+                for (_, record) in post.records[.placement] ?? [:] where record.values[p.index("childNumber")] == change.key {
+                    if let code = record.values[p.index("groupCode")] { groups.insert(code) }
+                }
+            default: break
+            }
+        }
+        return groups
+    }
+
+    /// The report's attendance section: counts, the first changes, and names to group them by.
+    static func summary(_ diff: AttendanceDiff, inputs: AttendanceInputs, post: PostState) -> AttendanceSummary {
+        var summary = diff.summary
+        summary.changes = Array(diff.changes.prefix(AttendanceSummary.listLimit))
+        summary.changesTruncated = diff.changes.count > AttendanceSummary.listLimit
+        let l = EntityKind.location.schema
+        for code in Set(summary.changes.map(\.group)) {
+            guard let group = inputs.groups[code] else { continue }
+            let location = post.record(.location, group.location)?.values[l.index("name")] ?? nil
+            summary.groupNames[code] = "\(group.name) (\(location ?? group.location))"
+        }
+        return summary
     }
 
     /// "Voornaam tussenvoegsel achternaam" per parent, for the salutation of their mail.

@@ -1,0 +1,107 @@
+import Foundation
+import PortalStore
+
+/// "Planning verversen": rebuilds one group's list from the plan last imported (placements, deviations and
+/// the calendar as the portal holds them), without a new export. Reads only that group's records.
+public struct AttendanceRefresh {
+    public let repository: PortalRepository
+    public let settings: OrganisationSettings
+
+    public init(repository: PortalRepository, settings: OrganisationSettings) {
+        self.repository = repository
+        self.settings = settings
+    }
+
+    public func run(group: String, asOf: Day, operator name: String, now: Date = Date()) throws -> AttendanceSummary {
+        var records: [EntityKind: [String: StoredRecord]] = [:]
+        records[.group] = try repository.load(.group, where: "key = ?", [.text(group)])
+        guard records[.group]?[group]?.status == .active else {
+            throw UsageError("no active group \(group) in this portal")
+        }
+        let horizon = asOf...asOf.adding(days: settings.rules.attendanceHorizonDays)
+        records[.placement] = try repository.load(.placement, where: "group_code = ?", [.text(group)])
+        records[.deviation] = try repository.load(.deviation, where: "group_code = ? AND date BETWEEN ? AND ?",
+                                                  [.text(group), .text(horizon.lowerBound.iso), .text(horizon.upperBound.iso)])
+        records[.calendar] = try repository.load(.calendar)
+        let children = Set((records[.placement] ?? [:]).values.compactMap { $0.values[EntityKind.placement.schema.index("childNumber")] })
+            .union((records[.deviation] ?? [:]).values.compactMap { $0.values[EntityKind.deviation.schema.index("childNumber")] })
+        var childRecords: [String: StoredRecord] = [:]
+        for child in children {
+            for (key, record) in try repository.load(.child, where: "key = ?", [.text(child)]) { childRecords[key] = record }
+        }
+        records[.child] = childRecords
+
+        let inputs = AttendanceInputs(records: records, groups: [group])
+        let built = AttendanceBuilder(holidays: settings.holidays).build(inputs, days: horizon)
+        let store = AttendanceStore(database: repository.database)
+        let diff = try store.diff(groups: [group], days: horizon, entries: built.entries, closed: built.closed)
+        let runID = RunID.make(now)
+        let record = RunRecord(
+            id: runID, organisation: settings.id ?? "", mode: "refresh", status: "applied", asOf: asOf, startedAt: now,
+            finishedAt: Date(), exportPath: nil, exportFingerprint: nil, exportedAt: nil, operator: name,
+            reason: "Planning verversen, groep \(group)", options: "{\"refresh\":\(JSONText.quote(group))}",
+            summary: "{\"attendance\":{\"added\":\(diff.summary.added),\"removed\":\(diff.summary.removed),\"changed\":\(diff.summary.changed)}}",
+            reportPath: nil, exitCode: 0)
+        try repository.apply(Plan(), run: record, extra: { _ in try store.write(diff, runID: runID) })
+        var summary = diff.summary
+        summary.changes = Array(diff.changes.prefix(AttendanceSummary.listLimit))
+        return summary
+    }
+}
+
+/// One day of one group's list, as `attendance show` prints it.
+public struct AttendanceDay: Codable, Sendable {
+    public struct Child: Codable, Sendable {
+        public var number: String
+        public var name: String
+        public var times: String
+        public var absent: Bool
+        public var reason: String?
+        public var source: String
+    }
+
+    public var group: String
+    public var groupName: String
+    public var date: String
+    public var weekday: String
+    /// Why the location is closed that day, or nil.
+    public var closed: String?
+    public var children: [Child]
+    public var expected: Int
+    public var capacity: Int?
+    public var overCapacity: Bool
+    /// False when no run has built this day yet (outside the horizon).
+    public var built: Bool
+}
+
+extension PortalRepository {
+    /// The stored list of `group` for `days` days from `from`.
+    public func attendance(group: String, from: Day, days: Int) throws -> [AttendanceDay] {
+        let groupRow = try database.statement("SELECT name, capacity FROM groups WHERE key = ?").firstRow([.text(group)]) { row in
+            (row.string(0) ?? group, row.int(1))
+        }
+        guard let (groupName, capacity) = groupRow else { throw UsageError("no group \(group) in this portal") }
+        let weekdays = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "zaterdag", "zondag"]
+        var result: [AttendanceDay] = []
+        for offset in 0..<max(1, days) {
+            let day = from.adding(days: offset)
+            let state = try database.statement("SELECT closed_reason FROM attendance_days WHERE group_code = ? AND date = ?")
+                .firstRow([.text(group), .text(day.iso)]) { row in row.string(0) }
+            let children = try database.query("""
+                SELECT a.child_number, TRIM(COALESCE(c.first_name, '') || ' ' || COALESCE(c.infix, '') || ' ' || COALESCE(c.last_name, '')),
+                       a.start_time, a.end_time, a.absent, a.reason, a.source
+                FROM attendance a LEFT JOIN children c ON c.key = a.child_number
+                WHERE a.group_code = ? AND a.date = ? ORDER BY a.absent, a.start_time, c.first_name
+                """, [.text(group), .text(day.iso)]) { row in
+                AttendanceDay.Child(number: row.string(0) ?? "", name: (row.string(1) ?? "").replacingOccurrences(of: "  ", with: " "),
+                                    times: [row.string(2), row.string(3)].compactMap { $0 }.joined(separator: "-"),
+                                    absent: row.int(4) == 1, reason: row.string(5), source: row.string(6) ?? "")
+            }
+            let expected = children.filter { !$0.absent }.count
+            result.append(AttendanceDay(group: group, groupName: groupName, date: day.iso, weekday: weekdays[day.isoWeekday - 1],
+                                        closed: state ?? nil, children: children, expected: expected, capacity: capacity,
+                                        overCapacity: capacity.map { expected > $0 } ?? false, built: state != nil))
+        }
+        return result
+    }
+}
