@@ -19,7 +19,7 @@ let package = Package(
         // Export builders and process helpers shared by the test targets.
         .target(name: "TestSupport", dependencies: ["OpvangSync", "PortalStore"], path: "Tests/TestSupport"),
         .testTarget(name: "PortalStoreTests", dependencies: ["PortalStore"]),
-        .testTarget(name: "MailTests", dependencies: ["Mail"]),
+        .testTarget(name: "MailTests", dependencies: ["Mail", "TestSupport"]),
         .testTarget(name: "OpvangSyncTests", dependencies: ["OpvangSync", "PortalStore", "TestSupport"]),
         .testTarget(
             name: "EndToEndTests",

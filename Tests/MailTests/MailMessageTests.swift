@@ -1,24 +1,7 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Mail
-
-/// Decodes quoted-printable, the way a mail client does.
-func decodeQuotedPrintable(_ text: String) -> String {
-    var bytes: [UInt8] = []
-    let source = Array(text.replacingOccurrences(of: "=\r\n", with: "").utf8)
-    var index = 0
-    while index < source.count {
-        if source[index] == UInt8(ascii: "="), index + 2 < source.count,
-           let value = UInt8(String(decoding: source[(index + 1)...(index + 2)], as: UTF8.self), radix: 16) {
-            bytes.append(value)
-            index += 3
-        } else {
-            bytes.append(source[index])
-            index += 1
-        }
-    }
-    return String(decoding: bytes, as: UTF8.self)
-}
 
 @Suite struct MailMessageTests {
     let message = MailMessage(
@@ -63,7 +46,7 @@ func decodeQuotedPrintable(_ text: String) -> String {
 
     @Test func theQuotedPrintableBodyDecodesToTheOriginal() {
         let body = text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
-        #expect(decodeQuotedPrintable(body) == message.body.replacingOccurrences(of: "\n", with: "\r\n"))
+        #expect(ReceivedMail.decodeQuotedPrintable(body) == message.body.replacingOccurrences(of: "\n", with: "\r\n"))
         #expect(body.contains("=C3=A9=C3=A9n"), "é is encoded")
         #expect(body.contains("Groet =3D groet=20"), "= and a trailing space are encoded")
     }

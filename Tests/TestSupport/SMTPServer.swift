@@ -116,8 +116,9 @@ public struct ReceivedMail {
         return output + rest
     }
 
-    static func decodeQuotedPrintable(_ text: String) -> String {
-        let joined = Array(text.replacingOccurrences(of: "=\n", with: "").utf8)
+    /// Quoted-printable decoding, the way a mail client does it (CRLF or LF line ends).
+    public static func decodeQuotedPrintable(_ text: String) -> String {
+        let joined = Array(text.replacingOccurrences(of: "=\r\n", with: "").replacingOccurrences(of: "=\n", with: "").utf8)
         var bytes: [UInt8] = []
         var index = 0
         while index < joined.count {

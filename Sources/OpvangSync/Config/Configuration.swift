@@ -94,6 +94,17 @@ public struct Configuration: Sendable {
             value.hasPrefix("/") || baseDirectory.isEmpty ? value : (baseDirectory as NSString).appendingPathComponent(value)
         }
 
+        func text(_ value: JSONNode, _ keyPath: String) throws(Failure) -> String {
+            guard let text = value.string, !text.isEmpty else { throw fail(keyPath, "must be a non-empty string") }
+            return text
+        }
+        func whole(_ value: JSONNode, _ keyPath: String, _ range: ClosedRange<Int>) throws(Failure) -> Int {
+            guard let number = value.int, range.contains(number) else {
+                throw fail(keyPath, "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return number
+        }
+
         func read(_ node: JSONNode, prefix: String, base: OrganisationSettings, allowed: Set<String>) throws(Failure) -> OrganisationSettings {
             var settings = base
             for (key, value) in node.members ?? [] {
@@ -101,16 +112,12 @@ public struct Configuration: Sendable {
                 guard allowed.contains(key) else {
                     throw fail(keyPath, "unknown key; allowed here: \(allowed.sorted().joined(separator: ", "))")
                 }
-                func text() throws(Failure) -> String {
-                    guard let text = value.string, !text.isEmpty else { throw fail(keyPath, "must be a non-empty string") }
-                    return text
-                }
                 switch key {
-                case "id": settings.id = try text()
-                case "inbox": settings.inbox = resolve(try text())
-                case "database": settings.database = resolve(try text())
-                case "reports": settings.reports = resolve(try text())
-                case "mapping": settings.mapping = resolve(try text())
+                case "id": settings.id = try text(value, keyPath)
+                case "inbox": settings.inbox = resolve(try text(value, keyPath))
+                case "database": settings.database = resolve(try text(value, keyPath))
+                case "reports": settings.reports = resolve(try text(value, keyPath))
+                case "mapping": settings.mapping = resolve(try text(value, keyPath))
                 case "rules": settings.rules = try readRules(value, prefix: keyPath + ".", base: settings.rules)
                 case "mail": settings.mail = try readMail(value, prefix: keyPath + ".", base: settings.mail)
                 case "templates":
@@ -142,33 +149,25 @@ public struct Configuration: Sendable {
             var mail = base
             for (key, value) in members {
                 let keyPath = prefix + key
-                func text() throws(Failure) -> String {
-                    guard let text = value.string, !text.isEmpty else { throw fail(keyPath, "must be a non-empty string") }
-                    return text
-                }
                 switch key {
                 case "transport":
-                    let transport = try text()
+                    let transport = try text(value, keyPath)
                     guard transport.hasPrefix("maildir:") || transport.hasPrefix("smtp://") || transport.hasPrefix("smtps://") else {
                         throw fail(keyPath, "must be maildir:DIR, smtp://host:port or smtps://host:port")
                     }
                     mail.transport = transport.hasPrefix("maildir:")
                         ? "maildir:" + resolve(String(transport.dropFirst("maildir:".count))) : transport
                 case "from":
-                    let from = try text()
+                    let from = try text(value, keyPath)
                     guard MailAddress(parsing: from) != nil else { throw fail(keyPath, "must be an address, e.g. \"Kinderopvang <noreply@example.nl>\"") }
                     mail.from = from
-                case "username": mail.username = try text()
+                case "username": mail.username = try text(value, keyPath)
                 case "password":
                     throw fail(keyPath, "a password is never written in the configuration; use passwordFile or OPVANGSYNC_SMTP_PASSWORD")
-                case "passwordFile": mail.passwordFile = resolve(try text())
-                case "caFile": mail.caFile = resolve(try text())
-                case "maxAttempts":
-                    guard let number = value.int, (1...50).contains(number) else { throw fail(keyPath, "must be a whole number from 1 to 50") }
-                    mail.maxAttempts = number
-                case "timeoutSeconds":
-                    guard let number = value.int, (1...600).contains(number) else { throw fail(keyPath, "must be a whole number from 1 to 600") }
-                    mail.timeoutSeconds = number
+                case "passwordFile": mail.passwordFile = resolve(try text(value, keyPath))
+                case "caFile": mail.caFile = resolve(try text(value, keyPath))
+                case "maxAttempts": mail.maxAttempts = try whole(value, keyPath, 1...50)
+                case "timeoutSeconds": mail.timeoutSeconds = try whole(value, keyPath, 1...600)
                 default:
                     throw fail(keyPath, "unknown key; known: caFile, from, maxAttempts, passwordFile, timeoutSeconds, transport, username")
                 }
@@ -181,12 +180,6 @@ public struct Configuration: Sendable {
             var rules = base
             for (key, value) in members {
                 let keyPath = prefix + key
-                func whole(_ range: ClosedRange<Int>) throws(Failure) -> Int {
-                    guard let number = value.int, range.contains(number) else {
-                        throw fail(keyPath, "must be a whole number from \(range.lowerBound) to \(range.upperBound)")
-                    }
-                    return number
-                }
                 func fraction() throws(Failure) -> Double {
                     guard let number = value.double, (0...1).contains(number) else {
                         throw fail(keyPath, "must be a number from 0 to 1")
@@ -194,9 +187,9 @@ public struct Configuration: Sendable {
                     return number
                 }
                 switch key {
-                case "inviteDaysBeforeStart": rules.inviteDaysBeforeStart = try whole(0...366)
-                case "activationValidDays": rules.activationValidDays = try whole(1...365)
-                case "attendanceHorizonDays": rules.attendanceHorizonDays = try whole(1...366)
+                case "inviteDaysBeforeStart": rules.inviteDaysBeforeStart = try whole(value, keyPath, 0...366)
+                case "activationValidDays": rules.activationValidDays = try whole(value, keyPath, 1...365)
+                case "attendanceHorizonDays": rules.attendanceHorizonDays = try whole(value, keyPath, 1...366)
                 case "maxRemovalFraction": rules.maxRemovalFraction = try fraction()
                 case "maxRejectedFraction": rules.maxRejectedFraction = try fraction()
                 case "maxExportAgeHours":
