@@ -126,7 +126,7 @@ struct Generator {
                 let firstName = random.pick(Names.adults)
                 let ownSurname = slot == 0 ? surname : (random.chance(0.6) ? random.pick(Names.surnames) : surname)
                 let ownInfix = slot == 0 ? infix : (ownSurname == surname ? infix : random.pick(Names.infixes))
-                let mailName = "\(firstName.asciiFolded).\(ownSurname.asciiFolded)\(parentNumber % 1000)".lowercased()
+                let mailName = "\(firstName.asciiFolded).\(ownSurname.asciiFolded).\(parentNumber)".lowercased()
                 var email = "\(mailName)@\(random.pick(["example.nl", "mail.example", "ziggo.example", "kpn.example"]))"
                 var email2 = random.chance(0.25) ? "\(mailName)@werk.example" : ""
                 let roll = Double.random(in: 0..<1, using: &random)
