@@ -36,7 +36,8 @@ import Testing
 
     @Test func everyCommandHasHelp() throws {
         let folder = temporaryFolder("help")
-        for command in [["--help"], ["import", "--help"], ["runs", "--help"], ["report", "--help"], ["history", "--help"]] {
+        for command in [["--help"], ["import", "--help"], ["runs", "--help"], ["report", "--help"], ["history", "--help"],
+                        ["accounts", "--help"], ["mail", "send", "--help"], ["attendance", "--help"]] {
             let result = try opvangsync(command, in: folder)
             #expect(result.status == 0, "\(command)")
             #expect(result.stdout.contains("Usage: opvangsync"), "\(command)")

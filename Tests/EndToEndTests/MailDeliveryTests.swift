@@ -293,6 +293,24 @@ import Testing
         server.stop()
     }
 
+    @Test func theSampleImportedTwiceSendsEachInvitationExactlyOnce() throws {
+        let folder = temporaryFolder("sample-mail")
+        let first = try opvangsync(["import", Package.sample("zonnebloem"), "--as-of", "2026-11-22", "--send-mail"], in: folder)
+        let invited = (try reportJSON(of: first, in: folder)["accounts"] as? [String: Int])?["invited"] ?? 0
+        #expect(invited > 200)
+        let second = try opvangsync(["import", Package.sample("zonnebloem"), "--as-of", "2026-11-22", "--force", "--reason", "nogmaals",
+                                     "--send-mail"], in: folder)
+        #expect(second.status == 0)
+        let delivered = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("outbox/new").path)
+        #expect(delivered.count == invited)
+        var recipients: [String] = []
+        for name in delivered {
+            let mail = String(decoding: FileManager.default.contents(atPath: folder.appendingPathComponent("outbox/new/\(name)").path) ?? Data(), as: UTF8.self)
+            recipients += mail.components(separatedBy: "\r\n").filter { $0.hasPrefix("To: ") }
+        }
+        #expect(Set(recipients).count == recipients.count, "no address got two invitations")
+    }
+
     @Test func dryRunsAndAbortedRunsQueueNoMail() throws {
         let folder = temporaryFolder("nomail")
         let server = try SMTPServer(in: folder)

@@ -46,6 +46,26 @@ func parseConfiguration(_ json: String) throws(Configuration.Failure) -> Configu
         #expect(nested?.key == "organisations[0].inboks")
     }
 
+    @Test func mailSettingsAreReadAndAPasswordIsNeverAccepted() throws {
+        let configuration = try parseConfiguration("""
+            { "mail": { "transport": "smtp://mail.example.nl:587", "from": "Kinderopvang <noreply@example.nl>",
+                        "username": "opvangsync", "passwordFile": "smtp-password", "maxAttempts": 4 } }
+            """)
+        let mail = try configuration.settings(for: nil).mail
+        #expect(mail.transport == "smtp://mail.example.nl:587")
+        #expect(mail.passwordFile == "/etc/opvangsync/smtp-password")
+        #expect(mail.maxAttempts == 4)
+        let password = #expect(throws: Configuration.Failure.self) {
+            try parseConfiguration(#"{"mail": {"password": "geheim"}}"#)
+        }
+        #expect(password?.key == "mail.password")
+        #expect(password?.description.contains("geheim") == false, "the secret is not echoed")
+        let transport = #expect(throws: Configuration.Failure.self) { try parseConfiguration(#"{"mail": {"transport": "http://x"}}"#) }
+        #expect(transport?.key == "mail.transport")
+        let template = #expect(throws: Configuration.Failure.self) { try parseConfiguration(#"{"templates": {"welkom": "x.txt"}}"#) }
+        #expect(template?.key == "templates.welkom")
+    }
+
     @Test func aBadValueIsNamed() {
         let fraction = #expect(throws: Configuration.Failure.self) { try parseConfiguration(#"{"rules": {"maxRemovalFraction": 1.5}}"#) }
         #expect(fraction?.key == "rules.maxRemovalFraction")
