@@ -207,5 +207,19 @@ public enum PortalSchema {
                 PRIMARY KEY (group_code, date)
             ) WITHOUT ROWID;
             """),
+            Migration(version: 4, summary: "access windows after care ends, and purge markers for retention", sql: """
+            CREATE TABLE access_windows (
+                parent_number TEXT NOT NULL,
+                child_number TEXT NOT NULL,
+                last_end TEXT NOT NULL,
+                photos_until TEXT NOT NULL,
+                documents_until TEXT,
+                run_id TEXT NOT NULL,
+                PRIMARY KEY (parent_number, child_number)
+            ) WITHOUT ROWID;
+            CREATE INDEX access_windows_by_child ON access_windows (child_number);
+            ALTER TABLE children ADD COLUMN purged_at TEXT;
+            ALTER TABLE parents ADD COLUMN purged_at TEXT;
+            """),
     ]
 }

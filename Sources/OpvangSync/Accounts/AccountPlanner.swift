@@ -90,7 +90,7 @@ public struct AccountPlanner {
     }
 
     /// Plans accounts for `parents` (all parents, or those of a scoped run).
-    func plan(_ post: PostState, existing: ExistingAccounts, parents scope: Set<String>?) -> AccountPlan {
+    func plan(_ post: PostState, existing: ExistingAccounts, parents scope: Set<String>?, excluded: Set<String> = []) -> AccountPlan {
         var result = AccountPlan()
         let parentSchema = EntityKind.parent.schema, relationSchema = EntityKind.relation.schema
         let placementSchema = EntityKind.placement.schema
@@ -114,7 +114,7 @@ public struct AccountPlanner {
         struct Candidate { let parent: String; let address: String; let column: String }
         var candidates: [String: [Candidate]] = [:]
         var newStates: [String: ParentAccountState] = [:]
-        for (parent, values) in post.active(.parent) where scope?.contains(parent) ?? true {
+        for (parent, values) in post.active(.parent) where (scope?.contains(parent) ?? true) && !excluded.contains(parent) {
             let login = AccountPlanner.loginAddress(email: values[parentSchema.index("email")], email2: values[parentSchema.index("email2")])
             let eligible = !(childrenOf[parent] ?? []).isDisjoint(with: childrenInCare)
             guard eligible else {

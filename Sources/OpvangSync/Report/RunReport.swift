@@ -63,6 +63,7 @@ public struct RunReport: Codable, Sendable {
     public var accounts: AccountSummary?
     public var mail: MailSummary?
     public var attendance: AttendanceSummary?
+    public var retention: RetentionSummary?
     public var changes: [ReportChange] = []
     public var issues: [Issue] = []
     public var abortReason: String?
@@ -111,7 +112,7 @@ public struct AttendanceSummary: Codable, Sendable, Equatable {
 extension RunReport {
     enum CodingKeys: String, CodingKey {
         case schemaVersion, runId, organisation, asOf, startedAt, finishedAt, mode, status, exitCode, `operator`, reason,
-             options, export, counts, removals, accounts, mail, attendance, changes, issues, abortReason
+             options, export, counts, removals, accounts, mail, attendance, retention, changes, issues, abortReason
     }
 
     /// Every key is written, absent values as `null`: readers of the report can rely on its shape.
@@ -135,6 +136,7 @@ extension RunReport {
         try container.encode(accounts, forKey: .accounts)
         try container.encode(mail, forKey: .mail)
         try container.encode(attendance, forKey: .attendance)
+        try container.encode(retention, forKey: .retention)
         try container.encode(changes, forKey: .changes)
         try container.encode(issues, forKey: .issues)
         try container.encode(abortReason, forKey: .abortReason)

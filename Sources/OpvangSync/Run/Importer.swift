@@ -134,23 +134,23 @@ public struct Importer {
             progress(.phase("lezen en controleren"))
             let expectedRows = Dictionary(manifest.files.map { ($0.name, $0.rows) }, uniquingKeysWith: { first, _ in first })
             var filesRead = 0
-            let desired = try Validator(mapping: mapping).validate(source, expectedRows: mapping.format == .json
+            let validated = try Validator(mapping: mapping).validate(source, expectedRows: mapping.format == .json
                 ? Dictionary(manifest.files.map { ("\(mapping.exportFile ?? "export.json")#\($0.name)", $0.rows) },
                              uniquingKeysWith: { first, _ in first })
                 : expectedRows, progress: { summary in
                     filesRead += 1
                     progress(.file(summary, index: filesRead, total: mapping.entities.count))
                 })
-            run.report.export.files = desired.files
-            run.report.issues += desired.issues
+            run.report.export.files = validated.files
+            run.report.issues += validated.issues
 
-            let rowMismatches = desired.issues.filter { $0.code == "manifest-rows" }
+            let rowMismatches = validated.issues.filter { $0.code == "manifest-rows" }
             if !rowMismatches.isEmpty {
                 return try finish(&run, .aborted, repository, abort:
                     "aantal regels wijkt af van het manifest (\(rowMismatches.compactMap(\.file).joined(separator: ", ")))")
             }
             let limit = request.settings.rules.maxRejectedFraction
-            let overLimit = desired.files.filter { $0.rows > 0 && Double($0.rejected) / Double($0.rows) > limit }
+            let overLimit = validated.files.filter { $0.rows > 0 && Double($0.rejected) / Double($0.rows) > limit }
             if !overLimit.isEmpty {
                 let detail = overLimit.map { "\($0.name): \($0.rejected) van \($0.rows)" }.joined(separator: ", ")
                 return try finish(&run, .aborted, repository, abort:
@@ -158,7 +158,10 @@ public struct Importer {
             }
 
             progress(.phase("vergelijken met het portaal"))
-            let current = try repository?.loadCurrent(desired.kinds) ?? [:]
+            let current = try repository?.loadCurrent(validated.kinds) ?? [:]
+            let retentionStore = RetentionStore(database: repository?.database)
+            let stored = try retentionStore.load()
+            let (desired, returning) = Importer.keepPurged(validated, stored: stored, asOf: asOf)
             var plan: Plan
             var scopeParents: Set<String>?
             if let scope = request.scope {
@@ -185,8 +188,12 @@ public struct Importer {
             let existing = try accountStore?.load() ?? ExistingAccounts()
             let post = PostState(current: current, plan: plan)
             let accountPlan = AccountPlanner(asOf: asOf, rules: request.settings.rules)
-                .plan(post, existing: existing, parents: scopeParents)
+                .plan(post, existing: existing, parents: scopeParents, excluded: stored.purgedParents.subtracting(returning))
+            let retention = RetentionPlanner(asOf: asOf).plan(post, existing: existing, stored: stored, scope: scopeParents)
             run.report.accounts = accountPlan.summary
+            run.report.accounts?.disabled = retention.disabledCount
+            run.report.accounts?.enabled = retention.enabledCount
+            run.report.retention = retention.summary
             run.report.issues += accountPlan.issues
             var mail = MailSummary()
             mail.queued = accountPlan.actions.reduce(0) { count, action in
@@ -244,6 +251,11 @@ public struct Importer {
                     try database.run("UPDATE outbox SET reported_run = ? WHERE id = ?", [.text(record.id), .integer(message.id)])
                 }
                 try attendanceStore.write(attendance, runID: record.id)
+                try retentionStore.apply(retention, runID: record.id, asOf: asOf)
+                for key in returning {
+                    try database.run("UPDATE children SET purged_at = NULL WHERE key = ?", [.text(key)])
+                    try database.run("UPDATE parents SET purged_at = NULL WHERE key = ?", [.text(key)])
+                }
             }
             if request.sendMail {
                 progress(.phase("mail versturen"))
@@ -283,6 +295,40 @@ public struct Importer {
                 : "de \(kind)-mail voor ouder \(account) kon na \(row.int(4) ?? 0) pogingen niet worden afgeleverd (\(row.string(5) ?? "")); opnieuw versturen: opvangsync accounts resend \(account)"
             return (Int64(row.int(0) ?? 0), status, Issue(.error, status == "bounced" ? "mail-bounced" : "mail-failed", key: account, message: message))
         }
+    }
+
+    /// Purged children and parents stay purged while the planning system still exports them: their rows
+    /// (and the relations and deviations of purged children) are left out and treated as unchanged. A
+    /// child that is in care again (an active placement in the export) comes back, with its parents.
+    static func keepPurged(_ desired: DesiredState, stored: RetentionPlanner.Stored, asOf: Day) -> (DesiredState, Set<String>) {
+        guard !stored.purgedChildren.isEmpty || !stored.purgedParents.isEmpty else { return (desired, []) }
+        let p = EntityKind.placement.schema, r = EntityKind.relation.schema, d = EntityKind.deviation.schema
+        var returning: Set<String> = []
+        for record in desired.records(of: .placement) {
+            guard let child = record.values[p.index("childNumber")], stored.purgedChildren.contains(child) else { continue }
+            if record.values[p.index("endDate")].flatMap(Day.init(iso:)).map({ $0 >= asOf }) ?? true { returning.insert(child) }
+        }
+        let frozenChildren = stored.purgedChildren.subtracting(returning)
+        var liveParents: Set<String> = []
+        for record in desired.records(of: .relation) {
+            guard let child = record.values[r.index("childNumber")], let parent = record.values[r.index("parentNumber")] else { continue }
+            if !frozenChildren.contains(child) { liveParents.insert(parent) }
+            if returning.contains(child) { returning.insert(parent) }
+        }
+        let frozenParents = stored.purgedParents.filter { !liveParents.contains($0) }
+        var result = desired
+        func freeze(_ kind: EntityKind, _ isFrozen: (Record) -> Bool) {
+            let frozen = desired.records(of: kind).filter(isFrozen)
+            guard !frozen.isEmpty else { return }
+            let keys = Set(frozen.map(\.key))
+            result.records[kind] = desired.records(of: kind).filter { !keys.contains($0.key) }
+            result.protectedKeys[kind, default: []].formUnion(keys)
+        }
+        freeze(.child) { frozenChildren.contains($0.key) }
+        freeze(.parent) { frozenParents.contains($0.key) }
+        freeze(.relation) { frozenChildren.contains($0.values[r.index("childNumber")] ?? "") }
+        freeze(.deviation) { frozenChildren.contains($0.values[d.index("childNumber")] ?? "") }
+        return (result, returning.intersection(stored.purgedChildren.union(stored.purgedParents)))
     }
 
     /// The groups a scoped run must rebuild: those of its placements and deviations, before and after.

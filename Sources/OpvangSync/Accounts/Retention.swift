@@ -1,0 +1,226 @@
+import PortalStore
+
+/// How long parents keep access after a child's last placement ended (SPEC §4 "Access after the last
+/// placement"): photos and diary for 8 weeks, documents for 24 months and only for `Ouder 1`.
+public struct AccessWindow: Sendable, Equatable {
+    public var parent: String
+    public var child: String
+    public var lastEnd: Day
+    public var photosUntil: Day
+    /// nil: this parent does not see documents (not `Ouder 1`).
+    public var documentsUntil: Day?
+
+    public init(parent: String, child: String, lastEnd: Day, firstParent: Bool) {
+        self.parent = parent
+        self.child = child
+        self.lastEnd = lastEnd
+        photosUntil = lastEnd.adding(days: 8 * 7)
+        documentsUntil = firstParent ? lastEnd.adding(months: 24) : nil
+    }
+
+    /// The last day this parent sees anything of this child.
+    public var until: Day { max(photosUntil, documentsUntil ?? photosUntil) }
+}
+
+/// SPEC §7 `retention`: what a run disabled, enabled and purged.
+public struct RetentionSummary: Codable, Sendable, Equatable {
+    public var windowsOpened = 0
+    public var childrenPurged: [String] = []
+    public var parentsPurged: [String] = []
+    public var relationsRemoved = 0
+}
+
+/// The retention side of a run, decided on the post-run state.
+struct RetentionPlan {
+    var windows: [String: AccessWindow] = [:]          // "parent/child" → window
+    var removedWindows: [String] = []                  // "parent/child"
+    var disable: [String] = []                          // account owners
+    var enable: [String] = []
+    var purgeChildren: [String] = []
+    var purgeParents: [String] = []
+    var removeRelations: [String] = []                  // relation keys
+    var summary = RetentionSummary()
+    var disabledCount = 0
+    var enabledCount = 0
+}
+
+/// Access windows, account disabling and purging, from what the portal will hold after the run.
+struct RetentionPlanner {
+    let asOf: Day
+
+    struct Stored {
+        var windows: [String: AccessWindow] = [:]
+        var purgedChildren: Set<String> = []
+        var purgedParents: Set<String> = []
+    }
+
+    func plan(_ post: PostState, existing: ExistingAccounts, stored: Stored, scope: Set<String>?) -> RetentionPlan {
+        var result = RetentionPlan()
+        let p = EntityKind.placement.schema, r = EntityKind.relation.schema
+        var inCare: Set<String> = []
+        var lastEnd: [String: Day] = [:]
+        for (_, record) in post.records[.placement] ?? [:] {
+            guard let child = record.values[p.index("childNumber")] else { continue }
+            switch record.status {
+            case .active: inCare.insert(child)
+            case .ended:
+                if let end = record.values[p.index("endDate")].flatMap(Day.init(iso:)) { lastEnd[child] = max(lastEnd[child] ?? end, end) }
+            default: break
+            }
+        }
+        // Relations in any status: a family that left the export still had these children.
+        var parentsOf: [String: [(parent: String, key: String, first: Bool)]] = [:]
+        var childrenOf: [String: Set<String>] = [:]
+        for (key, record) in post.records[.relation] ?? [:] {
+            guard let child = record.values[r.index("childNumber")], let parent = record.values[r.index("parentNumber")] else { continue }
+            parentsOf[child, default: []].append((parent, key, record.values[r.index("role")] == "Ouder 1"))
+            childrenOf[parent, default: []].insert(child)
+        }
+
+        for (child, end) in lastEnd where !inCare.contains(child) {
+            for link in parentsOf[child] ?? [] where scope?.contains(link.parent) ?? true {
+                let window = AccessWindow(parent: link.parent, child: child, lastEnd: end, firstParent: link.first)
+                result.windows["\(link.parent)/\(child)"] = window
+            }
+        }
+        for (key, window) in stored.windows where result.windows[key] == nil && (scope?.contains(window.parent) ?? true) {
+            result.removedWindows.append(key)
+        }
+        result.summary.windowsOpened = result.windows.keys.filter { stored.windows[$0] == nil }.count
+        for key in result.windows.keys where stored.windows[key] == result.windows[key] { result.windows[key] = nil }
+        let windows = stored.windows.merging(result.windows) { _, new in new }.filter { !result.removedWindows.contains($0.key) }
+
+        // An account is disabled once every window of every linked child has passed; care again enables it.
+        var membersOf: [String: [String]] = [:]
+        for (parent, owner) in existing.accountOf { membersOf[owner, default: []].append(parent) }
+        for (owner, account) in existing.accounts where scope?.contains(owner) ?? true {
+            let members = membersOf[owner] ?? [owner]
+            let links = members.flatMap { parent in (childrenOf[parent] ?? []).map { (parent, $0) } }
+            guard !links.isEmpty else { continue }
+            if links.contains(where: { inCare.contains($0.1) }) {
+                if account.disabled { result.enable.append(owner) }
+                continue
+            }
+            let allPassed = links.allSatisfy { parent, child in windows["\(parent)/\(child)"].map { $0.until < asOf } ?? false }
+            if allPassed, !account.disabled { result.disable.append(owner) }
+        }
+        result.disabledCount = result.disable.count
+        result.enabledCount = result.enable.count
+
+        // A child is purged once all its windows have passed; its parents once they have no child left.
+        var purged = stored.purgedChildren
+        for (child, end) in lastEnd where !inCare.contains(child) && !stored.purgedChildren.contains(child) {
+            let links = parentsOf[child] ?? []
+            guard links.allSatisfy({ scope?.contains($0.parent) ?? true }) || scope == nil else { continue }
+            let until = links.map { AccessWindow(parent: $0.parent, child: child, lastEnd: end, firstParent: $0.first).until }.max()
+                ?? end.adding(days: 8 * 7)
+            if until < asOf {
+                result.purgeChildren.append(child)
+                purged.insert(child)
+            }
+        }
+        let keptChildren = { (parent: String) in (childrenOf[parent] ?? []).filter { !purged.contains($0) } }
+        for child in result.purgeChildren {
+            for link in parentsOf[child] ?? [] where keptChildren(link.parent).isEmpty {
+                result.removeRelations.append(link.key)
+            }
+        }
+        for (parent, children) in childrenOf where !children.isEmpty && keptChildren(parent).isEmpty
+            && !stored.purgedParents.contains(parent) && !result.purgeChildren.isEmpty
+            && children.contains(where: { result.purgeChildren.contains($0) }) {
+            result.purgeParents.append(parent)
+        }
+        result.purgeChildren.sort()
+        result.purgeParents.sort()
+        result.summary.childrenPurged = result.purgeChildren
+        result.summary.parentsPurged = result.purgeParents
+        result.summary.relationsRemoved = result.removeRelations.count
+        return result
+    }
+}
+
+/// Reads and writes retention state; writes are part of the run's transaction.
+struct RetentionStore {
+    let database: Database?
+
+    func load() throws -> RetentionPlanner.Stored {
+        var stored = RetentionPlanner.Stored()
+        guard let database else { return stored }
+        try database.statement("SELECT parent_number, child_number, last_end, photos_until, documents_until FROM access_windows").forEachRow { row in
+            guard let parent = row.string(0), let child = row.string(1), let end = row.string(2).flatMap(Day.init(iso:)) else { return }
+            var window = AccessWindow(parent: parent, child: child, lastEnd: end, firstParent: !row.isNull(4))
+            window.photosUntil = row.string(3).flatMap(Day.init(iso:)) ?? window.photosUntil
+            window.documentsUntil = row.string(4).flatMap(Day.init(iso:))
+            stored.windows["\(parent)/\(child)"] = window
+        }
+        stored.purgedChildren = Set(try database.query("SELECT key FROM children WHERE purged_at IS NOT NULL") { $0.string(0) ?? "" })
+        stored.purgedParents = Set(try database.query("SELECT key FROM parents WHERE purged_at IS NOT NULL") { $0.string(0) ?? "" })
+        return stored
+    }
+
+    func apply(_ plan: RetentionPlan, runID: String, asOf: Day) throws {
+        guard let database else { return }
+        for window in plan.windows.values {
+            try database.run("""
+                INSERT OR REPLACE INTO access_windows (parent_number, child_number, last_end, photos_until, documents_until, run_id)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """, [.text(window.parent), .text(window.child), .text(window.lastEnd.iso), .text(window.photosUntil.iso),
+                      window.documentsUntil?.iso.sqlValue ?? .null, .text(runID)])
+        }
+        for key in plan.removedWindows {
+            let parts = key.split(separator: "/", maxSplits: 1).map(String.init)
+            try database.run("DELETE FROM access_windows WHERE parent_number = ? AND child_number = ?", [.text(parts[0]), .text(parts[1])])
+        }
+        for owner in plan.disable {
+            try database.run("UPDATE accounts SET disabled_at = ?, updated_run = ? WHERE parent_number = ?", [.text(asOf.iso), .text(runID), .text(owner)])
+        }
+        for owner in plan.enable {
+            try database.run("UPDATE accounts SET disabled_at = NULL, updated_run = ? WHERE parent_number = ?", [.text(runID), .text(owner)])
+        }
+        let childPersonal = EntityKind.child.schema.fields.filter(\.personal).map { "\($0.column) = NULL" }.joined(separator: ", ")
+        for child in plan.purgeChildren {
+            try database.run("UPDATE children SET \(childPersonal), purged_at = ? WHERE key = ?", [.text(asOf.iso), .text(child)])
+            try database.run("UPDATE deviations SET description = NULL WHERE child_number = ?", [.text(child)])
+            try redactChangeLog(entity: .child, where: "key = ?", [.text(child)])
+            try redactChangeLog(entity: .deviation, where: "key LIKE ?", [.text("\(child)/%")])
+        }
+        for key in plan.removeRelations {
+            try database.run("DELETE FROM relations WHERE key = ?", [.text(key)])
+        }
+        let parentPersonal = EntityKind.parent.schema.fields.filter(\.personal).map { "\($0.column) = NULL" }.joined(separator: ", ")
+        for parent in plan.purgeParents {
+            try database.run("UPDATE parents SET \(parentPersonal), purged_at = ? WHERE key = ?", [.text(asOf.iso), .text(parent)])
+            try redactChangeLog(entity: .parent, where: "key = ?", [.text(parent)])
+            // The account's username is an address: the account goes with the parent's data.
+            if let owner = try database.scalarString("SELECT account FROM account_members WHERE parent_number = ?", [.text(parent)]) {
+                let others = try database.scalarInt("SELECT COUNT(*) FROM account_members WHERE account = ? AND parent_number != ?",
+                                                    [.text(owner), .text(parent)]) ?? 0
+                try database.run("DELETE FROM account_members WHERE parent_number = ?", [.text(parent)])
+                if others == 0 {
+                    try database.run("DELETE FROM outbox WHERE account = ?", [.text(owner)])
+                    try database.run("DELETE FROM invitations WHERE account = ?", [.text(owner)])
+                    try database.run("DELETE FROM accounts WHERE parent_number = ?", [.text(owner)])
+                }
+            }
+            try database.run("DELETE FROM account_state WHERE parent_number = ?", [.text(parent)])
+            try database.run("DELETE FROM access_windows WHERE parent_number = ?", [.text(parent)])
+        }
+    }
+
+    /// Replaces personal values in the change log of purged records; keys, dates and actions stay.
+    private func redactChangeLog(entity: EntityKind, where condition: String, _ values: [SQLValue]) throws {
+        guard let database else { return }
+        let personal = Set(entity.schema.fields.filter(\.personal).map(\.name))
+        let rows = try database.query("SELECT id, changes FROM change_log WHERE entity = ? AND \(condition)",
+                                      [.text(entity.rawValue)] + values) { ($0.int(0) ?? 0, $0.string(1) ?? "[]") }
+        for (id, json) in rows {
+            guard let node = try? JSONParser.parse(Array(json.utf8)), let list = node.elements else { continue }
+            let redacted = list.map { item -> FieldChange in
+                let field = item["field"]?.string ?? ""
+                let hidden = personal.contains(field)
+                return FieldChange(field: field, old: hidden ? nil : item["old"]?.string, new: hidden ? nil : item["new"]?.string)
+            }
+            try database.run("UPDATE change_log SET changes = ? WHERE id = ?", [.text(JSONText.fieldChanges(redacted)), .integer(Int64(id))])
+        }
+    }
+}
