@@ -73,7 +73,14 @@ enum AccountCommands {
             }
             if let owner = details.owner, details.parents.count > 1 { print("Gedeeld account van ouder \(owner)") }
             print("Kinderen:")
-            for child in details.children { print("  \(child.number) \(child.name) — \(child.role)") }
+            for child in details.children {
+                print("  \(child.number) \(child.name) — \(child.role)")
+                print("      mentor: \(child.mentor ?? "—"); groepen: \(child.groups.isEmpty ? "geen lopende plaatsing" : child.groups.joined(separator: ", "))")
+                if let photos = child.photosUntil {
+                    let documents = child.documentsUntil.map { "documenten tot en met \(Day(iso: $0)?.dutch ?? $0)" } ?? "geen documenten (alleen Ouder 1)"
+                    print("      opvang beëindigd: foto's en dagboek tot en met \(Day(iso: photos)?.dutch ?? photos), \(documents)")
+                }
+            }
             if details.children.isEmpty { print("  —") }
             print("Uitnodigingen:")
             for invitation in details.invitations {
@@ -107,6 +114,24 @@ enum AccountCommands {
         default:
             throw UsageError("accounts takes list, show or resend")
         }
+    }
+
+    static func team(_ words: [String]) throws -> ExitCode {
+        let arguments = try Arguments(Array(words.dropFirst()), options: ["config", "org", "db", "group", "format"], flags: ["help"])
+        guard words.first == "show", !arguments.flag("help"), let group = arguments.value("group") else {
+            print("""
+                Usage: opvangsync team show --group CODE [--format table|json|csv]
+
+                "Ons team": the staff of a group, with their role and how many of the group's children they mentor.
+                """)
+            return words.first == "--help" || arguments.flag("help") ? .success : .usage
+        }
+        let repository = try PortalRepository(readOnlyAt: try settings(arguments).database)
+        let team = try repository.team(group: group)
+        try Table.print(header: ["medewerker", "naam", "functie", "mentor van"],
+                        rows: team.map { [$0.number, $0.name, $0.role ?? "", String($0.mentorOf)] }, json: team,
+                        format: arguments.value("format"))
+        return .success
     }
 
     static func mail(_ words: [String]) throws -> ExitCode {

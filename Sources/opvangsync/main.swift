@@ -15,6 +15,7 @@ let usage = """
       accounts list|show|resend   parent accounts: status, invitations, a new activation link
       mail send [--limit N]   deliver queued mail
       attendance show|refresh --group CODE   a group's attendance list; rebuild it without an export
+      team show --group CODE  the staff of a group ("Ons team")
 
     Run `opvangsync COMMAND --help` for a command's options.
     """
@@ -37,6 +38,7 @@ func main() -> Int32 {
         case "accounts": code = try AccountCommands.accounts(words)
         case "mail": code = try AccountCommands.mail(words)
         case "attendance": code = try AttendanceCommands.run(words)
+        case "team": code = try AccountCommands.team(words)
         case "--help", "-h", "help":
             print(usage)
             code = .success

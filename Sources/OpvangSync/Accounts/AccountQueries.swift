@@ -15,12 +15,28 @@ public struct AccountListing: Codable, Sendable {
     public var detail: String?
 }
 
+/// One staff member of a group, as "Ons team" shows it.
+public struct TeamMember: Codable, Sendable {
+    public var number: String
+    public var name: String
+    public var role: String?
+    /// Children of this group whose mentor this staff member is.
+    public var mentorOf: Int
+}
+
 /// Everything customer service needs to answer a parent: `accounts show`.
 public struct AccountDetails: Codable, Sendable {
     public struct Child: Codable, Sendable {
         public var number: String
         public var name: String
         public var role: String
+        /// The child's mentor: "Voornaam Achternaam (M00012)".
+        public var mentor: String?
+        /// Groups of the child's active placements.
+        public var groups: [String]
+        /// After care ended: photos and diary until, documents until (nil: no documents for this parent).
+        public var photosUntil: String?
+        public var documentsUntil: String?
     }
 
     public struct Invitation: Codable, Sendable {
@@ -100,12 +116,21 @@ extension PortalRepository {
         let placeholders = Array(repeating: "?", count: members.count).joined(separator: ", ")
         let children = try database.query("""
             SELECT c.key, TRIM(COALESCE(c.first_name, '') || ' ' || COALESCE(c.infix, '') || ' ' || COALESCE(c.last_name, '')),
-                   r.role || ' (ouder ' || r.parent_number || ')'
+                   r.role || ' (ouder ' || r.parent_number || ')',
+                   (SELECT TRIM(COALESCE(s.first_name, '') || ' ' || COALESCE(s.last_name, '')) || ' (' || s.key || ')'
+                    FROM staff s WHERE s.key = c.mentor),
+                   (SELECT GROUP_CONCAT(g.name || ' (' || p.group_code || ')', ', ') FROM placements p
+                    LEFT JOIN groups g ON g.key = p.group_code WHERE p.child_number = c.key AND p.status = 'active'),
+                   w.photos_until, w.documents_until
             FROM relations r JOIN children c ON c.key = r.child_number
-            WHERE r.status = 'active' AND r.parent_number IN (\(placeholders)) ORDER BY c.key
+            LEFT JOIN access_windows w ON w.parent_number = r.parent_number AND w.child_number = r.child_number
+            WHERE r.status = 'active' AND r.parent_number IN (\(placeholders)) ORDER BY c.key, r.parent_number
             """, members.map { .text($0) }) { row in
             AccountDetails.Child(number: row.string(0) ?? "", name: (row.string(1) ?? "").replacingOccurrences(of: "  ", with: " "),
-                                 role: row.string(2) ?? "")
+                                 role: row.string(2) ?? "", mentor: row.string(3),
+                                 groups: (row.string(4) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                                     .filter { !$0.isEmpty },
+                                 photosUntil: row.string(5), documentsUntil: row.string(6))
         }
         let invitations = try database.query("""
             SELECT address, created_at, sent_at, expires_at, used_at, revoked_at, revoked_reason FROM invitations
@@ -120,6 +145,24 @@ extension PortalRepository {
             FROM outbox WHERE account = ? ORDER BY id
             """, [.text(owner ?? "")]) { $0.string(0) ?? "" }
         return AccountDetails(parents: listings, owner: owner, children: children, invitations: invitations, mail: mail)
+    }
+
+    /// The staff of a group ("Ons team"): who works there, and how many of its children each mentors.
+    public func team(group: String) throws -> [TeamMember] {
+        guard try database.scalarInt("SELECT COUNT(*) FROM groups WHERE key = ?", [.text(group)]) ?? 0 > 0 else {
+            throw UsageError("no group \(group) in this portal")
+        }
+        return try database.query("""
+            SELECT s.key, TRIM(COALESCE(s.first_name, '') || ' ' || COALESCE(s.infix, '') || ' ' || COALESCE(s.last_name, '')), s.role,
+                   (SELECT COUNT(DISTINCT c.key) FROM children c JOIN placements p ON p.child_number = c.key
+                    WHERE c.mentor = s.key AND p.group_code = ? AND p.status = 'active' AND c.status = 'active')
+            FROM staff s
+            WHERE s.status = 'active' AND ('|' || COALESCE(s.group_codes, '') || '|') LIKE '%|' || ? || '|%'
+            ORDER BY s.last_name, s.first_name
+            """, [.text(group), .text(group)]) { row in
+            TeamMember(number: row.string(0) ?? "", name: (row.string(1) ?? "").replacingOccurrences(of: "  ", with: " "),
+                       role: row.string(2), mentorOf: row.int(3) ?? 0)
+        }
     }
 
     /// The organisation as the last import described it, for mail sent outside an import.

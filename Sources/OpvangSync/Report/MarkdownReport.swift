@@ -71,6 +71,19 @@ public enum MarkdownReport {
             out.append("- In de wachtrij gezet: \(mail.queued); verstuurd: \(mail.sent); mislukt: \(mail.failed); geweigerd door de ontvanger (bounce): \(mail.bounced)")
             out.append("")
         }
+        if let retention = report.retention,
+           retention.windowsOpened + retention.childrenPurged.count + retention.parentsPurged.count > 0
+            || (report.accounts?.disabled ?? 0) + (report.accounts?.enabled ?? 0) > 0 {
+            out.append("## Na de opvang en bewaartermijnen")
+            out.append("")
+            out.append("- Opvang beëindigd voor \(retention.windowsOpened) ouder-kindcombinaties: foto's en dagboek blijven 8 weken zichtbaar, documenten 24 maanden (alleen voor Ouder 1).")
+            out.append("- Accounts uitgeschakeld (alle termijnen verstreken): \(report.accounts?.disabled ?? 0); weer ingeschakeld (nieuwe plaatsing): \(report.accounts?.enabled ?? 0).")
+            if !retention.childrenPurged.isEmpty || !retention.parentsPurged.isEmpty {
+                let mode = report.mode == "dry-run" ? "zouden worden verwijderd" : "zijn verwijderd"
+                out.append("- Persoonsgegevens \(mode) (bewaartermijn verstreken): \(retention.childrenPurged.count) kinderen, \(retention.parentsPurged.count) ouders, \(retention.relationsRemoved) ouder-kindrelaties. Sleutels: \(retention.childrenPurged.prefix(50).map { "`\($0)`" }.joined(separator: ", "))\(retention.parentsPurged.isEmpty ? "" : "; ouders " + retention.parentsPurged.prefix(50).map { "`\($0)`" }.joined(separator: ", ")).")
+            }
+            out.append("")
+        }
         if let attendance = report.attendance {
             out.append("## Aanwezigheidslijsten")
             out.append("")

@@ -141,9 +141,14 @@ public struct Validator {
 
     /// Parses one non-empty cell into its canonical text.
     func normalise(_ text: String, as field: FieldSpec) -> Normalised {
-        let shown = field.personal ? "" : " \"\(text.prefix(40))\""
+        // Values are echoed in messages only when they are not personal, and never with a BSN in them.
+        let shown = field.personal ? "" : " \"\(BSN.redacted(String(text.prefix(40))) ?? String(text.prefix(40)))\""
         switch field.type {
         case .text:
+            // Free text (a note, an address) may carry a citizen service number: it is never stored.
+            if field.references == nil, field.name != "lrkNumber", let redacted = BSN.redacted(text) {
+                return .warning(redacted, ("bsn-in-value", "de waarde bevat een burgerservicenummer; dat is verwijderd en niet opgeslagen"))
+            }
             return .success(text)
         case .email:
             return EmailAddress.isValid(text)
@@ -171,7 +176,7 @@ public struct Validator {
             return .success(String(number))
         case .code(let table):
             guard let code = mapping.translate(text, in: table) else {
-                return .failure(("unknown-code", "onbekende code \"\(text.prefix(40))\"; bekend zijn \(table.values.joined(separator: ", ")) en de vertalingen in de mapping"))
+                return .failure(("unknown-code", "onbekende code\(shown); bekend zijn \(table.values.joined(separator: ", ")) en de vertalingen in de mapping"))
             }
             return .success(code)
         case .list:
