@@ -3,10 +3,10 @@
 SWIFT ?= swift
 # Build: libsqlite3-dev, libcurl4-openssl-dev. Tests: python3-aiosmtpd (a real SMTP server on loopback)
 # and openssl (a throwaway certificate for STARTTLS). Operations and benchmarks: the sqlite3 shell.
-PACKAGES = libsqlite3-dev sqlite3 libcurl4-openssl-dev python3-aiosmtpd openssl
+PACKAGES = libsqlite3-dev sqlite3 libcurl4-openssl-dev python3-aiosmtpd openssl time
 AS_OF ?= 2026-11-22
 
-.PHONY: deps build release demo test samples clean
+.PHONY: deps build release demo test bench bench-smoke samples clean
 
 deps:
 	@scripts/ensure-packages.sh $(PACKAGES)
@@ -29,6 +29,20 @@ test: deps
 	$(SWIFT) build --build-tests
 	deploy/verify-systemd.sh
 	$(SWIFT) test --skip-build --disable-xctest
+	$(MAKE) --no-print-directory bench-smoke
+
+# make bench: the benchmark of bench/run.sh at 100,000 children (SCALE=1000000 for the whole market).
+SCALE ?= 100000
+bench: deps
+	$(SWIFT) build -c release --product opvangsync
+	$(SWIFT) build -c release --product exportgen
+	SCALE=$(SCALE) bench/run.sh
+
+# A small run of the generator and the benchmark script, so that neither rots (part of make test).
+bench-smoke: deps
+	$(SWIFT) build -c release --product opvangsync
+	$(SWIFT) build -c release --product exportgen
+	SCALE=300 BENCH_DIR=.build/bench-smoke bench/run.sh
 
 # Regenerates sample-exports/ (deterministic: the same files every time).
 samples: build

@@ -55,6 +55,7 @@ public struct AttendanceBuilder {
     }
 
     /// The lists of every group in `inputs` for every day of `days`, and the days each group is closed.
+    /// Entries come ordered by group, date and child (byte order).
     func build(_ inputs: AttendanceInputs, days: ClosedRange<Day>) -> (entries: [AttendanceEntry], closed: [GroupDay: String]) {
         var entries: [AttendanceEntry] = []
         var closed: [GroupDay: String] = [:]
@@ -90,7 +91,8 @@ public struct AttendanceBuilder {
                     entry.reason = deviation.description ?? "afwezig"
                     list[deviation.child] = entry
                 }
-                entries += list.values.sorted { $0.child < $1.child }
+                // Byte order, as SQLite sorts text: the store's diff merges the two sequences.
+                entries += list.values.sorted { $0.child.utf8.lexicographicallyPrecedes($1.child.utf8) }
             }
         }
         return (entries, closed)

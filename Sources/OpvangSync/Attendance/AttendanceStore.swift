@@ -34,66 +34,102 @@ struct AttendanceStore {
     }
 
     /// Compares `entries` and `closed` (the rebuild of `groups` over `days`) with the stored lists.
+    ///
+    /// `entries` are ordered by group, date and child (byte order), as the builder makes them; the stored
+    /// rows of each group are read in the same order, so one merge pass finds every difference.
     func diff(groups: Set<String>, days: ClosedRange<Day>, entries: [AttendanceEntry], closed: [GroupDay: String]) throws -> AttendanceDiff {
-        var stored: [String: (start: String?, end: String?, absent: Bool, reason: String?, source: String)] = [:]
-        var storedDays: [GroupDay: String?] = [:]
-        let from = days.lowerBound.iso, through = days.upperBound.iso
-        for group in groups {
-            guard let database else { break }
-            try database.statement("""
-                SELECT date, child_number, start_time, end_time, absent, reason, source FROM attendance
-                WHERE group_code = ? AND date BETWEEN ? AND ?
-                """).forEachRow([.text(group), .text(from), .text(through)]) { row in
-                stored["\(group)|\(row.string(0) ?? "")|\(row.string(1) ?? "")"] =
-                    (row.string(2), row.string(3), row.int(4) == 1, row.string(5), row.string(6) ?? "")
-            }
-            try database.statement("SELECT date, closed_reason FROM attendance_days WHERE group_code = ? AND date BETWEEN ? AND ?")
-                .forEachRow([.text(group), .text(from), .text(through)]) { row in
-                    if let day = row.string(0).flatMap(Day.init(iso:)) { storedDays[GroupDay(group: group, date: day)] = row.string(1) }
-                }
-        }
         var result = AttendanceDiff()
         result.summary.groups = groups.count
         result.summary.days = days.lowerBound.days(until: days.upperBound) + 1
-        for entry in entries {
-            let key = "\(entry.group)|\(entry.date.iso)|\(entry.child)"
-            let new = (start: entry.start?.description, end: entry.end?.description, absent: entry.absent, reason: entry.reason)
-            if let old = stored.removeValue(forKey: key) {
-                if old.start != new.start || old.end != new.end || old.absent != new.absent || old.reason != new.reason || old.source != entry.source {
-                    result.upserts.append(entry)
-                    if old.start != new.start || old.end != new.end || old.absent != new.absent || old.reason != new.reason {
-                        result.summary.changed += 1
-                        result.changes.append(AttendanceChange(group: entry.group, date: entry.date.iso, child: entry.child, change: .changed,
-                                                               old: AttendanceStore.describe((old.start, old.end, old.absent, old.reason)),
-                                                               new: AttendanceStore.describe(new)))
-                    }
+        var ranges: [String: Range<Int>] = [:]
+        var start = 0
+        while start < entries.count {
+            var end = start + 1
+            while end < entries.count, entries[end].group == entries[start].group { end += 1 }
+            ranges[entries[start].group] = start..<end
+            start = end
+        }
+        let from = days.lowerBound.iso, through = days.upperBound.iso
+        for group in groups.sorted() {
+            let mine = entries[ranges[group] ?? 0..<0]
+            var stored: [StoredEntry] = []
+            var storedDays: [Int: String?] = [:]
+            if let database {
+                try database.statement("""
+                    SELECT date, child_number, start_time, end_time, absent, reason, source FROM attendance
+                    WHERE group_code = ? AND date BETWEEN ? AND ? ORDER BY date, child_number
+                    """).forEachRow([.text(group), .text(from), .text(through)]) { row in
+                    guard let day = row.string(0).flatMap(Day.init(iso:)), let child = row.string(1) else { return }
+                    stored.append(StoredEntry(day: day.dayNumber, child: child, start: row.string(2), end: row.string(3),
+                                              absent: row.int(4) == 1, reason: row.string(5), source: row.string(6) ?? ""))
                 }
-            } else {
-                result.upserts.append(entry)
-                result.summary.added += 1
-                result.changes.append(AttendanceChange(group: entry.group, date: entry.date.iso, child: entry.child, change: .added,
-                                                       old: nil, new: AttendanceStore.describe(new)))
+                try database.statement("SELECT date, closed_reason FROM attendance_days WHERE group_code = ? AND date BETWEEN ? AND ?")
+                    .forEachRow([.text(group), .text(from), .text(through)]) { row in
+                        if let day = row.string(0).flatMap(Day.init(iso:)) { storedDays[day.dayNumber] = row.string(1) }
+                    }
             }
-        }
-        for (key, old) in stored {
-            let parts = key.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-            guard parts.count == 3, let day = Day(iso: parts[1]) else { continue }
-            result.deletes.append((parts[0], day, parts[2]))
-            result.summary.removed += 1
-            result.changes.append(AttendanceChange(group: parts[0], date: parts[1], child: parts[2], change: .removed,
-                                                   old: AttendanceStore.describe((old.start, old.end, old.absent, old.reason)), new: nil))
-        }
-        for group in groups {
+            merge(group: group, built: mine, stored: stored, into: &result)
             var day = days.lowerBound
             while day <= days.upperBound {
-                let key = GroupDay(group: group, date: day)
-                let reason = closed[key]
-                if storedDays[key] == nil || storedDays[key]! != reason { result.days[key] = reason }
+                let reason = closed[GroupDay(group: group, date: day)]
+                if let known = storedDays[day.dayNumber], known == reason {} else { result.days[GroupDay(group: group, date: day)] = reason }
                 day = day.adding(days: 1)
             }
         }
-        result.changes.sort { ($0.group, $0.date, $0.child) < ($1.group, $1.date, $1.child) }
         return result
+    }
+
+    /// A stored row, as the merge compares it.
+    struct StoredEntry {
+        let day: Int
+        let child: String
+        let start: String?
+        let end: String?
+        let absent: Bool
+        let reason: String?
+        let source: String
+    }
+
+    private func merge(group: String, built: ArraySlice<AttendanceEntry>, stored: [StoredEntry], into result: inout AttendanceDiff) {
+        var b = built.startIndex, s = 0
+        func removed(_ old: StoredEntry) {
+            let day = Day(dayNumber: old.day)
+            result.deletes.append((group, day, old.child))
+            result.summary.removed += 1
+            result.changes.append(AttendanceChange(group: group, date: day.iso, child: old.child, change: .removed,
+                                                   old: AttendanceStore.describe((old.start, old.end, old.absent, old.reason)), new: nil))
+        }
+        func added(_ entry: AttendanceEntry) {
+            result.upserts.append(entry)
+            result.summary.added += 1
+            result.changes.append(AttendanceChange(group: group, date: entry.date.iso, child: entry.child, change: .added, old: nil,
+                                                   new: AttendanceStore.describe((entry.start?.description, entry.end?.description, entry.absent, entry.reason))))
+        }
+        while b < built.endIndex || s < stored.count {
+            guard b < built.endIndex else { removed(stored[s]); s += 1; continue }
+            guard s < stored.count else { added(built[b]); b += 1; continue }
+            let entry = built[b], old = stored[s]
+            let entryDay = entry.date.dayNumber
+            if entryDay < old.day || (entryDay == old.day && entry.child.utf8.lexicographicallyPrecedes(old.child.utf8)) {
+                added(entry)
+                b += 1
+            } else if entryDay > old.day || (entryDay == old.day && old.child.utf8.lexicographicallyPrecedes(entry.child.utf8)) {
+                removed(old)
+                s += 1
+            } else {
+                let start = entry.start?.description, end = entry.end?.description
+                let differs = old.start != start || old.end != end || old.absent != entry.absent || old.reason != entry.reason
+                if differs || old.source != entry.source { result.upserts.append(entry) }
+                if differs {
+                    result.summary.changed += 1
+                    result.changes.append(AttendanceChange(group: group, date: entry.date.iso, child: entry.child, change: .changed,
+                                                           old: AttendanceStore.describe((old.start, old.end, old.absent, old.reason)),
+                                                           new: AttendanceStore.describe((start, end, entry.absent, entry.reason))))
+                }
+                b += 1
+                s += 1
+            }
+        }
     }
 
     /// Writes a diff; part of the caller's transaction.

@@ -89,12 +89,25 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// `jjjj-mm-dd`, the form stored in the database and written in JSON reports.
     public var iso: String {
-        String(format: "%04d-%02d-%02d", year, month, day)
+        Day.digits(year, 4) + "-" + Day.digits(month, 2) + "-" + Day.digits(day, 2)
     }
 
     /// `dd-mm-jjjj`, the form Dutch readers expect.
     public var dutch: String {
-        String(format: "%02d-%02d-%04d", day, month, year)
+        Day.digits(day, 2) + "-" + Day.digits(month, 2) + "-" + Day.digits(year, 4)
+    }
+
+    /// Zero-padded decimal; hand-written because `String(format:)` is slow on hot paths.
+    static func digits(_ value: Int, _ width: Int) -> String {
+        var bytes = [UInt8](repeating: UInt8(ascii: "0"), count: width)
+        var rest = value
+        var index = width - 1
+        while index >= 0, rest > 0 {
+            bytes[index] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+            index -= 1
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     public var description: String { iso }

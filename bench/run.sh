@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# make bench: the cost of a run against the floor of merely parsing and storing the same CSV files.
+#   (a) sqlite3's .import of the export's CSV files into empty tables (the floor)
+#   (b) opvangsync's first import into an empty portal
+#   (c) the same export again, nothing changed (--force)
+#   (d) the next night: about 1% of the records changed, added or ended
+#   (e) attendance refresh of one group
+#   (f) a scoped run for one family (--only parent=...)
+# Wall time and peak RSS per step, and (b)/(a), (c)/(a), (d)/(a), all measured in this one run.
+# SCALE=N sets the number of children (default 100000); BENCH_DIR the work folder.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scale=${SCALE:-100000}
+work=${BENCH_DIR:-bench/out/$scale}
+bin=.build/release
+as_of=2026-11-22
+next_day=2026-11-23
+
+rm -rf "$work"
+mkdir -p "$work"
+"$bin/exportgen" --children "$scale" --seed 42 --out "$work/night1" >/dev/null
+"$bin/exportgen" --children "$scale" --seed 42 --next-night --out "$work/night2" >/dev/null
+
+declare -A wall rss
+measure() {  # name, then the command
+    local name=$1; shift
+    local out="$work/$name.time"
+    /usr/bin/time -f "%e %M" -o "$out" "$@" >"$work/$name.stdout" 2>"$work/$name.stderr" || {
+        local code=$?
+        # 4 = applied with rejected rows: a measured run all the same.
+        if [ "$code" -ne 4 ]; then echo "bench: step $name failed with exit $code; see $work/$name.stderr" >&2; exit 1; fi
+    }
+    read -r seconds kilobytes < <(tail -n 1 "$out")
+    wall[$name]=$seconds
+    rss[$name]=$((kilobytes / 1024))
+}
+
+# The floor: the sqlite3 shell importing the same CSV files into empty tables.
+{
+    echo ".mode csv"
+    echo ".separator ;"
+    for file in "$work"/night1/*.csv; do
+        echo ".import '$file' $(basename "$file" .csv)"
+    done
+} > "$work/floor.sql"
+measure a sh -c "sqlite3 '$work/floor.sqlite' < '$work/floor.sql'"
+measure b "$bin/opvangsync" import "$work/night1" --db "$work/portal.sqlite" --reports "$work/reports" --as-of "$as_of"
+measure c "$bin/opvangsync" import "$work/night1" --db "$work/portal.sqlite" --reports "$work/reports" --as-of "$as_of" --force --reason bench
+measure d "$bin/opvangsync" import "$work/night2" --db "$work/portal.sqlite" --reports "$work/reports" --as-of "$next_day" --allow-mass-changes --reason bench
+group=$(sqlite3 "$work/portal.sqlite" "SELECT key FROM groups ORDER BY key LIMIT 1")
+measure e "$bin/opvangsync" attendance refresh --group "$group" --db "$work/portal.sqlite" --as-of "$next_day"
+parent=$(sqlite3 "$work/portal.sqlite" "SELECT parent_number FROM relations ORDER BY parent_number LIMIT 1")
+measure f "$bin/opvangsync" import "$work/night2" --only "parent=$parent" --db "$work/portal.sqlite" --reports "$work/reports" --as-of "$next_day"
+
+ratio() { awk -v x="${wall[$1]}" -v y="${wall[a]}" 'BEGIN { if (y > 0) printf "%.2f", x / y; else print "-" }'; }
+printf '\nopvangsync bench: %s children, %s files, %s MB of CSV (%s, %s cores)\n' "$scale" \
+    "$(ls "$work"/night1/*.csv | wc -l)" "$(du -sm "$work/night1" | cut -f1)" "$(date -u +%Y-%m-%d)" "$(nproc)"
+printf '%-48s %10s %10s %10s\n' "step" "wall (s)" "peak MB" "vs (a)"
+printf '%-48s %10s %10s %10s\n' "(a) sqlite3 .import of the CSV files (floor)" "${wall[a]}" "${rss[a]}" "1.00"
+printf '%-48s %10s %10s %10s\n' "(b) first import into an empty portal" "${wall[b]}" "${rss[b]}" "$(ratio b)"
+printf '%-48s %10s %10s %10s\n' "(c) same export again, nothing changed" "${wall[c]}" "${rss[c]}" "$(ratio c)"
+printf '%-48s %10s %10s %10s\n' "(d) next night, ~1% changed" "${wall[d]}" "${rss[d]}" "$(ratio d)"
+printf '%-48s %10s %10s %10s\n' "(e) attendance refresh of one group" "${wall[e]}" "${rss[e]}" "$(ratio e)"
+printf '%-48s %10s %10s %10s\n' "(f) scoped run for one family" "${wall[f]}" "${rss[f]}" "$(ratio f)"
+grep -h '^opvangsync:' "$work/d.stdout" | tail -n 1
