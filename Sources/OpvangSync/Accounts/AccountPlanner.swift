@@ -74,10 +74,10 @@ public struct AccountPlanner {
 
     /// The login address of a parent: `E-mail` when valid, else `E-mail 2` when valid, else none.
     public static func loginAddress(email: String?, email2: String?) -> (address: String, column: String)? {
-        if let email, EmailAddress.isValid(email.trimmingCharacters(in: .whitespaces)) {
+        if let email, EmailAddress.isValid(email.trimmingASCIISpaces) {
             return (EmailAddress.normalised(email), "E-mail")
         }
-        if let email2, EmailAddress.isValid(email2.trimmingCharacters(in: .whitespaces)) {
+        if let email2, EmailAddress.isValid(email2.trimmingASCIISpaces) {
             return (EmailAddress.normalised(email2), "E-mail 2")
         }
         return nil

@@ -15,9 +15,9 @@ struct PostState {
         }
     }
 
-    /// Active records of a kind.
-    func active(_ kind: EntityKind) -> [(key: String, values: [String?])] {
-        (records[kind] ?? [:]).compactMap { $0.value.status == .active ? ($0.key, $0.value.values) : nil }
+    /// Active records of a kind, lazily: the planners walk hundreds of thousands of them.
+    func active(_ kind: EntityKind) -> LazyMapSequence<LazyFilterSequence<[String: StoredRecord]>, (key: String, values: [String?])> {
+        (records[kind] ?? [:]).lazy.filter { $0.value.status == .active }.map { ($0.key, $0.value.values) }
     }
 
     func record(_ kind: EntityKind, _ key: String) -> StoredRecord? { records[kind]?[key] }
