@@ -166,6 +166,10 @@ enum JSONText {
 
     static func quote(_ value: String?) -> String {
         guard let value else { return "null" }
+        // Most values need no escaping at all: check the bytes once and copy.
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return "\"" + value + "\""
+        }
         var text = "\""
         for scalar in value.unicodeScalars {
             switch scalar {
