@@ -63,6 +63,23 @@ import Testing
         #expect(after.status == 0, "the lock is gone with its holder: \(after.stderr)")
     }
 
+    @Test func aFaultDuringTheApplyRollsBackAndStillLeavesAReport() throws {
+        let folder = temporaryFolder("fault")
+        try opvangsync(["import", Package.sample("zonnebloem")] + asOf, in: folder)
+        let path = folder.appendingPathComponent("portal.sqlite").path
+        try Database(path: path).execute("DROP TABLE attendance_days")
+        let before = try portalContents(path)
+        let source = URL(fileURLWithPath: Package.sample("zonnebloem"))
+        let changed = folder.appendingPathComponent("changed")
+        try FileManager.default.copyItem(at: source, to: changed)
+        let result = try opvangsync(["import", changed.path, "--force", "--reason", "test"] + asOf, in: folder)
+        #expect(result.status == 1)
+        let report = try reportJSON(of: result, in: folder)
+        #expect(report["status"] as? String == "failed")
+        #expect((report["issues"] as! [[String: Any]]).contains { $0["code"] as? String == "internal-error" })
+        #expect(try portalContents(path) == before)
+    }
+
     @Test func aLockLeftByAKilledRunDoesNotBlockTheNextOne() throws {
         let folder = temporaryFolder("stale-lock")
         // A lock file with a dead holder's pid in it, as `kill -9` leaves it.

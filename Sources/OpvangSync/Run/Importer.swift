@@ -268,6 +268,13 @@ public struct Importer {
         } catch let failure as ExportFailure {
             run.report.issues.append(failure.issue)
             return try finish(&run, .failed, repository, abort: "de export is onleesbaar: \(failure.issue.description)")
+        } catch let error as UsageError {
+            throw error
+        } catch {
+            // Anything else (a full disk, a database error): the transaction rolled back, nothing is
+            // applied; the run still leaves its report and, where the database allows, its record.
+            run.report.issues.append(Issue(.error, "internal-error", message: "de run is gestopt door een fout: \(error)"))
+            return try finish(&run, .failed, repository, abort: "fout tijdens de run, er is niets gewijzigd: \(error)")
         }
     }
 
@@ -457,7 +464,12 @@ public struct Importer {
         run.finishedAt = run.finishedAt ?? Date()
         run.report.finishedAt = Timestamp.iso(run.finishedAt ?? Date())
         if let repository, !run.request.dryRun {
-            try repository.record(run.record(status: status, exit: exit))
+            do {
+                try repository.record(run.record(status: status, exit: exit))
+            } catch {
+                // The report below still says what happened; the runs table could not be written.
+                run.report.issues.append(Issue(.error, "run-not-recorded", message: "de run kon niet in de database worden vastgelegd: \(error)"))
+            }
         }
         do {
             let paths = try ReportWriter.write(run.report, to: run.request.settings.reports)
