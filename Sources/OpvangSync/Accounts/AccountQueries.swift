@@ -57,10 +57,17 @@ public struct AccountDetails: Codable, Sendable {
 }
 
 extension PortalRepository {
+    /// SQL for "Voornaam tussenvoegsel achternaam" of a person row (`alias` is the table alias, or ""),
+    /// without double spaces where the infix is empty.
+    static func fullName(_ alias: String) -> String {
+        let prefix = alias.isEmpty ? "" : alias + "."
+        return "TRIM(REPLACE(COALESCE(\(prefix)first_name, '') || ' ' || COALESCE(\(prefix)infix, '') || ' ' || COALESCE(\(prefix)last_name, ''), '  ', ' '))"
+    }
+
     /// Every parent with an account or an account state, one row each, optionally of one status.
     public func accountListings(status: String? = nil) throws -> [AccountListing] {
         let rows = try database.query("""
-            SELECT p.key, TRIM(COALESCE(p.first_name, '') || ' ' || COALESCE(p.infix, '') || ' ' || COALESCE(p.last_name, '')),
+            SELECT p.key, \(PortalRepository.fullName("p")),
                    s.state, s.email_column, s.detail, a.parent_number, a.username, a.activated_at, a.terms_accepted_at,
                    a.disabled_at, a.email_column,
                    (SELECT MAX(COALESCE(i.sent_at, i.created_at)) FROM invitations i WHERE i.account = a.parent_number)
@@ -84,7 +91,7 @@ extension PortalRepository {
             } else {
                 listingStatus = "invited"
             }
-            return AccountListing(parent: row.string(0) ?? "", name: (row.string(1) ?? "").replacingOccurrences(of: "  ", with: " "),
+            return AccountListing(parent: row.string(0) ?? "", name: row.string(1) ?? "",
                                   status: listingStatus, username: row.string(6), emailColumn: row.string(3) ?? row.string(10),
                                   invitedAt: row.string(11), activatedAt: row.string(7), termsAcceptedAt: row.string(8),
                                   detail: row.string(4) ?? (state == "no-email" ? "geen bruikbaar e-mailadres" : state == "not-eligible" ? "geen kind in de opvang (binnen de uitnodigingstermijn)" : nil))
@@ -115,7 +122,7 @@ extension PortalRepository {
         let listings = try accountListings().filter { members.contains($0.parent) }
         let placeholders = Array(repeating: "?", count: members.count).joined(separator: ", ")
         let children = try database.query("""
-            SELECT c.key, TRIM(COALESCE(c.first_name, '') || ' ' || COALESCE(c.infix, '') || ' ' || COALESCE(c.last_name, '')),
+            SELECT c.key, \(PortalRepository.fullName("c")),
                    r.role || ' (ouder ' || r.parent_number || ')',
                    (SELECT TRIM(COALESCE(s.first_name, '') || ' ' || COALESCE(s.last_name, '')) || ' (' || s.key || ')'
                     FROM staff s WHERE s.key = c.mentor),
@@ -126,7 +133,7 @@ extension PortalRepository {
             LEFT JOIN access_windows w ON w.parent_number = r.parent_number AND w.child_number = r.child_number
             WHERE r.status = 'active' AND r.parent_number IN (\(placeholders)) ORDER BY c.key, r.parent_number
             """, members.map { .text($0) }) { row in
-            AccountDetails.Child(number: row.string(0) ?? "", name: (row.string(1) ?? "").replacingOccurrences(of: "  ", with: " "),
+            AccountDetails.Child(number: row.string(0) ?? "", name: row.string(1) ?? "",
                                  role: row.string(2) ?? "", mentor: row.string(3),
                                  groups: (row.string(4) ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                                      .filter { !$0.isEmpty },
@@ -153,14 +160,14 @@ extension PortalRepository {
             throw UsageError("no group \(group) in this portal")
         }
         return try database.query("""
-            SELECT s.key, TRIM(COALESCE(s.first_name, '') || ' ' || COALESCE(s.infix, '') || ' ' || COALESCE(s.last_name, '')), s.role,
+            SELECT s.key, \(PortalRepository.fullName("s")), s.role,
                    (SELECT COUNT(DISTINCT c.key) FROM children c JOIN placements p ON p.child_number = c.key
                     WHERE c.mentor = s.key AND p.group_code = ? AND p.status = 'active' AND c.status = 'active')
             FROM staff s
             WHERE s.status = 'active' AND ('|' || COALESCE(s.group_codes, '') || '|') LIKE '%|' || ? || '|%'
             ORDER BY s.last_name, s.first_name
             """, [.text(group), .text(group)]) { row in
-            TeamMember(number: row.string(0) ?? "", name: (row.string(1) ?? "").replacingOccurrences(of: "  ", with: " "),
+            TeamMember(number: row.string(0) ?? "", name: row.string(1) ?? "",
                        role: row.string(2), mentorOf: row.int(3) ?? 0)
         }
     }
@@ -179,8 +186,8 @@ extension PortalRepository {
             throw UsageError("no import has run on this portal yet, so its name and portal URL are unknown")
         }
         let parentName = try database.scalarString("""
-            SELECT TRIM(COALESCE(first_name, '') || ' ' || COALESCE(infix, '') || ' ' || COALESCE(last_name, '')) FROM parents WHERE key = ?
-            """, [.text(owner)])?.replacingOccurrences(of: "  ", with: " ")
+            SELECT \(PortalRepository.fullName("")) FROM parents WHERE key = ?
+            """, [.text(owner)])
         return try database.inTransaction {
             try AccountStore(database: database).resend(account: owner, name: parentName, organisation: context,
                                                         runID: "resend by \(name)", now: now)

@@ -88,12 +88,12 @@ extension PortalRepository {
             let state = try database.statement("SELECT closed_reason FROM attendance_days WHERE group_code = ? AND date = ?")
                 .firstRow([.text(group), .text(day.iso)]) { row in row.string(0) }
             let children = try database.query("""
-                SELECT a.child_number, TRIM(COALESCE(c.first_name, '') || ' ' || COALESCE(c.infix, '') || ' ' || COALESCE(c.last_name, '')),
+                SELECT a.child_number, \(PortalRepository.fullName("c")),
                        a.start_time, a.end_time, a.absent, a.reason, a.source
                 FROM attendance a LEFT JOIN children c ON c.key = a.child_number
                 WHERE a.group_code = ? AND a.date = ? ORDER BY a.absent, a.start_time, c.first_name
                 """, [.text(group), .text(day.iso)]) { row in
-                AttendanceDay.Child(number: row.string(0) ?? "", name: (row.string(1) ?? "").replacingOccurrences(of: "  ", with: " "),
+                AttendanceDay.Child(number: row.string(0) ?? "", name: row.string(1) ?? "",
                                     times: [row.string(2), row.string(3)].compactMap { $0 }.joined(separator: "-"),
                                     absent: row.int(4) == 1, reason: row.string(5), source: row.string(6) ?? "")
             }
