@@ -164,6 +164,12 @@ public enum MarkdownReport {
             let changes = byGroup[code]!
             out.append("### \(escape(attendance.groupNames[code] ?? code)) — groep `\(code)`")
             out.append("")
+            if changes.count > perGroupLimit, changes.allSatisfy({ $0.change == .added }) {
+                // A list built for the first time: the days and children are in `attendance show`.
+                out.append("Lijst opgebouwd: \(changes.count) keer een kind verwacht, van \(dutchDate(changes.first!.date)) tot en met \(dutchDate(changes.map(\.date).max()!)).")
+                out.append("")
+                continue
+            }
             out.append("| Datum | Kind | Wijziging | Was | Wordt |")
             out.append("|---|---|---|---|---|")
             for change in changes.prefix(perGroupLimit) {
