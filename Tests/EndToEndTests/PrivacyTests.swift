@@ -38,6 +38,26 @@ import Testing
         let second = try opvangsync(["accounts", "show", "O5"], in: folder)
         #expect(second.stdout.contains("foto's en dagboek tot en met 26-10-2026, geen documenten (alleen Ouder 1)"))
         #expect(second.stdout.contains("mentor: —; groepen: geen lopende plaatsing"))
+
+        // A leap day: 29-02-2024 plus 24 months is 28-02-2026.
+        let leapFolder = temporaryFolder("windows-leap")
+        export["plaatsingen.csv"][3] = "P3;K3;G1;KDV;52 weken;01-01-2023;29-02-2024;;08:00-17:00;"
+        #expect(try run(export, asOf: "2024-03-01", in: leapFolder).0.status == 0)
+        let leap = try opvangsync(["accounts", "show", "O3"], in: leapFolder)
+        #expect(leap.stdout.contains("foto's en dagboek tot en met 25-04-2024, documenten tot en met 28-02-2026"), "\(leap.stdout)")
+    }
+
+    @Test func aMentorWhoIsNoStaffMemberIsRejected() throws {
+        let folder = temporaryFolder("mentor")
+        var export = MiniExport()
+        export["kinderen.csv"][2] = "K2;Daan;;Smit;15-06-2019;M7"
+        try Data(#"{"rules": {"maxRejectedFraction": 0.5}}"#.utf8).write(to: folder.appendingPathComponent("opvangsync.json"))
+        let (result, report) = try run(export, asOf: "2026-11-22", in: folder)
+        #expect(result.status == 4)
+        let issue = (report["issues"] as! [[String: Any]]).first { $0["code"] as? String == "unknown-reference" && $0["key"] as? String == "K2" }
+        #expect(issue?["field"] as? String == "Mentor")
+        #expect(issue?["line"] as? Int == 3)
+        #expect(result.stderr.contains("kinderen.csv:3:6"))
     }
 
     @Test func accountsAreDisabledWhenEveryWindowPassedEnabledByANewPlacementAndPurgedAtTheEnd() throws {
