@@ -19,6 +19,7 @@ class Store:
     def __init__(self, maildir, reject):
         self.box = mailbox.Maildir(maildir, create=True)
         self.reject = reject
+        self.received = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if self.reject:
@@ -30,7 +31,9 @@ class Store:
         # session.ssl is set by STARTTLS; with implicit TLS only the transport knows.
         encrypted = session.ssl or server.transport.get_extra_info("ssl_object") is not None
         tls = b"yes" if encrypted else b"no"
-        self.box.add(b"X-Test-TLS: " + tls + b"\r\nX-Test-Rcpt: " + ",".join(envelope.rcpt_tos).encode() + b"\r\n" + envelope.original_content)
+        self.received += 1
+        self.box.add(b"X-Test-Seq: %d\r\nX-Test-TLS: " % self.received + tls + b"\r\nX-Test-Rcpt: "
+                     + ",".join(envelope.rcpt_tos).encode() + b"\r\n" + envelope.original_content)
         return "250 2.0.0 Message accepted for delivery"
 
 

@@ -61,13 +61,13 @@ public final class SMTPServer {
         process.waitUntilExit()
     }
 
-    /// Every message received so far, oldest first.
+    /// Every message received so far, in the order the server accepted them.
     public func messages() -> [ReceivedMail] {
         let folder = maildir.appendingPathComponent("new")
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).sorted()
         return names.compactMap { name in
             FileManager.default.contents(atPath: folder.appendingPathComponent(name).path).map { ReceivedMail(raw: $0) }
-        }.sorted { ($0.headers["date"] ?? "") < ($1.headers["date"] ?? "") }
+        }.sorted { Int($0.headers["x-test-seq"] ?? "") ?? 0 < Int($1.headers["x-test-seq"] ?? "") ?? 0 }
     }
 }
 

@@ -133,8 +133,9 @@ public struct AccountPlanner {
             candidates[login.address, default: []].append(Candidate(parent: parent, address: login.address, column: login.column))
         }
 
-        for address in candidates.keys.sorted() {
-            let group = candidates[address]!.sorted { AccountPlanner.precedes($0.parent, $1.parent) }
+        // Addresses in a fixed order, so that runs are repeatable; compared as bytes, which is cheap.
+        for (address, unsorted) in candidates.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+            let group = unsorted.count == 1 ? unsorted : unsorted.sorted { AccountPlanner.precedes($0.parent, $1.parent) }
             let members = Set(group.map(\.parent))
             let holder = existing.ownerOfUsername[address]
 
@@ -151,7 +152,8 @@ public struct AccountPlanner {
                 continue
             }
 
-            let sameChildren = Set(group.map { childrenOf[$0.parent] ?? [] }).count == 1
+            // Only a shared address needs the comparison of children (one parent per address is the rule).
+            let sameChildren = group.count == 1 || group.dropFirst().allSatisfy { childrenOf[$0.parent] == childrenOf[group[0].parent] }
             // The address stays with the parent who has it; then with a parent who already has an account
             // (an address change); otherwise the lowest Oudernummer gets it.
             let owner = group.first { $0.parent == holder }

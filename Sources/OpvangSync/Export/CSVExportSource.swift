@@ -39,7 +39,6 @@ public struct CSVExportSource: ExportSource {
         let schema = kind.schema
         var headerIndex: [Int?] = []
         var headerCount = 0
-        var sources: [String?] = source.columns
         var rows = 0
         var sawHeader = false
         try CSVReader.read(decoded.bytes, delimiter: mapping.delimiter, file: file) { record in
@@ -63,7 +62,7 @@ public struct CSVExportSource: ExportSource {
                         throw ExportFailure("missing-column", file: file, line: record.line, field: column,
                                             message: "verplichte kolom \"\(column)\" ontbreekt in de kopregel")
                     }
-                    sources[index] = nil // optional column absent: the field has no value
+                    // An optional column that is absent: the field has no value.
                 }
                 return
             }
@@ -75,11 +74,11 @@ public struct CSVExportSource: ExportSource {
             }
             var cells: [RawCell] = []
             cells.reserveCapacity(headerIndex.count)
-            for (index, position) in headerIndex.enumerated() {
+            for position in headerIndex {
                 if let position {
-                    cells.append(RawCell(text: record.field(position), line: record.line, column: position + 1, source: sources[index]))
+                    cells.append(RawCell(text: record.field(position), line: record.line, column: position + 1, present: true))
                 } else {
-                    cells.append(RawCell(text: "", line: record.line, column: 0, source: nil))
+                    cells.append(RawCell(text: "", line: record.line, column: 0, present: false))
                 }
             }
             try row(RawRow(line: record.line, cells: cells))

@@ -6,8 +6,8 @@ public struct RawCell: Sendable {
     public var text: String
     public var line: Int
     public var column: Int
-    /// The source column (CSV header or JSON key), for messages.
-    public var source: String?
+    /// Whether the export has this field at all (an optional column may be absent).
+    public var present: Bool
 }
 
 /// One source row, its cells aligned with the entity's canonical fields.

@@ -95,7 +95,7 @@ public final class JSONExportSource: ExportSource {
             var rejected = false
             for column in source.columns {
                 guard let column, let node = byKey[column.lowercased()] else {
-                    cells.append(RawCell(text: "", line: element.line, column: element.column, source: column))
+                    cells.append(RawCell(text: "", line: element.line, column: element.column, present: column != nil))
                     continue
                 }
                 let text: String
@@ -111,7 +111,7 @@ public final class JSONExportSource: ExportSource {
                     text = node.scalarText ?? ""
                 }
                 cells.append(RawCell(text: text.trimmingCharacters(in: .whitespaces), line: node.line,
-                                     column: node.column, source: column))
+                                     column: node.column, present: true))
             }
             if !rejected { try row(RawRow(line: element.line, cells: cells)) }
         }

@@ -38,6 +38,9 @@ public struct Validator {
             state.records(of: .group).map { ($0.key, $0.values[EntityKind.group.schema.index("careType")]) },
             uniquingKeysWith: { first, _ in first })
         let fileName = source.mapping.entities[kind]?.name ?? kind.rawValue
+        // Column names (CSV header or JSON key) per field, for messages.
+        let columnNames = source.mapping.entities[kind]?.columns ?? []
+        func columnName(_ index: Int, _ cell: RawCell) -> String? { cell.present && index < columnNames.count ? columnNames[index] : nil }
 
         let read = try source.read(kind, warn: { issues.append($0) }, reject: { issue in
             issues.append(issue)
@@ -46,9 +49,10 @@ public struct Validator {
             var rowIssues: [Issue] = []
             var values = [String?](repeating: nil, count: schema.fields.count)
             let label = kind == .calendar || kind == .deviation ? nil : row.cells[schema.keyFields[0]].text
-            func reject(_ code: String, _ cell: RawCell, _ message: String) {
+            func reject(_ code: String, _ index: Int, _ message: String) {
+                let cell = row.cells[index]
                 rowIssues.append(Issue(.error, code, file: fileLabel(source, fileName), line: cell.line,
-                                       column: cell.column > 0 ? cell.column : nil, field: cell.source,
+                                       column: cell.column > 0 ? cell.column : nil, field: columnName(index, cell),
                                        key: label?.isEmpty == false ? label : nil, message: message))
             }
             for (index, field) in schema.fields.enumerated() {
@@ -56,7 +60,7 @@ public struct Validator {
                 if cell.text.isEmpty {
                     if field.required {
                         let column = source.mapping.entities[kind]?.columns[index] ?? field.name
-                        reject("missing-required-field", cell, "verplicht veld \"\(column)\" is leeg")
+                        reject("missing-required-field", index, "verplicht veld \"\(column)\" is leeg")
                     }
                     values[index] = field.defaultValue
                     continue
@@ -65,11 +69,11 @@ public struct Validator {
                 case .success(let value):
                     values[index] = value
                 case .failure(let reason):
-                    reject(reason.code, cell, reason.message)
+                    reject(reason.code, index, reason.message)
                 case .warning(let value, let reason):
                     values[index] = value
                     issues.append(Issue(.warning, reason.code, file: fileLabel(source, fileName), line: cell.line,
-                                        column: cell.column, field: cell.source, key: label, message: reason.message))
+                                        column: cell.column, field: columnName(index, cell), key: label, message: reason.message))
                 }
             }
             let key = schema.key(of: values)
@@ -186,27 +190,27 @@ public struct Validator {
     }
 
     private func checkReferences(_ schema: EntitySchema, _ values: [String?], _ row: RawRow, state: DesiredState,
-                                 reject: (String, RawCell, String) -> Void) {
+                                 reject: (String, Int, String) -> Void) {
         for (index, field) in schema.fields.enumerated() {
             guard let target = field.references, let value = values[index], state.kinds.contains(target) else { continue }
             let keys = field.type == .list ? value.split(separator: "|").map(String.init) : [value]
             for key in keys where !state.acceptedKey(key, of: target) {
                 let why = state.protectedKeys[target]?.contains(key) == true
                     ? "die regel is zelf afgewezen" : "die staat niet in de export"
-                reject("unknown-reference", row.cells[index],
+                reject("unknown-reference", index,
                        "verwijst naar \(target.dutchSingular) \"\(key)\", maar \(why)")
             }
         }
     }
 
     private func checkRecord(_ kind: EntityKind, _ values: [String?], _ row: RawRow, groupCareType: [String: String?],
-                             reject: (String, RawCell, String) -> Void, warn: (String, String) -> Void) {
+                             reject: (String, Int, String) -> Void, warn: (String, String) -> Void) {
         let schema = kind.schema
         func day(_ name: String) -> Day? { values[schema.index(name)].flatMap(Day.init(iso:)) }
         switch kind {
         case .placement:
             if let start = day("startDate"), let end = day("endDate"), end < start {
-                reject("end-before-start", row.cells[schema.index("endDate")], "einddatum ligt vóór de ingangsdatum")
+                reject("end-before-start", schema.index("endDate"), "einddatum ligt vóór de ingangsdatum")
             }
             let weekdays = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
             let hasDays = weekdays.contains { values[schema.index($0)] != nil }
@@ -220,14 +224,14 @@ public struct Validator {
             }
         case .calendar:
             if let from = day("from"), let to = day("to"), to < from {
-                reject("end-before-start", row.cells[schema.index("to")], "de einddatum ligt vóór de begindatum")
+                reject("end-before-start", schema.index("to"), "de einddatum ligt vóór de begindatum")
             }
         case .deviation:
             let from = values[schema.index("from")], to = values[schema.index("to")]
             if (from == nil) != (to == nil) {
-                reject("incomplete-times", row.cells[schema.index(from == nil ? "from" : "to")], "geef zowel Van als Tot, of geen van beide")
+                reject("incomplete-times", schema.index(from == nil ? "from" : "to"), "geef zowel Van als Tot, of geen van beide")
             } else if let from, let to, from >= to {
-                reject("end-before-start", row.cells[schema.index("to")], "Tot ligt niet na Van")
+                reject("end-before-start", schema.index("to"), "Tot ligt niet na Van")
             }
         default:
             break
