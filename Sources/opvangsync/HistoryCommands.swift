@@ -48,13 +48,31 @@ enum HistoryCommands {
     static func report(_ words: [String]) throws -> ExitCode {
         let arguments = try Arguments(words, options: ["config", "org", "db", "format"], flags: ["help"])
         if arguments.flag("help") || arguments.positionals.count != 1 {
-            print("Usage: opvangsync report RUN_ID [--db FILE] [--format md|json|csv]")
+            print("""
+                Usage: opvangsync report RUN_ID [--db FILE] [--format md|json|csv]
+
+                Prints a run's report: the Dutch Markdown (default), the JSON, or the CSV of its changes. Dry runs,
+                which leave the database untouched, are found in the reports folder.
+                """)
             return arguments.flag("help") ? .success : .usage
         }
-        let (repository, _) = try open(arguments)
+        let configuration = try Configuration.load(path: arguments.value("config"))
+        let settings = try configuration.settings(for: arguments.value("org"))
         let id = arguments.positionals[0]
-        guard let run = try repository.run(id: id), let jsonPath = run.reportPath else {
-            throw UsageError("no run \(id) in this portal database; `opvangsync runs` lists them")
+        guard id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else { throw UsageError("\(id) is not a run id") }
+        var jsonPath: String?
+        let database = arguments.value("db") ?? settings.database
+        if FileManager.default.fileExists(atPath: database) {
+            jsonPath = try PortalRepository(readOnlyAt: database).run(id: id)?.reportPath
+        }
+        if jsonPath == nil {
+            // Dry runs write only their report: look for it in the reports folder.
+            let organisations = (try? FileManager.default.contentsOfDirectory(atPath: settings.reports)) ?? []
+            jsonPath = organisations.map { (settings.reports as NSString).appendingPathComponent("\($0)/\(id).json") }
+                .first { FileManager.default.fileExists(atPath: $0) }
+        }
+        guard let jsonPath else {
+            throw UsageError("no run \(id) in this portal database or in \(settings.reports); `opvangsync runs` lists them")
         }
         let base = String(jsonPath.dropLast(".json".count))
         let path: String

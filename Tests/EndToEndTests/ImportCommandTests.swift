@@ -218,6 +218,10 @@ import Testing
         let csv = try opvangsync(["report", runId, "--format", "csv"], in: folder)
         #expect(csv.stdout.contains("placement;P1;updated;groupCode;G1;G2"))
         #expect(try opvangsync(["report", "nope"], in: folder).status == 2)
+        let dry = try opvangsync(["import", "two", "--as-of", "2026-11-22", "--dry-run", "--force", "--reason", "voorbeeld"], in: folder)
+        let dryId = try reportJSON(of: dry, in: folder)["runId"] as! String
+        let dryReport = try opvangsync(["report", dryId], in: folder)
+        #expect(dryReport.status == 0 && dryReport.stdout.contains("proefrun"), "\(dryReport.stderr)")
 
         // "Why did child K1 leave group G1?"
         let history = try opvangsync(["history", "placement", "P1", "--format", "csv"], in: folder)
