@@ -140,6 +140,7 @@ import Testing
         let removal = (report["removals"] as! [[String: Any]]).first { $0["entity"] as? String == "placement" }
         #expect(removal?["wouldEnd"] as? Int ?? 0 > 50)
         #expect(removal?["activeBefore"] as? Int ?? 0 > 100)
+        #expect(report["accounts"] is NSNull && report["attendance"] is NSNull, "nothing was worked out past the abort")
         #expect(try portalContents(folder.appendingPathComponent("portal.sqlite").path) == before)
 
         let allowed = try opvangsync(["import", export.path, "--as-of", "2026-11-23", "--allow-mass-changes", "--reason", "sanering"], in: folder)

@@ -311,6 +311,22 @@ import Testing
         #expect(Set(recipients).count == recipients.count, "no address got two invitations")
     }
 
+    @Test func aDeliveryProblemAfterTheCommitLeavesTheImportAppliedAndTheMailQueued() throws {
+        let folder = temporaryFolder("mail-busy")
+        try configure(folder, transport: "maildir:\(folder.appendingPathComponent("mail").path)")
+        // Another `mail send` is busy with this portal's outbox.
+        let held = try RunLock(databasePath: folder.appendingPathComponent("portal.sqlite").path + ".mail")
+        let result = try importExport(MiniExport(), in: folder, ["--send-mail"])
+        withExtendedLifetime(held) {}
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try reportJSON(of: result, in: folder)
+        #expect(report["status"] as? String == "applied")
+        #expect((report["issues"] as! [[String: Any]]).contains { $0["code"] as? String == "mail-not-sent" })
+        #expect(try database(folder).scalarInt("SELECT COUNT(*) FROM outbox WHERE status = 'queued'") == 3)
+        let unusable = try importExport(MiniExport(), in: folder, ["--send-mail", "--force", "--reason", "x", "--config", "bad.json"])
+        #expect(unusable.status == 2, "a missing configuration file is a usage error before anything runs")
+    }
+
     @Test func dryRunsAndAbortedRunsQueueNoMail() throws {
         let folder = temporaryFolder("nomail")
         let server = try SMTPServer(in: folder)

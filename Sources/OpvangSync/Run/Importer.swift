@@ -67,6 +67,10 @@ public struct Importer {
         } catch {
             throw UsageError("\(error)")
         }
+        if request.sendMail {
+            // A mail setting that cannot work is found now, not after the import has been committed.
+            _ = try request.settings.mail.makeTransport()
+        }
         let source: ExportSource = mapping.format == .csv
             ? CSVExportSource(directory: request.exportDirectory, mapping: mapping)
             : JSONExportSource(directory: request.exportDirectory, mapping: mapping)
@@ -183,6 +187,20 @@ public struct Importer {
             }
             for issue in vanishedIssues(plan) { run.report.issues.append(issue) }
 
+            // Before anything else is worked out: an aborted run's report must not describe accounts or
+            // lists that were never made.
+            let removals = massRemovals(plan, threshold: request.settings.rules.maxRemovalFraction)
+            if !removals.isEmpty {
+                run.report.removals = removals
+                if !request.allowMassChanges {
+                    let detail = removals.map { "\($0.wouldEnd) van \($0.activeBefore) \(EntityKind(rawValue: $0.entity)?.dutchPlural.lowercased() ?? $0.entity)" }
+                        .joined(separator: ", ")
+                    return try finish(&run, .aborted, repository, abort:
+                        "de import zou \(detail) beëindigen; meer dan \(MarkdownReport.percent(request.settings.rules.maxRemovalFraction)) (maxRemovalFraction)")
+                }
+            }
+
+
             progress(.phase("accounts"))
             let accountStore = repository.map { AccountStore(database: $0.database) }
             let existing = try accountStore?.load() ?? ExistingAccounts()
@@ -220,17 +238,6 @@ public struct Importer {
                                                       entries: built.entries, closed: built.closed)
             run.report.attendance = Importer.summary(attendance, inputs: inputs, post: post)
 
-            let removals = massRemovals(plan, threshold: request.settings.rules.maxRemovalFraction)
-            if !removals.isEmpty {
-                run.report.removals = removals
-                if !request.allowMassChanges {
-                    let detail = removals.map { "\($0.wouldEnd) van \($0.activeBefore) \(EntityKind(rawValue: $0.entity)?.dutchPlural.lowercased() ?? $0.entity)" }
-                        .joined(separator: ", ")
-                    return try finish(&run, .aborted, repository, abort:
-                        "de import zou \(detail) beëindigen; meer dan \(MarkdownReport.percent(request.settings.rules.maxRemovalFraction)) (maxRemovalFraction)")
-                }
-            }
-
             if request.dryRun {
                 return try finish(&run, .applied, nil)
             }
@@ -259,10 +266,16 @@ public struct Importer {
             }
             if request.sendMail {
                 progress(.phase("mail versturen"))
-                let delivered = try Importer.sendQueuedMail(repository.database, settings: request.settings, templates: templates)
-                run.report.mail?.sent += delivered.sent
-                run.report.mail?.failed += delivered.failed
-                run.report.mail?.bounced += delivered.bounced
+                do {
+                    let delivered = try Importer.sendQueuedMail(repository.database, settings: request.settings, templates: templates)
+                    run.report.mail?.sent += delivered.sent
+                    run.report.mail?.failed += delivered.failed
+                    run.report.mail?.bounced += delivered.bounced
+                } catch {
+                    // The import is committed; the mail stays queued for `opvangsync mail send`.
+                    run.report.issues.append(Issue(.warning, "mail-not-sent", message:
+                        "de import is verwerkt, maar de mail is niet verstuurd: \(error); hij blijft klaarstaan voor `opvangsync mail send`"))
+                }
             }
             return try finish(&run, .applied, nil)
         } catch let failure as ExportFailure {
