@@ -108,6 +108,8 @@ struct Generator {
             tables["medewerkers.csv"]!.rows.append(staffRow(String(format: "M%05d", staffNumber), role: "Locatiemanager", groups: locationGroups))
         }
 
+        // Groups per location, so that finding a second group stays linear in the number of children.
+        let groupsAt = Dictionary(grouping: groups, by: \.location)
         var childNumber = 100_000, parentNumber = 200_000, placementNumber = 300_000
         var made = 0
         while made < options.children {
@@ -170,7 +172,7 @@ struct Generator {
                 if random.chance(0.15) {
                     placementNumber += 1
                     let school = ["BSO", "VSO", "NSO", "TSO"].contains(group.careType)
-                    let candidates = groups.filter { $0.location == group.location && $0.code != group.code
+                    let candidates = (groupsAt[group.location] ?? []).filter { $0.code != group.code
                         && (school ? ["BSO", "VSO", "NSO", "TSO"].contains($0.careType) : ["KDV", "PG"].contains($0.careType)) }
                     if let other = candidates.isEmpty ? nil : random.pick(candidates), random.chance(0.5) {
                         tables["plaatsingen.csv"]!.rows.append(placementRow(String(placementNumber), child: number, group: other, asOf: asOf))
@@ -307,7 +309,8 @@ struct Generator {
         let staff = tables["medewerkers.csv"]!.rows.map { $0[0] }
         let newChildren = max(1, options.children * 3 / 1000)
         for offset in 0..<newChildren {
-            let child = String(900_000 + offset), parent = String(950_000 + offset), placement = String(990_000 + offset)
+            // Numbers far above any the base export hands out, at every size up to the whole market.
+            let child = String(8_000_000 + offset), parent = String(8_500_000 + offset), placement = String(9_000_000 + offset)
             let groupRow = random.pick(groups)
             let group = Group(code: groupRow[0], location: groupRow[1], careType: groupRow[3], staff: [random.pick(staff)])
             let surname = random.pick(Names.surnames)
