@@ -298,6 +298,8 @@ struct Generator {
         tables["ouders.csv"] = parents
         var placements = tables["plaatsingen.csv"]!
         for index in placements.rows.indices where placements.rows[index][6].isEmpty && random.chance(0.004) {
+            // Only a placement that has started can be given an end date (one after its start).
+            guard let start = DatePattern.dutch.parse(placements.rows[index][5]), start <= asOf else { continue }
             placements.rows[index][6] = asOf.adding(days: random.int(10...60)).dutch
         }
         for index in placements.rows.indices where random.chance(0.002) {
