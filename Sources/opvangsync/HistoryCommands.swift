@@ -4,12 +4,7 @@ import OpvangSync
 /// `runs`, `report` and `history`: read-only views for customer service and auditors.
 enum HistoryCommands {
     static func open(_ arguments: Arguments) throws -> (PortalRepository, OrganisationSettings) {
-        let configuration = try Configuration.load(path: arguments.value("config"))
-        var settings = try configuration.settings(for: arguments.value("org"))
-        if let db = arguments.value("db") { settings.database = db }
-        guard FileManager.default.fileExists(atPath: settings.database) else {
-            throw UsageError("no portal database at \(settings.database); run an import first or pass --db FILE")
-        }
+        let settings = try AccountCommands.settings(arguments)
         return (try PortalRepository(readOnlyAt: settings.database), settings)
     }
 

@@ -35,22 +35,26 @@ public struct RecordChange: Codable, Sendable {
 extension PortalRepository {
     /// Past runs, newest first. Runs never overlap (the run lock), so insertion order is time order.
     public func runs(limit: Int = 50) throws -> [RunSummary] {
-        try database.query("""
-            SELECT id, organisation, mode, status, as_of, started_at, finished_at, export_path, exported_at,
-                   operator, reason, options, summary, report_path, exit_code
-            FROM runs ORDER BY rowid DESC LIMIT ?
-            """, [.integer(Int64(limit))]) { row in
-            RunSummary(id: row.string(0) ?? "", organisation: row.string(1) ?? "", mode: row.string(2) ?? "",
-                       status: row.string(3) ?? "", asOf: row.string(4) ?? "", startedAt: row.string(5) ?? "",
-                       finishedAt: row.string(6) ?? "", exportPath: row.string(7), exportedAt: row.string(8),
-                       operator: row.string(9) ?? "", reason: row.string(10), options: row.string(11) ?? "{}",
-                       summary: row.string(12) ?? "{}", reportPath: row.string(13), exitCode: row.int(14) ?? 0)
-        }
+        try database.query("\(PortalRepository.runColumns) FROM runs ORDER BY rowid DESC LIMIT ?",
+                           [.integer(Int64(limit))], PortalRepository.runSummary)
     }
 
     /// The run with this id.
     public func run(id: String) throws -> RunSummary? {
-        try runs(limit: Int.max).first { $0.id == id }
+        try database.statement("\(PortalRepository.runColumns) FROM runs WHERE id = ?").firstRow([.text(id)], PortalRepository.runSummary)
+    }
+
+    private static let runColumns = """
+        SELECT id, organisation, mode, status, as_of, started_at, finished_at, export_path, exported_at,
+               operator, reason, options, summary, report_path, exit_code
+        """
+
+    private static func runSummary(_ row: Row) -> RunSummary {
+        RunSummary(id: row.string(0) ?? "", organisation: row.string(1) ?? "", mode: row.string(2) ?? "",
+                   status: row.string(3) ?? "", asOf: row.string(4) ?? "", startedAt: row.string(5) ?? "",
+                   finishedAt: row.string(6) ?? "", exportPath: row.string(7), exportedAt: row.string(8),
+                   operator: row.string(9) ?? "", reason: row.string(10), options: row.string(11) ?? "{}",
+                   summary: row.string(12) ?? "{}", reportPath: row.string(13), exitCode: row.int(14) ?? 0)
     }
 
     /// Every change-log entry of one record, oldest first.
