@@ -52,21 +52,25 @@ enum BrokenExports {
             let text = ExportWriter.csvText(base[file]!)
             try Data(ExportWriter.windows1252(transform(text))).write(to: URL(fileURLWithPath: path))
         }
-        /// Recomputes the manifest after a file was edited by hand, so only the intended fault remains.
-        func resealManifest(_ folder: String, tables: [String: ExportTable]) throws {
-            var resealed: [String: ExportTable] = [:]
-            for (name, table) in tables { resealed[name] = table }
-            let manifestPath = (folder as NSString).appendingPathComponent("manifest.json")
-            var manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: manifestPath))) as! [String: Any]
+        /// Edits the `files` list of a folder's manifest in place.
+        func editManifestFiles(_ folder: String, _ edit: (inout [[String: Any]]) throws -> Void) throws {
+            let path = (folder as NSString).appendingPathComponent("manifest.json")
+            var manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
             var files = manifest["files"] as! [[String: Any]]
-            for index in files.indices {
-                let name = files[index]["name"] as! String
-                let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: (folder as NSString).appendingPathComponent(name))))
-                files[index]["sha256"] = SHA256.hex(of: bytes)
-            }
+            try edit(&files)
             manifest["files"] = files
             let data = try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-            try (data + Data("\n".utf8)).write(to: URL(fileURLWithPath: manifestPath))
+            try (data + Data("\n".utf8)).write(to: URL(fileURLWithPath: path))
+        }
+        /// Recomputes the checksums after a file was edited by hand, so only the intended fault remains.
+        func resealManifest(_ folder: String) throws {
+            try editManifestFiles(folder) { files in
+                for index in files.indices {
+                    let name = files[index]["name"] as! String
+                    let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: (folder as NSString).appendingPathComponent(name))))
+                    files[index]["sha256"] = SHA256.hex(of: bytes)
+                }
+            }
         }
 
         let children = base["kinderen.csv"]!
@@ -84,7 +88,7 @@ enum BrokenExports {
                     lines[5] = cells.joined(separator: ";")
                     return lines.joined(separator: "\r\n")
                 }
-                try resealManifest(folder, tables: base)
+                try resealManifest(folder)
             })
 
         // The start-date column was dropped from the export definition.
@@ -147,13 +151,10 @@ enum BrokenExports {
             description: "The manifest says relaties.csv has 5 rows more than it does. Nothing is applied.",
             exitCode: 3, status: "aborted", issue: .init(code: "manifest-rows", file: "relaties.csv", line: nil, column: nil)),
             afterWrite: { folder in
-                let path = (folder as NSString).appendingPathComponent("manifest.json")
-                var manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as! [String: Any]
-                var files = manifest["files"] as! [[String: Any]]
-                let index = files.firstIndex { $0["name"] as? String == "relaties.csv" }!
-                files[index]["rows"] = (files[index]["rows"] as! Int) + 5
-                manifest["files"] = files
-                try JSONSerialization.data(withJSONObject: manifest, options: [.prettyPrinted, .sortedKeys]).write(to: URL(fileURLWithPath: path))
+                try editManifestFiles(folder) { files in
+                    let index = files.firstIndex { $0["name"] as? String == "relaties.csv" }!
+                    files[index]["rows"] = (files[index]["rows"] as! Int) + 5
+                }
             })
 
         try make("too-many-rejected", Expected(
