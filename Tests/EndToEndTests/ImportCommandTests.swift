@@ -22,6 +22,14 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("portal.sqlite").path))
     }
 
+    @Test func oneLetterPathsForThePortalAndTheReportsWork() throws {
+        let folder = temporaryFolder("short-paths")
+        let result = try opvangsync(["import", Package.sample("zonnebloem"), "--db", "p", "--reports", "r"] + asOf, in: folder)
+        #expect(result.status == 0 || result.status == 4, "\(result.stderr)")
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("p").path))
+        #expect(try reportJSON(of: result, in: folder)["status"] as? String == "applied")
+    }
+
     @Test func aBadMappingOrConfigurationIsNamedWithExit2() throws {
         let folder = temporaryFolder("config")
         try Data(#"{"rules": {"maxRemovalFraction": 2}}"#.utf8).write(to: folder.appendingPathComponent("bad.json"))

@@ -73,4 +73,121 @@ import Testing
         #expect(result.stderr.contains("parent=O999"))
         #expect(try opvangsync(["import", next.path, "--only", "family=O1"], in: folder).status == 2)
     }
+
+    /// The scoped run reads only the family's rows (SPEC §9: customer service fixes a family now); it must
+    /// still do for that family exactly what the full import does, and nothing to anyone else.
+    @Test func aScopedRunDoesForItsFamilyWhatTheFullRunDoes() throws {
+        let folder = temporaryFolder("scope-equivalence")
+        for arguments in [["--out", "night1"], ["--next-night", "--out", "night2"]] {
+            let generated = try exportgen(["--children", "600", "--seed", "11"] + arguments, in: folder)
+            #expect(generated.status == 0, "\(generated.stderr)")
+        }
+        func database(_ name: String) -> String { folder.appendingPathComponent(name).path }
+        func importing(_ export: String, into name: String, _ extra: [String]) throws -> ProcessResult {
+            try opvangsync(["import", export, "--db", database(name), "--reports", "reports", "--as-of"] + extra, in: folder)
+        }
+        #expect(try importing("night1", into: "base.sqlite", ["2026-11-22"]).status == 0)
+        func copy(_ name: String) throws {
+            for suffix in ["", "-wal"] where FileManager.default.fileExists(atPath: database("base.sqlite") + suffix) {
+                try? FileManager.default.removeItem(atPath: database(name) + suffix)
+                try FileManager.default.copyItem(atPath: database("base.sqlite") + suffix, toPath: database(name) + suffix)
+            }
+        }
+        try copy("full.sqlite")
+        let full = try importing("night2", into: "full.sqlite", ["2026-11-23", "--allow-mass-changes", "--reason", "test"])
+        #expect(full.status == 0, "\(full.stderr)")
+        let base = try Database(path: database("base.sqlite"), mode: .queryOnly)
+        let whole = try Database(path: database("full.sqlite"), mode: .queryOnly)
+        let horizonEnd = try base.scalarString("SELECT MAX(date) FROM attendance") ?? ""
+
+        // Families the next night changed, each named by its lowest parent number.
+        var families: Set<String> = []
+        for change in try reportJSON(of: full, in: folder)["changes"] as? [[String: Any]] ?? [] {
+            let key = change["key"] as? String ?? ""
+            if change["entity"] as? String == "parent" {
+                families.insert(key)
+                continue
+            }
+            let child: String? = switch change["entity"] as? String {
+            case "child": key
+            case "placement": try whole.scalarString("SELECT child_number FROM placements WHERE key = ?", [.text(key)])
+            case "deviation", "relation": String(key.split(separator: "|").first ?? "")
+            default: nil
+            }
+            if let child, let parent = try whole.scalarString("SELECT MIN(parent_number) FROM relations WHERE child_number = ?", [.text(child)]) {
+                families.insert(parent)
+            }
+        }
+        #expect(families.count >= 3, "the next night should change several families")
+
+        for parent in families.sorted().prefix(8) {
+            try copy("scoped.sqlite")
+            let scoped = try importing("night2", into: "scoped.sqlite", ["2026-11-23", "--only", "parent=\(parent)"])
+            #expect(scoped.status == 0, "\(scoped.stderr)")
+            let one = try Database(path: database("scoped.sqlite"), mode: .queryOnly)
+            let children = try whole.query("SELECT child_number FROM relations WHERE parent_number = ?", [.text(parent)]) { $0.string(0) ?? "" }
+            let list = "(" + children.map { "'\($0)'" }.joined(separator: ",") + ")"
+            let parents = "(SELECT parent_number FROM relations WHERE child_number IN \(list))"
+            let family = [
+                "SELECT key, first_name, last_name, email, email2, status FROM parents WHERE key IN \(parents)",
+                "SELECT key, first_name, last_name, birth_date, status FROM children WHERE key IN \(list)",
+                "SELECT key, role, status FROM relations WHERE child_number IN \(list)",
+                "SELECT key, group_code, contract_type, start_date, end_date, monday, tuesday, wednesday, thursday, friday, weeks, status FROM placements WHERE child_number IN \(list)",
+                "SELECT key, from_time, to_time, description, status FROM deviations WHERE child_number IN \(list)",
+                "SELECT parent_number, username, email_column, disabled_at IS NULL FROM accounts WHERE parent_number IN \(parents)",
+                "SELECT parent_number, account FROM account_members WHERE parent_number IN \(parents)",
+                "SELECT parent_number, state, email_column, detail FROM account_state WHERE parent_number IN \(parents)",
+                "SELECT kind, account, recipient, status FROM outbox WHERE account IN \(parents)",
+                "SELECT group_code, date, child_number, start_time, end_time, absent, reason, source FROM attendance WHERE child_number IN \(list) AND date BETWEEN '2026-11-23' AND '\(horizonEnd)'",
+            ]
+            for sql in family {
+                #expect(try rows(one, sql) == rows(whole, sql), "parent=\(parent): \(sql)")
+            }
+            // Everyone else's lists stay as they were: rebuilding a group keeps the other children on it.
+            let others = "SELECT group_code, date, child_number, start_time, end_time, absent, reason, source FROM attendance WHERE child_number NOT IN \(list) AND date BETWEEN '2026-11-23' AND '\(horizonEnd)'"
+            #expect(try rows(one, others) == rows(base, others), "parent=\(parent): other children's lists")
+            #expect(try rows(one, "SELECT key, email, status FROM parents WHERE key NOT IN \(parents)")
+                == rows(base, "SELECT key, email, status FROM parents WHERE key NOT IN \(parents)"))
+        }
+    }
+
+    /// A location scope reads that location's rows, but a child placed elsewhere too is still in care:
+    /// its parents keep their access, exactly as after a full run.
+    @Test func aChildPlacedAtTwoLocationsStaysInCareWhenOneScopeEndsAPlacement() throws {
+        let folder = temporaryFolder("scope-two-locations")
+        var base = MiniExport()
+        base["locaties.csv"].append("L2;De Vlinder")
+        base["groepen.csv"].append("G3;L2;Vlinders;KDV;12")
+        base["plaatsingen.csv"].append("P4;K1;G3;KDV;52 weken;01-09-2025;;08:00-17:00;;")
+        #expect(try opvangsync(["import", try base.write(to: folder.appendingPathComponent("base")).path, "--as-of", "2026-11-22"], in: folder).status == 0)
+        var next = base
+        next["plaatsingen.csv"][1] = "P1;K1;G1;KDV;52 weken;01-09-2025;20-11-2026;07:30-18:00;07:30-18:00;"
+        next.exportedAt = "2026-11-22T09:00:00+01:00"
+        let export = try next.write(to: folder.appendingPathComponent("next")).path
+        let scoped = try opvangsync(["import", export, "--only", "location=L1", "--as-of", "2026-11-22"], in: folder)
+        #expect(scoped.status == 0, "\(scoped.stderr)")
+        #expect(try value(folder, "SELECT status FROM placements WHERE key = 'P1'") == "ended")
+        #expect(try value(folder, "SELECT COUNT(*) FROM access_windows") == "0", "K1 is still in care at L2")
+        #expect(try value(folder, "SELECT disabled_at IS NULL FROM accounts WHERE parent_number = 'O1'") == "1")
+        #expect(try value(folder, "SELECT COUNT(*) FROM attendance WHERE group_code = 'G3' AND child_number = 'K1'") != "0")
+    }
+
+    /// A placement number used twice is ambiguous even when the other row belongs to another family.
+    @Test func aKeyThatAnotherFamilyAlsoUsesIsRejectedInAScopedRun() throws {
+        let (folder, _) = try setUp("scope-duplicate")
+        var next = MiniExport()
+        next["plaatsingen.csv"][3] = "P1;K3;G1;KDV;52 weken;01-01-2026;;;08:00-17:00;"
+        next.exportedAt = "2026-11-22T09:00:00+01:00"
+        let export = try next.write(to: folder.appendingPathComponent("duplicate"))
+        let result = try opvangsync(["import", export.path, "--only", "parent=O1", "--dry-run", "--as-of", "2026-11-22"], in: folder)
+        let issues = try reportJSON(of: result, in: folder)["issues"] as? [[String: Any]] ?? []
+        let duplicate = issues.first { $0["code"] as? String == "duplicate-key" }
+        #expect(duplicate?["key"] as? String == "P1")
+        #expect((duplicate?["message"] as? String)?.contains("regel 4") == true, "\(String(describing: duplicate))")
+        #expect(issues.contains { $0["code"] as? String == "scoped-read" })
+    }
+
+    func rows(_ database: Database, _ sql: String) throws -> [String] {
+        try database.query(sql) { row in (0..<row.count).map { row.string($0) ?? "∅" }.joined(separator: "|") }.sorted()
+    }
 }

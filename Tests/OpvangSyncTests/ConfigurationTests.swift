@@ -96,3 +96,14 @@ func parseConfiguration(_ json: String) throws(Configuration.Failure) -> Configu
         #expect(MarkdownReport.escape("a|b\nc") == "a\\|b c")
     }
 }
+
+@Suite struct PathsTests {
+    @Test func theFolderOfAPath() {
+        #expect(Paths.parent(of: "r") == "")
+        #expect(Paths.parent(of: "reports/mini") == "reports")
+        #expect(Paths.parent(of: "a/b/") == "a")
+        #expect(Paths.parent(of: "/srv") == "/")
+        #expect(Paths.parent(of: "/") == "/")
+        #expect(Paths.parent(of: "/var//lib/x") == "/var//lib")
+    }
+}

@@ -75,6 +75,11 @@ public final class PortalRepository {
         return records
     }
 
+    /// The number of active records of one kind.
+    public func activeCount(_ kind: EntityKind) throws -> Int {
+        try database.scalarInt("SELECT COUNT(*) FROM \(kind.schema.table) WHERE status = 'active'") ?? 0
+    }
+
     /// Writes the run record, every change of `plan` and its change-log rows in one transaction.
     ///
     /// `extra` runs inside the same transaction (accounts, outbox, attendance) so that everything a run

@@ -89,7 +89,7 @@ public struct Configuration: Sendable {
     init(root: JSONNode, path: String) throws(Failure) {
         func fail(_ key: String?, _ reason: String) -> Failure { Failure(path: path, key: key, reason: reason) }
         guard root.members != nil else { throw fail(nil, "the configuration must be a JSON object") }
-        let baseDirectory = (path as NSString).deletingLastPathComponent
+        let baseDirectory = Paths.parent(of: path)
         func resolve(_ value: String) -> String {
             value.hasPrefix("/") || baseDirectory.isEmpty ? value : (baseDirectory as NSString).appendingPathComponent(value)
         }

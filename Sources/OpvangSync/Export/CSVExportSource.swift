@@ -25,8 +25,8 @@ public struct CSVExportSource: ExportSource {
         }
     }
 
-    public func read(_ kind: EntityKind, warn: (Issue) -> Void, reject: (Issue) -> Void,
-                     row: (RawRow) throws -> Void) throws -> FileRead {
+    public func read(_ kind: EntityKind, selecting selection: RowSelection?, warn: (Issue) -> Void,
+                     reject: (Issue) -> Void, row: (RawRow) throws -> Void, skipped: (SkippedRow) -> Void) throws -> FileRead {
         guard let source = mapping.entities[kind] else { return FileRead(file: "", rows: 0, encoding: nil) }
         let file = source.name
         let decoded: DecodedText
@@ -67,6 +67,16 @@ public struct CSVExportSource: ExportSource {
                 return
             }
             rows += 1
+            if let selection {
+                // Only the selected field is turned into text; a row outside the selection costs no more.
+                let text = headerIndex[selection.field].map { record.field($0) } ?? ""
+                if !selection.values.contains(text) {
+                    if let watch = selection.watch {
+                        skipped(SkippedRow(line: record.line, watched: headerIndex[watch].map { record.field($0) } ?? ""))
+                    }
+                    return
+                }
+            }
             if record.count > headerCount {
                 reject(Issue(.error, "extra-fields", file: file, line: record.line, column: headerCount + 1, message:
                     "de regel heeft \(record.count) velden, de kopregel \(headerCount); staat er een scheidingsteken in een waarde zonder aanhalingstekens?"))
@@ -87,5 +97,32 @@ public struct CSVExportSource: ExportSource {
             throw ExportFailure("missing-header", file: file, line: 1, message: "bestand is leeg: de kopregel ontbreekt")
         }
         return FileRead(file: file, rows: rows, encoding: decoded.encoding)
+    }
+
+    public func project(_ kind: EntityKind, fields: [Int], _ body: ([String]) -> Void) throws {
+        guard let source = mapping.entities[kind] else { return }
+        let file = source.name
+        let decoded: DecodedText
+        do {
+            decoded = try TextDecoder.decode(try contents(of: file), as: mapping.encoding)
+        } catch let failure as EncodingFailure {
+            throw ExportFailure("invalid-encoding", file: file, line: failure.line, column: failure.column,
+                                message: "ongeldige UTF-8 terwijl de mapping UTF-8 voorschrijft")
+        }
+        var positions: [Int?]?
+        var texts = [String](repeating: "", count: fields.count)
+        try CSVReader.read(decoded.bytes, delimiter: mapping.delimiter, file: file) { record in
+            guard let positions else {
+                var byName: [String: Int] = [:]
+                for index in 0..<record.count {
+                    let name = record.field(index).lowercased()
+                    byName[name] = byName[name] ?? index
+                }
+                positions = fields.map { field in source.columns[field].flatMap { byName[$0.lowercased()] } }
+                return
+            }
+            for (slot, position) in positions.enumerated() { texts[slot] = position.map { record.field($0) } ?? "" }
+            body(texts)
+        }
     }
 }

@@ -16,6 +16,28 @@ public struct RawRow: Sendable {
     public var cells: [RawCell]
 }
 
+/// The rows a scoped run reads in full: those whose canonical field `field` holds one of `values`
+/// (compared as trimmed text, before any normalising). Other rows are counted, not parsed.
+public struct RowSelection: Sendable {
+    public let field: Int
+    public let values: Set<String>
+    /// A field whose text is reported for every row left out: a key the selection does not determine
+    /// (a placement number, selected by child), so that a key used twice is still found.
+    public var watch: Int?
+
+    public init(field: Int, values: Set<String>, watch: Int? = nil) {
+        self.field = field
+        self.values = values
+        self.watch = watch
+    }
+}
+
+/// A row a selection left out: where it stood and the text of the watched field.
+public struct SkippedRow: Sendable {
+    public var line: Int
+    public var watched: String
+}
+
 /// What was read of one entity's file.
 public struct FileRead: Sendable {
     public let file: String
@@ -33,9 +55,21 @@ public protocol ExportSource {
     /// Checks every file the manifest lists: present, and with the listed SHA-256. Row counts are
     /// checked while reading.
     func verify(_ manifest: Manifest) -> [Issue]
-    /// Streams the rows of one entity; row-level faults go to `reject`, file-level faults throw.
-    func read(_ kind: EntityKind, warn: (Issue) -> Void, reject: (Issue) -> Void,
-              row: (RawRow) throws -> Void) throws -> FileRead
+    /// Streams the rows of one entity; row-level faults go to `reject`, file-level faults throw. With a
+    /// selection, only the selected rows reach `row` (and `reject`); the others go to `skipped`.
+    func read(_ kind: EntityKind, selecting selection: RowSelection?, warn: (Issue) -> Void, reject: (Issue) -> Void,
+              row: (RawRow) throws -> Void, skipped: (SkippedRow) -> Void) throws -> FileRead
+    /// The trimmed text of a few fields of every row, nothing else parsed: what a scoped run looks at
+    /// first to find the rows of its family.
+    func project(_ kind: EntityKind, fields: [Int], _ body: ([String]) -> Void) throws
+}
+
+extension ExportSource {
+    /// Every row of one entity.
+    public func read(_ kind: EntityKind, warn: (Issue) -> Void, reject: (Issue) -> Void,
+                     row: (RawRow) throws -> Void) throws -> FileRead {
+        try read(kind, selecting: nil, warn: warn, reject: reject, row: row, skipped: { _ in })
+    }
 }
 
 extension ExportSource {

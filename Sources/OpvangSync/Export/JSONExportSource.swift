@@ -60,8 +60,8 @@ public final class JSONExportSource: ExportSource {
         return issues
     }
 
-    public func read(_ kind: EntityKind, warn: (Issue) -> Void, reject: (Issue) -> Void,
-                     row: (RawRow) throws -> Void) throws -> FileRead {
+    public func read(_ kind: EntityKind, selecting selection: RowSelection?, warn: (Issue) -> Void,
+                     reject: (Issue) -> Void, row: (RawRow) throws -> Void, skipped: (SkippedRow) -> Void) throws -> FileRead {
         guard let source = mapping.entities[kind] else { return FileRead(file: "", rows: 0, encoding: nil) }
         let root = try document()
         let label = "\(file)#\(source.name)"
@@ -92,7 +92,7 @@ public final class JSONExportSource: ExportSource {
             }
             var cells: [RawCell] = []
             cells.reserveCapacity(source.columns.count)
-            var rejected = false
+            var rejection: Issue?
             for column in source.columns {
                 guard let column, let node = byKey[column.lowercased()] else {
                     cells.append(RawCell(text: "", line: element.line, column: element.column, present: column != nil))
@@ -103,9 +103,8 @@ public final class JSONExportSource: ExportSource {
                 case .array(let items):
                     text = items.compactMap(\.scalarText).joined(separator: String(mapping.listSeparator))
                 case .object:
-                    reject(Issue(.error, "unparseable-value", file: label, line: node.line, column: node.column, field: column,
-                                 message: "verwacht een tekst, getal of lijst, maar vond een object"))
-                    rejected = true
+                    rejection = rejection ?? Issue(.error, "unparseable-value", file: label, line: node.line, column: node.column,
+                                                   field: column, message: "verwacht een tekst, getal of lijst, maar vond een object")
                     text = ""
                 default:
                     text = node.scalarText ?? ""
@@ -113,8 +112,17 @@ public final class JSONExportSource: ExportSource {
                 cells.append(RawCell(text: text.trimmingCharacters(in: .whitespaces), line: node.line,
                                      column: node.column, present: true))
             }
-            if !rejected { try row(RawRow(line: element.line, cells: cells)) }
+            if let selection, !selection.values.contains(cells[selection.field].text) {
+                if let watch = selection.watch { skipped(SkippedRow(line: element.line, watched: cells[watch].text)) }
+                continue
+            }
+            if let rejection { reject(rejection) } else { try row(RawRow(line: element.line, cells: cells)) }
         }
         return FileRead(file: label, rows: elements.count, encoding: .utf8)
+    }
+
+    /// The whole document is parsed anyway: the fields are taken from the rows as `read` makes them.
+    public func project(_ kind: EntityKind, fields: [Int], _ body: ([String]) -> Void) throws {
+        _ = try read(kind, warn: { _ in }, reject: { _ in }, row: { row in body(fields.map { row.cells[$0].text }) })
     }
 }

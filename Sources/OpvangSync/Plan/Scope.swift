@@ -29,6 +29,15 @@ public enum Scope: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// "gezin van ouder O1", for the report.
+    var dutchDescription: String {
+        switch self {
+        case .parent(let id): return "het gezin van ouder \(id)"
+        case .child(let id): return "kind \(id) en zijn ouders"
+        case .location(let code): return "locatie \(code)"
+        }
+    }
+
     /// The keys in scope per kind, from the export and the portal together: a child that left the family
     /// in the export is still in scope, so that its relation can be ended.
     public func keys(desired: DesiredState, current: [EntityKind: [String: StoredRecord]]) -> [EntityKind: Set<String>] {

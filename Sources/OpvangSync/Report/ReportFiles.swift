@@ -18,7 +18,7 @@ public enum ProtectedFile {
             guard isDirectory.boolValue else { throw Failure(path: directory, reason: "exists and is not a folder") }
             return
         }
-        let parent = (directory as NSString).deletingLastPathComponent
+        let parent = Paths.parent(of: directory)
         if !parent.isEmpty, parent != directory { try makeDirectory(parent) }
         guard mkdir(directory, directoryMode) == 0 || errno == EEXIST else {
             throw Failure(path: directory, reason: String(cString: strerror(errno)))

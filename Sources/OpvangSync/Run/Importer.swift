@@ -136,17 +136,23 @@ public struct Importer {
             }
 
             progress(.phase("lezen en controleren"))
+            // A scoped run parses only its family's rows; everything else is counted, not checked.
+            let scoped = try request.scope.map { try ScopedRead($0, source: source, repository: repository) }
             let expectedRows = Dictionary(manifest.files.map { ($0.name, $0.rows) }, uniquingKeysWith: { first, _ in first })
             var filesRead = 0
             let validated = try Validator(mapping: mapping).validate(source, expectedRows: mapping.format == .json
                 ? Dictionary(manifest.files.map { ("\(mapping.exportFile ?? "export.json")#\($0.name)", $0.rows) },
                              uniquingKeysWith: { first, _ in first })
-                : expectedRows, progress: { summary in
+                : expectedRows, selections: scoped?.selections ?? [:], progress: { summary in
                     filesRead += 1
                     progress(.file(summary, index: filesRead, total: mapping.entities.count))
                 })
             run.report.export.files = validated.files
             run.report.issues += validated.issues
+            if let scope = request.scope {
+                run.report.issues.append(Issue(.info, "scoped-read", message:
+                    "alleen de regels van \(scope.dutchDescription) zijn gelezen en gecontroleerd; de andere regels zijn geteld, niet gecontroleerd"))
+            }
 
             let rowMismatches = validated.issues.filter { $0.code == "manifest-rows" }
             if !rowMismatches.isEmpty {
@@ -162,7 +168,12 @@ public struct Importer {
             }
 
             progress(.phase("vergelijken met het portaal"))
-            let current = try repository?.loadCurrent(validated.kinds) ?? [:]
+            let current: [EntityKind: [String: StoredRecord]]
+            if let repository {
+                current = try scoped?.current(validated.kinds, repository: repository) ?? repository.loadCurrent(validated.kinds)
+            } else {
+                current = [:]
+            }
             let retentionStore = RetentionStore(database: repository?.database)
             let stored = try retentionStore.load()
             let (desired, returning) = Importer.keepPurged(validated, stored: stored, asOf: asOf)
@@ -176,7 +187,9 @@ public struct Importer {
                 scopeParents = keys[.parent] ?? []
                 plan = Differ(asOf: asOf).plan(desired: narrowed, current: narrowedCurrent)
                 // The mass-removal guard weighs a scoped run against the whole portal, not the family.
-                for (kind, records) in current { plan.activeBefore[kind] = records.values.lazy.filter { $0.status == .active }.count }
+                for kind in validated.kinds {
+                    plan.activeBefore[kind] = try repository?.activeCount(kind) ?? 0
+                }
             } else {
                 plan = Differ(asOf: asOf).plan(desired: desired, current: current)
             }
@@ -204,7 +217,10 @@ public struct Importer {
             progress(.phase("accounts"))
             let accountStore = repository.map { AccountStore(database: $0.database) }
             let existing = try accountStore?.load() ?? ExistingAccounts()
-            let post = PostState(current: current, plan: plan)
+            // A scoped run has read only its family; the planners also see the portal around it.
+            var portal = current
+            if let scoped, let repository { ScopedRead.merge(&portal, try scoped.plannerContext(repository: repository)) }
+            var post = PostState(current: portal, plan: plan)
             let accountPlan = AccountPlanner(asOf: asOf, rules: request.settings.rules)
                 .plan(post, existing: existing, parents: scopeParents, excluded: stored.purgedParents.subtracting(returning))
             let retention = RetentionPlanner(asOf: asOf).plan(post, existing: existing, stored: stored, scope: scopeParents)
@@ -229,9 +245,14 @@ public struct Importer {
             run.report.mail = mail
 
             progress(.phase("aanwezigheidslijsten"))
-            let attendanceGroups = request.scope == nil ? nil : Importer.groupsTouched(by: plan, current: current, post: post)
-            let inputs = AttendanceInputs(records: post.records, groups: attendanceGroups)
             let horizon = asOf...asOf.adding(days: request.settings.rules.attendanceHorizonDays)
+            let attendanceGroups = request.scope == nil ? nil : Importer.groupsTouched(by: plan, current: current, post: post)
+            if let attendanceGroups, let repository {
+                // Every child of a group touched by the scope stays on its list: read the whole group.
+                ScopedRead.merge(&portal, try ScopedRead.attendanceContext(groups: attendanceGroups, days: horizon, repository: repository))
+                post = PostState(current: portal, plan: plan)
+            }
+            let inputs = AttendanceInputs(records: post.records, groups: attendanceGroups)
             let built = AttendanceBuilder(holidays: request.settings.holidays).build(inputs, days: horizon)
             let attendanceStore = AttendanceStore(database: repository?.database)
             let attendance = try attendanceStore.diff(groups: Set(inputs.groups.keys), days: horizon,
@@ -428,7 +449,7 @@ public struct Importer {
             guard FileManager.default.fileExists(atPath: path) else { return nil }
             return try PortalRepository(readOnlyAt: path)
         }
-        let folder = (path as NSString).deletingLastPathComponent
+        let folder = Paths.parent(of: path)
         if !folder.isEmpty { try ProtectedFile.makeDirectory(folder) }
         return try PortalRepository(path: path)
     }

@@ -11,21 +11,28 @@ public struct Validator {
     ///
     /// `expectedRows` holds the manifest's row count per file; a mismatch is reported as an error issue
     /// with code `manifest-rows` (the caller aborts on it). `progress` is told each file as it finishes.
-    public func validate(_ source: ExportSource, expectedRows: [String: Int],
+    /// `selections` narrows kinds to the rows a scoped run needs; other rows are counted, not checked.
+    public func validate(_ source: ExportSource, expectedRows: [String: Int], selections: [EntityKind: RowSelection] = [:],
                          progress: (FileSummary) -> Void = { _ in }) throws -> DesiredState {
         var state = DesiredState()
         state.issues.append(contentsOf: mapping.warnings)
         for kind in EntityKind.allCases where mapping.entities[kind] != nil {
             state.kinds.append(kind)
-            try validate(kind, from: source, into: &state, expectedRows: expectedRows)
+            try validate(kind, from: source, into: &state, expectedRows: expectedRows, selection: selections[kind])
             if let summary = state.files.last { progress(summary) }
         }
         return state
     }
 
     private func validate(_ kind: EntityKind, from source: ExportSource, into state: inout DesiredState,
-                          expectedRows: [String: Int]) throws {
+                          expectedRows: [String: Int], selection: RowSelection?) throws {
         let schema = kind.schema
+        // Rows left out by a selection: their keys, when the selection does not determine the key.
+        var selection = selection
+        if let chosen = selection, !schema.keyFields.contains(chosen.field), schema.keyFields.count == 1 {
+            selection?.watch = schema.keyFields[0]
+        }
+        var outside: [String: Int] = [:]
         var accepted: [Record] = []
         var positionOfKey: [String: Int] = [:]
         var duplicateLines: [String: [Int]] = [:]
@@ -42,7 +49,7 @@ public struct Validator {
         let columnNames = source.mapping.entities[kind]?.columns ?? []
         func columnName(_ index: Int, _ cell: RawCell) -> String? { cell.present && index < columnNames.count ? columnNames[index] : nil }
 
-        let read = try source.read(kind, warn: { issues.append($0) }, reject: { issue in
+        let read = try source.read(kind, selecting: selection, warn: { issues.append($0) }, reject: { issue in
             issues.append(issue)
             rejectedCount += 1
         }, row: { row in
@@ -105,8 +112,16 @@ public struct Validator {
             }
             positionOfKey[key] = accepted.count
             accepted.append(Record(key: key, values: values, line: row.line))
+        }, skipped: { row in
+            if !row.watched.isEmpty { outside[row.watched] = outside[row.watched] ?? row.line }
         })
 
+        // A selected key that a row outside the selection uses too is as ambiguous as any duplicate.
+        for (key, line) in outside {
+            guard let position = positionOfKey[key] else { continue }
+            duplicateLines[key, default: [accepted[position].line]].append(line)
+        }
+        for key in duplicateLines.keys { duplicateLines[key]?.sort() }
         // Every occurrence of a duplicated key is rejected: which row is right cannot be known.
         if !duplicateLines.isEmpty {
             for (key, lines) in duplicateLines.sorted(by: { $0.value[0] < $1.value[0] }) {

@@ -1,0 +1,145 @@
+import PortalStore
+
+/// What a scoped run reads: the export's rows of one family or location and the portal's records
+/// around them, instead of everything (SPEC §5 "Scoped runs": customer service fixes a family while
+/// the parent waits).
+///
+/// The family is found first from the key columns alone (relations, and for a location its groups and
+/// placements), in the export and in the portal together; then only the rows of those children and
+/// parents are parsed and checked. The result is a superset of `Scope.keys`, so narrowing it further
+/// gives the same plan as narrowing the whole export would.
+struct ScopedRead {
+    let scope: Scope
+    /// Children whose rows are read: the family's, or those placed at the location.
+    private(set) var children: Set<String> = []
+    /// Parents of those children (and the named parent): the parents the run plans accounts for.
+    private(set) var parents: Set<String> = []
+    /// The location's groups (location scope only).
+    private(set) var groups: Set<String> = []
+
+    /// Finds the children, parents and groups of `scope` in the export and the portal.
+    init(_ scope: Scope, source: ExportSource, repository: PortalRepository?) throws {
+        self.scope = scope
+        let portal = repository.map { PortalLookup(database: $0.database) }
+        let r = EntityKind.relation.schema
+        var relations: [(child: String, parent: String)] = []
+        if source.mapping.entities[.relation] != nil {
+            try source.project(.relation, fields: [r.index("childNumber"), r.index("parentNumber")]) { relations.append(($0[0], $0[1])) }
+        }
+        switch scope {
+        case .parent(let id):
+            children = Set(relations.lazy.filter { $0.parent == id }.map(\.child))
+            children.formUnion(try portal?.strings("SELECT child_number FROM relations WHERE parent_number = ?", [.text(id)]) ?? [])
+            parents = [id]
+        case .child(let id):
+            children = [id]
+        case .location(let code):
+            let g = EntityKind.group.schema, p = EntityKind.placement.schema
+            if source.mapping.entities[.group] != nil {
+                try source.project(.group, fields: [g.index("code"), g.index("locationCode")]) { if $0[1] == code { groups.insert($0[0]) } }
+            }
+            groups.formUnion(try portal?.strings("SELECT key FROM groups WHERE location_code = ?", [.text(code)]) ?? [])
+            if source.mapping.entities[.placement] != nil {
+                try source.project(.placement, fields: [p.index("childNumber"), p.index("groupCode")]) { [groups] in
+                    if groups.contains($0[1]) { children.insert($0[0]) }
+                }
+            }
+            children.formUnion(try portal?.strings("SELECT child_number FROM placements WHERE group_code IN \(PortalLookup.set)",
+                                                   [PortalLookup.bind(groups)]) ?? [])
+        }
+        for relation in relations where children.contains(relation.child) { parents.insert(relation.parent) }
+        parents.formUnion(try portal?.strings("SELECT parent_number FROM relations WHERE child_number IN \(PortalLookup.set)",
+                                              [PortalLookup.bind(children)]) ?? [])
+    }
+
+    /// The rows to read of each kind; kinds without a selection (locations, groups, staff, calendar:
+    /// small, and needed whole to check references) are read in full.
+    var selections: [EntityKind: RowSelection] {
+        var result: [EntityKind: RowSelection] = [
+            .child: RowSelection(field: EntityKind.child.schema.index("number"), values: children),
+            .parent: RowSelection(field: EntityKind.parent.schema.index("number"), values: parents),
+            .relation: RowSelection(field: EntityKind.relation.schema.index("childNumber"), values: children),
+        ]
+        for kind in [EntityKind.placement, .deviation] {
+            if case .location = scope {
+                result[kind] = RowSelection(field: kind.schema.index("groupCode"), values: groups)
+            } else {
+                result[kind] = RowSelection(field: kind.schema.index("childNumber"), values: children)
+            }
+        }
+        return result
+    }
+
+    /// The portal's records of `kinds` that the selections cover (all records of unselected kinds).
+    func current(_ kinds: [EntityKind], repository: PortalRepository) throws -> [EntityKind: [String: StoredRecord]] {
+        var result: [EntityKind: [String: StoredRecord]] = [:]
+        for kind in kinds {
+            guard let selection = selections[kind] else {
+                result[kind] = try repository.load(kind)
+                continue
+            }
+            let field = kind.schema.fields[selection.field]
+            let column = kind.schema.keyFields == [selection.field] ? "key" : field.column
+            result[kind] = try repository.load(kind, where: "\(column) IN \(PortalLookup.set)", [PortalLookup.bind(selection.values)])
+        }
+        return result
+    }
+
+    /// What the account and retention planners look at besides the scope itself: every relation of the
+    /// scope's parents and of their children (a step-parent's other child counts for their account),
+    /// and those children with all their placements.
+    func plannerContext(repository: PortalRepository) throws -> [EntityKind: [String: StoredRecord]] {
+        let r = EntityKind.relation.schema
+        var relations = try repository.load(.relation, where: "parent_number IN \(PortalLookup.set)", [PortalLookup.bind(parents)])
+        let linked = children.union(relations.values.compactMap { $0.values[r.index("childNumber")] })
+        relations.merge(try repository.load(.relation, where: "child_number IN \(PortalLookup.set)", [PortalLookup.bind(linked)])) { old, _ in old }
+        return [
+            .relation: relations,
+            .child: try repository.load(.child, where: "key IN \(PortalLookup.set)", [PortalLookup.bind(linked)]),
+            .placement: try repository.load(.placement, where: "child_number IN \(PortalLookup.set)", [PortalLookup.bind(linked)]),
+            .parent: try repository.load(.parent, where: "key IN \(PortalLookup.set)", [PortalLookup.bind(parents)]),
+        ]
+    }
+
+    /// What the attendance lists of `groups` are built from: their placements and the deviations in
+    /// the horizon (of every child, not only the scope's), those children, the groups, every location
+    /// and the calendar.
+    static func attendanceContext(groups: Set<String>, days: ClosedRange<Day>,
+                                  repository: PortalRepository) throws -> [EntityKind: [String: StoredRecord]] {
+        let placements = try repository.load(.placement, where: "group_code IN \(PortalLookup.set)", [PortalLookup.bind(groups)])
+        let deviations = try repository.load(.deviation, where: "group_code IN \(PortalLookup.set) AND date BETWEEN ? AND ?",
+                                             [PortalLookup.bind(groups), .text(days.lowerBound.iso), .text(days.upperBound.iso)])
+        let p = EntityKind.placement.schema, d = EntityKind.deviation.schema
+        let children = Set(placements.values.compactMap { $0.values[p.index("childNumber")] })
+            .union(deviations.values.compactMap { $0.values[d.index("childNumber")] })
+        return [
+            .group: try repository.load(.group, where: "key IN \(PortalLookup.set)", [PortalLookup.bind(groups)]),
+            .location: try repository.load(.location),
+            .calendar: try repository.load(.calendar),
+            .placement: placements,
+            .deviation: deviations,
+            .child: try repository.load(.child, where: "key IN \(PortalLookup.set)", [PortalLookup.bind(children)]),
+        ]
+    }
+
+    /// Adds `extra` to `records`, keeping what `records` has: the scope's own records win.
+    static func merge(_ records: inout [EntityKind: [String: StoredRecord]], _ extra: [EntityKind: [String: StoredRecord]]) {
+        for (kind, more) in extra { records[kind, default: [:]].merge(more) { own, _ in own } }
+    }
+}
+
+/// Set membership in SQL without one placeholder per value: the set travels as one JSON array.
+struct PortalLookup {
+    /// `column IN \(set)` with `bind(values)` as its one parameter.
+    static let set = "(SELECT value FROM json_each(?))"
+
+    static func bind(_ values: Set<String>) -> SQLValue {
+        .text("[" + values.sorted().map { JSONText.quote($0) }.joined(separator: ",") + "]")
+    }
+
+    let database: Database
+
+    func strings(_ sql: String, _ values: [SQLValue]) throws -> [String] {
+        try database.query(sql, values) { $0.string(0) }.compactMap { $0 }
+    }
+}
