@@ -235,6 +235,12 @@ import Testing
         // "Why did child K1 leave group G1?"
         let history = try opvangsync(["history", "placement", "P1", "--format", "csv"], in: folder)
         #expect(history.stdout.contains("groupCode: G1 → G2"))
+        // The first version stays readable: the created entry holds every value the export gave.
+        let database = try Database(path: folder.appendingPathComponent("portal.sqlite").path, mode: .queryOnly)
+        let created = try database.scalarString("SELECT changes FROM change_log WHERE entity = 'placement' AND key = 'P1' AND action = 'created'")
+        let fields = (try JSONSerialization.jsonObject(with: Data((created ?? "").utf8)) as? [[String: Any]] ?? [])
+        #expect(fields.map { $0["field"] as? String } == ["number", "childNumber", "groupCode", "careType", "contractType", "startDate", "monday", "tuesday", "weeks"])
+        #expect(fields.allSatisfy { $0["old"] is NSNull } && fields.first { $0["field"] as? String == "groupCode" }?["new"] as? String == "G1")
         #expect(history.stdout.contains("groep gewisseld op verzoek ouder"))
         #expect(history.stdout.contains(runId))
     }

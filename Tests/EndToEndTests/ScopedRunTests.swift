@@ -172,6 +172,22 @@ import Testing
         #expect(try value(folder, "SELECT COUNT(*) FROM attendance WHERE group_code = 'G3' AND child_number = 'K1'") != "0")
     }
 
+    /// The scoped run reads only the family's accounts, plus whichever account holds the address the
+    /// family would take: another family's login address is still a conflict, not a second account.
+    @Test func anAddressOfAnotherFamilysAccountIsAConflictInAScopedRun() throws {
+        let (folder, _) = try setUp("scope-conflict")
+        var next = MiniExport()
+        next["ouders.csv"][1] = "O1;Marieke;Dijk;Joost@Example.nl;"
+        next.exportedAt = "2026-11-22T09:00:00+01:00"
+        let export = try next.write(to: folder.appendingPathComponent("conflict"))
+        let result = try opvangsync(["import", export.path, "--only", "parent=O1", "--as-of", "2026-11-22"], in: folder)
+        #expect(result.status == 0, "\(result.stderr)")
+        let issues = try reportJSON(of: result, in: folder)["issues"] as? [[String: Any]] ?? []
+        #expect(issues.contains { $0["code"] as? String == "address-in-use" && $0["key"] as? String == "O1" })
+        #expect(try value(folder, "SELECT username FROM accounts WHERE parent_number = 'O1'") == "marieke@example.nl")
+        #expect(try value(folder, "SELECT state FROM account_state WHERE parent_number = 'O1'") == "conflict")
+    }
+
     /// A placement number used twice is ambiguous even when the other row belongs to another family.
     @Test func aKeyThatAnotherFamilyAlsoUsesIsRejectedInAScopedRun() throws {
         let (folder, _) = try setUp("scope-duplicate")

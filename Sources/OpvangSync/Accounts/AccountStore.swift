@@ -15,19 +15,32 @@ struct QueuedMail: Sendable {
 struct AccountStore {
     let database: Database
 
-    func load() throws -> ExistingAccounts {
+    /// Every account, or for a scoped run those that `parents` own or use and those whose username is
+    /// one of `addresses` (whoever holds a login address the scope's parents would take).
+    func load(parents: Set<String>? = nil, addresses: Set<String> = []) throws -> ExistingAccounts {
         var existing = ExistingAccounts()
-        try database.statement("SELECT parent_number, username, email_column, activated_at, disabled_at FROM accounts").forEachRow { row in
+        var accountsSQL = "SELECT parent_number, username, email_column, activated_at, disabled_at FROM accounts"
+        var membersSQL = "SELECT parent_number, account FROM account_members"
+        var statesSQL = "SELECT parent_number, state, email_column, detail FROM account_state"
+        var values: [SQLValue] = []
+        if let parents {
+            let set = PortalLookup.set
+            accountsSQL += " WHERE parent_number IN \(set) OR username IN \(set) OR parent_number IN (SELECT account FROM account_members WHERE parent_number IN \(set))"
+            membersSQL += " WHERE parent_number IN \(set) OR account IN (SELECT parent_number FROM accounts WHERE parent_number IN \(set) OR username IN \(set) OR parent_number IN (SELECT account FROM account_members WHERE parent_number IN \(set)))"
+            statesSQL += " WHERE parent_number IN \(set)"
+            values = [PortalLookup.bind(parents), PortalLookup.bind(addresses), PortalLookup.bind(parents)]
+        }
+        try database.statement(accountsSQL).forEachRow(values) { row in
             guard let owner = row.string(0), let username = row.string(1) else { return }
             existing.accounts[owner] = .init(owner: owner, username: username, emailColumn: row.string(2),
                                              activated: !row.isNull(3), disabled: !row.isNull(4))
             existing.ownerOfUsername[username] = owner
             existing.accountOf[owner] = owner
         }
-        try database.statement("SELECT parent_number, account FROM account_members").forEachRow { row in
+        try database.statement(membersSQL).forEachRow(parents == nil ? [] : [values[0]] + values) { row in
             if let parent = row.string(0), let account = row.string(1) { existing.accountOf[parent] = account }
         }
-        try database.statement("SELECT parent_number, state, email_column, detail FROM account_state").forEachRow { row in
+        try database.statement(statesSQL).forEachRow(parents == nil ? [] : [values[0]]) { row in
             guard let parent = row.string(0), let state = row.string(1).flatMap(ParentAccountState.State.init(rawValue:)) else { return }
             existing.states[parent] = ParentAccountState(state: state, emailColumn: row.string(2), detail: row.string(3))
         }
@@ -132,16 +145,18 @@ struct AccountStore {
 
 /// The organisation as mail shows it.
 public struct MailContext: Sendable {
-    public var name: String
-    public var portalURL: String
+    public let name: String
+    public let portalURL: String
+
+    /// The portal's host name, for Message-IDs and the default sender. Parsed once: a first import
+    /// queues a message for every family.
+    public let host: String
 
     public init(name: String, portalURL: String) {
         self.name = name
         self.portalURL = portalURL.hasSuffix("/") ? String(portalURL.dropLast()) : portalURL
+        host = URLComponents(string: self.portalURL)?.host ?? "opvangsync.invalid"
     }
-
-    /// The portal's host name, for Message-IDs and the default sender.
-    public var host: String { URLComponents(string: portalURL)?.host ?? "opvangsync.invalid" }
 
     static func messageID(host: String) -> String { "\(UUID().uuidString.lowercased())@\(host)" }
 }

@@ -115,30 +115,45 @@ public final class PortalRepository {
             ])
     }
 
-    private func write(_ change: Change, runID: String, asOf: Day) throws {
-        let schema = change.kind.schema
-        let columns = schema.fields.map(\.column)
-        if change.action == .created, let values = change.values {
+    /// The three statements that write one kind, built once per kind rather than once per row.
+    private struct WriteSQL {
+        let insert: String
+        let update: String
+        let status: String
+
+        init(_ schema: EntitySchema) {
+            let columns = schema.fields.map(\.column)
             let placeholders = Array(repeating: "?", count: columns.count + 5).joined(separator: ", ")
-            try database.run(
-                "INSERT INTO \(schema.table) (key, \(columns.joined(separator: ", ")), status, status_since, created_run, updated_run) VALUES (\(placeholders))",
-                [.text(change.key)] + values.map(\.sqlValue)
-                    + [.text(change.status.rawValue), .text(asOf.iso), .text(runID), .text(runID)])
+            insert = "INSERT INTO \(schema.table) (key, \(columns.joined(separator: ", ")), status, status_since, created_run, updated_run) VALUES (\(placeholders))"
+            update = "UPDATE \(schema.table) SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")), status_since = CASE WHEN status = ? THEN status_since ELSE ? END, status = ?, updated_run = ? WHERE key = ?"
+            status = "UPDATE \(schema.table) SET status = ?, status_since = ?, updated_run = ? WHERE key = ?"
+        }
+    }
+
+    private static let writeSQL: [EntityKind: WriteSQL] = Dictionary(
+        uniqueKeysWithValues: EntityKind.allCases.map { ($0, WriteSQL($0.schema)) })
+
+    private func write(_ change: Change, runID: String, asOf: Day) throws {
+        let sql = PortalRepository.writeSQL[change.kind]!
+        var bindings: [SQLValue] = []
+        bindings.reserveCapacity((change.values?.count ?? 0) + 5)
+        if change.action == .created, let values = change.values {
+            bindings.append(.text(change.key))
+            for value in values { bindings.append(value.sqlValue) }
+            bindings += [.text(change.status.rawValue), .text(asOf.iso), .text(runID), .text(runID)]
+            try database.run(sql.insert, bindings)
         } else if let values = change.values {
-            let assignments = columns.map { "\($0) = ?" }.joined(separator: ", ")
-            try database.run(
-                "UPDATE \(schema.table) SET \(assignments), status_since = CASE WHEN status = ? THEN status_since ELSE ? END, status = ?, updated_run = ? WHERE key = ?",
-                values.map(\.sqlValue) + [.text(change.status.rawValue), .text(asOf.iso), .text(change.status.rawValue),
-                                          .text(runID), .text(change.key)])
+            for value in values { bindings.append(value.sqlValue) }
+            bindings += [.text(change.status.rawValue), .text(asOf.iso), .text(change.status.rawValue), .text(runID), .text(change.key)]
+            try database.run(sql.update, bindings)
         } else {
-            try database.run(
-                "UPDATE \(schema.table) SET status = ?, status_since = ?, updated_run = ? WHERE key = ?",
-                [.text(change.status.rawValue), .text(asOf.iso), .text(runID), .text(change.key)])
+            try database.run(sql.status, [.text(change.status.rawValue), .text(asOf.iso), .text(runID), .text(change.key)])
         }
         try database.run(
             "INSERT INTO change_log (run_id, entity, key, action, changes, as_of) VALUES (?, ?, ?, ?, ?, ?)",
             [.text(runID), .text(change.kind.rawValue), .text(change.key), .text(change.action.rawValue),
-             .text(JSONText.fieldChanges(change.fields)), .text(asOf.iso)])
+             .text(change.action == .created ? JSONText.createdFields(change.kind.schema, change.values ?? [])
+                                              : JSONText.fieldChanges(change.fields)), .text(asOf.iso)])
     }
 
     /// True when an export with this manifest fingerprint was applied before, in full (not scoped).
@@ -165,6 +180,17 @@ enum JSONText {
         for (index, change) in changes.enumerated() {
             if index > 0 { text += "," }
             text += "{\"field\":\(quote(change.field)),\"old\":\(quote(change.old)),\"new\":\(quote(change.new))}"
+        }
+        return text + "]"
+    }
+
+    /// The change-log entry of a created record: every stored value, as `{field, old: null, new}`.
+    static func createdFields(_ schema: EntitySchema, _ values: [String?]) -> String {
+        var text = "["
+        for (index, field) in schema.fields.enumerated() {
+            guard index < values.count, let value = values[index] else { continue }
+            if text.utf8.count > 1 { text += "," }
+            text += "{\"field\":\(quote(field.name)),\"old\":null,\"new\":\(quote(value))}"
         }
         return text + "]"
     }

@@ -59,7 +59,20 @@ public struct AttendanceBuilder {
     func build(_ inputs: AttendanceInputs, days: ClosedRange<Day>) -> (entries: [AttendanceEntry], closed: [GroupDay: String]) {
         var entries: [AttendanceEntry] = []
         var closed: [GroupDay: String] = [:]
-        for group in inputs.groups.values.sorted(by: { $0.code < $1.code }) {
+        for code in inputs.groups.keys.sorted() {
+            let list = build(inputs, group: code, days: days)
+            entries += list.entries
+            closed.merge(list.closed) { first, _ in first }
+        }
+        return (entries, closed)
+    }
+
+    /// One group's lists for `days`, in date and child order (as the store keeps them); a large run builds
+    /// and compares one group at a time rather than holding every list of every group at once.
+    func build(_ inputs: AttendanceInputs, group code: String, days: ClosedRange<Day>) -> (entries: [AttendanceEntry], closed: [GroupDay: String]) {
+        var entries: [AttendanceEntry] = []
+        var closed: [GroupDay: String] = [:]
+        if let group = inputs.groups[code] {
             let placements = inputs.placements[group.code] ?? []
             var day = days.lowerBound
             while day <= days.upperBound {

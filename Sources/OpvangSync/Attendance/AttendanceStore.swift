@@ -18,8 +18,16 @@ struct AttendanceDiff {
     var upserts: [AttendanceEntry] = []
     var deletes: [(group: String, date: Day, child: String)] = []
     var days: [GroupDay: String?] = [:]
-    var changes: [AttendanceChange] = []
+    /// The first changes in group and date order, one more than the report lists (so it can say the list
+    /// goes on); the summary counts all of them. A first import adds every entry: describing each
+    /// would cost more than building the lists.
+    private(set) var changes: [AttendanceChange] = []
     var summary = AttendanceSummary()
+
+    /// Keeps `change` when the report can still list it; `describe` is only called then.
+    mutating func note(_ change: @autoclosure () -> AttendanceChange) {
+        if changes.count <= AttendanceSummary.listLimit { changes.append(change()) }
+    }
 }
 
 /// The stored attendance lists: compares a rebuild with what is stored and writes only the difference.
@@ -37,10 +45,8 @@ struct AttendanceStore {
     ///
     /// `entries` are ordered by group, date and child (byte order), as the builder makes them; the stored
     /// rows of each group are read in the same order, so one merge pass finds every difference.
+    /// Compares built lists (every group's, in group, date and child order) with the stored ones.
     func diff(groups: Set<String>, days: ClosedRange<Day>, entries: [AttendanceEntry], closed: [GroupDay: String]) throws -> AttendanceDiff {
-        var result = AttendanceDiff()
-        result.summary.groups = groups.count
-        result.summary.days = days.lowerBound.days(until: days.upperBound) + 1
         var ranges: [String: Range<Int>] = [:]
         var start = 0
         while start < entries.count {
@@ -49,9 +55,18 @@ struct AttendanceStore {
             ranges[entries[start].group] = start..<end
             start = end
         }
+        return try diff(groups: groups, days: days) { group in (entries[ranges[group] ?? 0..<0], closed) }
+    }
+
+    /// Compares each group's lists, built by `build` one group at a time, with the stored ones.
+    func diff(groups: Set<String>, days: ClosedRange<Day>,
+              build: (String) -> (entries: ArraySlice<AttendanceEntry>, closed: [GroupDay: String])) throws -> AttendanceDiff {
+        var result = AttendanceDiff()
+        result.summary.groups = groups.count
+        result.summary.days = days.lowerBound.days(until: days.upperBound) + 1
         let from = days.lowerBound.iso, through = days.upperBound.iso
         for group in groups.sorted() {
-            let mine = entries[ranges[group] ?? 0..<0]
+            let (mine, closed) = build(group)
             var stored: [StoredEntry] = []
             var storedDays: [Int: String?] = [:]
             if let database {
@@ -96,13 +111,13 @@ struct AttendanceStore {
             let day = Day(dayNumber: old.day)
             result.deletes.append((group, day, old.child))
             result.summary.removed += 1
-            result.changes.append(AttendanceChange(group: group, date: day.iso, child: old.child, change: .removed,
+            result.note(AttendanceChange(group: group, date: day.iso, child: old.child, change: .removed,
                                                    old: AttendanceStore.describe((old.start, old.end, old.absent, old.reason)), new: nil))
         }
         func added(_ entry: AttendanceEntry) {
             result.upserts.append(entry)
             result.summary.added += 1
-            result.changes.append(AttendanceChange(group: group, date: entry.date.iso, child: entry.child, change: .added, old: nil,
+            result.note(AttendanceChange(group: group, date: entry.date.iso, child: entry.child, change: .added, old: nil,
                                                    new: AttendanceStore.describe((entry.start?.description, entry.end?.description, entry.absent, entry.reason))))
         }
         while b < built.endIndex || s < stored.count {
@@ -122,7 +137,7 @@ struct AttendanceStore {
                 if differs || old.source != entry.source { result.upserts.append(entry) }
                 if differs {
                     result.summary.changed += 1
-                    result.changes.append(AttendanceChange(group: group, date: entry.date.iso, child: entry.child, change: .changed,
+                    result.note(AttendanceChange(group: group, date: entry.date.iso, child: entry.child, change: .changed,
                                                            old: AttendanceStore.describe((old.start, old.end, old.absent, old.reason)),
                                                            new: AttendanceStore.describe((start, end, entry.absent, entry.reason))))
                 }

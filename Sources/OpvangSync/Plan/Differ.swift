@@ -39,10 +39,8 @@ public struct Differ {
             seen.insert(record.key)
             let status = presentStatus(kind, record.values)
             guard let stored = current[record.key] else {
-                let fields = schema.fields.indices.compactMap { index in
-                    record.values[index].map { FieldChange(field: schema.fields[index].name, old: nil, new: $0) }
-                }
-                plan.changes.append(Change(kind: kind, key: record.key, action: .created, fields: fields,
+                // A created record's fields are its values: the change log writes them from `values`.
+                plan.changes.append(Change(kind: kind, key: record.key, action: .created, fields: [],
                                            values: record.values, status: status))
                 counts.created += 1
                 continue

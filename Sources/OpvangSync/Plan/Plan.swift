@@ -37,6 +37,7 @@ public struct Change: Sendable {
     public let kind: EntityKind
     public let key: String
     public let action: ChangeAction
+    /// The changed fields, old and new; empty for a created record (every value is new: see `values`).
     public let fields: [FieldChange]
     /// Values to write (created and updated records); nil when only the status changes.
     public let values: [String?]?

@@ -106,7 +106,26 @@ public enum ReportWriter {
     public static func json(_ report: RunReport) throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return Array(try encoder.encode(report)) + [0x0A]
+        // A first import lists every record it created: hundreds of thousands of changes, which the
+        // encoder would first build as a tree. They are written here, one object per line, instead.
+        var shell = report
+        shell.changes = []
+        var bytes = Array(try encoder.encode(shell))
+        let empty = Array("\n  \"changes\" : [\n\n  ]".utf8)
+        guard !report.changes.isEmpty, let start = bytes.firstRange(of: empty)?.lowerBound else { return bytes + [0x0A] }
+        var list = "\n  \"changes\" : ["
+        for (index, change) in report.changes.enumerated() {
+            list += index == 0 ? "\n    " : ",\n    "
+            list += "{\"action\":\(JSONText.quote(change.action.rawValue)),\"entity\":\(JSONText.quote(change.entity)),\"fields\":["
+            for (position, field) in change.fields.enumerated() {
+                if position > 0 { list += "," }
+                list += "{\"field\":\(JSONText.quote(field.field)),\"new\":\(JSONText.quote(field.new)),\"old\":\(JSONText.quote(field.old))}"
+            }
+            list += "],\"key\":\(JSONText.quote(change.key))}"
+        }
+        list += "\n  ]"
+        bytes.replaceSubrange(start..<(start + empty.count), with: Array(list.utf8))
+        return bytes + [0x0A]
     }
 
     public static func changesCSV(_ report: RunReport) -> String {

@@ -140,7 +140,7 @@ public struct Importer {
             let scoped = try request.scope.map { try ScopedRead($0, source: source, repository: repository) }
             let expectedRows = Dictionary(manifest.files.map { ($0.name, $0.rows) }, uniquingKeysWith: { first, _ in first })
             var filesRead = 0
-            let validated = try Validator(mapping: mapping).validate(source, expectedRows: mapping.format == .json
+            var validated = try Validator(mapping: mapping).validate(source, expectedRows: mapping.format == .json
                 ? Dictionary(manifest.files.map { ("\(mapping.exportFile ?? "export.json")#\($0.name)", $0.rows) },
                              uniquingKeysWith: { first, _ in first })
                 : expectedRows, selections: scoped?.selections ?? [:], progress: { summary in
@@ -176,7 +176,7 @@ public struct Importer {
             }
             let retentionStore = RetentionStore(database: repository?.database)
             let stored = try retentionStore.load()
-            let (desired, returning) = Importer.keepPurged(validated, stored: stored, asOf: asOf)
+            var (desired, returning) = Importer.keepPurged(validated, stored: stored, asOf: asOf)
             var plan: Plan
             var scopeParents: Set<String>?
             if let scope = request.scope {
@@ -193,6 +193,11 @@ public struct Importer {
             } else {
                 plan = Differ(asOf: asOf).plan(desired: desired, current: current)
             }
+            // The plan holds what is needed from here on; the export's records (a third of the memory of a
+            // large run) are let go before accounts and attendance build their own.
+            validated = DesiredState()
+            desired = DesiredState()
+            _ = (validated, desired)
             run.report.counts = Dictionary(uniqueKeysWithValues: plan.counts.map { ($0.key.rawValue, $0.value) })
             run.report.changes = plan.changes.map { change in
                 RunReport.ReportChange(entity: change.kind.rawValue, key: change.key, action: change.action,
@@ -216,11 +221,16 @@ public struct Importer {
 
             progress(.phase("accounts"))
             let accountStore = repository.map { AccountStore(database: $0.database) }
-            let existing = try accountStore?.load() ?? ExistingAccounts()
             // A scoped run has read only its family; the planners also see the portal around it.
             var portal = current
             if let scoped, let repository { ScopedRead.merge(&portal, try scoped.plannerContext(repository: repository)) }
             var post = PostState(current: portal, plan: plan)
+            let existing = try accountStore?.load(parents: scopeParents, addresses: Set((scopeParents ?? []).compactMap { parent in
+                post.record(.parent, parent).flatMap { record in
+                    AccountPlanner.loginAddress(email: record.values[EntityKind.parent.schema.index("email")],
+                                                email2: record.values[EntityKind.parent.schema.index("email2")])?.address
+                }
+            })) ?? ExistingAccounts()
             let accountPlan = AccountPlanner(asOf: asOf, rules: request.settings.rules)
                 .plan(post, existing: existing, parents: scopeParents, excluded: stored.purgedParents.subtracting(returning))
             let retention = RetentionPlanner(asOf: asOf).plan(post, existing: existing, stored: stored, scope: scopeParents)
@@ -253,10 +263,12 @@ public struct Importer {
                 post = PostState(current: portal, plan: plan)
             }
             let inputs = AttendanceInputs(records: post.records, groups: attendanceGroups)
-            let built = AttendanceBuilder(holidays: request.settings.holidays).build(inputs, days: horizon)
+            let builder = AttendanceBuilder(holidays: request.settings.holidays)
             let attendanceStore = AttendanceStore(database: repository?.database)
-            let attendance = try attendanceStore.diff(groups: Set(inputs.groups.keys), days: horizon,
-                                                      entries: built.entries, closed: built.closed)
+            let attendance = try attendanceStore.diff(groups: Set(inputs.groups.keys), days: horizon) { group in
+                let built = builder.build(inputs, group: group, days: horizon)
+                return (built.entries[...], built.closed)
+            }
             run.report.attendance = Importer.summary(attendance, inputs: inputs, post: post)
 
             if request.dryRun {
