@@ -43,8 +43,8 @@ public func runProcess(_ executable: String, _ arguments: [String], in directory
     process.environment = env
     let outURL = directory.appendingPathComponent(".out-\(UUID().uuidString)")
     let errURL = directory.appendingPathComponent(".err-\(UUID().uuidString)")
-    FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
     let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
     process.standardOutput = out
     process.standardError = err

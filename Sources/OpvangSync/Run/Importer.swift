@@ -140,13 +140,22 @@ public struct Importer {
             let scoped = try request.scope.map { try ScopedRead($0, source: source, repository: repository) }
             let expectedRows = Dictionary(manifest.files.map { ($0.name, $0.rows) }, uniquingKeysWith: { first, _ in first })
             var filesRead = 0
-            var validated = try Validator(mapping: mapping).validate(source, expectedRows: mapping.format == .json
-                ? Dictionary(manifest.files.map { ("\(mapping.exportFile ?? "export.json")#\($0.name)", $0.rows) },
-                             uniquingKeysWith: { first, _ in first })
-                : expectedRows, selections: scoped?.selections ?? [:], progress: { summary in
-                    filesRead += 1
-                    progress(.file(summary, index: filesRead, total: mapping.entities.count))
-                })
+            // A full run reads the portal on a second core (its own connection) while this one reads the export.
+            let kinds = EntityKind.allCases.filter { mapping.entities[$0] != nil }
+            let snapshotPath = scoped == nil && repository != nil ? request.settings.database : nil
+            let snapshot: PortalSnapshot?
+            var validated: DesiredState
+            (snapshot, validated) = try sideBySide({
+                try snapshotPath.map { try PortalSnapshot(path: $0, kinds: kinds) }
+            }, {
+                try Validator(mapping: mapping).validate(source, expectedRows: mapping.format == .json
+                    ? Dictionary(manifest.files.map { ("\(mapping.exportFile ?? "export.json")#\($0.name)", $0.rows) },
+                                 uniquingKeysWith: { first, _ in first })
+                    : expectedRows, selections: scoped?.selections ?? [:], progress: { summary in
+                        filesRead += 1
+                        progress(.file(summary, index: filesRead, total: mapping.entities.count))
+                    })
+            })
             run.report.export.files = validated.files
             run.report.issues += validated.issues
             if let scope = request.scope {
@@ -169,13 +178,14 @@ public struct Importer {
 
             progress(.phase("vergelijken met het portaal"))
             let current: [EntityKind: [String: StoredRecord]]
-            if let repository {
-                current = try scoped?.current(validated.kinds, repository: repository) ?? repository.loadCurrent(validated.kinds)
-            } else {
-                current = [:]
-            }
             let retentionStore = RetentionStore(database: repository?.database)
-            let stored = try retentionStore.load()
+            let stored: RetentionPlanner.Stored
+            if let loaded = snapshot {
+                (current, stored) = (loaded.current, loaded.stored)
+            } else {
+                current = try repository.map { try scoped?.current(validated.kinds, repository: $0) ?? $0.loadCurrent(validated.kinds) } ?? [:]
+                stored = try retentionStore.load()
+            }
             var (desired, returning) = Importer.keepPurged(validated, stored: stored, asOf: asOf)
             var plan: Plan
             var scopeParents: Set<String>?
@@ -219,21 +229,46 @@ public struct Importer {
             }
 
 
-            progress(.phase("accounts"))
             let accountStore = repository.map { AccountStore(database: $0.database) }
             // A scoped run has read only its family; the planners also see the portal around it.
             var portal = current
             if let scoped, let repository { ScopedRead.merge(&portal, try scoped.plannerContext(repository: repository)) }
-            var post = PostState(current: portal, plan: plan)
+            let post = PostState(current: portal, plan: plan)
             let existing = try accountStore?.load(parents: scopeParents, addresses: Set((scopeParents ?? []).compactMap { parent in
                 post.record(.parent, parent).flatMap { record in
                     AccountPlanner.loginAddress(email: record.values[EntityKind.parent.schema.index("email")],
                                                 email2: record.values[EntityKind.parent.schema.index("email2")])?.address
                 }
             })) ?? ExistingAccounts()
-            let accountPlan = AccountPlanner(asOf: asOf, rules: request.settings.rules)
-                .plan(post, existing: existing, parents: scopeParents, excluded: stored.purgedParents.subtracting(returning))
-            let retention = RetentionPlanner(asOf: asOf).plan(post, existing: existing, stored: stored, scope: scopeParents)
+            let undelivered = try repository.map { try Importer.undeliveredMail($0.database) } ?? []
+
+            // The attendance lists are built from the same post-run state, with (for a scoped run) every
+            // child of the groups the scope touches; the account planners see only the scope's families.
+            let horizon = asOf...asOf.adding(days: request.settings.rules.attendanceHorizonDays)
+            let attendanceGroups = request.scope == nil ? nil : Importer.groupsTouched(by: plan, current: current, post: post)
+            var listed = post
+            if let attendanceGroups, let repository {
+                ScopedRead.merge(&portal, try ScopedRead.attendanceContext(groups: attendanceGroups, days: horizon, repository: repository))
+                listed = PostState(current: portal, plan: plan)
+            }
+            let inputs = AttendanceInputs(records: listed.records, groups: attendanceGroups)
+            let builder = AttendanceBuilder(holidays: request.settings.holidays)
+            let attendanceStore = AttendanceStore(database: repository?.database)
+
+            // Accounts and attendance share nothing but their inputs: on two cores they run side by side,
+            // the attendance on this thread because it reads the stored lists through this connection.
+            let rules = request.settings.rules
+            let excluded = stored.purgedParents.subtracting(returning)
+            let ((accountPlan, retention), attendance) = try sideBySide({ [post, existing, stored, scopeParents] in
+                (AccountPlanner(asOf: asOf, rules: rules).plan(post, existing: existing, parents: scopeParents, excluded: excluded),
+                 RetentionPlanner(asOf: asOf).plan(post, existing: existing, stored: stored, scope: scopeParents))
+            }, {
+                progress(.phase("accounts en aanwezigheidslijsten"))
+                return try attendanceStore.diff(groups: Set(inputs.groups.keys), days: horizon) { group in
+                    let built = builder.build(inputs, group: group, days: horizon)
+                    return (built.entries[...], built.closed)
+                }
+            })
             run.report.accounts = accountPlan.summary
             run.report.accounts?.disabled = retention.disabledCount
             run.report.accounts?.enabled = retention.enabledCount
@@ -247,29 +282,12 @@ public struct Importer {
                 case .move(_, _, _, _, let activated): return count + (activated ? 2 : 1)
                 }
             }
-            let undelivered = try repository.map { try Importer.undeliveredMail($0.database) } ?? []
             for message in undelivered {
                 if message.status == "bounced" { mail.bounced += 1 } else { mail.failed += 1 }
                 run.report.issues.append(message.issue)
             }
             run.report.mail = mail
-
-            progress(.phase("aanwezigheidslijsten"))
-            let horizon = asOf...asOf.adding(days: request.settings.rules.attendanceHorizonDays)
-            let attendanceGroups = request.scope == nil ? nil : Importer.groupsTouched(by: plan, current: current, post: post)
-            if let attendanceGroups, let repository {
-                // Every child of a group touched by the scope stays on its list: read the whole group.
-                ScopedRead.merge(&portal, try ScopedRead.attendanceContext(groups: attendanceGroups, days: horizon, repository: repository))
-                post = PostState(current: portal, plan: plan)
-            }
-            let inputs = AttendanceInputs(records: post.records, groups: attendanceGroups)
-            let builder = AttendanceBuilder(holidays: request.settings.holidays)
-            let attendanceStore = AttendanceStore(database: repository?.database)
-            let attendance = try attendanceStore.diff(groups: Set(inputs.groups.keys), days: horizon) { group in
-                let built = builder.build(inputs, group: group, days: horizon)
-                return (built.entries[...], built.closed)
-            }
-            run.report.attendance = Importer.summary(attendance, inputs: inputs, post: post)
+            run.report.attendance = Importer.summary(attendance, inputs: inputs, post: listed)
 
             if request.dryRun {
                 return try finish(&run, .applied, nil)
@@ -578,5 +596,19 @@ enum RunID {
         var random = SystemRandomNumberGenerator()
         let suffix = (0..<3).map { _ in UInt8.random(in: 0...255, using: &random) }.hexString
         return "\(stamp)-\(suffix)"
+    }
+}
+
+/// What a full run reads of the portal before it compares: every record of the export's kinds and the
+/// retention state. Read through a connection of its own, so that it can be read on another thread
+/// while the export is being checked. (The accounts are read later, once the export's records are gone.)
+struct PortalSnapshot: Sendable {
+    let current: [EntityKind: [String: StoredRecord]]
+    let stored: RetentionPlanner.Stored
+
+    init(path: String, kinds: [EntityKind]) throws {
+        let repository = try PortalRepository(readOnlyAt: path)
+        current = try repository.loadCurrent(kinds)
+        stored = try RetentionStore(database: repository.database).load()
     }
 }
