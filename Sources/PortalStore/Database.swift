@@ -115,6 +115,9 @@ public final class Database {
     /// Rows changed by the last INSERT/UPDATE/DELETE.
     public var changes: Int { Int(sqlite3_changes(handle)) }
 
+    /// The rowid of the last row this connection inserted.
+    public var lastInsertedRowID: Int64 { sqlite3_last_insert_rowid(handle) }
+
     /// Runs `body` inside `BEGIN IMMEDIATE ... COMMIT`; any error rolls back and is rethrown.
     ///
     /// IMMEDIATE takes the write lock up front, so a run never discovers half-way that another writer

@@ -106,7 +106,7 @@ struct AccountStore {
             """, [.text(MailContext.messageID(host: organisation.host)), .text(mail.kind.rawValue), .text(mail.account),
                   invitation.map { .integer($0) } ?? .null, .text(mail.recipient), .text("{\(fields.joined(separator: ","))}"),
                   .text(stamp), .text(stamp), .text(runID)])
-        return Int64(try database.scalarInt("SELECT last_insert_rowid()") ?? 0)
+        return database.lastInsertedRowID
     }
 
     /// A new invitation to `address` with its mail; returns the outbox id.
@@ -115,7 +115,7 @@ struct AccountStore {
                 runID: String, stamp: String) throws -> Int64 {
         try database.run("INSERT INTO invitations (account, address, created_at, run_id) VALUES (?, ?, ?, ?)",
                          [.text(account), .text(address), .text(stamp), .text(runID)])
-        let invitation = Int64(try database.scalarInt("SELECT last_insert_rowid()") ?? 0)
+        let invitation = database.lastInsertedRowID
         return try enqueue(QueuedMail(kind: kind, account: account, recipient: address, data: ["gebruikersnaam": address]),
                            invitation: invitation, name: name, organisation: organisation, runID: runID, stamp: stamp)
     }
@@ -158,5 +158,34 @@ public struct MailContext: Sendable {
         host = URLComponents(string: self.portalURL)?.host ?? "opvangsync.invalid"
     }
 
-    static func messageID(host: String) -> String { "\(UUID().uuidString.lowercased())@\(host)" }
+    /// A Message-ID that no other message has: this process's random prefix and a running number. A
+    /// first import queues a message for every family; ids in the order they are made keep the outbox's
+    /// unique index growing at its end, where a random id per message would touch a random page each.
+    static func messageID(host: String) -> String {
+        "\(MessageSequence.prefix).\(MessageSequence.next())@\(host)"
+    }
+}
+
+/// The running number behind Message-IDs, shared by every thread of the process.
+private enum MessageSequence {
+    static let prefix = UUID().uuidString.lowercased()
+    private static let counter = Counter()
+
+    /// Zero-padded, so that the ids sort as they were made.
+    static func next() -> String {
+        let number = String(counter.next())
+        return String(repeating: "0", count: max(0, 10 - number.count)) + number
+    }
+
+    private final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = 0
+
+        func next() -> Int {
+            lock.lock()
+            defer { lock.unlock() }
+            value += 1
+            return value
+        }
+    }
 }
