@@ -162,3 +162,12 @@ import Testing
         #expect(throws: MailTemplates.Invalid.self) { try MailTemplates.parse("Geen onderwerp\n\ntekst", source: "t") }
     }
 }
+
+@Suite struct MessageIDTests {
+    @Test func messageIDsAreUniqueAndSortAsTheyWereMade() {
+        let ids = (0..<1000).map { _ in MailContext.messageID(host: "portaal.example") }
+        #expect(Set(ids).count == ids.count)
+        #expect(ids == ids.sorted())
+        #expect(ids.allSatisfy { $0.hasSuffix("@portaal.example") && !$0.contains(" ") })
+    }
+}
