@@ -221,5 +221,9 @@ public enum PortalSchema {
             ALTER TABLE children ADD COLUMN purged_at TEXT;
             ALTER TABLE parents ADD COLUMN purged_at TEXT;
             """),
+            Migration(version: 5, summary: "purged children and parents found without reading every row", sql: """
+            CREATE INDEX children_purged ON children (key) WHERE purged_at IS NOT NULL;
+            CREATE INDEX parents_purged ON parents (key) WHERE purged_at IS NOT NULL;
+            """),
     ]
 }

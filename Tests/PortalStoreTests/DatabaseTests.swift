@@ -125,6 +125,15 @@ func temporaryDatabasePath() -> String {
         }
     }
 
+    @Test func purgedKeysAreFoundThroughTheirPartialIndexes() throws {
+        let database = try Database(path: temporaryDatabasePath())
+        try database.migrate(PortalSchema.migrations)
+        for table in ["children", "parents"] {
+            let plan = try database.query("EXPLAIN QUERY PLAN SELECT key FROM \(table) WHERE purged_at IS NOT NULL") { $0.string(3) ?? "" }
+            #expect(plan.contains { $0.contains("USING COVERING INDEX \(table)_purged") || $0.contains("USING INDEX \(table)_purged") }, "\(plan)")
+        }
+    }
+
     @Test func queryOnlyConnectionCannotWriteAndLeavesNoWALFiles() throws {
         let path = temporaryDatabasePath()
         do {

@@ -196,8 +196,9 @@ public struct Importer {
                 let (narrowed, narrowedCurrent, keys) = scope.narrow(desired, current)
                 scopeParents = keys[.parent] ?? []
                 plan = Differ(asOf: asOf).plan(desired: narrowed, current: narrowedCurrent)
-                // The mass-removal guard weighs a scoped run against the whole portal, not the family.
-                for kind in validated.kinds {
+                // The mass-removal guard weighs a scoped run against the whole portal, not the family
+                // (counted only where the scope ends something: a count reads the whole table).
+                for kind in validated.kinds where plan.counts[kind]?.removals ?? 0 > 0 {
                     plan.activeBefore[kind] = try repository?.activeCount(kind) ?? 0
                 }
             } else {
