@@ -29,13 +29,7 @@ public struct CSVExportSource: ExportSource {
                      reject: (Issue) -> Void, row: (RawRow) throws -> Void, skipped: (SkippedRow) -> Void) throws -> FileRead {
         guard let source = mapping.entities[kind] else { return FileRead(file: "", rows: 0, encoding: nil) }
         let file = source.name
-        let decoded: DecodedText
-        do {
-            decoded = try TextDecoder.decode(try contents(of: file), as: mapping.encoding)
-        } catch let failure as EncodingFailure {
-            throw ExportFailure("invalid-encoding", file: file, line: failure.line, column: failure.column,
-                                message: "ongeldige UTF-8 terwijl de mapping UTF-8 voorschrijft")
-        }
+        let decoded = try decodedContents(of: file)
         let schema = kind.schema
         var headerIndex: [Int?] = []
         var headerCount = 0
@@ -99,16 +93,20 @@ public struct CSVExportSource: ExportSource {
         return FileRead(file: file, rows: rows, encoding: decoded.encoding)
     }
 
-    public func project(_ kind: EntityKind, fields: [Int], _ body: ([String]) -> Void) throws {
-        guard let source = mapping.entities[kind] else { return }
-        let file = source.name
-        let decoded: DecodedText
+    /// A file of the export as UTF-8, decoded from the mapping's encoding.
+    private func decodedContents(of file: String) throws -> DecodedText {
         do {
-            decoded = try TextDecoder.decode(try contents(of: file), as: mapping.encoding)
+            return try TextDecoder.decode(try contents(of: file), as: mapping.encoding)
         } catch let failure as EncodingFailure {
             throw ExportFailure("invalid-encoding", file: file, line: failure.line, column: failure.column,
                                 message: "ongeldige UTF-8 terwijl de mapping UTF-8 voorschrijft")
         }
+    }
+
+    public func project(_ kind: EntityKind, fields: [Int], _ body: ([String]) -> Void) throws {
+        guard let source = mapping.entities[kind] else { return }
+        let file = source.name
+        let decoded = try decodedContents(of: file)
         var positions: [Int?]?
         var texts = [String](repeating: "", count: fields.count)
         try CSVReader.read(decoded.bytes, delimiter: mapping.delimiter, file: file) { record in
