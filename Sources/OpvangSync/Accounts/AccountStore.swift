@@ -22,25 +22,25 @@ struct AccountStore {
         var accountsSQL = "SELECT parent_number, username, email_column, activated_at, disabled_at FROM accounts"
         var membersSQL = "SELECT parent_number, account FROM account_members"
         var statesSQL = "SELECT parent_number, state, email_column, detail FROM account_state"
-        var values: [SQLValue] = []
-        if let parents {
-            let set = PortalLookup.set
+        let set = PortalLookup.set
+        if parents != nil {
             accountsSQL += " WHERE parent_number IN \(set) OR username IN \(set) OR parent_number IN (SELECT account FROM account_members WHERE parent_number IN \(set))"
-            membersSQL += " WHERE parent_number IN \(set) OR account IN (SELECT parent_number FROM accounts WHERE parent_number IN \(set) OR username IN \(set) OR parent_number IN (SELECT account FROM account_members WHERE parent_number IN \(set)))"
+            membersSQL += " WHERE parent_number IN \(set) OR account IN \(set)"
             statesSQL += " WHERE parent_number IN \(set)"
-            values = [PortalLookup.bind(parents), PortalLookup.bind(addresses), PortalLookup.bind(parents)]
         }
-        try database.statement(accountsSQL).forEachRow(values) { row in
+        let scope = parents.map { [PortalLookup.bind($0)] } ?? []
+        try database.statement(accountsSQL).forEachRow(parents == nil ? [] : scope + [PortalLookup.bind(addresses)] + scope) { row in
             guard let owner = row.string(0), let username = row.string(1) else { return }
             existing.accounts[owner] = .init(owner: owner, username: username, emailColumn: row.string(2),
                                              activated: !row.isNull(3), disabled: !row.isNull(4))
             existing.ownerOfUsername[username] = owner
             existing.accountOf[owner] = owner
         }
-        try database.statement(membersSQL).forEachRow(parents == nil ? [] : [values[0]] + values) { row in
+        // The members of the scope's parents, and of every account just read.
+        try database.statement(membersSQL).forEachRow(parents == nil ? [] : scope + [PortalLookup.bind(Set(existing.accounts.keys))]) { row in
             if let parent = row.string(0), let account = row.string(1) { existing.accountOf[parent] = account }
         }
-        try database.statement(statesSQL).forEachRow(parents == nil ? [] : [values[0]]) { row in
+        try database.statement(statesSQL).forEachRow(scope) { row in
             guard let parent = row.string(0), let state = row.string(1).flatMap(ParentAccountState.State.init(rawValue:)) else { return }
             existing.states[parent] = ParentAccountState(state: state, emailColumn: row.string(2), detail: row.string(3))
         }

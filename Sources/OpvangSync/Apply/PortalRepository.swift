@@ -179,7 +179,7 @@ enum JSONText {
         var text = "["
         for (index, change) in changes.enumerated() {
             if index > 0 { text += "," }
-            text += "{\"field\":\(quote(change.field)),\"old\":\(quote(change.old)),\"new\":\(quote(change.new))}"
+            text += entry(change.field, old: change.old, new: change.new)
         }
         return text + "]"
     }
@@ -190,9 +190,14 @@ enum JSONText {
         for (index, field) in schema.fields.enumerated() {
             guard index < values.count, let value = values[index] else { continue }
             if text.utf8.count > 1 { text += "," }
-            text += "{\"field\":\(quote(field.name)),\"old\":null,\"new\":\(quote(value))}"
+            text += entry(field.name, old: nil, new: value)
         }
         return text + "]"
+    }
+
+    /// One `{field, old, new}` object of a change-log entry.
+    private static func entry(_ field: String, old: String?, new: String?) -> String {
+        "{\"field\":\(quote(field)),\"old\":\(quote(old)),\"new\":\(quote(new))}"
     }
 
     static func quote(_ value: String?) -> String {
