@@ -39,4 +39,14 @@ import Testing
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         #expect(try ReportWriter.json(report([])) == Array(encoder.encode(report([]))) + [0x0A])
     }
+
+    @Test func theSummaryCountsInDutchSingularAndPlural() {
+        var one = report([RunReport.ReportChange(entity: "child", key: "K1", action: .created, fields: [])])
+        one.export.files = [FileSummary(entity: "child", name: "kinderen.csv", rows: 3, rejected: 1, encoding: "utf-8")]
+        #expect(MarkdownReport.explanation(one) == "De export is verwerkt: 1 wijziging staat nu in het ouderportaal. Let op: 1 regel is afgewezen en niet verwerkt (zie hieronder).")
+        var two = one
+        two.changes += one.changes
+        two.export.files[0].rejected = 2
+        #expect(MarkdownReport.explanation(two) == "De export is verwerkt: 2 wijzigingen staan nu in het ouderportaal. Let op: 2 regels zijn afgewezen en niet verwerkt (zie hieronder).")
+    }
 }

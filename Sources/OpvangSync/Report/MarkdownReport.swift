@@ -205,9 +205,12 @@ public enum MarkdownReport {
             let total = report.changes.count
             var text = total == 0
                 ? "De export is verwerkt. Er was niets te wijzigen: het portaal was al gelijk aan het planningssysteem."
+                : total == 1 ? "De export is verwerkt: 1 wijziging staat nu in het ouderportaal."
                 : "De export is verwerkt: \(total) wijzigingen staan nu in het ouderportaal."
             if report.rejectedRows > 0 {
-                text += " Let op: \(report.rejectedRows) regels zijn afgewezen en niet verwerkt (zie hieronder)."
+                text += report.rejectedRows == 1
+                    ? " Let op: 1 regel is afgewezen en niet verwerkt (zie hieronder)."
+                    : " Let op: \(report.rejectedRows) regels zijn afgewezen en niet verwerkt (zie hieronder)."
             }
             return text
         case .skipped:
