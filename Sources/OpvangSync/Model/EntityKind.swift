@@ -43,8 +43,21 @@ public enum CodeTable: String, CaseIterable, Sendable, Codable {
 }
 
 /// What a field holds, and so how it is parsed and normalised before it is stored.
+///
+/// Every canonical field has an explicit kind, and what is done to a value follows from its kind alone:
+/// only `freeText` is scrubbed of citizen service numbers (SPEC §4 "Data minimisation"). A key, a code or
+/// a phone number is kept exactly as written, because one in eleven 9-digit numbers passes the 11-proef
+/// by chance and rewriting it would destroy the identifier.
 public enum FieldType: Sendable, Equatable {
-    case text
+    /// A planning system's number or code for a record: its key, or a reference to another record's key.
+    case identifier
+    /// Text a person typed (a name, an address, a job title, the description of an absence): the one kind
+    /// that may carry a BSN by accident, so the one kind that is scrubbed.
+    case freeText
+    /// A phone number or postcode: kept as written.
+    case contact
+    /// A registration number issued by a register (the LRK number): kept as written.
+    case registration
     /// An e-mail address: trimmed, kept as written; an invalid one is a warning, not a rejection.
     case email
     /// Stored as `jjjj-mm-dd`.
@@ -55,8 +68,11 @@ public enum FieldType: Sendable, Equatable {
     case timeRange
     case integer
     case code(CodeTable)
-    /// Several codes; stored joined with `|`.
+    /// Several identifiers; stored joined with `|`.
     case list
+
+    /// Whether a citizen service number in a value of this kind is replaced before it is stored.
+    public var scrubsBSN: Bool { self == .freeText }
 }
 
 /// One canonical field of an entity.
@@ -74,7 +90,7 @@ public struct FieldSpec: Sendable {
     /// Personal data that retention must purge and error messages must never show.
     public let personal: Bool
 
-    init(_ name: String, _ column: String, _ type: FieldType = .text, required: Bool = false,
+    init(_ name: String, _ column: String, _ type: FieldType, required: Bool = false,
          defaultValue: String? = nil, references: EntityKind? = nil, personal: Bool = false) {
         self.name = name
         self.column = column
@@ -113,62 +129,62 @@ public struct EntitySchema: Sendable {
         let day: (String, String) -> FieldSpec = { FieldSpec($0, $1, .timeRange) }
         let list: [EntitySchema] = [
             EntitySchema(.location, table: "locations", key: ["code"], fields: [
-                FieldSpec("code", "code", required: true),
-                FieldSpec("name", "name", required: true),
-                FieldSpec("address", "address"),
-                FieldSpec("postcode", "postcode"),
-                FieldSpec("city", "city"),
-                FieldSpec("phone", "phone"),
+                FieldSpec("code", "code", .identifier, required: true),
+                FieldSpec("name", "name", .freeText, required: true),
+                FieldSpec("address", "address", .freeText),
+                FieldSpec("postcode", "postcode", .contact),
+                FieldSpec("city", "city", .freeText),
+                FieldSpec("phone", "phone", .contact),
                 FieldSpec("email", "email", .email),
-                FieldSpec("lrkNumber", "lrk_number"),
+                FieldSpec("lrkNumber", "lrk_number", .registration),
             ]),
             EntitySchema(.group, table: "groups", key: ["code"], fields: [
-                FieldSpec("code", "code", required: true),
-                FieldSpec("locationCode", "location_code", required: true, references: .location),
-                FieldSpec("name", "name", required: true),
+                FieldSpec("code", "code", .identifier, required: true),
+                FieldSpec("locationCode", "location_code", .identifier, required: true, references: .location),
+                FieldSpec("name", "name", .freeText, required: true),
                 FieldSpec("careType", "care_type", .code(.careType), required: true),
                 FieldSpec("capacity", "capacity", .integer),
             ]),
             EntitySchema(.staff, table: "staff", key: ["number"], fields: [
-                FieldSpec("number", "number", required: true),
-                FieldSpec("firstName", "first_name", required: true, personal: true),
-                FieldSpec("infix", "infix", personal: true),
-                FieldSpec("lastName", "last_name", required: true, personal: true),
+                FieldSpec("number", "number", .identifier, required: true),
+                FieldSpec("firstName", "first_name", .freeText, required: true, personal: true),
+                FieldSpec("infix", "infix", .freeText, personal: true),
+                FieldSpec("lastName", "last_name", .freeText, required: true, personal: true),
                 FieldSpec("email", "email", .email, personal: true),
-                FieldSpec("role", "role"),
+                FieldSpec("role", "role", .freeText),
                 FieldSpec("groupCodes", "group_codes", .list, references: .group),
             ]),
             EntitySchema(.child, table: "children", key: ["number"], fields: [
-                FieldSpec("number", "number", required: true),
-                FieldSpec("firstName", "first_name", required: true, personal: true),
-                FieldSpec("infix", "infix", personal: true),
-                FieldSpec("lastName", "last_name", required: true, personal: true),
+                FieldSpec("number", "number", .identifier, required: true),
+                FieldSpec("firstName", "first_name", .freeText, required: true, personal: true),
+                FieldSpec("infix", "infix", .freeText, personal: true),
+                FieldSpec("lastName", "last_name", .freeText, required: true, personal: true),
                 FieldSpec("birthDate", "birth_date", .date, required: true, personal: true),
-                FieldSpec("gender", "gender", personal: true),
-                FieldSpec("mentor", "mentor", references: .staff),
+                FieldSpec("gender", "gender", .freeText, personal: true),
+                FieldSpec("mentor", "mentor", .identifier, references: .staff),
             ]),
             EntitySchema(.parent, table: "parents", key: ["number"], fields: [
-                FieldSpec("number", "number", required: true),
-                FieldSpec("firstName", "first_name", personal: true),
-                FieldSpec("infix", "infix", personal: true),
-                FieldSpec("lastName", "last_name", required: true, personal: true),
+                FieldSpec("number", "number", .identifier, required: true),
+                FieldSpec("firstName", "first_name", .freeText, personal: true),
+                FieldSpec("infix", "infix", .freeText, personal: true),
+                FieldSpec("lastName", "last_name", .freeText, required: true, personal: true),
                 FieldSpec("email", "email", .email, personal: true),
                 FieldSpec("email2", "email2", .email, personal: true),
-                FieldSpec("phone", "phone", personal: true),
-                FieldSpec("mobile", "mobile", personal: true),
-                FieldSpec("address", "address", personal: true),
-                FieldSpec("postcode", "postcode", personal: true),
-                FieldSpec("city", "city", personal: true),
+                FieldSpec("phone", "phone", .contact, personal: true),
+                FieldSpec("mobile", "mobile", .contact, personal: true),
+                FieldSpec("address", "address", .freeText, personal: true),
+                FieldSpec("postcode", "postcode", .contact, personal: true),
+                FieldSpec("city", "city", .freeText, personal: true),
             ]),
             EntitySchema(.relation, table: "relations", key: ["childNumber", "parentNumber"], fields: [
-                FieldSpec("childNumber", "child_number", required: true, references: .child),
-                FieldSpec("parentNumber", "parent_number", required: true, references: .parent),
+                FieldSpec("childNumber", "child_number", .identifier, required: true, references: .child),
+                FieldSpec("parentNumber", "parent_number", .identifier, required: true, references: .parent),
                 FieldSpec("role", "role", .code(.role), required: true),
             ]),
             EntitySchema(.placement, table: "placements", key: ["number"], fields: [
-                FieldSpec("number", "number", required: true),
-                FieldSpec("childNumber", "child_number", required: true, references: .child),
-                FieldSpec("groupCode", "group_code", required: true, references: .group),
+                FieldSpec("number", "number", .identifier, required: true),
+                FieldSpec("childNumber", "child_number", .identifier, required: true, references: .child),
+                FieldSpec("groupCode", "group_code", .identifier, required: true, references: .group),
                 FieldSpec("careType", "care_type", .code(.careType), required: true),
                 FieldSpec("contractType", "contract_type", .code(.contractType), required: true),
                 FieldSpec("startDate", "start_date", .date, required: true),
@@ -179,20 +195,20 @@ public struct EntitySchema: Sendable {
                 FieldSpec("weeks", "weeks", .code(.weeks), defaultValue: "alle"),
             ]),
             EntitySchema(.deviation, table: "deviations", key: ["childNumber", "groupCode", "date", "kind"], fields: [
-                FieldSpec("childNumber", "child_number", required: true, references: .child),
-                FieldSpec("groupCode", "group_code", required: true, references: .group),
+                FieldSpec("childNumber", "child_number", .identifier, required: true, references: .child),
+                FieldSpec("groupCode", "group_code", .identifier, required: true, references: .group),
                 FieldSpec("date", "date", .date, required: true),
                 FieldSpec("kind", "kind", .code(.deviationKind), required: true),
                 FieldSpec("from", "from_time", .time),
                 FieldSpec("to", "to_time", .time),
-                FieldSpec("description", "description", personal: true),
+                FieldSpec("description", "description", .freeText, personal: true),
             ]),
             EntitySchema(.calendar, table: "calendar", key: ["from", "to", "kind", "locationCode"], fields: [
                 FieldSpec("from", "from_date", .date, required: true),
                 FieldSpec("to", "to_date", .date, required: true),
                 FieldSpec("kind", "kind", .code(.calendarKind), required: true),
-                FieldSpec("locationCode", "location_code", references: .location),
-                FieldSpec("description", "description"),
+                FieldSpec("locationCode", "location_code", .identifier, references: .location),
+                FieldSpec("description", "description", .freeText),
             ]),
         ]
         return Dictionary(uniqueKeysWithValues: list.map { ($0.kind, $0) })

@@ -168,6 +168,14 @@ public struct Importer {
                 return try finish(&run, .aborted, repository, abort:
                     "aantal regels wijkt af van het manifest (\(rowMismatches.compactMap(\.file).joined(separator: ", ")))")
             }
+            let bsnKeys = validated.issues.filter { $0.code == "bsn-key-column" && $0.severity == .error }
+            if !bsnKeys.isEmpty {
+                // The keys are citizen service numbers, and other files refer to them: no issue may name a key.
+                for index in run.report.issues.indices { run.report.issues[index].key = nil }
+                let columns = bsnKeys.map { "\($0.field ?? "?") in \($0.file ?? "?")" }.joined(separator: ", ")
+                return try finish(&run, .aborted, repository, abort:
+                    "de sleutelkolom \(columns) lijkt burgerservicenummers te bevatten; de mapping moet een ander nummer als sleutel gebruiken")
+            }
             let limit = request.settings.rules.maxRejectedFraction
             let overLimit = validated.files.filter { $0.rows > 0 && Double($0.rejected) / Double($0.rows) > limit }
             if !overLimit.isEmpty {

@@ -52,4 +52,23 @@ public enum BSN {
         }
         return found ? String(decoding: output, as: UTF8.self) : nil
     }
+
+    /// What a key value says about citizen service numbers: whether it holds a run of exactly nine digits
+    /// (on its own or inside a code such as `K098430002`), and whether such a run passes the 11-proef.
+    public static func keyEvidence(_ text: String) -> (nineDigits: Bool, passes: Bool) {
+        var nineDigits = false, passes = false
+        var run: [Int] = []
+        func close() {
+            if run.count == 9 {
+                nineDigits = true
+                if isValid(run) { passes = true }
+            }
+            run.removeAll(keepingCapacity: true)
+        }
+        for byte in text.utf8 {
+            if byte &- 0x30 < 10 { run.append(Int(byte - 0x30)) } else { close() }
+        }
+        close()
+        return (nineDigits, passes)
+    }
 }

@@ -48,6 +48,10 @@ public struct Validator {
         // Column names (CSV header or JSON key) per field, for messages.
         let columnNames = source.mapping.entities[kind]?.columns ?? []
         func columnName(_ index: Int, _ cell: RawCell) -> String? { cell.present && index < columnNames.count ? columnNames[index] : nil }
+        // A key of the planning system's own numbers is watched for citizen service numbers.
+        let keyIndex = schema.keyFields.count == 1 && schema.fields[schema.keyFields[0]].type == .identifier
+            ? schema.keyFields[0] : nil
+        var keyCheck = KeyColumnCheck()
 
         let read = try source.read(kind, selecting: selection, warn: { issues.append($0) }, reject: { issue in
             issues.append(issue)
@@ -55,6 +59,7 @@ public struct Validator {
         }, row: { row in
             var rowIssues: [Issue] = []
             var values = [String?](repeating: nil, count: schema.fields.count)
+            if let keyIndex { keyCheck.count(row.cells[keyIndex].text) }
             let label = kind == .calendar || kind == .deviation ? nil : row.cells[schema.keyFields[0]].text
             func reject(_ code: String, _ index: Int, _ message: String) {
                 let cell = row.cells[index]
@@ -136,6 +141,10 @@ public struct Validator {
             accepted.removeAll { duplicateLines[$0.key] != nil }
         }
 
+        if let keyIndex, let issue = keyCheck.issue(file: fileLabel(source, fileName),
+                                                    column: (keyIndex < columnNames.count ? columnNames[keyIndex] : nil) ?? schema.fields[keyIndex].name) {
+            issues.append(issue)
+        }
         if let expected = expectedRows[read.file], expected != read.rows {
             issues.append(Issue(.error, "manifest-rows", file: read.file, message:
                 "het manifest noemt \(expected) regels, het bestand heeft er \(read.rows); de export is onvolledig"))
@@ -163,11 +172,15 @@ public struct Validator {
         // Values are echoed in messages only when they are not personal, and never with a BSN in them.
         let shown = field.personal ? "" : " \"\(BSN.redacted(String(text.prefix(40))) ?? String(text.prefix(40)))\""
         switch field.type {
-        case .text:
+        case .freeText:
             // Free text (a note, an address) may carry a citizen service number: it is never stored.
-            if field.references == nil, field.name != "lrkNumber", let redacted = BSN.redacted(text) {
+            if field.type.scrubsBSN, let redacted = BSN.redacted(text) {
                 return .warning(redacted, ("bsn-in-value", "de waarde bevat een burgerservicenummer; dat is verwijderd en niet opgeslagen"))
             }
+            return .success(text)
+        case .identifier, .contact, .registration:
+            // Kept exactly as written: a 9-digit number here is an identifier, not a BSN to scrub. A key
+            // column that holds BSNs is refused as a whole (`KeyColumnCheck`).
             return .success(text)
         case .email:
             return EmailAddress.isValid(text)
