@@ -23,3 +23,32 @@ import Testing
         #expect(BSN.redacted(text) == nil)
     }
 }
+
+@Suite struct BSNKeyEvidenceTests {
+    @Test(arguments: [("123456782", true, true), ("K123456782", true, true), ("111.222.333", true, true),
+                      ("098430002", true, false), ("K098430001", true, false), ("1234567820", false, false),
+                      ("12345678", false, false), ("P12-345", false, false)])
+    func aKeyIsEvidenceOnlyWithARunOfExactlyNineDigits(_ text: String, _ nineDigits: Bool, _ passes: Bool) {
+        let evidence = BSN.keyEvidence(text)
+        #expect(evidence.nineDigits == nineDigits)
+        #expect(evidence.passes == passes)
+    }
+
+    @Test func aColumnIsRefusedOnlyWhenMoreThanHalfPassAndWarnedAboveAQuarter() {
+        func check(passing: Int, of total: Int) -> Issue? {
+            var check = KeyColumnCheck()
+            let valid = (100_000_000..<100_010_000).map(String.init).filter { BSN.keyEvidence($0).passes }
+            let invalid = (100_000_000..<100_010_000).map(String.init).filter { !BSN.keyEvidence($0).passes }
+            for value in valid.prefix(passing) + invalid.prefix(total - passing) { check.count(value) }
+            check.count("L1")  // not a 9-digit value: not counted
+            return check.issue(file: "kinderen.csv", column: "Kindnummer")
+        }
+        #expect(check(passing: 9, of: 100) == nil, "chance")
+        #expect(check(passing: 30, of: 100)?.severity == .warning)
+        #expect(check(passing: 51, of: 100)?.severity == .error)
+        #expect(check(passing: 50, of: 100)?.severity == .warning)
+        #expect(check(passing: 4, of: 4)?.severity == .warning, "too few values to refuse a run on")
+        #expect(check(passing: 5, of: 5)?.severity == .error)
+        #expect(check(passing: 0, of: 0) == nil)
+    }
+}

@@ -54,7 +54,8 @@ public enum BSN {
     }
 
     /// What a key value says about citizen service numbers: whether it holds a run of exactly nine digits
-    /// (on its own or inside a code such as `K098430002`), and whether such a run passes the 11-proef.
+    /// (on its own, inside a code such as `K098430002`, or in groups such as `123.456.782`), and whether
+    /// such a run passes the 11-proef.
     public static func keyEvidence(_ text: String) -> (nineDigits: Bool, passes: Bool) {
         var nineDigits = false, passes = false
         var run: [Int] = []
@@ -65,8 +66,16 @@ public enum BSN {
             }
             run.removeAll(keepingCapacity: true)
         }
-        for byte in text.utf8 {
-            if byte &- 0x30 < 10 { run.append(Int(byte - 0x30)) } else { close() }
+        let bytes = Array(text.utf8)
+        for (index, byte) in bytes.enumerated() {
+            if byte &- 0x30 < 10 {
+                run.append(Int(byte - 0x30))
+            } else if !run.isEmpty, byte == UInt8(ascii: ".") || byte == UInt8(ascii: " "),
+                      index + 1 < bytes.count, bytes[index + 1] &- 0x30 < 10 {
+                continue  // `123.456.782` and `123 456 782` are one number, as in `redacted`
+            } else {
+                close()
+            }
         }
         close()
         return (nineDigits, passes)
