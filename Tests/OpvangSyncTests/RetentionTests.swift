@@ -35,7 +35,7 @@ import Testing
     }
 
     @Test func aColumnIsRefusedOnlyWhenMoreThanHalfPassAndWarnedAboveAQuarter() {
-        func check(passing: Int, of total: Int) -> Issue? {
+        func check(passing: Int, of total: Int) -> OpvangSync.Issue? {
             var check = KeyColumnCheck()
             let valid = (100_000_000..<100_010_000).map(String.init).filter { BSN.keyEvidence($0).passes }
             let invalid = (100_000_000..<100_010_000).map(String.init).filter { !BSN.keyEvidence($0).passes }
