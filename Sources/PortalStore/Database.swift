@@ -29,8 +29,12 @@ public final class Database {
     ///
     /// A new file is created with `fileMode` (default 0640: the portal holds personal data); SQLite gives
     /// its `-wal` and `-shm` files the same mode.
+    ///
+    /// With `owner`, a file that already holds tables must carry that `PRAGMA application_id` (or, with
+    /// `legacyTables`, hold all of those tables: a file of this program from before it set the mark);
+    /// anything else throws `ForeignDatabase` before a single byte of the file is written.
     public init(path: String, mode: Mode = .readWrite, busyTimeoutMilliseconds: Int32 = 5000,
-                fileMode: mode_t = 0o640) throws {
+                fileMode: mode_t = 0o640, owner: Int32? = nil, legacyTables: Set<String> = []) throws {
         if mode == .readWrite {
             let descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, fileMode)
             if descriptor >= 0 {
@@ -54,6 +58,7 @@ public final class Database {
         self.path = path
         sqlite3_extended_result_codes(handle, 1)
         sqlite3_busy_timeout(handle, busyTimeoutMilliseconds)
+        if let owner { try checkOwner(owner, legacyTables: legacyTables) }
         if mode == .readWrite {
             try execute("PRAGMA journal_mode = WAL")
             // FULL makes every commit durable before the run reports success.
@@ -61,6 +66,29 @@ public final class Database {
         }
         try execute("PRAGMA foreign_keys = ON")
         if mode == .queryOnly { try execute("PRAGMA query_only = ON") }
+    }
+
+    /// Refuses a file that belongs to another program; reads only.
+    private func checkOwner(_ owner: Int32, legacyTables: Set<String>) throws {
+        let applicationID: Int
+        let tables: [String]
+        do {
+            applicationID = try scalarInt("PRAGMA application_id") ?? 0
+            tables = try query("SELECT name FROM sqlite_master WHERE type = 'table'") { $0.string(0) ?? "" }
+        } catch let error as DatabaseError {
+            throw ForeignDatabase(path: path, reason: "it cannot be read as an SQLite database (\(error.message))")
+        }
+        if applicationID == Int(owner) || tables.isEmpty && applicationID == 0 { return }
+        if applicationID == 0, !legacyTables.isEmpty, legacyTables.isSubset(of: Set(tables)) { return }
+        let found = applicationID == 0 ? "no application id" : "application id \(applicationID)"
+        throw ForeignDatabase(path: path, reason: "it has \(found) and \(tables.count) tables of its own (\(tables.prefix(5).joined(separator: ", ")))")
+    }
+
+    /// Sets `PRAGMA application_id` when the file does not carry it yet.
+    public func claim(applicationID: Int32) throws {
+        if try scalarInt("PRAGMA application_id") != Int(applicationID) {
+            try execute("PRAGMA application_id = \(applicationID)")
+        }
     }
 
     deinit {
@@ -144,4 +172,12 @@ public final class Database {
     public func integrityCheck() throws -> String {
         try query("PRAGMA integrity_check") { $0.string(0) ?? "" }.joined(separator: "\n")
     }
+}
+
+/// A database file that is not the one this program owns: another program's SQLite file, or no SQLite
+/// file at all. Nothing was written to it.
+public struct ForeignDatabase: Error, Sendable, CustomStringConvertible {
+    public let path: String
+    public let reason: String
+    public var description: String { "\(path) is not an opvangsync portal database: \(reason); it was left untouched" }
 }

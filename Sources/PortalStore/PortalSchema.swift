@@ -2,6 +2,12 @@
 ///
 /// Columns marked "portal-owned" there are written by the portal (parents, staff) and never by an import.
 public enum PortalSchema {
+    /// `PRAGMA application_id` of a portal database ("OPVS"): a file without it that holds tables is
+    /// someone else's and is never modified (SPEC §5 "Trust boundary").
+    public static let applicationID: Int32 = 0x4F50_5653
+    /// The tables by which a portal made before the mark was set is still recognised (and then marked).
+    public static let legacyTables: Set<String> = ["schema_migrations", "runs", "organisation", "children", "parents"]
+
     /// Columns every imported entity table has besides its fields.
     static let lifecycle = """
         status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'inactive', 'ended', 'vanished')),
@@ -224,6 +230,12 @@ public enum PortalSchema {
             Migration(version: 5, summary: "purged children and parents found without reading every row", sql: """
             CREATE INDEX children_purged ON children (key) WHERE purged_at IS NOT NULL;
             CREATE INDEX parents_purged ON parents (key) WHERE purged_at IS NOT NULL;
+            """),
+            Migration(version: 6, summary: "one organisation per portal; each run keeps its report", sql: """
+            CREATE TRIGGER organisation_is_one BEFORE INSERT ON organisation
+            WHEN EXISTS (SELECT 1 FROM organisation WHERE id <> NEW.id)
+            BEGIN SELECT RAISE(ABORT, 'this portal belongs to another organisation'); END;
+            ALTER TABLE runs ADD COLUMN report_json TEXT;
             """),
     ]
 }

@@ -56,9 +56,12 @@ enum HistoryCommands {
         let id = arguments.positionals[0]
         guard id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else { throw UsageError("\(id) is not a run id") }
         var jsonPath: String?
+        var kept: String?
         let database = arguments.value("db") ?? settings.database
         if FileManager.default.fileExists(atPath: database) {
-            jsonPath = try PortalRepository(readOnlyAt: database).run(id: id)?.reportPath
+            let repository = try PortalRepository(readOnlyAt: database)
+            jsonPath = try repository.run(id: id)?.reportPath
+            kept = try repository.reportJSON(runID: id)
         }
         if jsonPath == nil {
             // Dry runs write only their report: look for it in the reports folder.
@@ -76,6 +79,14 @@ enum HistoryCommands {
         case "json": path = jsonPath
         case "csv": path = base + "-wijzigingen.csv"
         case let other: throw UsageError("--format takes md, json or csv, got \(other)")
+        }
+        if !FileManager.default.fileExists(atPath: path), let kept {
+            // The run committed but its files were never put in place (a kill right after the commit, a
+            // full disk): the database kept the report, so the files are written again from it.
+            let report = try JSONDecoder().decode(RunReport.self, from: Data(kept.utf8))
+            let folder = (jsonPath as NSString).deletingLastPathComponent
+            let paths = try ReportWriter.stage(report, folder: folder.isEmpty ? "." : folder).commit()
+            Terminal.error("opvangsync: the report files of run \(id) were missing and have been written again from the database (\(paths.json))")
         }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw UsageError("the report file \(path) is gone or unreadable")

@@ -59,6 +59,9 @@ func main() -> Int32 {
     } catch let error as MailTemplates.Invalid {
         Terminal.error("opvangsync: \(error)")
         return ExitCode.usage.rawValue
+    } catch let error as ForeignDatabase {
+        Terminal.error("opvangsync: \(error)")
+        return ExitCode.usage.rawValue
     } catch let error as RunLock.Held {
         Terminal.error("opvangsync: \(error)")
         return ExitCode.failed.rawValue

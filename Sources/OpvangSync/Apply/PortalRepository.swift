@@ -21,6 +21,8 @@ public struct RunRecord: Sendable {
     public var summary: String
     public var reportPath: String?
     public var exitCode: Int32
+    /// The run's report JSON, kept with the run so that its files can be written again from the database.
+    public var reportJSON: String?
 }
 
 /// The portal database as the import sees it: load the current state once, write a plan at once.
@@ -32,6 +34,7 @@ public final class PortalRepository {
     public init(database: Database) throws {
         self.database = database
         try database.migrate(PortalSchema.migrations)
+        try database.claim(applicationID: PortalSchema.applicationID)
     }
 
     init(readOnly database: Database) throws {
@@ -48,7 +51,7 @@ public final class PortalRepository {
 
     /// Opens (creating when needed) and migrates the portal database at `path`.
     public convenience init(path: String) throws {
-        try self.init(database: try Database(path: path))
+        try self.init(database: try Database(path: path, owner: PortalSchema.applicationID, legacyTables: PortalSchema.legacyTables))
     }
 
     /// Every stored record of `kinds`, by key.
@@ -73,6 +76,13 @@ public final class PortalRepository {
             records[key] = StoredRecord(values: values, status: RecordStatus(rawValue: row.string(1) ?? "") ?? .active)
         }
         return records
+    }
+
+    /// The organisation this portal belongs to, as its first import recorded it; nil before that.
+    public func owner() throws -> (id: String, portalURL: String?)? {
+        try database.statement("SELECT id, portal_url FROM organisation ORDER BY rowid LIMIT 1").firstRow { row in
+            (row.string(0) ?? "", row.string(1))
+        }
     }
 
     /// The number of active records of one kind.
@@ -105,14 +115,29 @@ public final class PortalRepository {
     private func insert(_ run: RunRecord) throws {
         try database.run("""
             INSERT INTO runs (id, organisation, mode, status, as_of, started_at, finished_at, export_path,
-                              export_fingerprint, exported_at, operator, reason, options, summary, report_path, exit_code)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                              export_fingerprint, exported_at, operator, reason, options, summary, report_path, exit_code,
+                              report_json)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [
                 .text(run.id), .text(run.organisation), .text(run.mode), .text(run.status), .text(run.asOf.iso),
                 .text(Timestamp.iso(run.startedAt)), .text(Timestamp.iso(run.finishedAt)), run.exportPath.sqlValue,
                 run.exportFingerprint.sqlValue, run.exportedAt.sqlValue, .text(run.operator), run.reason.sqlValue,
                 .text(run.options), .text(run.summary), run.reportPath.sqlValue, .integer(Int64(run.exitCode)),
+                run.reportJSON.sqlValue,
             ])
+    }
+
+    /// Stamps a committed run's end (after any mail delivery) and its final report.
+    public func finish(runID: String, finishedAt: Date, reportJSON: String) throws {
+        try database.inTransaction {
+            try database.run("UPDATE runs SET finished_at = ?, report_json = ? WHERE id = ?",
+                             [.text(Timestamp.iso(finishedAt)), .text(reportJSON), .text(runID)])
+        }
+    }
+
+    /// The report JSON a run kept, nil for runs recorded before reports were kept.
+    public func reportJSON(runID: String) throws -> String? {
+        try database.scalarString("SELECT report_json FROM runs WHERE id = ?", [.text(runID)])
     }
 
     /// The three statements that write one kind, built once per kind rather than once per row.
@@ -226,7 +251,8 @@ extension PortalRepository {
     /// Opens an existing portal for reading only (dry runs, listings): no migration, no write of any kind,
     /// and no WAL files left behind.
     public convenience init(readOnlyAt path: String) throws {
-        let database = try Database(path: path, mode: .queryOnly)
+        let database = try Database(path: path, mode: .queryOnly, owner: PortalSchema.applicationID,
+                                    legacyTables: PortalSchema.legacyTables)
         try self.init(readOnly: database)
     }
 }

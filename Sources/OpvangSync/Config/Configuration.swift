@@ -13,6 +13,8 @@ public struct OrganisationSettings: Sendable {
     public var rules: Rules
     public var mail = MailSettings()
     public var holidays = HolidayCalendar()
+    /// `portalUrl`: the base of every activation link. When set, it wins over the export's manifest.
+    public var portalURL: String?
 }
 
 /// The configuration file: top-level defaults and an `organisations` list that may override them.
@@ -49,6 +51,10 @@ public struct Configuration: Sendable {
     public func settings(for organisation: String?) throws(Failure) -> OrganisationSettings {
         var settings = defaults
         if let organisation {
+            // The id becomes part of folder names: a plain identifier, never a path.
+            guard OrganisationID.isValid(organisation) else {
+                throw Failure(path: "--org", key: nil, reason: "\"\(OrganisationID.shown(organisation))\" is not an organisation id: it must match \(OrganisationID.rule)")
+            }
             if let match = organisations.first(where: { $0.id == organisation }) {
                 settings = match
             } else if !organisations.isEmpty {
@@ -118,6 +124,10 @@ public struct Configuration: Sendable {
                 case "database": settings.database = resolve(try text(value, keyPath))
                 case "reports": settings.reports = resolve(try text(value, keyPath))
                 case "mapping": settings.mapping = resolve(try text(value, keyPath))
+                case "portalUrl":
+                    let url = try text(value, keyPath)
+                    if let problem = PortalURL.problem(url) { throw fail(keyPath, problem.english) }
+                    settings.portalURL = url
                 case "rules": settings.rules = try readRules(value, prefix: keyPath + ".", base: settings.rules)
                 case "mail": settings.mail = try readMail(value, prefix: keyPath + ".", base: settings.mail)
                 case "templates":
@@ -204,7 +214,7 @@ public struct Configuration: Sendable {
             return rules
         }
 
-        let shared: Set = ["database", "reports", "mapping", "mail", "rules", "templates", "holidays"]
+        let shared: Set = ["database", "reports", "mapping", "mail", "rules", "templates", "holidays", "portalUrl"]
         defaults = try read(root, prefix: "", base: Configuration.builtIn.defaults, allowed: shared.union(["organisations"]))
         var organisations: [OrganisationSettings] = []
         if let list = root["organisations"] {
@@ -214,8 +224,8 @@ public struct Configuration: Sendable {
                 let entry = try read(element, prefix: "organisations[\(index)].", base: defaults,
                                      allowed: shared.union(["id", "inbox"]))
                 guard let id = entry.id else { throw fail("organisations[\(index)].id", "required key is missing") }
-                guard id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
-                    throw fail("organisations[\(index)].id", "may hold letters, digits, - and _ only")
+                guard OrganisationID.isValid(id) else {
+                    throw fail("organisations[\(index)].id", "must match \(OrganisationID.rule): lower-case letters, digits, - and _")
                 }
                 if organisations.contains(where: { $0.id == id }) {
                     throw fail("organisations[\(index)].id", "\"\(id)\" is listed twice")

@@ -73,29 +73,65 @@ extension ExportSource {
 }
 
 extension ExportSource {
-    /// Reads a file of the export, or fails naming it.
+    /// Reads a file of the export, or fails naming it. Only a regular file directly inside the export
+    /// folder is read: a name that is a path, a symbolic link, a folder, a FIFO or a device is refused
+    /// (opened without following links and checked on the open descriptor, so nothing can be swapped in
+    /// between the check and the read).
     func contents(of name: String) throws(ExportFailure) -> [UInt8] {
+        if let problem = Manifest.fileNameProblem(name) {
+            throw ExportFailure("file-not-plain", file: OrganisationID.shown(name), message: "geen gewone bestandsnaam: \(problem)")
+        }
         let path = (directory as NSString).appendingPathComponent(name)
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+        var info = stat()
+        guard lstat(path, &info) == 0 else {
             throw ExportFailure("file-missing", file: name, message: "bestand ontbreekt in de export (\(directory))")
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ExportFailure("file-unreadable", file: name, message: "bestand kan niet worden gelezen (rechten?)")
+        if let kind = ExportFileKind(mode: info.st_mode).problem {
+            throw ExportFailure("file-not-regular", file: name, message: "dit is geen gewoon bestand maar \(kind); het wordt niet gelezen")
         }
-        return Array(data)
+        let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            let reason = errno == ELOOP ? "een symbolische koppeling" : String(cString: strerror(errno))
+            throw ExportFailure("file-unreadable", file: name, message: "bestand kan niet worden gelezen (\(reason))")
+        }
+        defer { close(descriptor) }
+        guard fstat(descriptor, &info) == 0, ExportFileKind(mode: info.st_mode).problem == nil else {
+            throw ExportFailure("file-not-regular", file: name, message: "dit is geen gewoon bestand; het wordt niet gelezen")
+        }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        var offset = 0
+        while true {
+            if offset == bytes.count { bytes.append(contentsOf: repeatElement(0, count: max(4096, bytes.count / 2))) }
+            let count = bytes.withUnsafeMutableBytes { buffer in
+                Foundation.read(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+            }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw ExportFailure("file-unreadable", file: name, message: "bestand kan niet worden gelezen (\(String(cString: strerror(errno))))")
+            }
+            if count == 0 { break }
+            offset += count
+        }
+        bytes.removeSubrange(offset...)
+        return bytes
     }
 
     public func verify(_ manifest: Manifest) -> [Issue] {
         var issues: [Issue] = []
         for file in manifest.files {
-            guard let expected = file.sha256 else { continue }
+            guard let expected = file.sha256 else {
+                issues.append(Issue(.error, "manifest-checksum", file: file.name,
+                                    message: "het manifest geeft geen SHA-256 voor dit bestand; zonder controle wordt het niet gelezen"))
+                continue
+            }
             let bytes: [UInt8]
             do {
                 bytes = try contents(of: file.name)
             } catch {
-                issues.append(Issue(.error, "manifest-file-missing", file: file.name,
-                                    message: "het manifest noemt dit bestand, maar het ontbreekt in de export"))
+                let code = error.issue.code == "file-missing" ? "manifest-file-missing" : error.issue.code
+                let message = error.issue.code == "file-missing"
+                    ? "het manifest noemt dit bestand, maar het ontbreekt in de export" : error.issue.message
+                issues.append(Issue(.error, code, file: file.name, message: message))
                 continue
             }
             let actual = SHA256.hex(of: bytes)
@@ -104,7 +140,33 @@ extension ExportSource {
                     "SHA-256 wijkt af van het manifest (verwacht \(expected.prefix(12))…, gevonden \(actual.prefix(12))…); het bestand is onvolledig of gewijzigd na de export"))
             }
         }
+        // A file that the mapping reads but the manifest does not list was never checksummed: it could be
+        // a left-over or planted file, so it is not read.
+        let listed = Set(manifest.files.map(\.name))
+        for kind in EntityKind.allCases {
+            guard let name = mapping.entities[kind]?.name, !listed.contains(name) else { continue }
+            issues.append(Issue(.error, "manifest-file-unlisted", file: name, message:
+                "de mapping leest dit bestand, maar het manifest noemt het niet (met SHA-256); zonder controle wordt het niet gelezen"))
+        }
         return issues
+    }
+}
+
+/// What `stat` says a directory entry is, for files that must be regular.
+struct ExportFileKind {
+    let mode: mode_t
+
+    /// Dutch, for messages; nil for a regular file.
+    var problem: String? {
+        switch mode & S_IFMT {
+        case S_IFREG: return nil
+        case S_IFLNK: return "een symbolische koppeling"
+        case S_IFDIR: return "een map"
+        case S_IFIFO: return "een named pipe (FIFO)"
+        case S_IFCHR, S_IFBLK: return "een apparaatbestand"
+        case S_IFSOCK: return "een socket"
+        default: return "een onbekend soort bestand"
+        }
     }
 }
 

@@ -57,6 +57,13 @@ public final class JSONExportSource: ExportSource {
                                     message: "een JSON-export kan geen SHA-256 van zichzelf bevatten (\(listed.name))"))
             }
         }
+        // Every list the mapping reads is listed with its row count: a list cut short is found.
+        let listed = Set(manifest.files.map(\.name))
+        for kind in EntityKind.allCases {
+            guard let name = mapping.entities[kind]?.name, !listed.contains(name) else { continue }
+            issues.append(Issue(.error, "manifest-file-unlisted", file: "\(file)#\(name)", message:
+                "de mapping leest deze lijst, maar het manifest noemt haar niet (met het aantal regels); zonder controle wordt zij niet gelezen"))
+        }
         return issues
     }
 

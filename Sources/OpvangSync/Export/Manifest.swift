@@ -12,8 +12,9 @@ public struct Manifest: Sendable {
     public let system: String?
     public let organisationID: String
     public let organisationName: String?
-    /// Where parents log in; activation links start with it.
-    public let portalURL: String
+    /// Where the planning system says parents log in. Never trusted as it is: the activation links start
+    /// with the configured URL, else the one the first import kept (`PortalURL`, SPEC §5).
+    public let portalURL: String?
     public let exportedAt: Date
     /// `exportedAt` as written in the manifest.
     public let exportedAtText: String
@@ -30,12 +31,16 @@ public struct Manifest: Sendable {
         guard let organisation = node["organisation"], organisation.members != nil else {
             throw fail(node, "het manifest mist \"organisation\"")
         }
-        guard let id = organisation["id"]?.scalarText, !id.isEmpty else {
+        guard let idNode = organisation["id"], let id = idNode.scalarText, !id.isEmpty else {
             throw fail(organisation, "het manifest mist \"organisation.id\"")
         }
-        guard let portal = organisation["portalUrl"]?.string, portal.hasPrefix("https://") || portal.hasPrefix("http://"),
-              URLComponents(string: portal)?.host != nil else {
-            throw fail(organisation, "het manifest mist een geldige \"organisation.portalUrl\" (https://...): activatielinks beginnen ermee")
+        // The id becomes part of folder names: a plain identifier, never a path.
+        guard OrganisationID.isValid(id) else {
+            throw fail(idNode, "\"organisation.id\" (\(OrganisationID.shown(id))) is geen geldige organisatiecode: alleen kleine letters, cijfers, - en _, beginnend met een letter of cijfer, hoogstens 64 tekens")
+        }
+        let name = organisation["name"]?.string
+        if let name, name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || (0x80...0x9F).contains($0.value) }) {
+            throw fail(organisation, "\"organisation.name\" bevat stuurtekens (zoals een regeleinde); die naam komt in de afzender van mail")
         }
         guard let exportedAtNode = node["exportedAt"], let exportedAtText = exportedAtNode.string else {
             throw fail(node, "het manifest mist \"exportedAt\"")
@@ -47,9 +52,14 @@ public struct Manifest: Sendable {
         if let filesNode = node["files"] {
             guard let elements = filesNode.elements else { throw fail(filesNode, "\"files\" moet een lijst zijn") }
             for element in elements {
-                guard let name = element["name"]?.string, !name.isEmpty,
-                      !name.contains("/"), !name.hasPrefix(".") else {
-                    throw fail(element, "een bestand in het manifest mist een geldige \"name\"")
+                guard let name = element["name"]?.string, !name.isEmpty else {
+                    throw fail(element, "een bestand in het manifest mist \"name\"")
+                }
+                if let problem = Manifest.fileNameProblem(name) {
+                    throw fail(element["name"] ?? element, "bestandsnaam \"\(OrganisationID.shown(name))\" in het manifest is geen gewone bestandsnaam: \(problem)")
+                }
+                if files.contains(where: { $0.name == name }) {
+                    throw fail(element, "het manifest noemt \(name) twee keer")
                 }
                 guard let rows = element["rows"]?.int, rows >= 0 else {
                     throw fail(element, "\"rows\" van \(name) ontbreekt of is geen geheel getal")
@@ -63,12 +73,26 @@ public struct Manifest: Sendable {
         }
         system = node["system"]?.string
         organisationID = id
-        organisationName = organisation["name"]?.string
-        portalURL = portal
+        organisationName = name
+        portalURL = organisation["portalUrl"]?.string
         self.exportedAt = exportedAt
         self.exportedAtText = exportedAtText
         self.files = files
         self.fingerprint = fingerprint
+    }
+
+    /// Why `name` cannot be a file of the export, or nil: a listed name is a plain file name inside the
+    /// export folder, never a path.
+    static func fileNameProblem(_ name: String) -> String? {
+        if name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || (0x80...0x9F).contains($0.value) }) {
+            return "de naam bevat stuurtekens"
+        }
+        if name.contains("/") { return "de naam bevat een / (een map)" }
+        if name.contains("\\") { return "de naam bevat een \\" }
+        if name.contains("..") { return "de naam bevat .." }
+        if name.hasPrefix(".") { return "de naam begint met een punt (een verborgen bestand)" }
+        if name.utf8.count > 255 { return "de naam is langer dan 255 tekens" }
+        return nil
     }
 
     /// ISO 8601 with a zone (`2026-11-21T23:15:00+01:00`, `...Z`), with or without fractional seconds.

@@ -5,7 +5,7 @@ public enum MarkdownReport {
 
     public static func render(_ report: RunReport) -> String {
         var out: [String] = []
-        let name = report.organisation.name.map { "\($0) (\(report.organisation.id))" } ?? report.organisation.id
+        let name = report.organisation.name.map { "\(escape($0)) (\(escape(report.organisation.id)))" } ?? escape(report.organisation.id)
         out.append("# Importrapport \(name)")
         out.append("")
         out.append("| | |")
@@ -15,14 +15,14 @@ public enum MarkdownReport {
         out.append("| Soort run | \(report.mode == "dry-run" ? "proefrun (er is niets gewijzigd)" : "echte import") |")
         out.append("| Peildatum | \(dutchDate(report.asOf)) |")
         out.append("| Gestart / klaar | \(report.startedAt) / \(report.finishedAt) |")
-        out.append("| Export | `\(report.export.path)` |")
-        if let exportedAt = report.export.exportedAt { out.append("| Export gemaakt op | \(exportedAt) |") }
-        if let system = report.export.system { out.append("| Planningssysteem | \(system) |") }
-        out.append("| Uitgevoerd door | \(report.operator) |")
+        out.append("| Export | \(code(report.export.path)) |")
+        if let exportedAt = report.export.exportedAt { out.append("| Export gemaakt op | \(escape(exportedAt)) |") }
+        if let system = report.export.system { out.append("| Planningssysteem | \(escape(system)) |") }
+        out.append("| Uitgevoerd door | \(escape(report.operator)) |")
         if let reason = report.reason { out.append("| Reden | \(escape(reason)) |") }
         if report.options.force { out.append("| Geforceerd | ja (`--force`) |") }
         if report.options.allowMassChanges { out.append("| Massawijzigingen toegestaan | ja (`--allow-mass-changes`) |") }
-        if let only = report.options.only { out.append("| Beperkt tot | `\(only)` |") }
+        if let only = report.options.only { out.append("| Beperkt tot | \(code(only)) |") }
         out.append("")
 
         out.append("## Wat betekent dit?")
@@ -80,7 +80,7 @@ public enum MarkdownReport {
             out.append("- Accounts uitgeschakeld (alle termijnen verstreken): \(report.accounts?.disabled ?? 0); weer ingeschakeld (nieuwe plaatsing): \(report.accounts?.enabled ?? 0).")
             if !retention.childrenPurged.isEmpty || !retention.parentsPurged.isEmpty {
                 let mode = report.mode == "dry-run" ? "zouden worden verwijderd" : "zijn verwijderd"
-                out.append("- Persoonsgegevens \(mode) (bewaartermijn verstreken): \(retention.childrenPurged.count) kinderen, \(retention.parentsPurged.count) ouders, \(retention.relationsRemoved) ouder-kindrelaties. Sleutels: \(retention.childrenPurged.prefix(50).map { "`\($0)`" }.joined(separator: ", "))\(retention.parentsPurged.isEmpty ? "" : "; ouders " + retention.parentsPurged.prefix(50).map { "`\($0)`" }.joined(separator: ", ")).")
+                out.append("- Persoonsgegevens \(mode) (bewaartermijn verstreken): \(retention.childrenPurged.count) kinderen, \(retention.parentsPurged.count) ouders, \(retention.relationsRemoved) ouder-kindrelaties. Sleutels: \(retention.childrenPurged.prefix(50).map(code).joined(separator: ", "))\(retention.parentsPurged.isEmpty ? "" : "; ouders " + retention.parentsPurged.prefix(50).map(code).joined(separator: ", ")).")
             }
             out.append("")
         }
@@ -98,7 +98,7 @@ public enum MarkdownReport {
             out.append("| Bestand | Regels | Afgewezen | Tekenset |")
             out.append("|---|---:|---:|---|")
             for file in report.export.files {
-                out.append("| `\(file.name)` | \(file.rows) | \(file.rejected) | \(file.encoding ?? "") |")
+                out.append("| \(code(file.name)) | \(file.rows) | \(file.rejected) | \(escape(file.encoding ?? "")) |")
             }
             out.append("")
         }
@@ -109,7 +109,7 @@ public enum MarkdownReport {
             out.append("")
             out.append("Deze plaatsingen staan niet meer in de export, maar hadden geen einddatum. Meestal is dat een fout in het planningssysteem. Het portaal toont ze niet meer op de lijsten.")
             out.append("")
-            for change in vanished { out.append("- Plaatsing `\(change.key)`") }
+            for change in vanished { out.append("- Plaatsing \(code(change.key))") }
             out.append("")
         }
 
@@ -141,8 +141,8 @@ public enum MarkdownReport {
             out.append("| Soort | Sleutel | Actie | Velden |")
             out.append("|---|---|---|---|")
             for change in listed.prefix(changeListLimit) {
-                let fields = change.fields.map { "\($0.field): \(escape($0.old ?? "—")) → \(escape($0.new ?? "—"))" }.joined(separator: "; ")
-                out.append("| \(dutchSingular(change.entity)) | `\(change.key)` | \(actionText(change.action)) | \(fields) |")
+                let fields = change.fields.map { "\(escape($0.field)): \(escape($0.old ?? "—")) → \(escape($0.new ?? "—"))" }.joined(separator: "; ")
+                out.append("| \(dutchSingular(change.entity)) | \(code(change.key)) | \(actionText(change.action)) | \(fields) |")
             }
             out.append("")
         }
@@ -162,7 +162,7 @@ public enum MarkdownReport {
         let perGroupLimit = 25
         for code in byGroup.keys.sorted(by: { (location($0), $0) < (location($1), $1) }) {
             let changes = byGroup[code]!
-            out.append("### \(escape(attendance.groupNames[code] ?? code)) — groep `\(code)`")
+            out.append("### \(escape(attendance.groupNames[code] ?? code)) — groep \(MarkdownReport.code(code))")
             out.append("")
             if changes.count > perGroupLimit, changes.allSatisfy({ $0.change == .added }) {
                 // A list built for the first time: the days and children are in `attendance show`.
@@ -174,7 +174,7 @@ public enum MarkdownReport {
             out.append("|---|---|---|---|---|")
             for change in changes.prefix(perGroupLimit) {
                 let kind = change.change == .added ? "erbij" : change.change == .removed ? "eraf" : "gewijzigd"
-                out.append("| \(dutchDate(change.date)) | `\(change.child)` | \(kind) | \(escape(change.old ?? "")) | \(escape(change.new ?? "")) |")
+                out.append("| \(dutchDate(change.date)) | \(MarkdownReport.code(change.child)) | \(kind) | \(escape(change.old ?? "")) | \(escape(change.new ?? "")) |")
             }
             if changes.count > perGroupLimit { out.append("| … | | nog \(changes.count - perGroupLimit) wijzigingen | | |") }
             out.append("")
@@ -226,7 +226,7 @@ public enum MarkdownReport {
         var lines = ["| Bestand | Regel | Kolom | Sleutel | Melding |", "|---|---:|---|---|---|"]
         for issue in issues.prefix(changeListLimit) {
             let column = [issue.column.map(String.init), issue.field].compactMap { $0 }.joined(separator: " ")
-            lines.append("| \(issue.file.map { "`\($0)`" } ?? "") | \(issue.line.map(String.init) ?? "") | \(escape(column)) | \(issue.key.map { "`\($0)`" } ?? "") | \(escape(issue.message)) |")
+            lines.append("| \(issue.file.map(code) ?? "") | \(issue.line.map(String.init) ?? "") | \(escape(column)) | \(issue.key.map(code) ?? "") | \(escape(issue.message)) |")
         }
         if issues.count > changeListLimit {
             lines.append("")
@@ -255,9 +255,38 @@ public enum MarkdownReport {
         return "\(tenths / 10),\(tenths % 10)%"
     }
 
-    /// Keeps table cells intact: pipes and line breaks in data must not break the Markdown.
+    /// Text from outside (the export, the manifest, a mail server) made inert for Markdown: it renders as
+    /// the same characters and nothing else. HTML (`<script>`), links (`[x](javascript:…)`), emphasis,
+    /// code spans, table pipes, line breaks and control characters cannot change the document around it.
     static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "|", with: "\\|").replacingOccurrences(of: "\r", with: " ")
-            .replacingOccurrences(of: "\n", with: " ")
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "&": out += "&amp;"
+            case "\\", "`", "*", "_", "[", "]", "|", "~":
+                out += "\\"
+                out.unicodeScalars.append(scalar)
+            case "\r", "\n", "\t": out += " "
+            default:
+                // Other control characters (NUL, ESC, the C1 range, the bidi overrides) are left out.
+                if scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value)
+                    || (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value) {
+                    continue
+                }
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    /// A key, file name or code from outside as a code span, when it can be one safely; escaped text otherwise.
+    static func code(_ text: String) -> String {
+        let plain = text.unicodeScalars.allSatisfy { scalar in
+            scalar.value >= 0x20 && scalar.value < 0x7F && scalar != "`" && scalar != "|" && scalar != "\\"
+        }
+        return plain && !text.isEmpty ? "`\(text)`" : escape(text)
     }
 }

@@ -12,6 +12,9 @@ public enum ProtectedFile {
     }
 
     /// Creates `directory` and missing parents with mode 0750.
+    ///
+    /// Only a folder created here gets that mode: an existing folder (the working folder, `/var/lib`, a
+    /// folder reached through `..`) keeps the mode its owner gave it.
     public static func makeDirectory(_ directory: String) throws {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
@@ -20,35 +23,71 @@ public enum ProtectedFile {
         }
         let parent = Paths.parent(of: directory)
         if !parent.isEmpty, parent != directory { try makeDirectory(parent) }
-        guard mkdir(directory, directoryMode) == 0 || errno == EEXIST else {
+        if mkdir(directory, directoryMode) == 0 {
+            // The umask may have narrowed the mode; set it exactly, on the folder just made and no other.
+            chmod(directory, directoryMode)
+            return
+        }
+        guard errno == EEXIST, FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory),
+              isDirectory.boolValue else {
             throw Failure(path: directory, reason: String(cString: strerror(errno)))
         }
-        chmod(directory, directoryMode)
     }
 
     /// Writes `bytes` to `path` with mode 0640; readers never see a half-written file.
     public static func write(_ bytes: [UInt8], to path: String) throws {
-        let temporary = path + ".tmp-\(getpid())"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC, fileMode)
+        let temporary = try stage(bytes, for: path)
+        try commit(temporary, to: path)
+    }
+
+    /// Writes `bytes` to a new temporary file beside `path` and returns its name; `commit` renames it into
+    /// place. The temporary file is created exclusively and never through a symbolic link, so nothing that
+    /// waits in the folder can redirect the write.
+    public static func stage(_ bytes: [UInt8], for path: String) throws -> String {
+        var random = SystemRandomNumberGenerator()
+        let temporary = path + ".tmp-\(getpid())-\(String(random.next() as UInt64, radix: 36))"
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, fileMode)
         guard descriptor >= 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
         // The umask may have narrowed the mode; set it exactly.
         fchmod(descriptor, fileMode)
         var offset = 0
-        let ok = bytes.withUnsafeBytes { buffer -> Bool in
+        var failure: Int32 = 0
+        bytes.withUnsafeBytes { buffer in
             while offset < buffer.count {
                 let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 { if errno == EINTR { continue }; return false }
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
                 offset += written
             }
-            return fsync(descriptor) == 0
+            if fsync(descriptor) != 0 { failure = errno }
         }
-        close(descriptor)
-        guard ok, rename(temporary, path) == 0 else {
+        if close(descriptor) != 0, failure == 0 { failure = errno }
+        guard failure == 0 else {
+            unlink(temporary)
+            throw Failure(path: path, reason: String(cString: strerror(failure)))
+        }
+        return temporary
+    }
+
+    /// Renames a staged file into place and makes the rename durable (the folder is synced).
+    public static func commit(_ temporary: String, to path: String) throws {
+        guard rename(temporary, path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary)
             throw Failure(path: path, reason: reason)
         }
+        let folder = Paths.parent(of: path)
+        let descriptor = open(folder.isEmpty ? "." : folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw Failure(path: path, reason: "cannot open its folder to sync it") }
+        defer { close(descriptor) }
+        guard fsync(descriptor) == 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
     }
+
+    /// Removes a staged file that will not be committed.
+    public static func discard(_ temporary: String) { unlink(temporary) }
 
     public static func write(_ text: String, to path: String) throws {
         try write(Array(text.utf8), to: path)
@@ -88,19 +127,58 @@ public struct ReportPaths: Sendable {
     public let rejectedCSV: String
 }
 
+/// A run's report files written under temporary names, waiting for the run's commit to be renamed into
+/// place: a report that cannot be written (a full disk) is found before the portal changes.
+public struct StagedReport {
+    public let paths: ReportPaths
+    /// Each temporary file with the name it gets.
+    let files: [(temporary: String, final: String)]
+
+    /// Renames every file into place.
+    public func commit() throws -> ReportPaths {
+        for file in files { try ProtectedFile.commit(file.temporary, to: file.final) }
+        return paths
+    }
+
+    /// Removes the temporary files (the run rolled back, or a newer version was staged).
+    public func discard() {
+        for file in files { ProtectedFile.discard(file.temporary) }
+    }
+}
+
 public enum ReportWriter {
     /// Writes `<reports>/<org>/<run-id>.json`, `.md`, `-wijzigingen.csv` and `-afgewezen.csv`.
     public static func write(_ report: RunReport, to reportsDirectory: String) throws -> ReportPaths {
-        let folder = (reportsDirectory as NSString).appendingPathComponent(report.organisation.id)
+        try stage(report, to: reportsDirectory).commit()
+    }
+
+    /// Writes the files of `report` under temporary names in `<reports>/<org>/`; nothing is in place yet.
+    public static func stage(_ report: RunReport, to reportsDirectory: String) throws -> StagedReport {
+        try stage(report, folder: (reportsDirectory as NSString).appendingPathComponent(report.organisation.id))
+    }
+
+    /// The same, into `folder` itself (the folder a run's recorded report path names).
+    public static func stage(_ report: RunReport, folder: String) throws -> StagedReport {
+        // The organisation id and run id become file names: plain identifiers only, checked again here.
+        guard OrganisationID.isValid(report.organisation.id) || report.organisation.id == "onbekend",
+              report.runId.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
+            throw ProtectedFile.Failure(path: folder, reason: "the organisation or run id is not a plain identifier")
+        }
         try ProtectedFile.makeDirectory(folder)
         let base = (folder as NSString).appendingPathComponent(report.runId)
         let paths = ReportPaths(json: base + ".json", markdown: base + ".md",
                                 changesCSV: base + "-wijzigingen.csv", rejectedCSV: base + "-afgewezen.csv")
-        try ProtectedFile.write(try json(report), to: paths.json)
-        try ProtectedFile.write(MarkdownReport.render(report), to: paths.markdown)
-        try ProtectedFile.write(changesCSV(report), to: paths.changesCSV)
-        try ProtectedFile.write(issuesCSV(report), to: paths.rejectedCSV)
-        return paths
+        var files: [(temporary: String, final: String)] = []
+        do {
+            for (bytes, path) in [(try json(report), paths.json), (Array(MarkdownReport.render(report).utf8), paths.markdown),
+                                  (Array(changesCSV(report).utf8), paths.changesCSV), (Array(issuesCSV(report).utf8), paths.rejectedCSV)] {
+                files.append((try ProtectedFile.stage(bytes, for: path), path))
+            }
+        } catch {
+            for file in files { ProtectedFile.discard(file.temporary) }
+            throw error
+        }
+        return StagedReport(paths: paths, files: files)
     }
 
     public static func json(_ report: RunReport) throws -> [UInt8] {

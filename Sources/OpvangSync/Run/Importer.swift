@@ -57,6 +57,9 @@ public struct Importer {
     public init() {}
 
     public func run(_ request: ImportRequest, progress: (ImportProgress) -> Void = { _ in }) throws -> ImportOutcome {
+        if let organisation = request.organisation, !OrganisationID.isValid(organisation) {
+            throw UsageError("--org \"\(OrganisationID.shown(organisation))\" is not an organisation id: it must match \(OrganisationID.rule)")
+        }
         if (request.force || request.allowMassChanges), request.reason?.trimmingCharacters(in: .whitespaces).isEmpty ?? true {
             throw UsageError("--force and --allow-mass-changes need --reason TEXT: the report and change log keep why")
         }
@@ -102,6 +105,15 @@ public struct Importer {
                     "de export is van organisatie \"\(manifest.organisationID)\", niet van \"\(organisation)\"")
             }
             run.report.organisation = .init(id: manifest.organisationID, name: manifest.organisationName)
+            // A portal belongs to the organisation of its first import; another's export never touches it.
+            let owner = try repository?.owner()
+            if let owner, owner.id != manifest.organisationID {
+                throw ExportFailure("organisation-mismatch", file: mapping.manifest, message:
+                    "dit portaal hoort bij organisatie \"\(owner.id)\", de export is van organisatie \"\(manifest.organisationID)\"; er is niets verwerkt. Controleer welke export in welke map staat")
+            }
+            let link = try PortalURL.resolve(configured: request.settings.portalURL, stored: owner?.portalURL,
+                                             exported: manifest.portalURL, manifestFile: mapping.manifest)
+            run.report.issues += link.issues
             run.report.export.system = manifest.system
             run.report.export.exportedAt = manifest.exportedAtText
             run.report.export.fingerprint = manifest.fingerprint
@@ -303,26 +315,37 @@ public struct Importer {
             }
             progress(.phase("toepassen"))
             guard let repository else { throw UsageError("no portal database") }
-            run.finishedAt = Date()
-            let record = run.record(status: .applied, exit: run.exitCodeForApplied)
-            let context = MailContext(name: manifest.organisationName ?? manifest.organisationID, portalURL: manifest.portalURL)
+            // The run, its changes and its report commit together: the report is staged (and kept in the
+            // runs row) inside the transaction, so a report that cannot be written rolls the run back.
+            run.report.status = .applied
+            run.report.exitCode = run.exitCodeForApplied.rawValue
+            var record = run.record(status: .applied, exit: run.exitCodeForApplied)
+            record.reportJSON = String(decoding: try ReportWriter.json(run.report), as: UTF8.self)
+            let context = MailContext(name: manifest.organisationName ?? manifest.organisationID, portalURL: link.url)
             let names = Importer.parentNames(post)
-            try repository.apply(plan, run: record, progress: { done in progress(.applying(done: done, total: plan.changes.count)) }) { database in
-                try database.run("""
-                    INSERT INTO organisation (id, name, portal_url, updated_run) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (id) DO UPDATE SET name = excluded.name, portal_url = excluded.portal_url, updated_run = excluded.updated_run
-                    """, [.text(manifest.organisationID), .text(context.name), .text(context.portalURL), .text(record.id)])
-                _ = try AccountStore(database: database).apply(accountPlan, names: names, organisation: context,
-                                                               runID: record.id, now: request.now)
-                for message in undelivered {
-                    try database.run("UPDATE outbox SET reported_run = ? WHERE id = ?", [.text(record.id), .integer(message.id)])
+            var staged: StagedReport?
+            do {
+                try repository.apply(plan, run: record, progress: { done in progress(.applying(done: done, total: plan.changes.count)) }) { database in
+                    try database.run("""
+                        INSERT INTO organisation (id, name, portal_url, updated_run) VALUES (?, ?, ?, ?)
+                        ON CONFLICT (id) DO UPDATE SET name = excluded.name, portal_url = excluded.portal_url, updated_run = excluded.updated_run
+                        """, [.text(manifest.organisationID), .text(context.name), .text(context.portalURL), .text(record.id)])
+                    _ = try AccountStore(database: database).apply(accountPlan, names: names, organisation: context,
+                                                                   runID: record.id, now: request.now)
+                    for message in undelivered {
+                        try database.run("UPDATE outbox SET reported_run = ? WHERE id = ?", [.text(record.id), .integer(message.id)])
+                    }
+                    try attendanceStore.write(attendance, runID: record.id)
+                    try retentionStore.apply(retention, runID: record.id, asOf: asOf)
+                    for key in returning {
+                        try database.run("UPDATE children SET purged_at = NULL WHERE key = ?", [.text(key)])
+                        try database.run("UPDATE parents SET purged_at = NULL WHERE key = ?", [.text(key)])
+                    }
+                    staged = try ReportWriter.stage(run.report, to: request.settings.reports)
                 }
-                try attendanceStore.write(attendance, runID: record.id)
-                try retentionStore.apply(retention, runID: record.id, asOf: asOf)
-                for key in returning {
-                    try database.run("UPDATE children SET purged_at = NULL WHERE key = ?", [.text(key)])
-                    try database.run("UPDATE parents SET purged_at = NULL WHERE key = ?", [.text(key)])
-                }
+            } catch {
+                staged?.discard()
+                throw error
             }
             if request.sendMail {
                 progress(.phase("mail versturen"))
@@ -337,7 +360,7 @@ public struct Importer {
                         "de import is verwerkt, maar de mail is niet verstuurd: \(error); hij blijft klaarstaan voor `opvangsync mail send`"))
                 }
             }
-            return try finish(&run, .applied, nil)
+            return committed(&run, repository, staged: staged)
         } catch let failure as ExportFailure {
             run.report.issues.append(failure.issue)
             return try finish(&run, .failed, repository, abort: "de export is onleesbaar: \(failure.issue.description)")
@@ -522,12 +545,44 @@ public struct Importer {
         }
     }
 
+    /// The end of a committed run: `finishedAt` stamped after the commit and any mail, the final report kept
+    /// in the runs row and its files put in place. Nothing here can undo the commit, so nothing here changes
+    /// the exit code: a file that cannot be renamed is reported, and `opvangsync report RUN_ID` writes it
+    /// again from the database.
+    private func committed(_ run: inout RunState, _ repository: PortalRepository, staged: StagedReport?) -> ImportOutcome {
+        let exit = run.exitCodeForApplied
+        run.finishedAt = Date()
+        run.report.finishedAt = Timestamp.iso(run.finishedAt ?? Date())
+        var files = staged
+        var problems: [String] = []
+        do {
+            let json = try ReportWriter.json(run.report)
+            try repository.finish(runID: run.report.runId, finishedAt: run.finishedAt ?? Date(), reportJSON: String(decoding: json, as: UTF8.self))
+            let final = try ReportWriter.stage(run.report, to: run.request.settings.reports)
+            files?.discard()
+            files = final
+        } catch {
+            // The report staged before the commit is still good; only the end time and mail counts differ.
+            problems.append("\(error)")
+        }
+        do {
+            if let paths = try files?.commit() {
+                return ImportOutcome(report: run.report, exitCode: exit, reportPaths: paths,
+                                     reportError: problems.isEmpty ? nil : problems.joined(separator: "; "))
+            }
+        } catch {
+            problems.append("\(error)")
+        }
+        return ImportOutcome(report: run.report, exitCode: exit, reportPaths: nil, reportError:
+            "the import is applied, but its report files could not be written (\(problems.joined(separator: "; "))); `opvangsync report \(run.report.runId)` writes them from the database")
+    }
+
     /// Sets the final status, records the run (unless it applied already or is a dry run) and writes the report.
     private func finish(_ run: inout RunState, _ status: RunReport.Status, _ repository: PortalRepository?,
                         abort: String? = nil) throws -> ImportOutcome {
         run.report.status = status
         run.report.abortReason = abort
-        let exit: ExitCode = switch status {
+        var exit: ExitCode = switch status {
         case .applied: run.exitCodeForApplied
         case .skipped: .success
         case .aborted: .aborted
@@ -536,21 +591,43 @@ public struct Importer {
         run.report.exitCode = exit.rawValue
         run.finishedAt = run.finishedAt ?? Date()
         run.report.finishedAt = Timestamp.iso(run.finishedAt ?? Date())
+        // The report is staged first: when it cannot be written, the run's record says so too, and the exit
+        // code and the runs row agree.
+        var staged: StagedReport?
+        var reportError: String?
+        do {
+            staged = try ReportWriter.stage(run.report, to: run.request.settings.reports)
+        } catch {
+            reportError = "\(error)"
+            if exit == .success {
+                exit = .failed
+                run.report.status = .failed
+                run.report.exitCode = exit.rawValue
+                run.report.abortReason = "het rapport kon niet worden geschreven: \(error)"
+            }
+        }
         if let repository, !run.request.dryRun {
             do {
-                try repository.record(run.record(status: status, exit: exit))
+                var record = run.record(status: run.report.status, exit: exit)
+                record.reportJSON = try String(decoding: ReportWriter.json(run.report), as: UTF8.self)
+                try repository.record(record)
             } catch {
                 // The report below still says what happened; the runs table could not be written.
                 run.report.issues.append(Issue(.error, "run-not-recorded", message: "de run kon niet in de database worden vastgelegd: \(error)"))
+                if let again = try? ReportWriter.stage(run.report, to: run.request.settings.reports) {
+                    staged?.discard()
+                    staged = again
+                }
             }
         }
         do {
-            let paths = try ReportWriter.write(run.report, to: run.request.settings.reports)
-            return ImportOutcome(report: run.report, exitCode: exit, reportPaths: paths, reportError: nil)
+            if let paths = try staged?.commit() {
+                return ImportOutcome(report: run.report, exitCode: exit, reportPaths: paths, reportError: nil)
+            }
         } catch {
-            return ImportOutcome(report: run.report, exitCode: exit == .success ? .failed : exit, reportPaths: nil,
-                                 reportError: "\(error)")
+            reportError = "\(error)"
         }
+        return ImportOutcome(report: run.report, exitCode: exit, reportPaths: nil, reportError: reportError)
     }
 }
 
