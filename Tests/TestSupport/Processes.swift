@@ -18,7 +18,13 @@ public enum Package {
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 
     /// A built executable of this package: next to the test bundle, else in `.build/debug`.
+    ///
+    /// `OPVANGSYNC_TEST_BINARIES` names another folder of built executables: the same tests run against
+    /// an older build, to watch a new test fail before its fix.
     public static func binary(_ name: String) -> String {
+        if let folder = ProcessInfo.processInfo.environment["OPVANGSYNC_TEST_BINARIES"], !folder.isEmpty {
+            return URL(fileURLWithPath: folder).appendingPathComponent(name).path
+        }
         let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name)
         if FileManager.default.isExecutableFile(atPath: beside.path) { return beside.path }
         return root.appendingPathComponent(".build/debug/\(name)").path

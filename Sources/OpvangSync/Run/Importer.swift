@@ -84,6 +84,8 @@ public struct Importer {
         // One writer per portal: taken before anything is read, released when this run returns.
         let lock: RunLock?
         do {
+            let folder = Paths.parent(of: request.settings.database)
+            if !request.dryRun, !folder.isEmpty { try ProtectedFile.makeDirectory(folder) }
             lock = request.dryRun ? nil : try RunLock(databasePath: request.settings.database)
         } catch let held as RunLock.Held {
             // File the refusal under the export's organisation when its manifest says which that is.
