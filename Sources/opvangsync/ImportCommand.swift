@@ -46,18 +46,23 @@ enum ImportCommand {
         if let mapping = arguments.value("mapping") { settings.mapping = mapping }
 
         let exportDirectory: String
+        var passedOver: [(folder: String, why: String)] = []
         if let given = arguments.positionals.first {
             exportDirectory = given
         } else if let inbox = settings.inbox {
-            guard let newest = Inbox(path: inbox).newestExport() else {
-                throw UsageError("no complete export in the inbox \(inbox)")
+            let choice = Inbox(path: inbox).choose()
+            guard let newest = choice.newest else {
+                let detail = choice.passedOver.map { "\($0.folder): \($0.why)" }.joined(separator: "; ")
+                throw UsageError("no complete export in the inbox \(inbox)" + (detail.isEmpty ? "" : " (\(detail))"))
             }
             exportDirectory = newest
+            passedOver = choice.passedOver
         } else {
             throw UsageError("name an export folder, or --org ID with an inbox in the configuration")
         }
         var request = ImportRequest(exportDirectory: exportDirectory, settings: settings, operatorName: Operator.current())
         request.organisation = arguments.value("org")
+        request.passedOver = passedOver
         if let text = arguments.value("as-of") {
             guard let day = Day(iso: text) else { throw UsageError("--as-of takes a date as jjjj-mm-dd, got \"\(text)\"") }
             request.asOf = day

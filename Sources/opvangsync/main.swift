@@ -71,4 +71,7 @@ func main() -> Int32 {
     }
 }
 
+// A full disk or `ulimit -f` must be an error that rolls the run back, not a signal that kills the
+// process (perhaps after its transaction has committed, before its report is in place).
+signal(SIGXFSZ, SIG_IGN)
 exit(main())

@@ -66,6 +66,9 @@ struct AccountStore {
             case .join(let parent, let owner):
                 try database.run("INSERT OR REPLACE INTO account_members (parent_number, account, since_run) VALUES (?, ?, ?)",
                                  [.text(parent), .text(owner), .text(runID)])
+                // A link the parent was sent for an account of its own is superseded by the shared account:
+                // it dies here, in this run's transaction, with any of its mail still waiting.
+                if parent != owner { try revokeOpenInvitations(of: parent, reason: "joined-shared-account", at: stamp) }
             case .move(let owner, let from, let to, let column, let activated):
                 try database.run("UPDATE accounts SET username = ?, email_column = ?, updated_run = ? WHERE parent_number = ?",
                                  [.text(to), .text(column), .text(runID), .text(owner)])

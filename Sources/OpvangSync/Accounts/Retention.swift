@@ -181,8 +181,11 @@ struct RetentionStore {
         for child in plan.purgeChildren {
             try database.run("UPDATE children SET \(childPersonal), purged_at = ? WHERE key = ?", [.text(asOf.iso), .text(child)])
             try database.run("UPDATE deviations SET description = NULL WHERE child_number = ?", [.text(child)])
+            // The absence reasons on past attendance lists are the same descriptions.
+            try database.run("UPDATE attendance SET reason = NULL WHERE child_number = ?", [.text(child)])
             try redactChangeLog(entity: .child, where: "key = ?", [.text(child)])
-            try redactChangeLog(entity: .deviation, where: "key LIKE ?", [.text("\(child)/%")])
+            // The child's own deviations by their exact keys: a pattern on the key could reach another child's.
+            try redactChangeLog(entity: .deviation, where: "key IN (SELECT key FROM deviations WHERE child_number = ?)", [.text(child)])
         }
         for key in plan.removeRelations {
             try database.run("DELETE FROM relations WHERE key = ?", [.text(key)])
@@ -214,7 +217,12 @@ struct RetentionStore {
         let rows = try database.query("SELECT id, changes FROM change_log WHERE entity = ? AND \(condition)",
                                       [.text(entity.rawValue)] + values) { ($0.int(0) ?? 0, $0.string(1) ?? "[]") }
         for (id, json) in rows {
-            guard let node = try? JSONParser.parse(Array(json.utf8)), let list = node.elements else { continue }
+            // An entry that cannot be read cannot be shown to be free of personal data: the purge stops
+            // (and the run rolls back) rather than leave it as it is.
+            guard let node = try? JSONParser.parse(Array(json.utf8)), let list = node.elements,
+                  list.allSatisfy({ $0.members != nil && $0["field"]?.string != nil }) else {
+                throw RetentionFailure(message: "change log entry \(id) of \(entity.rawValue) cannot be read, so it cannot be cleared of personal data")
+            }
             let redacted = list.map { item -> FieldChange in
                 let field = item["field"]?.string ?? ""
                 let hidden = personal.contains(field)
@@ -223,4 +231,10 @@ struct RetentionStore {
             try database.run("UPDATE change_log SET changes = ? WHERE id = ?", [.text(JSONText.fieldChanges(redacted)), .integer(Int64(id))])
         }
     }
+}
+
+/// A purge that cannot be completed: the run rolls back rather than keep personal data it must remove.
+struct RetentionFailure: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
 }

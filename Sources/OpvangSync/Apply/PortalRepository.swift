@@ -181,6 +181,14 @@ public final class PortalRepository {
                                               : JSONText.fieldChanges(change.fields)), .text(asOf.iso)])
     }
 
+    /// The newest `exportedAt` of an export this portal applied in full (as the manifest wrote it).
+    public func newestAppliedExport() throws -> [String] {
+        try database.query("""
+            SELECT DISTINCT exported_at FROM runs
+            WHERE status = 'applied' AND mode = 'apply' AND exported_at IS NOT NULL AND json_extract(options, '$.only') IS NULL
+            """) { $0.string(0) ?? "" }
+    }
+
     /// True when an export with this manifest fingerprint was applied before, in full (not scoped).
     public func wasImported(fingerprint: String) throws -> Bool {
         try database.scalarInt(

@@ -19,6 +19,8 @@ public struct ImportRequest: Sendable {
     public var operatorName: String
     /// The wall clock, for the staleness check and timestamps.
     public var now = Date()
+    /// Inbox folders newer than the export chosen that could not be used (a broken or incomplete manifest).
+    public var passedOver: [(folder: String, why: String)] = []
 
     public init(exportDirectory: String, settings: OrganisationSettings, operatorName: String) {
         self.exportDirectory = exportDirectory
@@ -80,6 +82,10 @@ public struct Importer {
         let asOf = request.asOf ?? Day.today(now: request.now)
         let started = request.now
         var run = RunState(request: request, mapping: mapping, asOf: asOf, started: started)
+        for (folder, why) in request.passedOver {
+            run.report.issues.append(Issue(.warning, "inbox-folder-passed-over", file: folder, message:
+                "deze map in de inbox is nieuwer dan de export die is ingelezen, maar is overgeslagen: \(why). Als het planningssysteem nog aan het uploaden was, leest de volgende run haar in; anders is er een nieuwe export nodig"))
+        }
 
         // One writer per portal: taken before anything is read, released when this run returns.
         let lock: RunLock?
@@ -147,6 +153,20 @@ public struct Importer {
                     return try finish(&run, .skipped, repository)
                 }
                 run.report.issues.append(Issue(.info, "already-imported", message: "deze export is al eerder ingelezen; geforceerd opnieuw"))
+            }
+
+            // Exports are applied in the order they were made: an older one would roll newer data back.
+            if let repository {
+                let newest = try repository.newestAppliedExport().compactMap { text in Manifest.parseTimestamp(text).map { (text, $0) } }
+                    .max { $0.1 < $1.1 }
+                if let newest, manifest.exportedAt < newest.1 {
+                    let text = "deze export is gemaakt op \(manifest.exportedAtText), vóór de laatst ingelezen export (\(newest.0)); inlezen zou nieuwere gegevens terugdraaien"
+                    if !request.force {
+                        run.report.issues.append(Issue(.error, "older-export", file: mapping.manifest, message: text))
+                        return try finish(&run, .aborted, repository, abort: "oudere export: \(text)")
+                    }
+                    run.report.issues.append(Issue(.warning, "older-export", file: mapping.manifest, message: text + "; geforceerd ingelezen"))
+                }
             }
 
             progress(.phase("lezen en controleren"))
@@ -281,7 +301,7 @@ public struct Importer {
             // Accounts and attendance share nothing but their inputs: on two cores they run side by side,
             // the attendance on this thread because it reads the stored lists through this connection.
             let rules = request.settings.rules
-            let excluded = stored.purgedParents.subtracting(returning)
+            let excluded = stored.purgedParents.subtracting(returning.parents)
             let ((accountPlan, retention), attendance) = try sideBySide({ [post, existing, stored, scopeParents] in
                 (AccountPlanner(asOf: asOf, rules: rules).plan(post, existing: existing, parents: scopeParents, excluded: excluded),
                  RetentionPlanner(asOf: asOf).plan(post, existing: existing, stored: stored, scope: scopeParents))
@@ -339,8 +359,10 @@ public struct Importer {
                     }
                     try attendanceStore.write(attendance, runID: record.id)
                     try retentionStore.apply(retention, runID: record.id, asOf: asOf)
-                    for key in returning {
+                    for key in returning.children {
                         try database.run("UPDATE children SET purged_at = NULL WHERE key = ?", [.text(key)])
+                    }
+                    for key in returning.parents {
                         try database.run("UPDATE parents SET purged_at = NULL WHERE key = ?", [.text(key)])
                     }
                     staged = try ReportWriter.stage(run.report, to: request.settings.reports)
@@ -405,20 +427,22 @@ public struct Importer {
     /// Purged children and parents stay purged while the planning system still exports them: their rows
     /// (and the relations and deviations of purged children) are left out and treated as unchanged. A
     /// child that is in care again (an active placement in the export) comes back, with its parents.
-    static func keepPurged(_ desired: DesiredState, stored: RetentionPlanner.Stored, asOf: Day) -> (DesiredState, Set<String>) {
-        guard !stored.purgedChildren.isEmpty || !stored.purgedParents.isEmpty else { return (desired, []) }
+    static func keepPurged(_ desired: DesiredState, stored: RetentionPlanner.Stored, asOf: Day) -> (DesiredState, Returning) {
+        guard !stored.purgedChildren.isEmpty || !stored.purgedParents.isEmpty else { return (desired, Returning()) }
         let p = EntityKind.placement.schema, r = EntityKind.relation.schema, d = EntityKind.deviation.schema
-        var returning: Set<String> = []
+        // Child and parent numbers are kept apart: child 1001 returning says nothing of parent 1001.
+        var returningChildren: Set<String> = []
+        var returningParents: Set<String> = []
         for record in desired.records(of: .placement) {
             guard let child = record.values[p.index("childNumber")], stored.purgedChildren.contains(child) else { continue }
-            if record.values[p.index("endDate")].flatMap(Day.init(iso:)).map({ $0 >= asOf }) ?? true { returning.insert(child) }
+            if record.values[p.index("endDate")].flatMap(Day.init(iso:)).map({ $0 >= asOf }) ?? true { returningChildren.insert(child) }
         }
-        let frozenChildren = stored.purgedChildren.subtracting(returning)
+        let frozenChildren = stored.purgedChildren.subtracting(returningChildren)
         var liveParents: Set<String> = []
         for record in desired.records(of: .relation) {
             guard let child = record.values[r.index("childNumber")], let parent = record.values[r.index("parentNumber")] else { continue }
             if !frozenChildren.contains(child) { liveParents.insert(parent) }
-            if returning.contains(child) { returning.insert(parent) }
+            if returningChildren.contains(child) { returningParents.insert(parent) }
         }
         let frozenParents = stored.purgedParents.filter { !liveParents.contains($0) }
         var result = desired
@@ -433,7 +457,14 @@ public struct Importer {
         freeze(.parent) { frozenParents.contains($0.key) }
         freeze(.relation) { frozenChildren.contains($0.values[r.index("childNumber")] ?? "") }
         freeze(.deviation) { frozenChildren.contains($0.values[d.index("childNumber")] ?? "") }
-        return (result, returning.intersection(stored.purgedChildren.union(stored.purgedParents)))
+        return (result, Returning(children: returningChildren.intersection(stored.purgedChildren),
+                                  parents: returningParents.intersection(stored.purgedParents)))
+    }
+
+    /// Purged children and parents that come back in this run, each kind in its own set.
+    struct Returning: Sendable {
+        var children: Set<String> = []
+        var parents: Set<String> = []
     }
 
     /// The groups a scoped run must rebuild: those of its placements and deviations, before and after.

@@ -6,30 +6,59 @@ public struct Inbox: Sendable {
 
     public init(path: String) { self.path = path }
 
+    /// What the inbox holds: the export to import, and the folders passed over that customer service must
+    /// hear of.
+    public struct Choice: Sendable {
+        /// The newest complete export, nil when there is none.
+        public var newest: String?
+        /// Folders newer than `newest` whose manifest is missing, broken or still arriving (files it lists
+        /// are not there yet), with why, in Dutch.
+        public var passedOver: [(folder: String, why: String)] = []
+    }
+
     /// The newest complete export: the newest folder (by the manifest's `exportedAt`) whose manifest
-    /// parses and whose listed files are all present. A folder still being uploaded is passed over.
-    public func newestExport() -> String? {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return nil }
-        var best: (date: Date, path: String)?
-        for name in names where !name.hasPrefix(".") {
+    /// parses and whose listed files are all present. A folder still being uploaded is passed over, and
+    /// named in `passedOver` when it is newer (by its modification time) than the export chosen.
+    public func newestExport() -> String? { choose().newest }
+
+    public func choose() -> Choice {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { return Choice() }
+        var best: (date: Date, path: String, modified: Date)?
+        var incomplete: [(folder: String, why: String, modified: Date)] = []
+        for name in names.sorted() where !name.hasPrefix(".") {
             let folder = (path as NSString).appendingPathComponent(name)
             var isDirectory: ObjCBool = false
             guard FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
+            let modified = (try? FileManager.default.attributesOfItem(atPath: folder)[.modificationDate] as? Date) ?? .distantPast
+            var why = "er staat geen manifest in"
             for builtIn in BuiltInMapping.all {
                 guard let mapping = try? builtIn.mapping() else { continue }
                 let source: ExportSource = mapping.format == .csv
                     ? CSVExportSource(directory: folder, mapping: mapping)
                     : JSONExportSource(directory: folder, mapping: mapping)
-                guard let manifest = try? source.loadManifest() else { continue }
-                let complete = manifest.files.allSatisfy { file in
-                    file.sha256 == nil || FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent(file.name))
+                let manifest: Manifest
+                do {
+                    manifest = try source.loadManifest()
+                } catch {
+                    if error.issue.code != "file-missing" { why = "het manifest is onleesbaar (\(error.issue.message))" }
+                    continue
                 }
-                if complete, best.map({ manifest.exportedAt > $0.date }) ?? true {
-                    best = (manifest.exportedAt, folder)
+                let missing = manifest.files.filter { file in
+                    file.sha256 != nil && !FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent(file.name))
+                }
+                if missing.isEmpty {
+                    if best.map({ manifest.exportedAt > $0.date }) ?? true { best = (manifest.exportedAt, folder, modified) }
+                    why = ""
+                } else {
+                    why = "het manifest noemt bestanden die er (nog) niet zijn: \(missing.map(\.name).joined(separator: ", "))"
                 }
                 break
             }
+            if !why.isEmpty { incomplete.append((folder, why, modified)) }
         }
-        return best?.path
+        var choice = Choice(newest: best?.path)
+        choice.passedOver = incomplete.filter { entry in best.map { entry.modified > $0.modified } ?? true }
+            .map { ($0.folder, $0.why) }
+        return choice
     }
 }

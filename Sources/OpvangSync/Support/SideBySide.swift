@@ -1,22 +1,42 @@
-import Dispatch
+import Foundation
 
-/// Two pieces of work that share nothing but their inputs, run on two cores at once: `background` on
-/// another thread, `here` on this one (which keeps any database connection it uses to itself).
+/// Runs `background` on a second thread while `here` runs on this one, and returns both results; the
+/// first error of either is rethrown once both have finished.
 ///
-/// Returns when both are done, also when `here` throws; a throw from `background` is rethrown after.
+/// The second thread is a plain POSIX thread. When it cannot be started (a tight `ulimit -v` or `-u`, no
+/// memory for its stack), both closures run here, one after the other: slower, never stuck. (A global
+/// dispatch queue would instead retry creating its worker thread for ever.)
 func sideBySide<A: Sendable, B>(_ background: @escaping @Sendable () throws -> A, _ here: () throws -> B) throws -> (A, B) {
     let slot = Slot<Result<A, Error>>()
-    let done = DispatchGroup()
-    done.enter()
-    DispatchQueue.global(qos: .userInitiated).async {
-        slot.value = Result { try background() }
-        done.leave()
+    let job = Job { slot.value = Result { try background() } }
+    let unmanaged = Unmanaged.passRetained(job)
+    var attributes = pthread_attr_t()
+    pthread_attr_init(&attributes)
+    defer { pthread_attr_destroy(&attributes) }
+    // The planners recurse little; a modest stack leaves room under a tight address-space limit.
+    pthread_attr_setstacksize(&attributes, 4 << 20)
+    var thread = pthread_t()
+    let started = pthread_create(&thread, &attributes, { argument in
+        guard let argument else { return nil }
+        Unmanaged<Job>.fromOpaque(argument).takeRetainedValue().body()
+        return nil
+    }, unmanaged.toOpaque())
+    guard started == 0 else {
+        unmanaged.release()
+        let theirs = try background()
+        return (theirs, try here())
     }
     let mine = Result { try here() }
-    done.wait()
-    // The group's wait orders the write above before this read.
+    pthread_join(thread, nil)
+    // The join orders the write on the other thread before this read.
     let theirs = try slot.value!.get()
     return (theirs, try mine.get())
+}
+
+/// The work handed to the second thread.
+private final class Job: @unchecked Sendable {
+    let body: () -> Void
+    init(_ body: @escaping () -> Void) { self.body = body }
 }
 
 /// One value handed from a worker thread to the thread that waits for it.
