@@ -67,6 +67,47 @@ import TestSupport
         #expect(throws: SMTPTransport.InvalidSettings.self) { try SMTPTransport(settings: SMTPSettings(url: "http://x")) }
     }
 
+    /// Every header line of `rendered`: a header of its own or a folded continuation (starting with a space).
+    func headerLines(_ rendered: [UInt8]) -> [String] {
+        let text = String(decoding: rendered, as: UTF8.self)
+        return text.components(separatedBy: "\r\n\r\n")[0].components(separatedBy: "\r\n")
+    }
+
+    @Test func noHeaderValueCanCarryALineBreak() {
+        let injected = "x\r\nBcc: spy@evil.example\r\n\r\nbody"
+        let hostile = MailMessage(
+            from: MailAddress(name: "Mini" + injected, address: "noreply@mini.example" + injected),
+            to: MailAddress(name: injected, address: "ouder@example.nl\nBcc: spy@evil.example"),
+            subject: "Welkom" + injected, body: "Beste ouder,\n",
+            messageID: "abc@mini.example>\r\nBcc: spy@evil.example", date: Date(timeIntervalSince1970: 1_795_000_000),
+            extraHeaders: [("Auto-Submitted", "auto-generated" + injected), ("X-Bad\r\nBcc", "spy@evil.example")])
+        let lines = headerLines(hostile.rendered())
+        let names = lines.filter { !$0.hasPrefix(" ") }.map { $0.prefix { $0 != ":" }.lowercased() }
+        #expect(!names.contains("bcc"), "\(lines)")
+        #expect(Set(names).isSubset(of: ["date", "from", "to", "subject", "message-id", "mime-version", "content-type",
+                                         "content-transfer-encoding", "auto-submitted", "x-badbcc"]), "\(names)")
+        for line in lines {
+            #expect(!line.contains("\r") && !line.contains("\n"), "\(line.debugDescription)")
+            #expect(line.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7F }, "a control character: \(line.debugDescription)")
+        }
+        // Encoded words may not smuggle a line break either: what a client decodes is one line.
+        for line in lines where line.contains("=?UTF-8?B?") {
+            for word in line.components(separatedBy: "=?UTF-8?B?").dropFirst() {
+                let decoded = String(decoding: Data(base64Encoded: String(word.prefix { $0 != "?" })) ?? Data(), as: UTF8.self)
+                #expect(!decoded.contains("\r") && !decoded.contains("\n"), "\(decoded.debugDescription)")
+            }
+        }
+        #expect(String(decoding: hostile.rendered(), as: UTF8.self).components(separatedBy: "\r\n\r\n")[1] == "Beste ouder,\r\n",
+                "the header ends where the message's own headers end")
+    }
+
+    @Test func anAddressWithALineBreakIsNoAddress() {
+        #expect(MailAddress(parsing: "Kinderopvang <noreply@mini.example\r\nBcc: spy@evil.example>") == nil)
+        #expect(MailAddress(parsing: "Kinderopvang\r\nBcc: spy@evil.example\r\nX: <noreply@mini.example>") == nil)
+        #expect(MailAddress(parsing: "noreply@mini.example\n") == nil)
+        #expect(MailAddress(parsing: "Kinderopvang\t<noreply@mini.example>") == nil)
+    }
+
     @Test func aMaildirGetsOneCompleteFilePerMessage() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("maildir-\(UUID().uuidString)").path
         try MaildirTransport(directory: folder).send(message)

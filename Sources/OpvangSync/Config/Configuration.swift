@@ -159,6 +159,9 @@ public struct Configuration: Sendable {
                         ? "maildir:" + resolve(String(transport.dropFirst("maildir:".count))) : transport
                 case "from":
                     let from = try text(value, keyPath)
+                    guard !from.unicodeScalars.contains(where: MIME.isControl) else {
+                        throw fail(keyPath, "may not contain a line break or another control character")
+                    }
                     guard MailAddress(parsing: from) != nil else { throw fail(keyPath, "must be an address, e.g. \"Kinderopvang <noreply@example.nl>\"") }
                     mail.from = from
                 case "username": mail.username = try text(value, keyPath)
