@@ -1,9 +1,10 @@
 import CCurl
 import Foundation
 
-/// How to reach an SMTP server. The password never appears in errors or logs.
-public struct SMTPSettings: Sendable {
-    /// `smtp://host:port` (STARTTLS) or `smtps://host:port` (TLS from the first byte).
+/// How to reach an SMTP server. The password never appears in errors or logs: not even printing or
+/// dumping the settings shows it.
+public struct SMTPSettings: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// `smtp://host:port` (STARTTLS) or `smtps://host:port` (TLS from the first byte); see `SMTPEndpoint`.
     public var url: String
     public var username: String?
     public var password: String?
@@ -19,16 +20,25 @@ public struct SMTPSettings: Sendable {
         self.caFile = caFile
     }
 
-    /// The host part of the URL.
-    public var host: String {
-        guard let components = URLComponents(string: url), let host = components.host else { return "" }
-        return host
+    /// The host part of the URL; empty when the URL does not parse.
+    public var host: String { (try? SMTPEndpoint(parsing: url))?.host ?? "" }
+
+    /// True for `localhost`, a dotted-quad literal in 127.0.0.0/8 and `::1`: the only servers allowed
+    /// without TLS. False for anything that does not parse.
+    public var isLoopback: Bool { (try? SMTPEndpoint(parsing: url))?.isLoopback ?? false }
+
+    public var description: String {
+        let server = (try? SMTPEndpoint(parsing: url))?.displayName ?? "(an unusable URL)"
+        return "SMTPSettings(\(server), username: \(username ?? "none"), password: \(password == nil ? "none" : "(hidden)"))"
     }
 
-    /// True for 127.0.0.0/8, ::1 and localhost: the only servers allowed without TLS.
-    public var isLoopback: Bool {
-        let host = self.host.trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-        return host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    public var debugDescription: String { description }
+
+    public var customMirror: Mirror {
+        Mirror(self, children: ["server": (try? SMTPEndpoint(parsing: url))?.displayName ?? "(an unusable URL)",
+                                "username": username as Any, "caFile": caFile as Any,
+                                "connectTimeoutSeconds": connectTimeoutSeconds,
+                                "timeoutSeconds": timeoutSeconds], displayStyle: .struct)
     }
 }
 
@@ -65,6 +75,7 @@ private final class Upload {
 /// Delivers over SMTP through the system libcurl.
 public struct SMTPTransport: MailTransport {
     public let settings: SMTPSettings
+    public let endpoint: SMTPEndpoint
 
     public struct InvalidSettings: Error, CustomStringConvertible, Sendable {
         public let reason: String
@@ -72,18 +83,19 @@ public struct SMTPTransport: MailTransport {
     }
 
     public init(settings: SMTPSettings) throws(InvalidSettings) {
-        guard settings.url.hasPrefix("smtp://") || settings.url.hasPrefix("smtps://") else {
-            throw InvalidSettings(reason: "mail transport must start with smtp://, smtps:// or maildir:")
+        do {
+            endpoint = try SMTPEndpoint(parsing: settings.url)
+        } catch {
+            throw InvalidSettings(reason: "the URL \(error.reason)")
         }
-        guard !settings.host.isEmpty else { throw InvalidSettings(reason: "mail transport \(settings.url) names no host") }
         self.settings = settings
     }
 
     public func send(_ message: MailMessage) throws(DeliveryError) {
         guard let curl = CurlHandle() else { throw .temporary(message: "libcurl could not start") }
-        curl.set(CURLOPT_URL, settings.url)
+        curl.set(CURLOPT_URL, endpoint.url)
         // STARTTLS is required, except towards a server on this machine.
-        curl.set(CURLOPT_USE_SSL, Int(settings.isLoopback ? CURLUSESSL_TRY.rawValue : CURLUSESSL_ALL.rawValue))
+        curl.set(CURLOPT_USE_SSL, Int(endpoint.isLoopback ? CURLUSESSL_TRY.rawValue : CURLUSESSL_ALL.rawValue))
         curl.set(CURLOPT_NOSIGNAL, 1)
         curl.set(CURLOPT_CONNECTTIMEOUT, settings.connectTimeoutSeconds)
         curl.set(CURLOPT_TIMEOUT, settings.timeoutSeconds)
@@ -127,9 +139,9 @@ public struct SMTPTransport: MailTransport {
         let code = curl.responseCode
         switch result {
         case CURLE_LOGIN_DENIED:
-            throw .temporary(message: "SMTP authentication failed at \(settings.host) (check the username and password file)")
+            throw .temporary(message: "SMTP authentication failed at \(endpoint.host) (check the username and password file)")
         case CURLE_USE_SSL_FAILED:
-            throw .temporary(message: "\(settings.host) does not offer STARTTLS; opvangsync sends only over TLS")
+            throw .temporary(message: "\(endpoint.host) does not offer STARTTLS; opvangsync sends only over TLS")
         default:
             if (500...599).contains(code) { throw .permanent(code: code, message: text) }
             throw .temporary(message: code > 0 ? "\(code): \(text)" : text)

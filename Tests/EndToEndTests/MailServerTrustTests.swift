@@ -44,6 +44,32 @@ import Testing
 
     func count(_ db: Database, _ sql: String) throws -> Int { try db.scalarInt(sql) ?? -1 }
 
+    // MARK: 2. No credentials in URLs
+
+    @Test func credentialsInTheTransportURLAreAConfigurationErrorAndNeverPrinted() throws {
+        let folder = temporaryFolder("userinfo")
+        let server = try SMTPServer(in: folder)
+        try queueInvitations(in: folder)
+        for transport in ["smtp://opvang:Geheim-123@127.0.0.1:\(server.port)",
+                          "smtps://opvang:Geheim-123@mail.example.nl:465",
+                          "smtp://opvang:Geheim 123@mail.example.nl:587",
+                          "smtp://Geheim-123@mail.example.nl:587"] {
+            try configure(folder, transport: transport)
+            for arguments in [["mail", "send"], ["accounts", "resend", "O1"]] {
+                let result = try opvangsync(arguments, in: folder)
+                #expect(result.status == 2, "\(transport) \(arguments): \(result.stdout)\(result.stderr)")
+                #expect(result.stderr.contains("mail.transport"), "the message names the key: \(result.stderr)")
+                #expect(!(result.stdout + result.stderr).contains("Geheim"), "the password is printed: \(result.stderr)")
+            }
+            let imported = try importExport(MiniExport(), in: folder, ["--send-mail", "--force", "--reason", "controle"])
+            #expect(imported.status == 2, "\(imported.stdout)\(imported.stderr)")
+            #expect(!(imported.stdout + imported.stderr).contains("Geheim"))
+        }
+        #expect(server.messages().isEmpty)
+        #expect(server.connections() == 0)
+        server.stop()
+    }
+
     // MARK: 6. No CR or LF in a header
 
     @Test func aLineBreakInMailFromIsAConfigurationError() throws {

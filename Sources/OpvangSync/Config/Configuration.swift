@@ -152,11 +152,19 @@ public struct Configuration: Sendable {
                 switch key {
                 case "transport":
                     let transport = try text(value, keyPath)
-                    guard transport.hasPrefix("maildir:") || transport.hasPrefix("smtp://") || transport.hasPrefix("smtps://") else {
+                    if transport.hasPrefix("maildir:") {
+                        mail.transport = "maildir:" + resolve(String(transport.dropFirst("maildir:".count)))
+                    } else if transport.hasPrefix("smtp://") || transport.hasPrefix("smtps://") {
+                        // The reason never quotes the URL: it may hold a password.
+                        do {
+                            _ = try SMTPEndpoint(parsing: transport)
+                        } catch {
+                            throw fail(keyPath, error.reason)
+                        }
+                        mail.transport = transport
+                    } else {
                         throw fail(keyPath, "must be maildir:DIR, smtp://host:port or smtps://host:port")
                     }
-                    mail.transport = transport.hasPrefix("maildir:")
-                        ? "maildir:" + resolve(String(transport.dropFirst("maildir:".count))) : transport
                 case "from":
                     let from = try text(value, keyPath)
                     guard !from.unicodeScalars.contains(where: MIME.isControl) else {
