@@ -146,6 +146,11 @@ import TestSupport
         }
     }
 
+    @Test func aServerReplyIsStoredWithoutAddressesOrControlCharacters() {
+        let reply = SMTPReply(code: 550, text: "5.1.1 <ouder@example.nl>: Recipient address rejected\r\nX: \u{7}")
+        #expect(reply.description == "550 5.1.1 <adres>: Recipient address rejected X:")
+    }
+
     @Test func aMaildirGetsOneCompleteFilePerMessage() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("maildir-\(UUID().uuidString)").path
         try MaildirTransport(directory: folder).send(message)

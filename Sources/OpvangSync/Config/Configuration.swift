@@ -179,8 +179,11 @@ public struct Configuration: Sendable {
                 case "caFile": mail.caFile = resolve(try text(value, keyPath))
                 case "maxAttempts": mail.maxAttempts = try whole(value, keyPath, 1...50)
                 case "timeoutSeconds": mail.timeoutSeconds = try whole(value, keyPath, 1...600)
+                case "connectTimeoutSeconds": mail.connectTimeoutSeconds = try whole(value, keyPath, 1...300)
+                case "replyTimeoutSeconds": mail.replyTimeoutSeconds = try whole(value, keyPath, 1...600)
+                case "batchDeadlineSeconds": mail.batchDeadlineSeconds = try whole(value, keyPath, 1...86400)
                 default:
-                    throw fail(keyPath, "unknown key; known: caFile, from, maxAttempts, passwordFile, timeoutSeconds, transport, username")
+                    throw fail(keyPath, "unknown key; known: batchDeadlineSeconds, caFile, connectTimeoutSeconds, from, maxAttempts, passwordFile, replyTimeoutSeconds, timeoutSeconds, transport, username")
                 }
             }
             return mail
