@@ -310,6 +310,25 @@ import Testing
         }
         server.stop()
     }
+
+    @Test func aPortalAddressWithALineBreakNeverReachesTheSender() throws {
+        let folder = temporaryFolder("portal-crlf")
+        let server = try SMTPServer(in: folder)
+        // No mail.from: the sender is noreply@ the portal's host, and the manifest names the portal.
+        try configure(folder, transport: "smtp://127.0.0.1:\(server.port)", from: nil)
+        var export = MiniExport()
+        export.portalURL = "https://mini.example%0D%0ABcc%3Aspy.evil.example/"
+        let imported = try importExport(export, in: folder, ["--send-mail"])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let messages = server.messages()
+        #expect(messages.count == 3, "a sender address made from the manifest stopped the mail")
+        for message in messages {
+            let head = String(decoding: message.raw, as: UTF8.self).components(separatedBy: "\r\n\r\n")[0]
+            #expect(!head.lowercased().contains("\nbcc:"), "an injected header")
+            #expect(message.headers["from"]?.hasSuffix("<noreply@opvangsync.invalid>") == true, "\(message.headers["from"] ?? "")")
+        }
+        server.stop()
+    }
 }
 
 /// RFC 2047 decoding of any header, as a mail client shows it.

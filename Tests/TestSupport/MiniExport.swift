@@ -23,6 +23,7 @@ public struct MiniExport {
     public var organisation = "mini"
     /// The organisation's name in the manifest (untrusted text: it ends up in mail).
     public var organisationName = "Mini"
+    public var portalURL = "https://mini.example"
 
     public init() {}
 
@@ -44,7 +45,7 @@ public struct MiniExport {
             listed.append(["name": name, "rows": rows, "sha256": SHA256.hex(of: bytes)])
         }
         let manifest: [String: Any] = [
-            "system": "test", "organisation": ["id": organisation, "name": organisationName, "portalUrl": "https://mini.example"],
+            "system": "test", "organisation": ["id": organisation, "name": organisationName, "portalUrl": portalURL],
             "exportedAt": exportedAt, "files": listed,
         ]
         try JSONSerialization.data(withJSONObject: manifest, options: [.sortedKeys]).write(to: folder.appendingPathComponent("manifest.json"))

@@ -145,7 +145,7 @@ public struct MailDelivery {
         }
         let (subject, body) = templates.render(kind, values: values)
         let organisation = values["organisatie"] ?? "Kinderopvang"
-        let host = URLComponents(string: values["portaal"] ?? "")?.host ?? "opvangsync.invalid"
+        let host = MailDelivery.senderDomain(portal: values["portaal"])
         let from = settings.from.flatMap(MailAddress.init(parsing:)) ?? MailAddress(name: organisation, address: "noreply@\(host)")
         let mail = MailMessage(from: from, to: MailAddress(address: message.recipient), subject: subject, body: body,
                                messageID: message.messageID, date: now,
@@ -205,6 +205,17 @@ public struct MailDelivery {
                          [.text(final ? "failed" : "queued"), .integer(Int64(attempts)), .text(Timestamp.iso(next)),
                           .text(problem), .integer(message.id)])
         return final
+    }
+
+    /// The domain of the default sender, `noreply@<portal host>`. The portal's URL comes from the export's
+    /// manifest: a host that is not a plain DNS name (`URLComponents.host` decodes `%0D%0A`) would put a
+    /// line break into the envelope's MAIL FROM and the From header.
+    static func senderDomain(portal: String?) -> String {
+        guard let host = URLComponents(string: portal ?? "")?.percentEncodedHost, !host.isEmpty,
+              host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == ".") }) else {
+            return "opvangsync.invalid"
+        }
+        return host
     }
 
     /// What went wrong, in Dutch for customer service, with what the server answered. Never a password,
