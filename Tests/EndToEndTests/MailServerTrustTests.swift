@@ -227,6 +227,23 @@ import Testing
         server.stop()
     }
 
+    @Test func aServerThatStopsAnsweringMidSessionIsBoundByTheReplyTimeout() throws {
+        let folder = temporaryFolder("stall")
+        let server = try SMTPServer(in: folder, mode: .stallingAfterGreeting)
+        try queueInvitations(in: folder, fiveFamilies())
+        // Only the reply timeout is short: a message alone may take 600 s, the batch as long.
+        try configure(folder, transport: "smtp://127.0.0.1:\(server.port)",
+                      extra: #", "replyTimeoutSeconds": 1, "timeoutSeconds": 600, "batchDeadlineSeconds": 3600"#)
+        let started = Date()
+        let sent = try opvangsync(["mail", "send"], in: folder)
+        #expect(Date().timeIntervalSince(started) < 60, "a generous bound: three 1-second reply timeouts")
+        #expect(sent.status == 1, "\(sent.stdout)\(sent.stderr)")
+        #expect(sent.stderr.contains("niet op tijd"), "\(sent.stderr)")
+        #expect(server.connections() == 3)
+        #expect(try count(try database(folder), "SELECT COUNT(*) FROM outbox WHERE status = 'queued'") == 5)
+        server.stop()
+    }
+
     @Test func theBatchDeadlineEndsMailSend() throws {
         let folder = temporaryFolder("deadline")
         let server = try SMTPServer(in: folder, mode: .silent)
@@ -268,6 +285,20 @@ import Testing
         #expect(server.messages().count == 5)
         #expect(server.connections() == 1, "each message opened its own connection")
         server.stop()
+
+        // The same over STARTTLS: the TLS session is set up once.
+        let (certificate, key) = try makeCertificate(in: folder)
+        let tls = try SMTPServer(in: folder, mode: .startTLS(certificate: certificate, key: key))
+        let db = try database(folder)
+        try db.run("UPDATE outbox SET status = 'queued', next_attempt_at = '2000-01-01T00:00:00Z'")
+        try db.run("UPDATE invitations SET sent_at = NULL")
+        try configure(folder, transport: "smtp://127.0.0.1:\(tls.port)", extra: ", \"caFile\": \"\(certificate.path)\"")
+        let overTLS = try opvangsync(["mail", "send"], in: folder)
+        #expect(overTLS.status == 0, "\(overTLS.stdout)\(overTLS.stderr)")
+        #expect(tls.messages().count == 5)
+        #expect(tls.messages().allSatisfy { $0.headers["x-test-tls"] == "yes" })
+        #expect(tls.connections() == 1)
+        tls.stop()
     }
 
     // MARK: 6. No CR or LF in a header

@@ -11,12 +11,15 @@ the first byte (smtps). Modes that refuse one step with a 5xx reply:
   --reject-login        offers AUTH PLAIN/LOGIN and refuses every login with 535
   --reject-message      accepts the recipients, then refuses the message after DATA with 554
 
+With --stall-sender it greets and answers EHLO, then never answers MAIL FROM.
+
 With --silent it accepts TCP connections and never says a word (no greeting, no replies).
 
 Every mode writes the number of client connections so far to MAILDIR/connections. Prints "READY <port>"
 once it accepts connections, and stops when its standard input closes.
 """
 import argparse
+import asyncio
 import mailbox
 import os
 import socket
@@ -80,6 +83,8 @@ class Store:
         self.received = 0
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.args.stall_sender:
+            await asyncio.sleep(3600)
         if self.args.reject_sender:
             return "553 5.7.1 Sender address rejected: not owned by the authenticated user"
         envelope.mail_from = address
@@ -146,6 +151,7 @@ def main():
     parser.add_argument("--reject-login", action="store_true")
     parser.add_argument("--reject-message", action="store_true")
     parser.add_argument("--silent", action="store_true")
+    parser.add_argument("--stall-sender", action="store_true")
     parser.add_argument("--starttls", nargs=2, metavar=("CERT", "KEY"))
     parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"))
     args = parser.parse_args()

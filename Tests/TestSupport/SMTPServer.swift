@@ -21,6 +21,8 @@ public final class SMTPServer {
         case rejectingMessage
         /// Accepts TCP connections and never answers: no greeting, no replies.
         case silent
+        /// Greets and answers EHLO, then never answers MAIL FROM.
+        case stallingAfterGreeting
         /// Offers and requires STARTTLS with this certificate.
         case startTLS(certificate: URL, key: URL)
         /// TLS from the first byte (smtps).
@@ -44,6 +46,7 @@ public final class SMTPServer {
         case .rejectingLogin: arguments.append("--reject-login")
         case .rejectingMessage: arguments.append("--reject-message")
         case .silent: arguments.append("--silent")
+        case .stallingAfterGreeting: arguments.append("--stall-sender")
         case .startTLS(let certificate, let key): arguments += ["--starttls", certificate.path, key.path]
         case .implicitTLS(let certificate, let key): arguments += ["--tls", certificate.path, key.path]
         }
