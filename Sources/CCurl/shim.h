@@ -7,6 +7,7 @@
    parameter type. */
 
 typedef size_t (*opvangsync_curl_read_callback)(char *buffer, size_t size, size_t count, void *userdata);
+typedef int (*opvangsync_curl_debug_callback)(CURL *handle, curl_infotype type, char *data, size_t size, void *userdata);
 
 static inline CURLcode opvangsync_curl_setopt_long(CURL *handle, CURLoption option, long value) {
     return curl_easy_setopt(handle, option, value);
@@ -26,6 +27,12 @@ static inline CURLcode opvangsync_curl_setopt_slist(CURL *handle, CURLoption opt
 
 static inline CURLcode opvangsync_curl_setopt_read_function(CURL *handle, opvangsync_curl_read_callback callback) {
     return curl_easy_setopt(handle, CURLOPT_READFUNCTION, callback);
+}
+
+/* The SMTP conversation (commands sent, replies received) reaches the debug callback only with
+   CURLOPT_VERBOSE set; with a callback installed nothing is printed. */
+static inline CURLcode opvangsync_curl_setopt_debug_function(CURL *handle, opvangsync_curl_debug_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_DEBUGFUNCTION, callback);
 }
 
 static inline CURLcode opvangsync_curl_setopt_size(CURL *handle, CURLoption option, curl_off_t value) {

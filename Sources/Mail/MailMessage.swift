@@ -10,13 +10,15 @@ public struct MailAddress: Sendable, Equatable, CustomStringConvertible {
         self.address = address
     }
 
-    /// Parses `Name <addr>` or a bare `addr`.
+    /// Parses `Name <addr>` or a bare `addr`. Text with a control character (a line break above all) is no
+    /// address: it would end the header it is put in.
     public init?(parsing text: String) {
+        guard !text.unicodeScalars.contains(where: MIME.isControl) else { return nil }
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if let open = trimmed.lastIndex(of: "<"), trimmed.hasSuffix(">") {
             let address = String(trimmed[trimmed.index(after: open)..<trimmed.index(before: trimmed.endIndex)])
             let name = trimmed[..<open].trimmingCharacters(in: CharacterSet(charactersIn: " \""))
-            guard address.contains("@") else { return nil }
+            guard address.contains("@"), !address.contains(" "), !address.contains("<") else { return nil }
             self.init(name: name.isEmpty ? nil : name, address: address)
         } else {
             guard trimmed.contains("@"), !trimmed.contains(" ") else { return nil }
@@ -24,9 +26,14 @@ public struct MailAddress: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The header form, the display name encoded when it is not plain ASCII.
+    /// The header form, the display name encoded when it is not plain ASCII. Whatever the name and address
+    /// hold, the result is one header line: control characters become spaces in the name and are dropped,
+    /// with spaces and angle brackets, from the address.
     public var headerValue: String {
-        guard let name, !name.isEmpty else { return address }
+        let address = String(String.UnicodeScalarView(self.address.unicodeScalars.filter {
+            !MIME.isControl($0) && $0 != " " && $0 != "<" && $0 != ">"
+        }))
+        guard let name = name.map(MIME.headerText), !name.isEmpty else { return address }
         let isPlain = name.unicodeScalars.allSatisfy { $0.isASCII && $0.value >= 0x20 && !"\"\\<>@,;:()[]".unicodeScalars.contains($0) }
         return (isPlain ? name : MIME.encodedWord(name)) + " <\(address)>"
     }
@@ -57,18 +64,28 @@ public struct MailMessage: Sendable {
     }
 
     /// The message as it goes over the wire: headers, a blank line, quoted-printable body, CRLF throughout.
+    ///
+    /// Every header value is one line whatever the caller passed in: a CR or LF in a subject, a name, an
+    /// address, a Message-ID or an extra header would otherwise start a header of its own (`Bcc:`) or end
+    /// the header block. Header text comes from untrusted places (the export's organisation name).
     public func rendered() -> [UInt8] {
+        let id = String(String.UnicodeScalarView(messageID.unicodeScalars.filter { !MIME.isControl($0) && $0 != " " && $0 != "<" && $0 != ">" }))
         var headers: [(String, String)] = [
             ("Date", MIME.rfc5322Date(date)),
             ("From", from.headerValue),
             ("To", to.headerValue),
-            ("Subject", MIME.encodedWordIfNeeded(subject)),
-            ("Message-ID", "<\(messageID)>"),
+            ("Subject", MIME.encodedWordIfNeeded(MIME.headerText(subject))),
+            ("Message-ID", "<\(id)>"),
             ("MIME-Version", "1.0"),
             ("Content-Type", "text/plain; charset=UTF-8"),
             ("Content-Transfer-Encoding", "quoted-printable"),
         ]
-        headers += extraHeaders
+        for (name, value) in extraHeaders {
+            // A field name is printable ASCII without a colon (RFC 5322 §2.2).
+            let field = String(String.UnicodeScalarView(name.unicodeScalars.filter { $0.value > 0x20 && $0.value < 0x7F && $0 != ":" }))
+            guard !field.isEmpty else { continue }
+            headers.append((field, MIME.encodedWordIfNeeded(MIME.headerText(value))))
+        }
         var text = ""
         for (name, value) in headers { text += "\(name): \(value)\r\n" }
         text += "\r\n"
@@ -79,6 +96,28 @@ public struct MailMessage: Sendable {
 
 /// The encodings RFC 2045/2047 ask for.
 public enum MIME {
+    /// C0 and C1 control characters, DEL, and the Unicode line and paragraph separators: nothing a header
+    /// value may hold, encoded or not.
+    public static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029
+    }
+
+    /// `text` as one header line: every run of control characters (CR, LF, tab, ...) becomes one space.
+    public static func headerText(_ text: String) -> String {
+        var scalars = String.UnicodeScalarView()
+        var inRun = false
+        for scalar in text.unicodeScalars {
+            if isControl(scalar) {
+                if !inRun { scalars.append(" ") }
+                inRun = true
+            } else {
+                scalars.append(scalar)
+                inRun = false
+            }
+        }
+        return String(scalars).trimmingCharacters(in: .whitespaces)
+    }
+
     /// `=?UTF-8?B?...?=` words of at most 39 bytes each (64 characters encoded), so that even the first,
     /// after `Subject: `, keeps its line within 78 characters.
     public static func encodedWord(_ text: String) -> String {

@@ -1,23 +1,79 @@
 import Foundation
 
+/// One reply of an SMTP server: its code and its text, made safe to store and print (printable ASCII only,
+/// e-mail addresses replaced by `<adres>`, at most 300 characters).
+public struct SMTPReply: Sendable, Equatable, CustomStringConvertible {
+    public let code: Int
+    public let text: String
+
+    public init(code: Int, text: String) {
+        self.code = code
+        self.text = SMTPReply.clean(text)
+    }
+
+    public var description: String { text.isEmpty ? String(code) : "\(code) \(text)" }
+
+    /// Servers repeat addresses in their replies ("<ouder@example.nl>: User unknown"); a parent's address
+    /// has no place in a log or report line.
+    static func clean(_ text: String) -> String {
+        let printable = String(String.UnicodeScalarView(text.unicodeScalars.map { $0.value >= 0x20 && $0.value < 0x7F ? $0 : " " }))
+        let words = printable.split(separator: " ").map { $0.contains("@") ? "<adres>" + ($0.hasSuffix(":") ? ":" : "") : String($0) }
+        return String(words.joined(separator: " ").prefix(300))
+    }
+}
+
+/// The step of an SMTP session a failure happened in.
+public enum SMTPStep: String, Sendable {
+    /// Reaching the server: TCP, the greeting, EHLO.
+    case connection
+    /// The server does not offer STARTTLS where TLS is required.
+    case startTLS
+    /// The TLS handshake or the server's certificate.
+    case certificate
+    /// AUTH.
+    case login
+    /// MAIL FROM.
+    case sender
+    /// RCPT TO.
+    case recipient
+    /// DATA and the message itself (the reply after the final dot).
+    case message
+}
+
 /// Why a message was not delivered.
 public enum DeliveryError: Error, Sendable, CustomStringConvertible {
-    /// The server refused for good (SMTP 5xx): a bounce. Retrying will not help.
-    case permanent(code: Int, message: String)
-    /// The server could not be reached or asked to try later (4xx, timeouts): retry with a delay.
-    case temporary(message: String)
+    /// The server refused the recipient for good (a 5xx reply to RCPT TO): a bounce, for this recipient only.
+    case bounced(code: Int, message: String)
+    /// The server refused the recipient for now (a 4xx reply to RCPT TO, e.g. greylisting): try this message
+    /// again later; the server itself works.
+    case deferred(reply: SMTPReply)
+    /// The server could not be reached, did not answer in time or asked to try later (4xx): try again later.
+    case temporary(step: SMTPStep, reply: SMTPReply?, detail: String)
+    /// The server refused the sender, the login or the message (a 5xx reply to MAIL FROM, AUTH or DATA), or
+    /// TLS could not be set up as required. Not the recipient's fault and not a passing problem: the
+    /// configuration or the server needs a person; the mail waits.
+    case refused(step: SMTPStep, reply: SMTPReply?, detail: String)
 
     public var description: String {
         switch self {
-        case .permanent(let code, let message): return "permanent failure (\(code)): \(message)"
-        case .temporary(let message): return "temporary failure: \(message)"
+        case .bounced(let code, let message): return "recipient refused (\(code)): \(message)"
+        case .deferred(let reply): return "recipient deferred: \(reply)"
+        case .temporary(let step, let reply, let detail):
+            return "temporary failure at \(step.rawValue): \(reply.map(\.description) ?? detail)"
+        case .refused(let step, let reply, let detail):
+            return "refused at \(step.rawValue): \(reply.map(\.description) ?? detail)"
         }
     }
 }
 
 /// Where messages go.
 public protocol MailTransport {
-    func send(_ message: MailMessage) throws(DeliveryError)
+    /// Delivers one message, giving up at `deadline` (nil: the transport's own timeouts only).
+    func send(_ message: MailMessage, before deadline: Date?) throws(DeliveryError)
+}
+
+extension MailTransport {
+    public func send(_ message: MailMessage) throws(DeliveryError) { try send(message, before: nil) }
 }
 
 /// Writes each message as an `.eml` file into a maildir (`DIR/new/`), for trying opvangsync out and for
@@ -27,7 +83,7 @@ public struct MaildirTransport: MailTransport {
 
     public init(directory: String) { self.directory = directory }
 
-    public func send(_ message: MailMessage) throws(DeliveryError) {
+    public func send(_ message: MailMessage, before deadline: Date?) throws(DeliveryError) {
         let fileManager = FileManager.default
         let tmp = (directory as NSString).appendingPathComponent("tmp")
         let new = (directory as NSString).appendingPathComponent("new")
@@ -41,13 +97,13 @@ public struct MaildirTransport: MailTransport {
             let staging = (tmp as NSString).appendingPathComponent(name)
             guard fileManager.createFile(atPath: staging, contents: Data(message.rendered()),
                                          attributes: [.posixPermissions: 0o640]) else {
-                throw DeliveryError.temporary(message: "cannot write \(staging)")
+                throw DeliveryError.temporary(step: .message, reply: nil, detail: "cannot write \(staging)")
             }
             try fileManager.moveItem(atPath: staging, toPath: (new as NSString).appendingPathComponent(name))
         } catch let error as DeliveryError {
             throw error
         } catch {
-            throw .temporary(message: "maildir \(directory): \(error.localizedDescription)")
+            throw .temporary(step: .message, reply: nil, detail: "maildir \(directory): \(error.localizedDescription)")
         }
     }
 }

@@ -104,11 +104,12 @@ enum AccountCommands {
             guard let owner else { throw UsageError("parent \(parent) has no account; `opvangsync accounts show \(parent)` says why") }
             let message = try repository.resendInvitation(account: owner, operator: Operator.current())
             let templates = try MailTemplates.load(overrides: settings.mail.templates)
-            let summary = try Importer.sendQueuedMail(repository.database, settings: settings, templates: templates, ids: [message])
-            if summary.sent == 1 {
+            let result = try Importer.sendQueuedMail(repository.database, settings: settings, templates: templates, ids: [message])
+            if result.summary.sent == 1 {
                 print("opvangsync: a new activation link was sent for parent \(owner); the previous link no longer works")
                 return .success
             }
+            if let problem = result.transportProblem { Terminal.error("opvangsync: \(problem)") }
             Terminal.error("opvangsync: the new link is queued for parent \(owner) but was not delivered yet; `opvangsync accounts show \(owner)` shows why")
             return .failed
         default:
@@ -145,8 +146,13 @@ enum AccountCommands {
                 Usage: opvangsync mail send [--limit N] [--db FILE] [--config FILE] [--org ID]
 
                 Delivers queued mail (invitations, address-change notices) through the configured transport
-                (maildir:DIR by default, smtp:// with STARTTLS, or smtps://). Messages that fail are retried
-                later with a growing delay; a permanent refusal (SMTP 5xx) is a bounce, listed in the next report.
+                (maildir:DIR by default, smtp:// with STARTTLS, or smtps://), over one connection. Messages that
+                fail are retried later with a growing delay; a recipient the server refuses for good (5xx to
+                RCPT TO) is a bounce, listed in the next report. A refused sender, login or message, three
+                failed connections in a row or mail.batchDeadlineSeconds stop the batch; the mail waits.
+
+                Exit codes: 0 everything due was sent; 4 some recipients bounced or failed for good;
+                1 mail stayed undelivered because of the mail server (the reason is on stderr).
                 """)
             return .success
         }
@@ -158,9 +164,14 @@ enum AccountCommands {
         }
         let repository = try PortalRepository(path: settings.database)
         let templates = try MailTemplates.load(overrides: settings.mail.templates)
-        let summary = try Importer.sendQueuedMail(repository.database, settings: settings, templates: templates, limit: limit)
+        let result = try Importer.sendQueuedMail(repository.database, settings: settings, templates: templates, limit: limit)
+        let summary = result.summary
         let waiting = try repository.database.scalarInt("SELECT COUNT(*) FROM outbox WHERE status = 'queued'") ?? 0
         print("opvangsync: mail \(summary.sent) sent, \(summary.failed) failed, \(summary.bounced) bounced, \(waiting) waiting")
+        if let problem = result.transportProblem {
+            Terminal.error("opvangsync: niet alle mail is verstuurd: \(problem)")
+            return .failed
+        }
         return summary.failed + summary.bounced > 0 ? .appliedWithRejections : .success
     }
 }

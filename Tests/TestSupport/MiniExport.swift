@@ -21,6 +21,9 @@ public struct MiniExport {
     ]
     public var exportedAt = "2026-11-21T23:40:00+01:00"
     public var organisation = "mini"
+    /// The organisation's name in the manifest (untrusted text: it ends up in mail).
+    public var organisationName = "Mini"
+    public var portalURL = "https://mini.example"
 
     public init() {}
 
@@ -42,7 +45,7 @@ public struct MiniExport {
             listed.append(["name": name, "rows": rows, "sha256": SHA256.hex(of: bytes)])
         }
         let manifest: [String: Any] = [
-            "system": "test", "organisation": ["id": organisation, "name": "Mini", "portalUrl": "https://mini.example"],
+            "system": "test", "organisation": ["id": organisation, "name": organisationName, "portalUrl": portalURL],
             "exportedAt": exportedAt, "files": listed,
         ]
         try JSONSerialization.data(withJSONObject: manifest, options: [.sortedKeys]).write(to: folder.appendingPathComponent("manifest.json"))

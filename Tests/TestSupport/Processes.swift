@@ -70,8 +70,8 @@ public func runProcess(_ executable: String, _ arguments: [String], in directory
 
 /// `opvangsync ARGS` in `directory`.
 @discardableResult
-public func opvangsync(_ arguments: [String], in directory: URL) throws -> ProcessResult {
-    try runProcess(Package.binary("opvangsync"), arguments, in: directory)
+public func opvangsync(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws -> ProcessResult {
+    try runProcess(Package.binary("opvangsync"), arguments, in: directory, environment: environment)
 }
 
 /// `exportgen ARGS` in `directory`.

@@ -11,6 +11,18 @@ public final class SMTPServer {
         case plain
         /// Refuses every recipient with 550.
         case rejecting
+        /// Refuses these recipients with 550 and accepts the others.
+        case rejectingRecipients([String])
+        /// Refuses the sender: MAIL FROM gets 553.
+        case rejectingSender
+        /// Offers AUTH and refuses every login with 535.
+        case rejectingLogin
+        /// Accepts the recipients, then refuses the message after DATA with 554.
+        case rejectingMessage
+        /// Accepts TCP connections and never answers: no greeting, no replies.
+        case silent
+        /// Greets and answers EHLO, then never answers MAIL FROM.
+        case stallingAfterGreeting
         /// Offers and requires STARTTLS with this certificate.
         case startTLS(certificate: URL, key: URL)
         /// TLS from the first byte (smtps).
@@ -29,6 +41,12 @@ public final class SMTPServer {
         switch mode {
         case .plain: break
         case .rejecting: arguments.append("--reject")
+        case .rejectingRecipients(let addresses): for address in addresses { arguments += ["--reject-rcpt", address] }
+        case .rejectingSender: arguments.append("--reject-sender")
+        case .rejectingLogin: arguments.append("--reject-login")
+        case .rejectingMessage: arguments.append("--reject-message")
+        case .silent: arguments.append("--silent")
+        case .stallingAfterGreeting: arguments.append("--stall-sender")
         case .startTLS(let certificate, let key): arguments += ["--starttls", certificate.path, key.path]
         case .implicitTLS(let certificate, let key): arguments += ["--tls", certificate.path, key.path]
         }
@@ -59,6 +77,12 @@ public final class SMTPServer {
         guard process.isRunning else { return }
         try? input.fileHandleForWriting.close()
         process.waitUntilExit()
+    }
+
+    /// How many TCP connections clients have opened so far.
+    public func connections() -> Int {
+        let text = (try? String(contentsOf: maildir.appendingPathComponent("connections"), encoding: .utf8)) ?? ""
+        return Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     }
 
     /// Every message received so far, in the order the server accepted them.

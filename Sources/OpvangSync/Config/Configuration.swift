@@ -162,13 +162,24 @@ public struct Configuration: Sendable {
                 switch key {
                 case "transport":
                     let transport = try text(value, keyPath)
-                    guard transport.hasPrefix("maildir:") || transport.hasPrefix("smtp://") || transport.hasPrefix("smtps://") else {
+                    if transport.hasPrefix("maildir:") {
+                        mail.transport = "maildir:" + resolve(String(transport.dropFirst("maildir:".count)))
+                    } else if transport.hasPrefix("smtp://") || transport.hasPrefix("smtps://") {
+                        // The reason never quotes the URL: it may hold a password.
+                        do {
+                            _ = try SMTPEndpoint(parsing: transport)
+                        } catch {
+                            throw fail(keyPath, error.reason)
+                        }
+                        mail.transport = transport
+                    } else {
                         throw fail(keyPath, "must be maildir:DIR, smtp://host:port or smtps://host:port")
                     }
-                    mail.transport = transport.hasPrefix("maildir:")
-                        ? "maildir:" + resolve(String(transport.dropFirst("maildir:".count))) : transport
                 case "from":
                     let from = try text(value, keyPath)
+                    guard !from.unicodeScalars.contains(where: MIME.isControl) else {
+                        throw fail(keyPath, "may not contain a line break or another control character")
+                    }
                     guard MailAddress(parsing: from) != nil else { throw fail(keyPath, "must be an address, e.g. \"Kinderopvang <noreply@example.nl>\"") }
                     mail.from = from
                 case "username": mail.username = try text(value, keyPath)
@@ -178,8 +189,11 @@ public struct Configuration: Sendable {
                 case "caFile": mail.caFile = resolve(try text(value, keyPath))
                 case "maxAttempts": mail.maxAttempts = try whole(value, keyPath, 1...50)
                 case "timeoutSeconds": mail.timeoutSeconds = try whole(value, keyPath, 1...600)
+                case "connectTimeoutSeconds": mail.connectTimeoutSeconds = try whole(value, keyPath, 1...300)
+                case "replyTimeoutSeconds": mail.replyTimeoutSeconds = try whole(value, keyPath, 1...600)
+                case "batchDeadlineSeconds": mail.batchDeadlineSeconds = try whole(value, keyPath, 1...86400)
                 default:
-                    throw fail(keyPath, "unknown key; known: caFile, from, maxAttempts, passwordFile, timeoutSeconds, transport, username")
+                    throw fail(keyPath, "unknown key; known: batchDeadlineSeconds, caFile, connectTimeoutSeconds, from, maxAttempts, passwordFile, replyTimeoutSeconds, timeoutSeconds, transport, username")
                 }
             }
             return mail

@@ -12,7 +12,14 @@ public struct MailSettings: Sendable, Equatable {
     public var passwordFile: String?
     public var caFile: String?
     public var maxAttempts = 6
+    /// Seconds one message may take in all.
     public var timeoutSeconds = 60
+    /// Seconds to set up a connection (TCP, greeting, EHLO, STARTTLS).
+    public var connectTimeoutSeconds = 10
+    /// Seconds the server may take to answer one command.
+    public var replyTimeoutSeconds = 30
+    /// Seconds one `mail send` (or the mail of `import --send-mail`) may take; what is left waits for the next.
+    public var batchDeadlineSeconds = 300
     /// Template kind → file replacing the built-in Dutch text.
     public var templates: [String: String] = [:]
 
@@ -27,6 +34,8 @@ public struct MailSettings: Sendable, Equatable {
         }
         var settings = SMTPSettings(url: transport, username: username, caFile: caFile)
         settings.timeoutSeconds = timeoutSeconds
+        settings.connectTimeoutSeconds = connectTimeoutSeconds
+        settings.replyTimeoutSeconds = replyTimeoutSeconds
         if let passwordFile {
             guard let data = FileManager.default.contents(atPath: passwordFile),
                   let text = String(data: data, encoding: .utf8) else {

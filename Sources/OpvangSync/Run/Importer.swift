@@ -375,9 +375,13 @@ public struct Importer {
                 progress(.phase("mail versturen"))
                 do {
                     let delivered = try Importer.sendQueuedMail(repository.database, settings: request.settings, templates: templates)
-                    run.report.mail?.sent += delivered.sent
-                    run.report.mail?.failed += delivered.failed
-                    run.report.mail?.bounced += delivered.bounced
+                    run.report.mail?.sent += delivered.summary.sent
+                    run.report.mail?.failed += delivered.summary.failed
+                    run.report.mail?.bounced += delivered.summary.bounced
+                    if let problem = delivered.transportProblem {
+                        run.report.issues.append(Issue(.warning, "mail-not-sent", message:
+                            "de import is verwerkt, maar niet alle mail is verstuurd: \(problem); de mail blijft klaarstaan voor `opvangsync mail send`"))
+                    }
                 } catch {
                     // The import is committed; the mail stays queued for `opvangsync mail send`.
                     run.report.issues.append(Issue(.warning, "mail-not-sent", message:
@@ -400,7 +404,7 @@ public struct Importer {
 
     /// Sends every due message, holding the mail lock so two senders never send the same message.
     public static func sendQueuedMail(_ database: Database, settings: OrganisationSettings, templates: MailTemplates,
-                                      limit: Int? = nil, ids: [Int64]? = nil) throws -> MailSummary {
+                                      limit: Int? = nil, ids: [Int64]? = nil) throws -> MailDelivery.Result {
         let lock = try RunLock(databasePath: settings.database + ".mail")
         defer { withExtendedLifetime(lock) {} }
         let delivery = MailDelivery(database: database, transport: try settings.mail.makeTransport(), templates: templates,
