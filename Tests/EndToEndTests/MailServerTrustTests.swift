@@ -326,10 +326,12 @@ import Testing
         try configure(folder, transport: "smtp://127.0.0.1:\(server.port)", from: nil)
         var export = MiniExport()
         export.organisationName = "Mini\r\nBcc: spy@evil.example\r\n\r\nnep"
+        // The manifest is refused as a whole: the name is untrusted text bound for a header.
         let imported = try importExport(export, in: folder, ["--send-mail"])
-        #expect([0, 4].contains(imported.status), "\(imported.stderr)")
+        #expect(imported.status == 1, "\(imported.stderr)")
+        #expect(imported.stderr.contains("organisation.name"), "\(imported.stderr)")
         let messages = server.messages()
-        #expect(messages.count == 3)
+        #expect(messages.isEmpty)
         for message in messages {
             #expect(message.headers["x-test-rcpt"]?.contains("evil") == false, "an extra recipient")
             let head = String(decoding: message.raw, as: UTF8.self).components(separatedBy: "\r\n\r\n")[0]
@@ -349,10 +351,12 @@ import Testing
         try configure(folder, transport: "smtp://127.0.0.1:\(server.port)", from: nil)
         var export = MiniExport()
         export.portalURL = "https://mini.example%0D%0ABcc%3Aspy.evil.example/"
+        // The portal URL is refused before anything is applied: its host is no host name.
         let imported = try importExport(export, in: folder, ["--send-mail"])
-        #expect(imported.status == 0, "\(imported.stderr)")
+        #expect(imported.status == 1, "\(imported.stderr)")
+        #expect(imported.stderr.contains("portal-url-invalid"), "\(imported.stderr)")
         let messages = server.messages()
-        #expect(messages.count == 3, "a sender address made from the manifest stopped the mail")
+        #expect(messages.isEmpty)
         for message in messages {
             let head = String(decoding: message.raw, as: UTF8.self).components(separatedBy: "\r\n\r\n")[0]
             #expect(!head.lowercased().contains("\nbcc:"), "an injected header")

@@ -28,7 +28,7 @@ public enum OrganisationID {
 public enum PortalURL {
     /// Why a text cannot be a portal URL.
     public enum Problem: Sendable, Equatable {
-        case controlCharacters, notHTTPS, noHost, credentials, queryOrFragment
+        case controlCharacters, notHTTPS, noHost, badHost, credentials, queryOrFragment
 
         /// For the configuration's error messages (read by the ops engineer).
         public var english: String {
@@ -36,6 +36,7 @@ public enum PortalURL {
             case .controlCharacters: return "holds spaces or control characters"
             case .notHTTPS: return "must start with https:// (http:// only for localhost)"
             case .noHost: return "names no host"
+            case .badHost: return "the host must be a plain DNS name or address (letters, digits, dots, hyphens, an optional port)"
             case .credentials: return "must not hold a user name or password"
             case .queryOrFragment: return "must not hold a query (?) or fragment (#)"
             }
@@ -47,6 +48,7 @@ public enum PortalURL {
             case .controlCharacters: return "het adres bevat spaties of stuurtekens"
             case .notHTTPS: return "het adres begint niet met https:// (alleen voor localhost mag http://)"
             case .noHost: return "het adres noemt geen server"
+            case .badHost: return "de servernaam bevat tekens die in een servernaam niet voorkomen"
             case .credentials: return "het adres bevat een gebruikersnaam of wachtwoord"
             case .queryOrFragment: return "het adres bevat een vraag (?) of anker (#)"
             }
@@ -66,6 +68,9 @@ public enum PortalURL {
         let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
         guard !authority.isEmpty, !hostPart(String(authority)).isEmpty else { return .noHost }
         guard !authority.contains("@") else { return .credentials }
+        // A host is a DNS name or an address literal, with an optional port: nothing percent-encoded.
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]")
+        guard authority.allSatisfy({ allowed.contains($0) }) else { return .badHost }
         guard !text.contains("?"), !text.contains("#") else { return .queryOrFragment }
         if scheme == "http" {
             let host = hostPart(String(authority))
