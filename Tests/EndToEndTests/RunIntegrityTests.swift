@@ -144,6 +144,22 @@ import Testing
         #expect(try db(folder).scalarInt("SELECT COUNT(*) FROM children") == 3003)
     }
 
+    @Test func aTightAddressSpaceLimitEndsTheRunInsteadOfHangingIt() throws {
+        // Under these limits a second thread's stack may not fit; the run must then go on with one thread
+        // (or fail cleanly), never wait for ever. 90 to 140 MiB spans "cannot start a thread" to "fits".
+        var outcomes: [String] = []
+        for mebibytes in stride(from: 90, through: 140, by: 5) {
+            let folder = temporaryFolder("as-limit")
+            let limit = mebibytes << 20
+            let result = try run(MiniExport(), asOf: "2026-11-22", in: folder,
+                                 shell: "resource.setrlimit(resource.RLIMIT_AS, (\(limit), \(limit)))\nsys.argv[1:1] = ['/usr/bin/timeout', '60']")
+            outcomes.append("\(mebibytes) MiB: \(result.status)")
+            #expect(result.status != 124, "the run hung under a \(mebibytes) MiB limit")
+            #expect([0, 1, 127].contains(result.status), "\(mebibytes) MiB: \(result.status) \(result.stderr.suffix(300))")
+        }
+        #expect(outcomes.contains { $0.hasSuffix(": 0") }, "no limit let a run through: \(outcomes)")
+    }
+
     // MARK: Retention
 
     /// Child 1001 and parent 1001 are different people; both families' care ended on 15-08-2026.
