@@ -1,4 +1,4 @@
-import CCurl
+internal import CCurl
 import Foundation
 
 /// How to reach an SMTP server. The password never appears in errors or logs: not even printing or

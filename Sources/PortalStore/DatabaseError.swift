@@ -1,4 +1,4 @@
-import CSQLite
+internal import CSQLite
 
 /// An error reported by SQLite, with the statement that caused it.
 ///
