@@ -341,6 +341,9 @@ public struct Importer {
             // runs row) inside the transaction, so a report that cannot be written rolls the run back.
             run.report.status = .applied
             run.report.exitCode = run.exitCodeForApplied.rawValue
+            // Provisional: stamped again after the commit and any mail delivery.
+            run.finishedAt = Date()
+            run.report.finishedAt = Timestamp.iso(run.finishedAt ?? Date())
             var record = run.record(status: .applied, exit: run.exitCodeForApplied)
             record.reportJSON = String(decoding: try ReportWriter.json(run.report), as: UTF8.self)
             let context = MailContext(name: manifest.organisationName ?? manifest.organisationID, portalURL: link.url)
