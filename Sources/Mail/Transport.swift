@@ -87,19 +87,45 @@ public struct MaildirTransport: MailTransport {
         let fileManager = FileManager.default
         let tmp = (directory as NSString).appendingPathComponent("tmp")
         let new = (directory as NSString).appendingPathComponent("new")
+        func fail(_ detail: String) -> DeliveryError { .refused(step: .message, reply: nil, detail: "maildir \(directory): \(detail)") }
         do {
             for folder in [tmp, new, (directory as NSString).appendingPathComponent("cur")] {
                 try fileManager.createDirectory(atPath: folder, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o750])
+                // The mail holds live activation links: never written through a link planted in the maildir.
+                var info = stat()
+                guard lstat(folder, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+                    throw fail("\((folder as NSString).lastPathComponent) is a symbolic link or not a folder; nothing is written through it")
+                }
             }
             let safeID = message.messageID.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" }
             let name = "\(Int(Date().timeIntervalSince1970)).\(String(safeID)).eml"
             let staging = (tmp as NSString).appendingPathComponent(name)
-            guard fileManager.createFile(atPath: staging, contents: Data(message.rendered()),
-                                         attributes: [.posixPermissions: 0o640]) else {
+            let descriptor = open(staging, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o640)
+            guard descriptor >= 0 else {
+                throw DeliveryError.temporary(step: .message, reply: nil, detail: "cannot write \(staging): \(String(cString: strerror(errno)))")
+            }
+            fchmod(descriptor, 0o640)
+            let bytes = message.rendered()
+            var offset = 0
+            var written = true
+            bytes.withUnsafeBytes { buffer in
+                while offset < buffer.count {
+                    let count = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                    if count < 0 { if errno == EINTR { continue }; written = false; return }
+                    offset += count
+                }
+                if fsync(descriptor) != 0 { written = false }
+            }
+            close(descriptor)
+            guard written else {
+                unlink(staging)
                 throw DeliveryError.temporary(step: .message, reply: nil, detail: "cannot write \(staging)")
             }
-            try fileManager.moveItem(atPath: staging, toPath: (new as NSString).appendingPathComponent(name))
+            guard rename(staging, (new as NSString).appendingPathComponent(name)) == 0 else {
+                unlink(staging)
+                throw DeliveryError.temporary(step: .message, reply: nil, detail: "cannot move \(name) into new/")
+            }
         } catch let error as DeliveryError {
             throw error
         } catch {

@@ -31,12 +31,24 @@ public final class Database {
     /// its `-wal` and `-shm` files the same mode.
     ///
     /// With `owner`, a file that already holds tables must carry that `PRAGMA application_id` (or, with
-    /// `legacyTables`, hold all of those tables: a file of this program from before it set the mark);
+    /// `legacyTables`, hold all of those tables and the first migration named as given under the key
+    /// `schema_migrations`: a file of this program from before it set the mark);
     /// anything else throws `ForeignDatabase` before a single byte of the file is written.
     public init(path: String, mode: Mode = .readWrite, busyTimeoutMilliseconds: Int32 = 5000,
-                fileMode: mode_t = 0o640, owner: Int32? = nil, legacyTables: Set<String> = []) throws {
+                fileMode: mode_t = 0o640, owner: Int32? = nil, legacyTables: [String: String] = [:]) throws {
+        // The file itself, never through a link: a link planted in its folder would put the portal (and its
+        // personal data) wherever it points.
+        var info = stat()
+        if lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK {
+            throw DatabaseError(code: 1, message: "the database path is a symbolic link; opvangsync does not follow it", sql: nil, path: path)
+        }
+        // Whose file it is, decided through a read-only connection: a read-write one could already change
+        // another program's file (a rollback journal replayed, a WAL checkpointed on close).
+        if let owner, lstat(path, &info) == 0, info.st_size > 0 {
+            try Database.checkOwner(path: path, owner: owner, legacyTables: legacyTables)
+        }
         if mode == .readWrite {
-            let descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, fileMode)
+            let descriptor = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, fileMode)
             if descriptor >= 0 {
                 fchmod(descriptor, fileMode)
                 close(descriptor)
@@ -44,9 +56,9 @@ public final class Database {
         }
         var handle: OpaquePointer?
         let flags: Int32 = switch mode {
-        case .readWrite: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
-        case .readOnly: SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
-        case .queryOnly: SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX
+        case .readWrite: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW
+        case .readOnly: SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW
+        case .queryOnly: SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW
         }
         let code = sqlite3_open_v2(path, &handle, flags, nil)
         guard code == SQLITE_OK, let handle else {
@@ -58,7 +70,6 @@ public final class Database {
         self.path = path
         sqlite3_extended_result_codes(handle, 1)
         sqlite3_busy_timeout(handle, busyTimeoutMilliseconds)
-        if let owner { try checkOwner(owner, legacyTables: legacyTables) }
         if mode == .readWrite {
             try execute("PRAGMA journal_mode = WAL")
             // FULL makes every commit durable before the run reports success.
@@ -68,18 +79,25 @@ public final class Database {
         if mode == .queryOnly { try execute("PRAGMA query_only = ON") }
     }
 
-    /// Refuses a file that belongs to another program; reads only.
-    private func checkOwner(_ owner: Int32, legacyTables: Set<String>) throws {
+    /// Refuses a file that belongs to another program. Reads only, through a connection of its own that is
+    /// opened read-only, so nothing of the file (its journal, its WAL) is replayed or checkpointed.
+    static func checkOwner(path: String, owner: Int32, legacyTables: [String: String]) throws {
+        let probe = try Database(path: path, mode: .readOnly)
         let applicationID: Int
         let tables: [String]
         do {
-            applicationID = try scalarInt("PRAGMA application_id") ?? 0
-            tables = try query("SELECT name FROM sqlite_master WHERE type = 'table'") { $0.string(0) ?? "" }
+            applicationID = try probe.scalarInt("PRAGMA application_id") ?? 0
+            tables = try probe.query("SELECT name FROM sqlite_master WHERE type = 'table'") { $0.string(0) ?? "" }
         } catch let error as DatabaseError {
             throw ForeignDatabase(path: path, reason: "it cannot be read as an SQLite database (\(error.message))")
         }
         if applicationID == Int(owner) || tables.isEmpty && applicationID == 0 { return }
-        if applicationID == 0, !legacyTables.isEmpty, legacyTables.isSubset(of: Set(tables)) { return }
+        // A file of this program from before it set the mark: its tables, and its first migration's own words.
+        if applicationID == 0, !legacyTables.isEmpty, Set(legacyTables.keys).isSubset(of: Set(tables)),
+           let first = try? probe.scalarString("SELECT summary FROM schema_migrations WHERE version = 1"),
+           legacyTables["schema_migrations"] == first {
+            return
+        }
         let found = applicationID == 0 ? "no application id" : "application id \(applicationID)"
         throw ForeignDatabase(path: path, reason: "it has \(found) and \(tables.count) tables of its own (\(tables.prefix(5).joined(separator: ", ")))")
     }

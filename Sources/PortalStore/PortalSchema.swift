@@ -5,8 +5,11 @@ public enum PortalSchema {
     /// `PRAGMA application_id` of a portal database ("OPVS"): a file without it that holds tables is
     /// someone else's and is never modified (SPEC §5 "Trust boundary").
     public static let applicationID: Int32 = 0x4F50_5653
-    /// The tables by which a portal made before the mark was set is still recognised (and then marked).
-    public static let legacyTables: Set<String> = ["schema_migrations", "runs", "organisation", "children", "parents"]
+    /// The tables by which a portal made before the mark was set is still recognised (and then marked), with
+    /// the summary its first migration recorded under `schema_migrations`.
+    public static let legacyTables: [String: String] = [
+        "schema_migrations": migrations[0].summary, "runs": "", "organisation": "", "children": "", "parents": "",
+    ]
 
     /// Columns every imported entity table has besides its fields.
     static let lifecycle = """

@@ -40,7 +40,13 @@ enum ImportCommand {
             throw UsageError("import takes one export folder, got \(arguments.positionals.count)")
         }
         let configuration = try Configuration.load(path: arguments.value("config"))
-        var settings = try configuration.settings(for: arguments.value("org"))
+        // Without --org, an export folder's own manifest says which organisation's settings apply (its
+        // configured portal URL, database and reports), never the defaults of whichever comes first.
+        var organisation = arguments.value("org")
+        if organisation == nil, let folder = arguments.positionals.first {
+            organisation = Importer.organisation(ofExportAt: folder, mapping: arguments.value("mapping") ?? configuration.defaults.mapping)
+        }
+        var settings = try configuration.settings(for: organisation)
         if let db = arguments.value("db") { settings.database = db }
         if let reports = arguments.value("reports") { settings.reports = reports }
         if let mapping = arguments.value("mapping") { settings.mapping = mapping }
@@ -61,7 +67,7 @@ enum ImportCommand {
             throw UsageError("name an export folder, or --org ID with an inbox in the configuration")
         }
         var request = ImportRequest(exportDirectory: exportDirectory, settings: settings, operatorName: Operator.current())
-        request.organisation = arguments.value("org")
+        request.organisation = organisation
         request.passedOver = passedOver
         if let text = arguments.value("as-of") {
             guard let day = Day(iso: text) else { throw UsageError("--as-of takes a date as jjjj-mm-dd, got \"\(text)\"") }

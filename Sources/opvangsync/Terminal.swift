@@ -1,4 +1,5 @@
 import Foundation
+import OpvangSync
 
 /// Output helpers: results on stdout, diagnostics and progress on stderr.
 enum Terminal {
@@ -7,7 +8,7 @@ enum Terminal {
     static let plainProgress = ProcessInfo.processInfo.environment["OPVANGSYNC_PROGRESS"] == "1"
 
     static func error(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        FileHandle.standardError.write(Data((TextSafety.visible(text, keepingLineBreaks: true) + "\n").utf8))
     }
 
     /// A progress line that overwrites itself on a terminal; nothing when output is not a terminal,

@@ -50,6 +50,18 @@ public struct Configuration: Sendable {
     /// does not list it.
     public func settings(for organisation: String?) throws(Failure) -> OrganisationSettings {
         var settings = defaults
+        // Without an organisation, `{org}` must not silently become some name: a single configured
+        // organisation is the one meant; with several, or with `{org}` in a path, it must be named.
+        var organisation = organisation
+        if organisation == nil, organisations.count == 1 {
+            organisation = organisations[0].id
+        } else if organisation == nil, organisations.count > 1 {
+            throw Failure(path: path ?? "(defaults)", key: "organisations",
+                          reason: "several organisations are configured (\(organisations.compactMap(\.id).joined(separator: ", "))); name one with --org")
+        } else if organisation == nil, [defaults.database, defaults.reports, defaults.inbox ?? ""].contains(where: { $0.contains("{org}") }) {
+            throw Failure(path: path ?? "(defaults)", key: "database",
+                          reason: "the configured paths hold {org}; name the organisation with --org")
+        }
         if let organisation {
             // The id becomes part of folder names: a plain identifier, never a path.
             guard OrganisationID.isValid(organisation) else {
@@ -63,7 +75,7 @@ public struct Configuration: Sendable {
             }
             settings.id = organisation
         }
-        let id = settings.id ?? "default"
+        let id = settings.id ?? ""
         settings.database = settings.database.replacingOccurrences(of: "{org}", with: id)
         settings.reports = settings.reports.replacingOccurrences(of: "{org}", with: id)
         settings.inbox = settings.inbox?.replacingOccurrences(of: "{org}", with: id)

@@ -39,7 +39,7 @@ public struct Manifest: Sendable {
             throw fail(idNode, "\"organisation.id\" (\(OrganisationID.shown(id))) is geen geldige organisatiecode: alleen kleine letters, cijfers, - en _, beginnend met een letter of cijfer, hoogstens 64 tekens")
         }
         let name = organisation["name"]?.string
-        if let name, name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || (0x80...0x9F).contains($0.value) }) {
+        if let name, name.unicodeScalars.contains(where: { TextSafety.isControl($0) }) {
             throw fail(organisation, "\"organisation.name\" bevat stuurtekens (zoals een regeleinde); die naam komt in de afzender van mail")
         }
         guard let exportedAtNode = node["exportedAt"], let exportedAtText = exportedAtNode.string else {

@@ -43,7 +43,8 @@ public struct Issue: Codable, Sendable, Equatable, CustomStringConvertible {
             location += ": "
         }
         let fieldText = field.map { " (kolom \($0))" } ?? ""
-        return "\(location)\(severity.rawValue): \(message)\(fieldText) [\(code)]"
+        // Read in terminals and logs: nothing from the export may move the cursor or start a new line.
+        return TextSafety.visible("\(location)\(severity.rawValue): \(message)\(fieldText) [\(code)]")
     }
 }
 

@@ -24,13 +24,30 @@ public enum ProtectedFile {
         let parent = Paths.parent(of: directory)
         if !parent.isEmpty, parent != directory { try makeDirectory(parent) }
         if mkdir(directory, directoryMode) == 0 {
-            // The umask may have narrowed the mode; set it exactly, on the folder just made and no other.
-            chmod(directory, directoryMode)
+            // The umask may have narrowed the mode; set it exactly, on the folder just made and no other:
+            // through a descriptor opened without following links, so a link swapped in cannot redirect it.
+            let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            if descriptor >= 0 {
+                fchmod(descriptor, directoryMode)
+                close(descriptor)
+            }
             return
         }
         guard errno == EEXIST, FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory),
               isDirectory.boolValue else {
             throw Failure(path: directory, reason: String(cString: strerror(errno)))
+        }
+    }
+
+    /// Refuses a folder below a configured one that is a symbolic link (or not a folder at all): someone who
+    /// can write there must not redirect files with personal data elsewhere.
+    public static func requireRealDirectory(_ directory: String) throws {
+        var info = stat()
+        guard lstat(directory, &info) == 0 else { throw Failure(path: directory, reason: String(cString: strerror(errno))) }
+        switch info.st_mode & S_IFMT {
+        case S_IFDIR: return
+        case S_IFLNK: throw Failure(path: directory, reason: "is a symbolic link; opvangsync does not write through it")
+        default: throw Failure(path: directory, reason: "exists and is not a folder")
         }
     }
 
@@ -160,11 +177,12 @@ public enum ReportWriter {
     /// The same, into `folder` itself (the folder a run's recorded report path names).
     public static func stage(_ report: RunReport, folder: String) throws -> StagedReport {
         // The organisation id and run id become file names: plain identifiers only, checked again here.
-        guard OrganisationID.isValid(report.organisation.id) || report.organisation.id == "onbekend",
+        guard OrganisationID.isValid(report.organisation.id) || report.organisation.id == RunReport.unknownOrganisation,
               report.runId.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
             throw ProtectedFile.Failure(path: folder, reason: "the organisation or run id is not a plain identifier")
         }
         try ProtectedFile.makeDirectory(folder)
+        try ProtectedFile.requireRealDirectory(folder)
         let base = (folder as NSString).appendingPathComponent(report.runId)
         let paths = ReportPaths(json: base + ".json", markdown: base + ".md",
                                 changesCSV: base + "-wijzigingen.csv", rejectedCSV: base + "-afgewezen.csv")

@@ -1,6 +1,9 @@
 /// The report of one run (SPEC §7), written as JSON, Dutch Markdown and CSV. Described in `docs/report.md`.
 public struct RunReport: Codable, Sendable {
     public static let currentSchemaVersion = 1
+    /// The organisation of a run that failed before it knew which one: not a valid organisation id, so its
+    /// report folder can never be a real organisation's.
+    public static let unknownOrganisation = "_onbekend"
 
     public enum Status: String, Codable, Sendable {
         case applied, skipped, aborted, failed

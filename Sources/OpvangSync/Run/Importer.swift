@@ -141,6 +141,15 @@ public struct Importer {
                     return try finish(&run, .aborted, repository, abort: "verouderde export: \(text)")
                 }
                 run.report.issues.append(Issue(.warning, "stale-export", file: mapping.manifest, message: text + "; geforceerd ingelezen"))
+            } else if ageHours < -24 {
+                // A clock far ahead (or a forged date) would make every later export look older than this
+                // one and so block each night after it: refused unless forced.
+                let text = "de export zegt gemaakt te zijn op \(manifest.exportedAtText), \(Int(-ageHours)) uur na de peildatum; de klok van het planningssysteem loopt vermoedelijk verkeerd"
+                if !request.force {
+                    run.report.issues.append(Issue(.error, "export-in-future", file: mapping.manifest, message: text))
+                    return try finish(&run, .aborted, repository, abort: "export uit de toekomst: \(text)")
+                }
+                run.report.issues.append(Issue(.warning, "export-in-future", file: mapping.manifest, message: text + "; geforceerd ingelezen"))
             } else if ageHours < -1 {
                 run.report.issues.append(Issue(.warning, "export-in-future", file: mapping.manifest,
                                                message: "exportedAt ligt \(Int(-ageHours)) uur na de peildatum"))
@@ -521,6 +530,19 @@ public struct Importer {
         return names
     }
 
+    /// The organisation id an export's manifest names, when it can be read and is a valid id; nil otherwise
+    /// (the run itself then says what is wrong with the manifest).
+    public static func organisation(ofExportAt folder: String, mapping: String?) -> String? {
+        var settings = Configuration.builtIn.defaults
+        settings.mapping = mapping
+        let request = ImportRequest(exportDirectory: folder, settings: settings, operatorName: "")
+        guard let resolved = try? Importer().resolveMapping(request) else { return nil }
+        let source: ExportSource = resolved.format == .csv
+            ? CSVExportSource(directory: folder, mapping: resolved)
+            : JSONExportSource(directory: folder, mapping: resolved)
+        return try? source.loadManifest().organisationID
+    }
+
     /// The mapping the settings name; else `mappings/<built-in>.json` in the working folder when present,
     /// else the built-in copy. A folder with `export.json` and no `manifest.json` is read as JSON.
     func resolveMapping(_ request: ImportRequest) throws -> Mapping {
@@ -639,7 +661,8 @@ public struct Importer {
             staged = try ReportWriter.stage(run.report, to: run.request.settings.reports)
         } catch {
             reportError = "\(error)"
-            if exit == .success {
+            // Whatever the run would have said, without its report nobody can read it: it failed.
+            if exit != .failed {
                 exit = .failed
                 run.report.status = .failed
                 run.report.exitCode = exit.rawValue
@@ -680,7 +703,7 @@ struct RunState {
     init(request: ImportRequest, mapping: Mapping, asOf: Day, started: Date) {
         self.request = request
         report = RunReport(
-            runId: RunID.make(started), organisation: .init(id: request.organisation ?? "onbekend", name: nil),
+            runId: RunID.make(started), organisation: .init(id: request.organisation ?? RunReport.unknownOrganisation, name: nil),
             asOf: asOf.iso, startedAt: Timestamp.iso(started), finishedAt: Timestamp.iso(started),
             mode: request.dryRun ? "dry-run" : "apply", status: .failed, exitCode: ExitCode.failed.rawValue,
             operator: request.operatorName, reason: request.reason,

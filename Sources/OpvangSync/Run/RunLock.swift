@@ -24,8 +24,18 @@ public final class RunLock {
 
     public init(databasePath: String) throws {
         path = databasePath + ".lock"
-        descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
-        guard descriptor >= 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
+        // Never through a link: a link planted in the portal's folder must not let the lock truncate
+        // whatever file it points at.
+        descriptor = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o640)
+        guard descriptor >= 0 else {
+            let reason = errno == ELOOP ? "the lock file is a symbolic link; remove it" : String(cString: strerror(errno))
+            throw Failure(path: path, reason: reason)
+        }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            close(descriptor)
+            throw Failure(path: path, reason: "the lock file is not a regular file")
+        }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let code = errno
             var buffer = [UInt8](repeating: 0, count: 32)

@@ -1,0 +1,31 @@
+/// Text from outside (an export, a manifest, a mail server) on its way to a terminal, a log or a header:
+/// the characters that could change what the reader sees around it.
+public enum TextSafety {
+    /// C0 and C1 control characters, DEL, the Unicode line and paragraph separators, and the marks and
+    /// overrides that reorder text (bidi): none of them belongs in a name, a key or a message.
+    public static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        let value = scalar.value
+        return value < 0x20 || value == 0x7F || (0x80...0x9F).contains(value)
+            || value == 0x2028 || value == 0x2029
+            || value == 0x200E || value == 0x200F || value == 0x061C
+            || (0x202A...0x202E).contains(value) || (0x2066...0x2069).contains(value)
+    }
+
+    /// `text` with every control character shown as `\u{…}`: what it says stays readable, and no escape
+    /// sequence, carriage return or line break from the data reaches a terminal or a log line. Line breaks
+    /// of the program's own text are kept when `keepingLineBreaks` is set.
+    public static func visible(_ text: String, keepingLineBreaks: Bool = false) -> String {
+        guard text.unicodeScalars.contains(where: { isControl($0) && !(keepingLineBreaks && ($0 == "\n" || $0 == "\t")) }) else {
+            return text
+        }
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if isControl(scalar), !(keepingLineBreaks && (scalar == "\n" || scalar == "\t")) {
+                out.append(contentsOf: "\\u{\(String(scalar.value, radix: 16))}".unicodeScalars)
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+}
