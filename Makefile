@@ -6,7 +6,7 @@ SWIFT ?= swift
 PACKAGES = libsqlite3-dev sqlite3 libcurl4-openssl-dev python3-aiosmtpd openssl time
 AS_OF ?= 2026-11-22
 
-.PHONY: deps build release demo test bench bench-smoke samples clean
+.PHONY: deps build release demo test bench bench-smoke samples clean fuzz
 
 deps:
 	@scripts/ensure-packages.sh $(PACKAGES)
@@ -44,6 +44,12 @@ bench-smoke: deps
 	$(SWIFT) build -c release --product opvangsync
 	$(SWIFT) build -c release --product exportgen
 	SCALE=300 BENCH_DIR=.build/bench-smoke bench/run.sh
+
+# libFuzzer runs of the CSV reader, the JSON parser and the manifest (fuzz/run.sh), FUZZ_SECONDS each
+# (default 20) on one core; a crash stops with exit 1 and leaves its input in .build/fuzz/.
+FUZZ_SECONDS ?= 20
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh
 
 # Regenerates sample-exports/ (deterministic: the same files every time).
 samples: build

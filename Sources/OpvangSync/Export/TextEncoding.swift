@@ -1,3 +1,5 @@
+import Foundation
+
 /// How an export file's bytes are to be read.
 public enum TextEncoding: String, Sendable, Codable {
     /// Valid UTF-8 is UTF-8, anything else is Windows-1252 (SPEC §2).

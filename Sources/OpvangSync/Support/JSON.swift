@@ -321,3 +321,70 @@ public enum JSONParser {
         }
     }
 }
+
+/// The integer a JSON number literal denotes, exactly (no floating point).
+enum JSONNumber {
+    /// `100003.0`, `1.00003e5` and `100003` give `100003`; nil for a fractional value (`1.5`, `1e-1`) or
+    /// one with more than 30 digits. A plain integer keeps its literal text (a Kindnummer `00123`).
+    /// With `truncating`, a fractional value gives its integer part (toward zero).
+    static func integerText(_ literal: String, truncating: Bool = false) -> String? {
+        let bytes = Array(literal.utf8)
+        guard !bytes.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) else {
+            return canonical(bytes, truncating: truncating)
+        }
+        return literal
+    }
+
+    private static func canonical(_ bytes: [UInt8], truncating: Bool) -> String? {
+        var index = 0
+        let negative = bytes.first == UInt8(ascii: "-")
+        if negative { index += 1 }
+        var digits: [UInt8] = []
+        var pointShift = 0   // digits after the decimal point
+        var afterPoint = false
+        while index < bytes.count, bytes[index] != UInt8(ascii: "e"), bytes[index] != UInt8(ascii: "E") {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: ".") { afterPoint = true } else {
+                guard (0x30...0x39).contains(byte) else { return nil }
+                digits.append(byte)
+                if afterPoint { pointShift += 1 }
+            }
+            index += 1
+        }
+        var exponent = 0
+        if index < bytes.count {
+            index += 1
+            var sign = 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") {
+                if bytes[index] == UInt8(ascii: "-") { sign = -1 }
+                index += 1
+            }
+            guard index < bytes.count else { return nil }
+            while index < bytes.count {
+                guard (0x30...0x39).contains(bytes[index]) else { return nil }
+                exponent = exponent * 10 + Int(bytes[index] - 0x30)
+                guard exponent < 1000 else { return nil }
+                index += 1
+            }
+            exponent *= sign
+        }
+        // value = digits × 10^(exponent − pointShift)
+        let shift = exponent - pointShift
+        if shift < 0 {
+            let cut = digits.count + shift
+            let dropped = cut > 0 ? digits[cut...] : digits[...]
+            guard truncating || dropped.allSatisfy({ $0 == 0x30 }) else { return nil }
+            digits = cut > 0 ? Array(digits[..<cut]) : []
+        } else {
+            guard digits.count + shift <= 30 else {
+                return digits.allSatisfy { $0 == 0x30 } ? "0" : nil
+            }
+            digits += [UInt8](repeating: 0x30, count: shift)
+        }
+        while digits.count > 1, digits.first == 0x30 { digits.removeFirst() }
+        if digits.isEmpty { digits = [0x30] }
+        guard digits.count <= 30 else { return nil }
+        let text = String(decoding: digits, as: UTF8.self)
+        return negative && text != "0" ? "-" + text : text
+    }
+}
