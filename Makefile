@@ -25,9 +25,10 @@ demo: release
 	code=$$?; echo "exit code $$code (0 applied or skipped, 4 applied with rejected rows)"; \
 	[ $$code -eq 0 ] || [ $$code -eq 4 ]
 
-# The smoke run of the benchmark comes first, so that the test runner's summary is the last line.
+# The smoke runs of the benchmark and the fuzzers come first, so that the test runner's summary is the last line.
 test: deps
 	$(MAKE) --no-print-directory bench-smoke
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
 	$(SWIFT) build --build-tests
 	deploy/verify-systemd.sh
 	$(SWIFT) test --skip-build --disable-xctest
