@@ -220,7 +220,7 @@ import Testing
         let escaped = Array(replacingFirst("\"Ko\u{E7}\"", with: #""Ko\ud800""#, in: text).utf8)
         var encoded = Array(text.utf8)
         let position = encoded.firstRange(of: Array("\"Ko\u{E7}\"".utf8))!.lowerBound
-        encoded.replaceSubrange(position..<(position + 5), with: Array("\"Ko".utf8) + [0xED, 0xA0, 0x80] + Array("\"".utf8))
+        encoded.replaceSubrange(position..<(position + "\"Ko\u{E7}\"".utf8.count), with: Array("\"Ko".utf8) + [0xED, 0xA0, 0x80] + Array("\"".utf8))
         for bytes in [escaped, encoded] {
             let (result, report) = try importJSON(bytes, in: folder)
             #expect(result.status == 1, "\(result.stdout)\(result.stderr)")
