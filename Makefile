@@ -6,7 +6,7 @@ SWIFT ?= swift
 PACKAGES = libsqlite3-dev sqlite3 libcurl4-openssl-dev python3-aiosmtpd openssl time
 AS_OF ?= 2026-11-22
 
-.PHONY: deps build release demo test bench bench-smoke samples clean
+.PHONY: deps build release demo test bench bench-smoke samples clean fuzz
 
 deps:
 	@scripts/ensure-packages.sh $(PACKAGES)
@@ -25,9 +25,10 @@ demo: release
 	code=$$?; echo "exit code $$code (0 applied or skipped, 4 applied with rejected rows)"; \
 	[ $$code -eq 0 ] || [ $$code -eq 4 ]
 
-# The smoke run of the benchmark comes first, so that the test runner's summary is the last line.
+# The smoke runs of the benchmark and the fuzzers come first, so that the test runner's summary is the last line.
 test: deps
 	$(MAKE) --no-print-directory bench-smoke
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
 	$(SWIFT) build --build-tests
 	deploy/verify-systemd.sh
 	$(SWIFT) test --skip-build --disable-xctest
@@ -44,6 +45,12 @@ bench-smoke: deps
 	$(SWIFT) build -c release --product opvangsync
 	$(SWIFT) build -c release --product exportgen
 	SCALE=300 BENCH_DIR=.build/bench-smoke bench/run.sh
+
+# libFuzzer runs of the CSV reader, the JSON parser and the manifest (fuzz/run.sh), FUZZ_SECONDS each
+# (default 20) on one core; a crash stops with exit 1 and leaves its input in .build/fuzz/.
+FUZZ_SECONDS ?= 20
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh
 
 # Regenerates sample-exports/ (deterministic: the same files every time).
 samples: build

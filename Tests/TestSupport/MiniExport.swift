@@ -19,6 +19,8 @@ public struct MiniExport {
         "afwijkingen.csv": ["Kindnummer;Groepcode;Datum;Soort;Van;Tot;Omschrijving", "K1;G1;24-11-2026;Afwezig;;;ziek"],
         "kalender.csv": ["Van;Tot;Soort;Locatiecode;Omschrijving", "19-12-2026;03-01-2027;Schoolvakantie;;Kerstvakantie"],
     ]
+    /// Files given as raw bytes (another encoding, a broken byte): these win over `files`.
+    public var raw: [String: [UInt8]] = [:]
     public var exportedAt = "2026-11-21T23:40:00+01:00"
     public var organisation = "mini"
     /// The organisation's name in the manifest (untrusted text: it ends up in mail).
@@ -37,8 +39,9 @@ public struct MiniExport {
     public func write(to folder: URL) throws -> URL {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var listed: [[String: Any]] = []
-        for (name, lines) in files.sorted(by: { $0.key < $1.key }) {
-            let bytes = Array((lines.joined(separator: "\n") + "\n").utf8)
+        let names = Set(files.keys).union(raw.keys).sorted()
+        for name in names {
+            let bytes = raw[name] ?? Array(((files[name] ?? []).joined(separator: "\n") + "\n").utf8)
             try Data(bytes).write(to: folder.appendingPathComponent(name))
             var rows = -1
             try CSVReader.read(bytes, delimiter: UInt8(ascii: ";"), file: name) { _ in rows += 1 }

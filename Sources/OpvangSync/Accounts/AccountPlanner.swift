@@ -72,12 +72,13 @@ public struct AccountPlanner {
         self.rules = rules
     }
 
-    /// The login address of a parent: `E-mail` when valid, else `E-mail 2` when valid, else none.
+    /// The login address of a parent: `E-mail` when valid, else `E-mail 2` when valid, else none; in the
+    /// form it is mailed to (`EmailAddress.normalised`: lowercase, an internationalised domain as A-label).
     public static func loginAddress(email: String?, email2: String?) -> (address: String, column: String)? {
-        if let email, EmailAddress.isValid(email.trimmingASCIISpaces) {
+        if let email, EmailAddress.isValid(email.trimmingUnicodeSpace) {
             return (EmailAddress.normalised(email), "E-mail")
         }
-        if let email2, EmailAddress.isValid(email2.trimmingASCIISpaces) {
+        if let email2, EmailAddress.isValid(email2.trimmingUnicodeSpace) {
             return (EmailAddress.normalised(email2), "E-mail 2")
         }
         return nil

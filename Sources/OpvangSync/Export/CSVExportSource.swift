@@ -26,7 +26,7 @@ public struct CSVExportSource: ExportSource {
     }
 
     public func read(_ kind: EntityKind, selecting selection: RowSelection?, warn: (Issue) -> Void,
-                     reject: (Issue) -> Void, row: (RawRow) throws -> Void, skipped: (SkippedRow) -> Void) throws -> FileRead {
+                     reject: (Issue, RawRow?) -> Void, row: (RawRow) throws -> Void, skipped: (SkippedRow) -> Void) throws -> FileRead {
         guard let source = mapping.entities[kind] else { return FileRead(file: "", rows: 0, encoding: nil) }
         let file = source.name
         let decoded = try decodedContents(of: file)
@@ -71,11 +71,6 @@ public struct CSVExportSource: ExportSource {
                     return
                 }
             }
-            if record.count > headerCount {
-                reject(Issue(.error, "extra-fields", file: file, line: record.line, column: headerCount + 1, message:
-                    "de regel heeft \(record.count) velden, de kopregel \(headerCount); staat er een scheidingsteken in een waarde zonder aanhalingstekens?"))
-                return
-            }
             var cells: [RawCell] = []
             cells.reserveCapacity(headerIndex.count)
             for position in headerIndex {
@@ -84,6 +79,21 @@ public struct CSVExportSource: ExportSource {
                 } else {
                     cells.append(RawCell(text: "", line: record.line, column: 0, present: false))
                 }
+            }
+            // A row of another width cannot be trusted cell by cell: a delimiter inside a value shifts
+            // every later cell, and a short row would blank the fields it lacks (SPEC §2). Its key, read
+            // from the first cells, still protects the record.
+            if record.count > headerCount {
+                reject(Issue(.error, "extra-fields", file: file, line: record.line, column: headerCount + 1, message:
+                    "de regel heeft \(record.count) velden, de kopregel \(headerCount); staat er een scheidingsteken in een waarde zonder aanhalingstekens?"),
+                       RawRow(line: record.line, cells: cells))
+                return
+            }
+            if record.count < headerCount {
+                reject(Issue(.error, "missing-fields", file: file, line: record.line, column: record.count + 1, message:
+                    "de regel heeft \(record.count) velden, de kopregel \(headerCount); ontbrekende velden worden niet als leeg gelezen"),
+                       RawRow(line: record.line, cells: cells))
+                return
             }
             try row(RawRow(line: record.line, cells: cells))
         }
@@ -98,8 +108,17 @@ public struct CSVExportSource: ExportSource {
         do {
             return try TextDecoder.decode(try contents(of: file), as: mapping.encoding)
         } catch let failure as EncodingFailure {
-            throw ExportFailure("invalid-encoding", file: file, line: failure.line, column: failure.column,
-                                message: "ongeldige UTF-8 terwijl de mapping UTF-8 voorschrijft")
+            let byte = "0x" + String(failure.byte, radix: 16, uppercase: true)
+            let message: String
+            switch failure.reason {
+            case .invalidUTF8:
+                message = "ongeldige UTF-8 (byte \(byte)) terwijl de mapping of het BOM UTF-8 voorschrijft"
+            case .invalidUTF8InUTF8File:
+                message = "ongeldige UTF-8 (byte \(byte)) in een bestand dat verder UTF-8 is; het bestand is beschadigd en wordt niet als Windows-1252 gelezen"
+            case .undefinedInWindows1252:
+                message = "byte \(byte) bestaat niet in Windows-1252; het bestand is beschadigd of in een andere tekenset geschreven"
+            }
+            throw ExportFailure("invalid-encoding", file: file, line: failure.line, column: failure.column, message: message)
         }
     }
 

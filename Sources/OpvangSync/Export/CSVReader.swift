@@ -15,12 +15,22 @@ public struct CSVRecord {
     /// Number of fields in this record.
     public var count: Int { spans.count }
 
-    /// The field at `index` (0-based), trimmed of surrounding spaces; "" when the record is shorter.
+    /// The field at `index` (0-based), trimmed of white space and format characters (`UnicodeText`);
+    /// "" when the record is shorter.
     public func field(_ index: Int) -> String {
         guard index < spans.count else { return "" }
-        var span = spans[index]
-        while span.start < span.end, bytes[span.start] == 0x20 || bytes[span.start] == 0x09 { span.start += 1 }
-        while span.end > span.start, bytes[span.end - 1] == 0x20 || bytes[span.end - 1] == 0x09 { span.end -= 1 }
+        let span = spans[index]
+        let range = UnicodeText.trimmedRange(bytes, span.start, span.end)
+        return text(Span(start: range.lowerBound, end: range.upperBound, hasEscapedQuotes: span.hasEscapedQuotes))
+    }
+
+    /// The field at `index` exactly as it stands between its delimiters (quotes removed, `""` collapsed).
+    public func rawField(_ index: Int) -> String {
+        guard index < spans.count else { return "" }
+        return text(spans[index])
+    }
+
+    private func text(_ span: Span) -> String {
         let slice = UnsafeBufferPointer(rebasing: bytes[span.start..<span.end])
         guard span.hasEscapedQuotes else { return String(decoding: slice, as: UTF8.self) }
         var collapsed: [UInt8] = []

@@ -57,7 +57,11 @@ public protocol ExportSource {
     func verify(_ manifest: Manifest) -> [Issue]
     /// Streams the rows of one entity; row-level faults go to `reject`, file-level faults throw. With a
     /// selection, only the selected rows reach `row` (and `reject`); the others go to `skipped`.
-    func read(_ kind: EntityKind, selecting selection: RowSelection?, warn: (Issue) -> Void, reject: (Issue) -> Void,
+    ///
+    /// A row rejected while reading (too few or too many cells, a value of the wrong JSON kind) goes to
+    /// `reject` with the cells that could be read, so that its key still protects the record in the
+    /// portal (a rejected row never ends a record); nil when nothing of the row can be read.
+    func read(_ kind: EntityKind, selecting selection: RowSelection?, warn: (Issue) -> Void, reject: (Issue, RawRow?) -> Void,
               row: (RawRow) throws -> Void, skipped: (SkippedRow) -> Void) throws -> FileRead
     /// The trimmed text of a few fields of every row, nothing else parsed: what a scoped run looks at
     /// first to find the rows of its family.
@@ -66,7 +70,7 @@ public protocol ExportSource {
 
 extension ExportSource {
     /// Every row of one entity.
-    public func read(_ kind: EntityKind, warn: (Issue) -> Void, reject: (Issue) -> Void,
+    public func read(_ kind: EntityKind, warn: (Issue) -> Void, reject: (Issue, RawRow?) -> Void,
                      row: (RawRow) throws -> Void) throws -> FileRead {
         try read(kind, selecting: nil, warn: warn, reject: reject, row: row, skipped: { _ in })
     }
@@ -172,5 +176,5 @@ struct ExportFileKind {
 
 /// True when `header` (trimmed, any case) is a citizen-service-number column.
 func isSensitiveColumn(_ header: String, mapping: Mapping) -> Bool {
-    mapping.sensitiveColumns.contains(header.trimmingCharacters(in: .whitespaces).lowercased())
+    mapping.sensitiveColumns.contains(header.trimmingUnicodeSpace.lowercased())
 }

@@ -68,7 +68,7 @@ public final class JSONExportSource: ExportSource {
     }
 
     public func read(_ kind: EntityKind, selecting selection: RowSelection?, warn: (Issue) -> Void,
-                     reject: (Issue) -> Void, row: (RawRow) throws -> Void, skipped: (SkippedRow) -> Void) throws -> FileRead {
+                     reject: (Issue, RawRow?) -> Void, row: (RawRow) throws -> Void, skipped: (SkippedRow) -> Void) throws -> FileRead {
         guard let source = mapping.entities[kind] else { return FileRead(file: "", rows: 0, encoding: nil) }
         let root = try document()
         let label = "\(file)#\(source.name)"
@@ -83,10 +83,11 @@ public final class JSONExportSource: ExportSource {
         for element in elements {
             guard let members = element.members else {
                 reject(Issue(.error, "not-an-object", file: label, line: element.line, column: element.column,
-                             message: "een record moet een JSON-object zijn"))
+                             message: "een record moet een JSON-object zijn"), nil)
                 continue
             }
             var byKey: [String: JSONNode] = [:]
+            var rejection: Issue?
             for (key, node) in members {
                 if isSensitiveColumn(key, mapping: mapping) {
                     if warnedSensitive.insert(key.lowercased()).inserted {
@@ -95,18 +96,40 @@ public final class JSONExportSource: ExportSource {
                     }
                     continue
                 }
-                byKey[key.lowercased()] = node
+                // Keys are matched without regard to case, so `Kindnummer` and `kindnummer` are one field
+                // given twice: which is meant cannot be known.
+                if byKey.updateValue(node, forKey: key.lowercased()) != nil {
+                    rejection = rejection ?? Issue(.error, "duplicate-field", file: label, line: node.line, column: node.column, field: key,
+                                                   message: "het veld \"\(key.prefix(40))\" staat twee keer in dit record (hoofdletters tellen niet)")
+                }
             }
             var cells: [RawCell] = []
             cells.reserveCapacity(source.columns.count)
-            var rejection: Issue?
-            for column in source.columns {
+            let schema = kind.schema
+            for (index, column) in source.columns.enumerated() {
                 guard let column, let node = byKey[column.lowercased()] else {
                     cells.append(RawCell(text: "", line: element.line, column: element.column, present: column != nil))
                     continue
                 }
                 let text: String
                 switch node.value {
+                case .number(let literal):
+                    // A number is the integer it denotes (`100003.0` and `1.00003e5` are `100003`), so a key
+                    // written as a float is the same key; a fractional one cannot be a key or a count.
+                    if let integer = JSONNumber.integerText(literal) {
+                        text = integer
+                    } else {
+                        switch schema.fields[index].type {
+                        case .identifier, .integer, .list:
+                            rejection = rejection ?? Issue(.error, "unparseable-number", file: label, line: node.line, column: node.column,
+                                                           field: column, message: "geen geheel getal: \(literal.prefix(40))")
+                            // The row is rejected; its integer part is the record it most likely means,
+                            // which stays as the portal has it rather than being ended.
+                            text = JSONNumber.integerText(literal, truncating: true) ?? literal
+                        default:
+                            text = literal
+                        }
+                    }
                 case .array(let items):
                     text = items.compactMap(\.scalarText).joined(separator: String(mapping.listSeparator))
                 case .object:
@@ -116,20 +139,20 @@ public final class JSONExportSource: ExportSource {
                 default:
                     text = node.scalarText ?? ""
                 }
-                cells.append(RawCell(text: text.trimmingCharacters(in: .whitespaces), line: node.line,
-                                     column: node.column, present: true))
+                cells.append(RawCell(text: text.trimmingUnicodeSpace, line: node.line, column: node.column, present: true))
             }
             if let selection, !selection.values.contains(cells[selection.field].text) {
                 if let watch = selection.watch { skipped(SkippedRow(line: element.line, watched: cells[watch].text)) }
                 continue
             }
-            if let rejection { reject(rejection) } else { try row(RawRow(line: element.line, cells: cells)) }
+            let raw = RawRow(line: element.line, cells: cells)
+            if let rejection { reject(rejection, raw) } else { try row(raw) }
         }
         return FileRead(file: label, rows: elements.count, encoding: .utf8)
     }
 
     /// The whole document is parsed anyway: the fields are taken from the rows as `read` makes them.
     public func project(_ kind: EntityKind, fields: [Int], _ body: ([String]) -> Void) throws {
-        _ = try read(kind, warn: { _ in }, reject: { _ in }, row: { row in body(fields.map { row.cells[$0].text }) })
+        _ = try read(kind, warn: { _ in }, reject: { _, _ in }, row: { row in body(fields.map { row.cells[$0].text }) })
     }
 }

@@ -1,36 +1,143 @@
 import Foundation
 
-/// The checks an address must pass before an account is made for it.
+/// The checks an address must pass before an account is made for it, and the form it is used in.
 public enum EmailAddress {
     /// A practical check (RFC 5321 shape, no quoting): one `@`, a non-empty local part, a dotted domain,
     /// no spaces. Planning systems hold typos such as `jan@gmail` or `jan @x.nl`; those are not usable.
-    public static func isValid(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
-        guard bytes.count <= 254, let at = bytes.firstIndex(of: UInt8(ascii: "@")),
-              at > 0, at < bytes.count - 1, bytes.lastIndex(of: UInt8(ascii: "@")) == at else { return false }
-        let local = bytes[..<at], domain = bytes[(at + 1)...]
-        guard local.count <= 64 else { return false }
-        for byte in bytes where byte <= 0x20 || byte == 0x7F || "\"(),:;<>[\\]".utf8.contains(byte) { return false }
-        let labels = domain.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-        guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty && $0.first != UInt8(ascii: "-") && $0.last != UInt8(ascii: "-") }),
-              let top = labels.last, top.count >= 2 else { return false }
-        return local.first != UInt8(ascii: ".") && local.last != UInt8(ascii: ".")
+    public static func isValid(_ text: String) -> Bool { problem(text) == nil }
+
+    /// Why `text` is no usable address, in Dutch for the report (never repeating the address), or nil.
+    ///
+    /// The local part must be ASCII (an internationalised local part needs SMTPUTF8, which mail servers
+    /// of parents cannot be assumed to have); the domain may be internationalised and is then used in
+    /// its IDNA A-label form (`bücher.nl` → `xn--bcher-kva.nl`).
+    public static func problem(_ text: String) -> String? {
+        let scalars = Array(text.unicodeScalars)
+        guard let at = scalars.firstIndex(of: "@"), scalars.lastIndex(of: "@") == at else {
+            return "er moet precies één @ in staan"
+        }
+        let local = scalars[..<at], domain = String(String.UnicodeScalarView(scalars[(at + 1)...]))
+        guard !local.isEmpty else { return "niets vóór de @" }
+        guard !domain.isEmpty else { return "geen domein na de @" }
+        guard local.allSatisfy(\.isASCII) else { return "tekens buiten ASCII vóór de @" }
+        guard local.count <= 64 else { return "het deel vóór de @ is langer dan 64 tekens" }
+        for scalar in local where scalar.value <= 0x20 || scalar.value == 0x7F || "\"(),:;<>[\\]".unicodeScalars.contains(scalar) {
+            return "een spatie, stuurteken of een van \"(),:;<>[\\] vóór de @"
+        }
+        if local.first == "." || local.last == "." { return "een punt aan het begin of eind vóór de @" }
+        if zip(local, local.dropFirst()).contains(where: { $0 == "." && $1 == "." }) { return "twee punten achter elkaar" }
+        guard let ascii = asciiDomain(domain) else { return "de domeinnaam bevat tekens die in een domeinnaam niet mogen" }
+        let labels = ascii.split(separator: ".", omittingEmptySubsequences: false)
+        if labels.contains(where: \.isEmpty) {
+            return ascii.contains("..") ? "twee punten achter elkaar" : "een punt aan het begin of eind van het domein"
+        }
+        guard labels.count >= 2 else { return "het domein heeft geen punt (zoals example.nl)" }
+        for label in labels {
+            if label.contains("_") { return "een _ in het domein" }
+            guard label.utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }) else {
+                return "de domeinnaam bevat tekens die in een domeinnaam niet mogen"
+            }
+            if label.first == "-" || label.last == "-" { return "een streepje aan het begin of eind van een deel van het domein" }
+            if label.utf8.count > 63 { return "een deel van het domein is langer dan 63 tekens" }
+        }
+        let top = labels[labels.count - 1]
+        if top.utf8.count < 2 { return "de topleveldomeinnaam is korter dan twee tekens" }
+        if top.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) { return "de topleveldomeinnaam bestaat uit cijfers" }
+        if local.count + 1 + ascii.utf8.count > 254 { return "het adres is langer dan 254 tekens" }
+        return nil
     }
 
-    /// The form used to compare addresses: trimmed, lowercased.
+    /// The form used to log in, to mail and to compare addresses: trimmed, lowercased, and with an
+    /// internationalised domain as its IDNA A-label (what goes into `To:` and the SMTP envelope).
     public static func normalised(_ text: String) -> String {
-        text.trimmingASCIISpaces.lowercased()
+        let lowered = text.trimmingUnicodeSpace.lowercased()
+        guard let at = lowered.lastIndex(of: "@"), !lowered[lowered.index(after: at)...].allSatisfy(\.isASCII),
+              let domain = asciiDomain(String(lowered[lowered.index(after: at)...])) else { return lowered }
+        return String(lowered[...at]) + domain
+    }
+
+    /// `domain` lowercased, NFC, with every label that holds more than ASCII as `xn--` + Punycode; nil when
+    /// a label holds something other than letters, marks, digits and hyphens.
+    static func asciiDomain(_ domain: String) -> String? {
+        let lowered = domain.precomposedStringWithCanonicalMapping.lowercased()
+        var labels: [String] = []
+        for label in lowered.split(separator: ".", omittingEmptySubsequences: false) {
+            if label.unicodeScalars.allSatisfy(\.isASCII) {
+                labels.append(String(label))
+                continue
+            }
+            for scalar in label.unicodeScalars where !scalar.isASCII {
+                switch scalar.properties.generalCategory {
+                case .lowercaseLetter, .uppercaseLetter, .titlecaseLetter, .modifierLetter, .otherLetter,
+                     .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber:
+                    continue
+                default:
+                    return nil
+                }
+            }
+            guard let encoded = Punycode.encode(Array(label.unicodeScalars)) else { return nil }
+            labels.append("xn--" + encoded)
+        }
+        return labels.joined(separator: ".")
     }
 }
 
-extension String {
-    /// Without leading and trailing spaces and tabs: a native scan, because Foundation's
-    /// `trimmingCharacters(in:)` bridges through NSString and shows up in profiles of a 100k-child run.
-    var trimmingASCIISpaces: String {
-        let bytes = utf8
-        guard let first = bytes.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }) else { return "" }
-        guard let last = bytes.lastIndex(where: { $0 != 0x20 && $0 != 0x09 }) else { return "" }
-        if first == bytes.startIndex && last == bytes.index(before: bytes.endIndex) { return self }
-        return String(self[first...last])
+/// Punycode (RFC 3492): a Unicode label as ASCII letters, digits and hyphens, for IDNA A-labels.
+enum Punycode {
+    private static let base = 36, tMin = 1, tMax = 26, skew = 38, damp = 700, initialBias = 72, initialN = 0x80
+
+    /// The Punycode of `input` (without the `xn--` prefix); nil on overflow.
+    static func encode(_ input: [Unicode.Scalar]) -> String? {
+        var output: [UInt8] = input.filter(\.isASCII).map { UInt8($0.value) }
+        let basicCount = output.count
+        var handled = basicCount
+        if basicCount > 0 { output.append(UInt8(ascii: "-")) }
+        var n = initialN, delta = 0, bias = initialBias
+        let codes = input.map { Int($0.value) }
+        while handled < codes.count {
+            guard let m = codes.filter({ $0 >= n }).min() else { return nil }
+            let (product, overflow) = (m - n).multipliedReportingOverflow(by: handled + 1)
+            guard !overflow, delta <= Int(Int32.max) - product else { return nil }
+            delta += product
+            n = m
+            for code in codes {
+                if code < n {
+                    delta += 1
+                    guard delta <= Int(Int32.max) else { return nil }
+                }
+                guard code == n else { continue }
+                var q = delta
+                var k = base
+                while true {
+                    let t = k <= bias ? tMin : (k >= bias + tMax ? tMax : k - bias)
+                    if q < t { break }
+                    output.append(digit(t + (q - t) % (base - t)))
+                    q = (q - t) / (base - t)
+                    k += base
+                }
+                output.append(digit(q))
+                bias = adapt(delta, handled + 1, handled == basicCount)
+                delta = 0
+                handled += 1
+            }
+            delta += 1
+            n += 1
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
+    private static func digit(_ value: Int) -> UInt8 {
+        value < 26 ? UInt8(0x61 + value) : UInt8(0x30 + value - 26)
+    }
+
+    private static func adapt(_ delta: Int, _ count: Int, _ first: Bool) -> Int {
+        var delta = first ? delta / damp : delta / 2
+        delta += delta / count
+        var k = 0
+        while delta > ((base - tMin) * tMax) / 2 {
+            delta /= base - tMin
+            k += base
+        }
+        return k + (base - tMin + 1) * delta / (delta + skew)
     }
 }

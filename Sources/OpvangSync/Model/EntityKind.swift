@@ -89,9 +89,12 @@ public struct FieldSpec: Sendable {
     public let references: EntityKind?
     /// Personal data that retention must purge and error messages must never show.
     public let personal: Bool
+    /// A free-text description that may hold line breaks (LF or CR LF); every other field is one line.
+    public let multiline: Bool
 
     init(_ name: String, _ column: String, _ type: FieldType, required: Bool = false,
-         defaultValue: String? = nil, references: EntityKind? = nil, personal: Bool = false) {
+         defaultValue: String? = nil, references: EntityKind? = nil, personal: Bool = false, multiline: Bool = false) {
+        self.multiline = multiline
         self.name = name
         self.column = column
         self.type = type
@@ -201,14 +204,14 @@ public struct EntitySchema: Sendable {
                 FieldSpec("kind", "kind", .code(.deviationKind), required: true),
                 FieldSpec("from", "from_time", .time),
                 FieldSpec("to", "to_time", .time),
-                FieldSpec("description", "description", .freeText, personal: true),
+                FieldSpec("description", "description", .freeText, personal: true, multiline: true),
             ]),
             EntitySchema(.calendar, table: "calendar", key: ["from", "to", "kind", "locationCode"], fields: [
                 FieldSpec("from", "from_date", .date, required: true),
                 FieldSpec("to", "to_date", .date, required: true),
                 FieldSpec("kind", "kind", .code(.calendarKind), required: true),
                 FieldSpec("locationCode", "location_code", .identifier, references: .location),
-                FieldSpec("description", "description", .freeText),
+                FieldSpec("description", "description", .freeText, multiline: true),
             ]),
         ]
         return Dictionary(uniqueKeysWithValues: list.map { ($0.kind, $0) })

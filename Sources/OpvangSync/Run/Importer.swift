@@ -191,7 +191,7 @@ public struct Importer {
             (snapshot, validated) = try sideBySide({
                 try snapshotPath.map { try PortalSnapshot(path: $0, kinds: kinds) }
             }, {
-                try Validator(mapping: mapping).validate(source, expectedRows: mapping.format == .json
+                try Validator(mapping: mapping, asOf: asOf).validate(source, expectedRows: mapping.format == .json
                     ? Dictionary(manifest.files.map { ("\(mapping.exportFile ?? "export.json")#\($0.name)", $0.rows) },
                                  uniquingKeysWith: { first, _ in first })
                     : expectedRows, selections: scoped?.selections ?? [:], progress: { summary in

@@ -6,7 +6,7 @@ public indirect enum JSONValue: Sendable, Equatable {
     case number(String)
     case string(String)
     case array([JSONNode])
-    /// Members in file order; duplicate keys are kept so the reader can reject them.
+    /// Members in file order; a key appears at most once (the parser refuses duplicates).
     case object([(key: String, node: JSONNode)])
 
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
@@ -94,7 +94,8 @@ public struct JSONSyntaxError: Error, Sendable {
     public let reason: String
 }
 
-/// A strict RFC 8259 parser over UTF-8 bytes.
+/// A strict RFC 8259 parser over UTF-8 bytes: invalid UTF-8, lone surrogate escapes and a key used twice
+/// in one object are errors with their line and column, never silently repaired or overwritten.
 public enum JSONParser {
     public static func parse(_ bytes: [UInt8]) throws(JSONSyntaxError) -> JSONNode {
         var start = 0
@@ -144,10 +145,19 @@ public enum JSONParser {
                 var members: [(key: String, node: JSONNode)] = []
                 skipWhitespace()
                 if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return node(.object(members)) }
+                var seen: Set<String> = []
                 while true {
                     skipWhitespace()
                     guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a quoted key") }
+                    let keyLine = line, keyColumn = index - lineStart + 1
                     let key = try parseString()
+                    // Which of two values is meant cannot be known: the last one silently winning is how a
+                    // record gets the wrong key.
+                    let duplicate = members.count < 12 ? members.contains { $0.key == key } : !seen.insert(key).inserted
+                    if members.count == 11 { seen = Set(members.map(\.key)); seen.insert(key) }
+                    if duplicate {
+                        throw JSONSyntaxError(line: keyLine, column: keyColumn, reason: "duplicate key \"\(key.prefix(40))\" in one object")
+                    }
                     skipWhitespace()
                     guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after a key") }
                     index += 1
@@ -258,12 +268,38 @@ public enum JSONParser {
                     }
                 case 0x00...0x1F:
                     throw error("control character inside a string")
+                case 0x80...0xFF:
+                    let length = validUTF8Length(at: index)
+                    guard length > 0 else { throw error("invalid UTF-8") }
+                    output.append(contentsOf: bytes[index..<(index + length)])
+                    index += length
                 default:
                     output.append(byte)
                     index += 1
                 }
             }
             throw error("unterminated string")
+        }
+
+        /// The length of the valid UTF-8 sequence at `start` (no overlong forms, no surrogates), or 0.
+        func validUTF8Length(at start: Int) -> Int {
+            let lead = bytes[start]
+            let length: Int, minimum: UInt32
+            var scalar: UInt32
+            switch lead {
+            case 0xC2...0xDF: length = 2; scalar = UInt32(lead & 0x1F); minimum = 0x80
+            case 0xE0...0xEF: length = 3; scalar = UInt32(lead & 0x0F); minimum = 0x800
+            case 0xF0...0xF4: length = 4; scalar = UInt32(lead & 0x07); minimum = 0x10000
+            default: return 0
+            }
+            guard start + length <= bytes.count else { return 0 }
+            for offset in 1..<length {
+                let next = bytes[start + offset]
+                guard next & 0xC0 == 0x80 else { return 0 }
+                scalar = scalar << 6 | UInt32(next & 0x3F)
+            }
+            guard scalar >= minimum, scalar <= 0x10FFFF, !(0xD800...0xDFFF).contains(scalar) else { return 0 }
+            return length
         }
 
         mutating func parseHex4() throws(JSONSyntaxError) -> UInt32 {
@@ -283,5 +319,72 @@ public enum JSONParser {
             }
             return value
         }
+    }
+}
+
+/// The integer a JSON number literal denotes, exactly (no floating point).
+enum JSONNumber {
+    /// `100003.0`, `1.00003e5` and `100003` give `100003`; nil for a fractional value (`1.5`, `1e-1`) or
+    /// one with more than 30 digits. A plain integer keeps its literal text (a Kindnummer `00123`).
+    /// With `truncating`, a fractional value gives its integer part (toward zero).
+    static func integerText(_ literal: String, truncating: Bool = false) -> String? {
+        let bytes = Array(literal.utf8)
+        guard !bytes.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) else {
+            return canonical(bytes, truncating: truncating)
+        }
+        return literal
+    }
+
+    private static func canonical(_ bytes: [UInt8], truncating: Bool) -> String? {
+        var index = 0
+        let negative = bytes.first == UInt8(ascii: "-")
+        if negative { index += 1 }
+        var digits: [UInt8] = []
+        var pointShift = 0   // digits after the decimal point
+        var afterPoint = false
+        while index < bytes.count, bytes[index] != UInt8(ascii: "e"), bytes[index] != UInt8(ascii: "E") {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: ".") { afterPoint = true } else {
+                guard (0x30...0x39).contains(byte) else { return nil }
+                digits.append(byte)
+                if afterPoint { pointShift += 1 }
+            }
+            index += 1
+        }
+        var exponent = 0
+        if index < bytes.count {
+            index += 1
+            var sign = 1
+            if index < bytes.count, bytes[index] == UInt8(ascii: "-") || bytes[index] == UInt8(ascii: "+") {
+                if bytes[index] == UInt8(ascii: "-") { sign = -1 }
+                index += 1
+            }
+            guard index < bytes.count else { return nil }
+            while index < bytes.count {
+                guard (0x30...0x39).contains(bytes[index]) else { return nil }
+                exponent = exponent * 10 + Int(bytes[index] - 0x30)
+                guard exponent < 1000 else { return nil }
+                index += 1
+            }
+            exponent *= sign
+        }
+        // value = digits × 10^(exponent − pointShift)
+        let shift = exponent - pointShift
+        if shift < 0 {
+            let cut = digits.count + shift
+            let dropped = cut > 0 ? digits[cut...] : digits[...]
+            guard truncating || dropped.allSatisfy({ $0 == 0x30 }) else { return nil }
+            digits = cut > 0 ? Array(digits[..<cut]) : []
+        } else {
+            guard digits.count + shift <= 30 else {
+                return digits.allSatisfy { $0 == 0x30 } ? "0" : nil
+            }
+            digits += [UInt8](repeating: 0x30, count: shift)
+        }
+        while digits.count > 1, digits.first == 0x30 { digits.removeFirst() }
+        if digits.isEmpty { digits = [0x30] }
+        guard digits.count <= 30 else { return nil }
+        let text = String(decoding: digits, as: UTF8.self)
+        return negative && text != "0" ? "-" + text : text
     }
 }

@@ -4,8 +4,13 @@
 /// validated in dependency order, so a reference is checked against the records already accepted.
 public struct Validator {
     public let mapping: Mapping
+    /// The run date: a birth date after it is impossible. Nil checks no date against the run date.
+    public let asOf: Day?
 
-    public init(mapping: Mapping) { self.mapping = mapping }
+    public init(mapping: Mapping, asOf: Day? = nil) {
+        self.mapping = mapping
+        self.asOf = asOf
+    }
 
     /// Reads and validates every mapped entity of `source`.
     ///
@@ -53,14 +58,20 @@ public struct Validator {
             ? schema.keyFields[0] : nil
         var keyCheck = KeyColumnCheck()
 
-        let read = try source.read(kind, selecting: selection, warn: { issues.append($0) }, reject: { issue in
+        let read = try source.read(kind, selecting: selection, warn: { issues.append($0) }, reject: { issue, row in
+            // Rejected while reading: whenever its key can be read, the record stays as the portal has it.
+            var issue = issue
+            if let row, let key = protectionKey(schema, row) {
+                rejectedKeys.insert(key)
+                issue.key = issue.key ?? key
+            }
             issues.append(issue)
             rejectedCount += 1
         }, row: { row in
             var rowIssues: [Issue] = []
             var values = [String?](repeating: nil, count: schema.fields.count)
             if let keyIndex { keyCheck.count(row.cells[keyIndex].text) }
-            let label = kind == .calendar || kind == .deviation ? nil : row.cells[schema.keyFields[0]].text
+            let label = kind == .calendar || kind == .deviation ? nil : Validator.visible(row.cells[schema.keyFields[0]].text)
             func reject(_ code: String, _ index: Int, _ message: String) {
                 let cell = row.cells[index]
                 rowIssues.append(Issue(.error, code, file: fileLabel(source, fileName), line: cell.line,
@@ -75,6 +86,10 @@ public struct Validator {
                         reject("missing-required-field", index, "verplicht veld \"\(column)\" is leeg")
                     }
                     values[index] = field.defaultValue
+                    continue
+                }
+                if let problem = characterProblem(cell.text, as: field) {
+                    reject(problem.code, index, problem.message)
                     continue
                 }
                 switch normalise(cell.text, as: field) {
@@ -98,7 +113,7 @@ public struct Validator {
             if !rowIssues.isEmpty {
                 issues.append(contentsOf: rowIssues)
                 rejectedCount += 1
-                if let key { rejectedKeys.insert(key) }
+                if let key = key ?? protectionKey(schema, row) { rejectedKeys.insert(key) }
                 return
             }
             guard let key else { return }
@@ -183,9 +198,10 @@ public struct Validator {
             // column that holds BSNs is refused as a whole (`KeyColumnCheck`).
             return .success(text)
         case .email:
-            return EmailAddress.isValid(text)
-                ? .success(text)
-                : .warning(text, ("invalid-email", "ongeldig e-mailadres; het wordt niet gebruikt voor een account"))
+            // Kept as the planning system wrote it; the login address is derived from it (A-label domain,
+            // lowercase) by `EmailAddress.normalised`.
+            guard let problem = EmailAddress.problem(text) else { return .success(text) }
+            return .warning(text, ("invalid-email", "ongeldig e-mailadres (\(problem)); het wordt niet gebruikt voor een account"))
         case .date:
             guard let day = mapping.datePattern.parse(text) else {
                 return .failure(("unparseable-date", "ongeldige datum\(shown); verwacht \(mapping.datePattern.text)"))
@@ -217,6 +233,87 @@ public struct Validator {
         }
     }
 
+    /// Why the characters of a trimmed, non-empty value are not acceptable for `field`, or nil (SPEC §2):
+    /// no control characters anywhere; line breaks (LF or CR LF) only in a multi-line description; no
+    /// white space or invisible format characters inside a key, a reference or a list of them.
+    func characterProblem(_ text: String, as field: FieldSpec) -> (code: String, message: String)? {
+        func code(_ scalar: Unicode.Scalar) -> String {
+            let hex = String(scalar.value, radix: 16, uppercase: true)
+            return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        }
+        let isKey = field.type == .identifier || field.type == .list
+        let separator = field.type == .list ? mapping.listSeparator.unicodeScalars.first : nil
+        var pendingCR = false
+        for scalar in text.unicodeScalars {
+            if pendingCR, scalar != "\n" { return ("control-character", "losse CR (U+000D) in de tekst; alleen regeleinden (CR LF of LF) mogen") }
+            switch scalar {
+            case "\r" where field.multiline:
+                pendingCR = true
+                continue
+            case "\n" where field.multiline:
+                pendingCR = false
+                continue
+            case "\r", "\n", "\u{2028}", "\u{2029}":
+                return ("control-character", "de waarde bevat een regeleinde (\(code(scalar))); in dit veld mag de tekst maar één regel zijn")
+            default:
+                break
+            }
+            if UnicodeText.isControl(scalar) {
+                return ("control-character", "de waarde bevat een stuurteken (\(code(scalar))); dat hoort niet in een export")
+            }
+            if isKey, scalar != separator, scalar == " " || UnicodeText.isTrimmed(scalar) {
+                return ("invalid-key", "de sleutel bevat een spatie of onzichtbaar teken (\(code(scalar))); zo is niet zeker welk record bedoeld is")
+            }
+        }
+        if pendingCR { return ("control-character", "losse CR (U+000D) in de tekst; alleen regeleinden (CR LF of LF) mogen") }
+        if field.type == .list {
+            // Items are trimmed around the separator; inside an item no space is allowed.
+            for item in text.split(separator: mapping.listSeparator) {
+                let trimmed = String(item).trimmingUnicodeSpace
+                if let scalar = trimmed.unicodeScalars.first(where: { $0 == " " || UnicodeText.isTrimmed($0) }) {
+                    return ("invalid-key", "een code in de lijst bevat een spatie of onzichtbaar teken (\(code(scalar)))")
+                }
+            }
+        }
+        return nil
+    }
+
+    /// The key a rejected row would have had, to protect that record in the portal: the key fields as
+    /// `normalise` reads them, an identifier read leniently (without any white space, format or control
+    /// character) because protecting a record can only keep it as it is. Nil when a required part is
+    /// missing or unreadable.
+    func protectionKey(_ schema: EntitySchema, _ row: RawRow) -> String? {
+        var parts: [String] = []
+        for index in schema.keyFields {
+            let field = schema.fields[index]
+            let text = index < row.cells.count ? row.cells[index].text : ""
+            if text.isEmpty {
+                guard !field.required else { return nil }
+                parts.append("*")
+                continue
+            }
+            if field.type == .identifier {
+                let visible = Validator.visible(text)
+                guard !visible.isEmpty else { return nil }
+                parts.append(visible)
+                continue
+            }
+            switch normalise(text, as: field) {
+            case .success(let value), .warning(let value, _): parts.append(value)
+            case .failure: return nil
+            }
+        }
+        return parts.joined(separator: "/")
+    }
+
+    /// `text` without white space, format and control characters: how a key reads to a person.
+    static func visible(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0 == " " || UnicodeText.isTrimmed($0) || UnicodeText.isControl($0) }) else { return text }
+        var scalars = String.UnicodeScalarView()
+        scalars.append(contentsOf: text.unicodeScalars.filter { !($0 == " " || UnicodeText.isTrimmed($0) || UnicodeText.isControl($0)) })
+        return String(scalars)
+    }
+
     private func checkReferences(_ schema: EntitySchema, _ values: [String?], _ row: RawRow, state: DesiredState,
                                  reject: (String, Int, String) -> Void) {
         for (index, field) in schema.fields.enumerated() {
@@ -236,6 +333,11 @@ public struct Validator {
         let schema = kind.schema
         func day(_ name: String) -> Day? { values[schema.index(name)].flatMap(Day.init(iso:)) }
         switch kind {
+        case .child:
+            if let asOf, let born = day("birthDate"), born > asOf {
+                // The date itself is personal data and stays out of the message.
+                reject("birth-date-in-future", schema.index("birthDate"), "de geboortedatum ligt na de rundatum (\(asOf.iso)); het kind kan nog niet geboren zijn")
+            }
         case .placement:
             if let start = day("startDate"), let end = day("endDate"), end < start {
                 reject("end-before-start", schema.index("endDate"), "einddatum ligt vóór de ingangsdatum")
