@@ -122,7 +122,8 @@ enum ImportCommand {
             sum.unchanged += counts.unchanged
         }
         var parts = ["\(report.organisation.id)", "run \(report.runId)", report.mode == "dry-run" ? "dry-run \(report.status.rawValue)" : report.status.rawValue]
-        if !report.counts.isEmpty {
+        // Counts only where something was (or, in a dry run, would be) applied: a failed run changed nothing.
+        if !report.counts.isEmpty, report.status == .applied {
             parts.append("\(totals.created) created, \(totals.updated) updated, \(totals.restored) restored, \(totals.ended) ended, \(totals.vanished) vanished, \(totals.unchanged) unchanged")
         }
         parts.append("\(report.rejectedRows) rejected")

@@ -94,31 +94,64 @@ import Testing
         #expect(try db(folder).query("SELECT status, exit_code FROM runs") { "\($0.string(0) ?? "") \($0.int(1) ?? -1)" } == ["failed 1"])
     }
 
-    @Test func theReportIsKeptWithTheRunAndItsFilesCanBeWrittenAgain() throws {
+    @Test func aRunKilledBetweenItsCommitAndItsReportFilesGetsThemFromTheDatabase() throws {
         let folder = temporaryFolder("kept-report")
-        let result = try run(MiniExport(), asOf: "2026-11-22", in: folder)
-        #expect(result.status == 0)
-        let written = try report(result, folder)
-        let runID = written["runId"] as! String
-        let database = try db(folder)
-        let kept = try #require(try database.scalarString("SELECT report_json FROM runs WHERE id = ?", [.text(runID)]))
-        let keptReport = try JSONSerialization.jsonObject(with: Data(kept.utf8)) as! [String: Any]
-        #expect(keptReport["status"] as? String == "applied")
-        #expect(keptReport["finishedAt"] as? String == written["finishedAt"] as? String)
-        #expect(try database.scalarString("SELECT finished_at FROM runs WHERE id = ?", [.text(runID)]) == written["finishedAt"] as? String)
-        #expect(try database.scalarInt("SELECT exit_code FROM runs WHERE id = ?", [.text(runID)]) == Int(result.status))
-
-        // What a kill between the commit and the renames leaves: a committed run without its files.
-        let base = folder.appendingPathComponent("reports/mini/\(runID)")
-        for suffix in [".json", ".md", "-wijzigingen.csv", "-afgewezen.csv"] {
-            try FileManager.default.removeItem(atPath: base.path + suffix)
+        // A mail server that accepts the connection and never answers: `--send-mail` waits in delivery,
+        // after the commit and before the report files are renamed into place. There the run is killed.
+        let server = try SMTPServer(in: folder, mode: .silent)
+        defer { server.stop() }
+        try Data(#"{"mail": {"transport": "smtp://127.0.0.1:\#(server.port)", "connectTimeoutSeconds": 120, "replyTimeoutSeconds": 120, "batchDeadlineSeconds": 600}}"#.utf8)
+            .write(to: folder.appendingPathComponent("opvangsync.json"))
+        var export = MiniExport()
+        export.exportedAt = "2026-11-22T01:00:00+01:00"
+        let path = try export.write(to: folder.appendingPathComponent("export"))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Package.binary("opvangsync"))
+        process.arguments = ["import", path.path, "--as-of", "2026-11-22", "--send-mail"]
+        process.currentDirectoryURL = folder
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var runID: String?
+        for _ in 0..<600 where runID == nil {
+            Thread.sleep(forTimeInterval: 0.1)
+            if FileManager.default.fileExists(atPath: folder.appendingPathComponent("portal.sqlite").path) {
+                runID = try? Database(path: folder.appendingPathComponent("portal.sqlite").path, mode: .readOnly)
+                    .scalarString("SELECT id FROM runs WHERE status = 'applied'")
+            }
         }
-        let shown = try opvangsync(["report", runID], in: folder)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let id = try #require(runID, "the run committed")
+        let database = try db(folder)
+        #expect(try database.scalarInt("SELECT COUNT(*) FROM children") == 3)
+        let kept = try #require(try database.scalarString("SELECT report_json FROM runs WHERE id = ?", [.text(id)]))
+        #expect((try JSONSerialization.jsonObject(with: Data(kept.utf8)) as? [String: Any])?["status"] as? String == "applied")
+        #expect(try database.scalarInt("SELECT exit_code FROM runs WHERE id = ?", [.text(id)]) == 0)
+        let base = folder.appendingPathComponent("reports/mini/\(id)")
+        #expect(!FileManager.default.fileExists(atPath: base.path + ".json"), "killed before the rename")
+
+        let shown = try opvangsync(["report", id], in: folder)
         #expect(shown.status == 0, "\(shown.stderr)")
         #expect(shown.stdout.contains("# Importrapport"))
         for suffix in [".json", ".md", "-wijzigingen.csv", "-afgewezen.csv"] {
             #expect(FileManager.default.fileExists(atPath: base.path + suffix), "\(suffix)")
         }
+        let written = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: base.path + ".json"))) as! [String: Any]
+        #expect(written["runId"] as? String == id)
+    }
+
+    @Test func aCompletedRunKeepsItsReportInItsFilesAndItsRowAgreesWithIt() throws {
+        let folder = temporaryFolder("released-report")
+        let result = try run(MiniExport(), asOf: "2026-11-22", in: folder)
+        #expect(result.status == 0)
+        let written = try report(result, folder)
+        let runID = written["runId"] as! String
+        let database = try db(folder)
+        #expect(try database.scalarString("SELECT finished_at FROM runs WHERE id = ?", [.text(runID)]) == written["finishedAt"] as? String)
+        #expect(try database.scalarInt("SELECT exit_code FROM runs WHERE id = ?", [.text(runID)]) == Int(result.status))
+        // Once the files are in place, the database keeps no second copy of the personal data in them.
+        #expect(try database.scalarString("SELECT report_json FROM runs WHERE id = ?", [.text(runID)]) == nil)
         let temporaries = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("reports/mini").path)
             .filter { $0.contains(".tmp-") }
         #expect(temporaries.isEmpty)

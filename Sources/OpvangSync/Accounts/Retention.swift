@@ -184,6 +184,7 @@ struct RetentionStore {
             // The absence reasons on past attendance lists are the same descriptions.
             try database.run("UPDATE attendance SET reason = NULL WHERE child_number = ?", [.text(child)])
             try redactChangeLog(entity: .child, where: "key = ?", [.text(child)])
+            try dropKeptReports(mentioning: child, except: runID)
             // The child's own deviations by their exact keys: a pattern on the key could reach another child's.
             try redactChangeLog(entity: .deviation, where: "key IN (SELECT key FROM deviations WHERE child_number = ?)", [.text(child)])
         }
@@ -194,6 +195,7 @@ struct RetentionStore {
         for parent in plan.purgeParents {
             try database.run("UPDATE parents SET \(parentPersonal), purged_at = ? WHERE key = ?", [.text(asOf.iso), .text(parent)])
             try redactChangeLog(entity: .parent, where: "key = ?", [.text(parent)])
+            try dropKeptReports(mentioning: parent, except: runID)
             // The account's username is an address: the account goes with the parent's data.
             if let owner = try database.scalarString("SELECT account FROM account_members WHERE parent_number = ?", [.text(parent)]) {
                 let others = try database.scalarInt("SELECT COUNT(*) FROM account_members WHERE account = ? AND parent_number != ?",
@@ -208,6 +210,15 @@ struct RetentionStore {
             try database.run("DELETE FROM account_state WHERE parent_number = ?", [.text(parent)])
             try database.run("DELETE FROM access_windows WHERE parent_number = ?", [.text(parent)])
         }
+    }
+
+    /// A report still kept in the runs table (a run that crashed before its files were in place) that names
+    /// a purged record may hold its personal data: it goes. Its files, if any, fall under report retention.
+    /// (The run doing the purge names the key only in its list of what it purged.)
+    private func dropKeptReports(mentioning key: String, except runID: String) throws {
+        guard let database else { return }
+        try database.run("UPDATE runs SET report_json = NULL WHERE report_json IS NOT NULL AND id <> ? AND instr(report_json, ?) > 0",
+                         [.text(runID), .text(JSONText.quote(key))])
     }
 
     /// Replaces personal values in the change log of purged records; keys, dates and actions stay.

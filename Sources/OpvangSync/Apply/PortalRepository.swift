@@ -135,6 +135,14 @@ public final class PortalRepository {
         }
     }
 
+    /// Drops the run's kept report once its files are in place: from then on the files are the report (and
+    /// report retention governs them), so the database keeps no second copy of the personal data in it.
+    public func releaseKeptReport(runID: String) throws {
+        try database.inTransaction {
+            try database.run("UPDATE runs SET report_json = NULL WHERE id = ?", [.text(runID)])
+        }
+    }
+
     /// The report JSON a run kept, nil for runs recorded before reports were kept.
     public func reportJSON(runID: String) throws -> String? {
         try database.scalarString("SELECT report_json FROM runs WHERE id = ?", [.text(runID)])

@@ -102,6 +102,12 @@ extension ExportSource {
         guard fstat(descriptor, &info) == 0, ExportFileKind(mode: info.st_mode).problem == nil else {
             throw ExportFailure("file-not-regular", file: name, message: "dit is geen gewoon bestand; het wordt niet gelezen")
         }
+        // The whole Dutch market's largest file is a few hundred MB; anything near this is no export (a
+        // sparse file, a disk image) and would otherwise be allocated whole before a byte is read.
+        guard info.st_size <= ExportLimits.maxFileBytes else {
+            throw ExportFailure("file-too-large", file: name, message:
+                "het bestand is \(info.st_size / 1_048_576) MB; meer dan \(ExportLimits.maxFileBytes / 1_048_576) MB is geen export, het wordt niet gelezen")
+        }
         var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
         var offset = 0
         while true {
@@ -115,6 +121,9 @@ extension ExportSource {
             }
             if count == 0 { break }
             offset += count
+            if offset > ExportLimits.maxFileBytes {
+                throw ExportFailure("file-too-large", file: name, message: "het bestand groeit tijdens het lezen voorbij \(ExportLimits.maxFileBytes / 1_048_576) MB; het wordt niet gelezen")
+            }
         }
         bytes.removeSubrange(offset...)
         return bytes
@@ -177,4 +186,10 @@ struct ExportFileKind {
 /// True when `header` (trimmed, any case) is a citizen-service-number column.
 func isSensitiveColumn(_ header: String, mapping: Mapping) -> Bool {
     mapping.sensitiveColumns.contains(header.trimmingUnicodeSpace.lowercased())
+}
+
+/// Bounds on what is read from an export.
+public enum ExportLimits {
+    /// One file of an export: 4 GiB (ten times the largest file of the whole Dutch market).
+    public static let maxFileBytes: Int64 = 4 << 30
 }

@@ -71,6 +71,18 @@ public enum PortalURL {
         // A host is a DNS name or an address literal, with an optional port: nothing percent-encoded.
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]")
         guard authority.allSatisfy({ allowed.contains($0) }) else { return .badHost }
+        // `host`, `host:port`, `[v6]` or `[v6]:port`; a port is a number up to 65535.
+        let afterHost: Substring
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else { return .badHost }
+            afterHost = authority[authority.index(after: close)...]
+        } else {
+            afterHost = authority.drop { $0 != ":" }
+        }
+        if !afterHost.isEmpty {
+            guard afterHost.first == ":", let port = Int(afterHost.dropFirst()), (1...65535).contains(port),
+                  afterHost.dropFirst().allSatisfy(\.isNumber) else { return .badHost }
+        }
         guard !text.contains("?"), !text.contains("#") else { return .queryOrFragment }
         if scheme == "http" {
             let host = hostPart(String(authority))

@@ -271,15 +271,13 @@ public enum MarkdownReport {
                 out.unicodeScalars.append(scalar)
             case "\r", "\n", "\t": out += " "
             default:
-                // Other control characters (NUL, ESC, the C1 range, the bidi overrides) are left out.
-                if scalar.value < 0x20 || scalar.value == 0x7F || (0x80...0x9F).contains(scalar.value)
-                    || (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value) {
-                    continue
-                }
+                // Other control characters (NUL, ESC, the C1 range, the bidi marks and overrides) are left out.
+                if TextSafety.isControl(scalar) { continue }
                 out.unicodeScalars.append(scalar)
             }
         }
-        return out
+        // No address from the data may become a link: renderers turn `https://…` and `www.…` into one.
+        return out.replacingOccurrences(of: "://", with: "&#58;//").replacingOccurrences(of: "www.", with: "www&#46;")
     }
 
     /// A key, file name or code from outside as a code span, when it can be one safely; escaped text otherwise.

@@ -211,10 +211,23 @@ public struct Importer {
                 return try finish(&run, .aborted, repository, abort:
                     "aantal regels wijkt af van het manifest (\(rowMismatches.compactMap(\.file).joined(separator: ", ")))")
             }
+            if scoped != nil {
+                // A scoped run parsed only its family's rows: the key columns are weighed whole, as a full
+                // run weighs them, so that a BSN-keyed export is refused here too.
+                let whole = try KeyColumnCheck.scan(source)
+                run.report.issues.removeAll { $0.code == "bsn-key-column" }
+                run.report.issues += whole
+                validated.issues.removeAll { $0.code == "bsn-key-column" }
+                validated.issues += whole
+            }
             let bsnKeys = validated.issues.filter { $0.code == "bsn-key-column" && $0.severity == .error }
             if !bsnKeys.isEmpty {
-                // The keys are citizen service numbers, and other files refer to them: no issue may name a key.
-                for index in run.report.issues.indices { run.report.issues[index].key = nil }
+                // The keys are citizen service numbers, and other files refer to them: no issue may name a
+                // key, and no message may repeat one.
+                for index in run.report.issues.indices {
+                    run.report.issues[index].key = nil
+                    run.report.issues[index].message = BSN.redacted(run.report.issues[index].message) ?? run.report.issues[index].message
+                }
                 let columns = bsnKeys.map { "\($0.field ?? "?") in \($0.file ?? "?")" }.joined(separator: ", ")
                 return try finish(&run, .aborted, repository, abort:
                     "de sleutelkolom \(columns) lijkt burgerservicenummers te bevatten; de mapping moet een ander nummer als sleutel gebruiken")
@@ -629,6 +642,7 @@ public struct Importer {
         }
         do {
             if let paths = try files?.commit() {
+                try? repository.releaseKeptReport(runID: run.report.runId)
                 return ImportOutcome(report: run.report, exitCode: exit, reportPaths: paths,
                                      reportError: problems.isEmpty ? nil : problems.joined(separator: "; "))
             }
@@ -685,6 +699,7 @@ public struct Importer {
         }
         do {
             if let paths = try staged?.commit() {
+                if !run.request.dryRun { try? repository?.releaseKeptReport(runID: run.report.runId) }
                 return ImportOutcome(report: run.report, exitCode: exit, reportPaths: paths, reportError: nil)
             }
         } catch {

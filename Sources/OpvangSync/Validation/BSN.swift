@@ -29,14 +29,14 @@ public enum BSN {
                 index += 1
                 continue
             }
-            // A run of digits, with single dots or spaces between groups.
+            // A run of digits, with single dots, spaces or hyphens between groups.
             var end = index
             var digits: [Int] = []
             while end < bytes.count {
                 if isDigit(end) {
                     digits.append(Int(bytes[end] - 0x30))
                     end += 1
-                } else if bytes[end] == UInt8(ascii: ".") || bytes[end] == UInt8(ascii: " "), isDigit(end + 1) {
+                } else if BSN.isGroupSeparator(bytes[end]), isDigit(end + 1) {
                     end += 1
                 } else {
                     break
@@ -53,16 +53,23 @@ public enum BSN {
         return found ? String(decoding: output, as: UTF8.self) : nil
     }
 
+    /// Single characters that may stand between the digit groups of one written number.
+    static func isGroupSeparator(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: ".") || byte == UInt8(ascii: " ") || byte == UInt8(ascii: "-")
+    }
+
     /// What a key value says about citizen service numbers: whether it holds a run of exactly nine digits
+    /// (or eight: a BSN whose leading zero a spreadsheet dropped)
     /// (on its own, inside a code such as `K098430002`, or in groups such as `123.456.782`), and whether
     /// such a run passes the 11-proef.
     public static func keyEvidence(_ text: String) -> (nineDigits: Bool, passes: Bool) {
         var nineDigits = false, passes = false
         var run: [Int] = []
         func close() {
-            if run.count == 9 {
+            // Eight digits too: a spreadsheet drops the leading zero of a BSN such as 012345672.
+            if run.count == 9 || run.count == 8 {
                 nineDigits = true
-                if isValid(run) { passes = true }
+                if isValid(run.count == 8 ? [0] + run : run) { passes = true }
             }
             run.removeAll(keepingCapacity: true)
         }
@@ -70,9 +77,8 @@ public enum BSN {
         for (index, byte) in bytes.enumerated() {
             if byte &- 0x30 < 10 {
                 run.append(Int(byte - 0x30))
-            } else if !run.isEmpty, byte == UInt8(ascii: ".") || byte == UInt8(ascii: " "),
-                      index + 1 < bytes.count, bytes[index + 1] &- 0x30 < 10 {
-                continue  // `123.456.782` and `123 456 782` are one number, as in `redacted`
+            } else if !run.isEmpty, BSN.isGroupSeparator(byte), index + 1 < bytes.count, bytes[index + 1] &- 0x30 < 10 {
+                continue  // `123.456.782`, `123 456 782` and `123-456-782` are one number, as in `redacted`
             } else {
                 close()
             }

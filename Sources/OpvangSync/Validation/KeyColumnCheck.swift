@@ -10,8 +10,8 @@ struct KeyColumnCheck {
     /// The share above which the report warns: about three times what chance gives.
     static let warnedShare = 0.25
     /// Below this many 9-digit values a share says too little to refuse a run on (one value passes by
-    /// chance one time in eleven); such a column is warned about instead.
-    static let minimumForRefusal = 5
+    /// chance one time in eleven; two of three by chance, one time in 45); such a column is warned about.
+    static let minimumForRefusal = 3
 
     private(set) var nineDigitValues = 0
     private(set) var passing = 0
@@ -37,5 +37,32 @@ struct KeyColumnCheck {
         guard share > KeyColumnCheck.warnedShare else { return nil }
         return Issue(.warning, "bsn-key-column", file: file, field: column, message:
             "de sleutelkolom \"\(column)\" bevat opvallend veel nummers die aan de elfproef voldoen (\(counted)); controleer of het planningssysteem hier geen burgerservicenummers gebruikt")
+    }
+}
+
+extension KeyColumnCheck {
+    /// The identifier fields of `kind` (its keys and its references to other records) that are watched.
+    static func watchedFields(of kind: EntityKind) -> [Int] {
+        kind.schema.fields.indices.filter { kind.schema.fields[$0].type == .identifier }
+    }
+
+    /// Every watched column of every mapped file, read through the key columns alone: what a scoped run,
+    /// which parses only its family's rows, checks so that a BSN-keyed export is refused there too.
+    static func scan(_ source: ExportSource) throws -> [Issue] {
+        var issues: [Issue] = []
+        for kind in EntityKind.allCases {
+            guard let entity = source.mapping.entities[kind] else { continue }
+            let fields = watchedFields(of: kind)
+            var checks = [KeyColumnCheck](repeating: KeyColumnCheck(), count: fields.count)
+            try source.project(kind, fields: fields) { values in
+                for (slot, value) in values.enumerated() { checks[slot].count(value) }
+            }
+            let file = source is JSONExportSource ? "\(source.mapping.exportFile ?? "export.json")#\(entity.name)" : entity.name
+            for (slot, field) in fields.enumerated() {
+                let column = (field < entity.columns.count ? entity.columns[field] : nil) ?? kind.schema.fields[field].name
+                if let issue = checks[slot].issue(file: file, column: column) { issues.append(issue) }
+            }
+        }
+        return issues
     }
 }

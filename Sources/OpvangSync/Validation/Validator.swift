@@ -53,10 +53,9 @@ public struct Validator {
         // Column names (CSV header or JSON key) per field, for messages.
         let columnNames = source.mapping.entities[kind]?.columns ?? []
         func columnName(_ index: Int, _ cell: RawCell) -> String? { cell.present && index < columnNames.count ? columnNames[index] : nil }
-        // A key of the planning system's own numbers is watched for citizen service numbers.
-        let keyIndex = schema.keyFields.count == 1 && schema.fields[schema.keyFields[0]].type == .identifier
-            ? schema.keyFields[0] : nil
-        var keyCheck = KeyColumnCheck()
+        // The planning system's own numbers (keys and references) are watched for citizen service numbers.
+        let watched = KeyColumnCheck.watchedFields(of: kind)
+        var keyChecks = [KeyColumnCheck](repeating: KeyColumnCheck(), count: watched.count)
 
         let read = try source.read(kind, selecting: selection, warn: { issues.append($0) }, reject: { issue, row in
             // Rejected while reading: whenever its key can be read, the record stays as the portal has it.
@@ -70,7 +69,7 @@ public struct Validator {
         }, row: { row in
             var rowIssues: [Issue] = []
             var values = [String?](repeating: nil, count: schema.fields.count)
-            if let keyIndex { keyCheck.count(row.cells[keyIndex].text) }
+            for (slot, field) in watched.enumerated() { keyChecks[slot].count(row.cells[field].text) }
             let label = kind == .calendar || kind == .deviation ? nil : Validator.visible(row.cells[schema.keyFields[0]].text)
             func reject(_ code: String, _ index: Int, _ message: String) {
                 let cell = row.cells[index]
@@ -156,9 +155,9 @@ public struct Validator {
             accepted.removeAll { duplicateLines[$0.key] != nil }
         }
 
-        if let keyIndex, let issue = keyCheck.issue(file: fileLabel(source, fileName),
-                                                    column: (keyIndex < columnNames.count ? columnNames[keyIndex] : nil) ?? schema.fields[keyIndex].name) {
-            issues.append(issue)
+        for (slot, field) in watched.enumerated() {
+            let column = (field < columnNames.count ? columnNames[field] : nil) ?? schema.fields[field].name
+            if let issue = keyChecks[slot].issue(file: fileLabel(source, fileName), column: column) { issues.append(issue) }
         }
         if let expected = expectedRows[read.file], expected != read.rows {
             issues.append(Issue(.error, "manifest-rows", file: read.file, message:
