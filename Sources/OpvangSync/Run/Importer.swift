@@ -224,6 +224,7 @@ public struct Importer {
             if !bsnKeys.isEmpty {
                 // The keys are citizen service numbers, and other files refer to them: no issue may name a
                 // key, and no message may repeat one.
+                run.report.options.only = run.report.options.only.map { BSN.redacted($0) ?? $0 }
                 for index in run.report.issues.indices {
                     run.report.issues[index].key = nil
                     run.report.issues[index].message = BSN.redacted(run.report.issues[index].message) ?? run.report.issues[index].message
