@@ -8,10 +8,14 @@ public func fuzzManifest(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     do {
         let manifest = try Manifest(node: node, fingerprint: "", file: "manifest.json")
         for file in manifest.files {
-            precondition(!file.name.isEmpty && !file.name.contains("/") && !file.name.hasPrefix("."), "unsafe file name")
+            precondition(!file.name.isEmpty && !file.name.contains("/") && !file.name.contains("\\")
+                         && !file.name.contains("..") && !file.name.hasPrefix("."), "unsafe file name")
+            precondition(!file.name.unicodeScalars.contains { TextSafety.isControl($0) }, "a control character in a file name")
             precondition(file.rows >= 0, "negative row count")
         }
-        precondition(manifest.portalURL.hasPrefix("https://") || manifest.portalURL.hasPrefix("http://"), "portal URL")
+        // The id becomes a folder name; the name goes into mail headers.
+        precondition(OrganisationID.isValid(manifest.organisationID), "organisation id")
+        precondition(!(manifest.organisationName ?? "").unicodeScalars.contains { TextSafety.isControl($0) }, "organisation name")
     } catch {
         precondition(error.issue.file == "manifest.json", "a manifest error names the file")
     }

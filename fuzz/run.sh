@@ -16,9 +16,9 @@ mkdir -p "$OUT"
 
 sources() {
     case "$1" in
-        csv) echo "fuzz/FuzzCSV.swift $SRC/Export/CSVReader.swift $SRC/Export/TextEncoding.swift $SRC/Support/UnicodeText.swift $SRC/Model/Issue.swift" ;;
+        csv) echo "fuzz/FuzzCSV.swift $SRC/Export/CSVReader.swift $SRC/Export/TextEncoding.swift $SRC/Support/UnicodeText.swift $SRC/Model/Issue.swift $SRC/Support/TextSafety.swift" ;;
         json) echo "fuzz/FuzzJSON.swift $SRC/Support/JSON.swift" ;;
-        manifest) echo "fuzz/FuzzManifest.swift $SRC/Export/Manifest.swift $SRC/Support/JSON.swift $SRC/Model/Issue.swift" ;;
+        manifest) echo "fuzz/FuzzManifest.swift $SRC/Export/Manifest.swift $SRC/Support/JSON.swift $SRC/Model/Issue.swift $SRC/Support/TextSafety.swift $SRC/Model/OrganisationID.swift" ;;
         *) echo "unknown fuzz target $1" >&2; exit 2 ;;
     esac
 }
