@@ -51,6 +51,11 @@ public enum AccountAction: Sendable, Equatable {
     /// The planning system changed the login address. Before activation the invitation moves (old link
     /// dies, new invitation); after activation the username changes and both addresses get a notice.
     case move(owner: String, from: String, to: String, emailColumn: String, activated: Bool)
+    /// A parent leaves a shared account: its children no longer equal the owner's.
+    case detach(parent: String, owner: String)
+    /// The open invitation of an account not yet activated dies: the address it went to is gone, or the
+    /// parent no longer has a child in care. Its queued mail is cancelled.
+    case withdraw(owner: String, reason: String)
 }
 
 /// The account side of a run.
@@ -113,6 +118,22 @@ public struct AccountPlanner {
         }
 
         struct Candidate { let parent: String; let address: String; let column: String }
+        // The account each parent is confirmed a member (or owner) of in this run.
+        var memberOf: [String: String] = [:]
+        // An account whose address is gone or taken: not yet activated, its open invitation dies; activated,
+        // it is kept (the password stays) and flagged for customer service.
+        func lostAddress(_ parent: String, _ account: ExistingAccounts.Account, why: String) {
+            if account.activated {
+                result.summary.flagged += 1
+                result.issues.append(Issue(.error, "account-flagged", key: parent, message:
+                    "ouder \(parent) \(why); het geactiveerde account (gebruikersnaam \(account.emailColumn ?? "e-mailadres") van vroeger) blijft bestaan met hetzelfde wachtwoord. Klantenservice: zet het juiste adres in het planningssysteem"))
+            } else {
+                result.actions.append(.withdraw(owner: parent, reason: "address-gone"))
+                result.summary.invitationsWithdrawn += 1
+                result.issues.append(Issue(.warning, "invitation-withdrawn", key: parent, message:
+                    "ouder \(parent) \(why): het account was nog niet geactiveerd en de openstaande uitnodiging is ingetrokken; er gaat pas weer een uitnodiging uit als er een bruikbaar adres is"))
+            }
+        }
         var candidates: [String: [Candidate]] = [:]
         var newStates: [String: ParentAccountState] = [:]
         for (parent, values) in post.active(.parent) where (scope?.contains(parent) ?? true) && !excluded.contains(parent) {
@@ -121,14 +142,30 @@ public struct AccountPlanner {
             guard eligible else {
                 if existing.accountOf[parent] == nil {
                     newStates[parent] = ParentAccountState(state: .notEligible, emailColumn: login?.column)
+                } else if (childrenOf[parent] ?? []).isEmpty, let account = existing.accounts[parent] {
+                    // Unlinked from every child (a change of custody, a mistake upstream): an invitation
+                    // not yet used must not open the portal any more.
+                    newStates[parent] = ParentAccountState(state: .notEligible, emailColumn: login?.column,
+                                                           detail: "niet meer gekoppeld aan een kind")
+                    if !account.activated {
+                        result.actions.append(.withdraw(owner: parent, reason: "no-children"))
+                        result.summary.invitationsWithdrawn += 1
+                        result.issues.append(Issue(.warning, "invitation-withdrawn", key: parent, message:
+                            "ouder \(parent) is aan geen enkel kind meer gekoppeld: de openstaande uitnodiging is ingetrokken en werkt niet meer"))
+                    }
                 }
                 continue
             }
             guard let login else {
                 newStates[parent] = ParentAccountState(state: .noEmail)
                 result.summary.withoutEmail += 1
-                result.issues.append(Issue(.warning, "parent-without-email", key: parent, message:
-                    "ouder \(parent) heeft een kind in de opvang, maar geen bruikbaar e-mailadres (E-mail en E-mail 2 leeg of ongeldig): geen account"))
+                if let account = existing.accounts[parent] {
+                    // The account stays (the parent may have a password); what happens to it is said exactly.
+                    lostAddress(parent, account, why: "heeft geen bruikbaar e-mailadres meer (E-mail en E-mail 2 leeg of ongeldig)")
+                } else {
+                    result.issues.append(Issue(.warning, "parent-without-email", key: parent, message:
+                        "ouder \(parent) heeft een kind in de opvang, maar geen bruikbaar e-mailadres (E-mail en E-mail 2 leeg of ongeldig): geen account"))
+                }
                 continue
             }
             candidates[login.address, default: []].append(Candidate(parent: parent, address: login.address, column: login.column))
@@ -147,6 +184,9 @@ public struct AccountPlanner {
                     newStates[candidate.parent] = ParentAccountState(state: .conflict, emailColumn: candidate.column,
                                                                       detail: "adres in gebruik bij het account van ouder \(holder)")
                     result.summary.conflicts += 1
+                    if let account = existing.accounts[candidate.parent], account.username != address {
+                        lostAddress(candidate.parent, account, why: "heeft nu het adres van een ander gezin")
+                    }
                     result.issues.append(Issue(.error, "address-in-use", key: candidate.parent, message:
                         "het e-mailadres (\(candidate.column)) van ouder \(candidate.parent) is al de gebruikersnaam van het account van ouder \(holder); er verandert niets tot dit in het planningssysteem is opgelost"))
                 }
@@ -171,6 +211,9 @@ public struct AccountPlanner {
                         newStates[loser.parent] = ParentAccountState(state: .conflict, emailColumn: loser.column,
                                                                       detail: "adres ook gebruikt door ouder \(owner.parent) (ander gezin)")
                         result.summary.conflicts += 1
+                        if let account = existing.accounts[loser.parent], account.username != address {
+                            lostAddress(loser.parent, account, why: "heeft nu het adres van een ander gezin")
+                        }
                         result.issues.append(Issue(.error, "address-conflict", key: loser.parent, message:
                             "ouder \(loser.parent) heeft hetzelfde e-mailadres (\(loser.column)) als ouder \(owner.parent), maar niet dezelfde kinderen: geen account voor \(loser.parent), zodat gezinnen elkaars gegevens niet zien"))
                     }
@@ -190,23 +233,43 @@ public struct AccountPlanner {
                       existing.accounts[sharedOwner]?.username == address {
                 // Already a member of the account that has this address.
                 newStates[owner.parent] = ParentAccountState(state: .member, emailColumn: owner.column)
+                memberOf[owner.parent] = sharedOwner
             } else {
                 result.actions.append(.create(owner: owner.parent, username: address, emailColumn: owner.column, members: sharing))
                 result.summary.created += 1
                 result.summary.invited += 1
                 newStates[owner.parent] = ParentAccountState(state: .account, emailColumn: owner.column)
-                for member in sharing { newStates[member] = ParentAccountState(state: .member, emailColumn: group.first { $0.parent == member }?.column) }
+                memberOf[owner.parent] = owner.parent
+                for member in sharing {
+                    newStates[member] = ParentAccountState(state: .member, emailColumn: group.first { $0.parent == member }?.column)
+                    memberOf[member] = owner.parent
+                }
                 sharing = []
             }
             let accountOwner = existing.accountOf[owner.parent].flatMap { existing.accounts[$0] != nil ? $0 : nil } ?? owner.parent
             for member in sharing where existing.accountOf[member] != accountOwner {
                 result.actions.append(.join(parent: member, owner: accountOwner))
                 newStates[member] = ParentAccountState(state: .member, emailColumn: group.first { $0.parent == member }?.column)
+                memberOf[member] = accountOwner
             }
             for member in sharing where existing.accountOf[member] == accountOwner {
                 newStates[member] = ParentAccountState(state: .member, emailColumn: group.first { $0.parent == member }?.column)
+                memberOf[member] = accountOwner
             }
         }
+
+        // Members are recomputed every night: one that this run did not confirm as a member of the account
+        // it uses (its children no longer equal the owner's, its address went elsewhere) leaves it now, so
+        // the account shows only its own family's children.
+        var detached: [AccountAction] = []
+        for parent in newStates.keys.sorted() {
+            guard let account = existing.accountOf[parent], account != parent, memberOf[parent] != account else { continue }
+            detached.append(.detach(parent: parent, owner: account))
+            result.summary.detached += 1
+            result.issues.append(Issue(.warning, "member-detached", key: parent, message:
+                "ouder \(parent) deelde het account van ouder \(account), maar hoort daar niet meer bij (niet meer hetzelfde adres en dezelfde kinderen): losgekoppeld; het account toont alleen nog de kinderen van het gezin van ouder \(account)"))
+        }
+        result.actions.insert(contentsOf: detached, at: 0)
 
         for (parent, state) in newStates where existing.states[parent] != state {
             result.states[parent] = state

@@ -69,6 +69,10 @@ struct AccountStore {
                 // A link the parent was sent for an account of its own is superseded by the shared account:
                 // it dies here, in this run's transaction, with any of its mail still waiting.
                 if parent != owner { try revokeOpenInvitations(of: parent, reason: "joined-shared-account", at: stamp) }
+            case .detach(let parent, let owner):
+                try database.run("DELETE FROM account_members WHERE parent_number = ? AND account = ?", [.text(parent), .text(owner)])
+            case .withdraw(let owner, let reason):
+                try revokeOpenInvitations(of: owner, reason: reason, at: stamp)
             case .move(let owner, let from, let to, let column, let activated):
                 try database.run("UPDATE accounts SET username = ?, email_column = ?, updated_run = ? WHERE parent_number = ?",
                                  [.text(to), .text(column), .text(runID), .text(owner)])

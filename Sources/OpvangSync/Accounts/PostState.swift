@@ -10,6 +10,7 @@ struct PostState {
         for change in plan.changes {
             var record = records[change.kind]?[change.key] ?? StoredRecord(values: change.values ?? [], status: change.status)
             if let values = change.values { record.values = values }
+            if record.status != change.status { record.statusSince = nil }
             record.status = change.status
             records[change.kind, default: [:]][change.key] = record
         }

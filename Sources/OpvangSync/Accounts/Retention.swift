@@ -39,6 +39,8 @@ struct RetentionPlan {
     var purgeChildren: [String] = []
     var purgeParents: [String] = []
     var removeRelations: [String] = []                  // relation keys
+    /// Account owners disabled because their family is no longer linked to any child.
+    var unlinked: [String] = []
     var summary = RetentionSummary()
     var disabledCount = 0
     var enabledCount = 0
@@ -65,14 +67,24 @@ struct RetentionPlanner {
             case .active: inCare.insert(child)
             case .ended:
                 if let end = record.values[p.index("endDate")].flatMap(Day.init(iso:)) { lastEnd[child] = max(lastEnd[child] ?? end, end) }
+            case .vanished:
+                // Care that vanished from the export without an end date ended the day it vanished (SPEC §4
+                // "Lifecycle edges"): otherwise its access would never end and the child never be purged.
+                let end = record.statusSince ?? asOf
+                lastEnd[child] = max(lastEnd[child] ?? end, end)
             default: break
             }
         }
-        // Relations in any status: a family that left the export still had these children.
+        // Relations in any status: a family that left the export still had these children. But a relation
+        // removed while the child and the parent are both still exported is a change of custody: that
+        // parent loses access to the child at once, without a window (SPEC §4 "Lifecycle edges").
         var parentsOf: [String: [(parent: String, key: String, first: Bool)]] = [:]
         var childrenOf: [String: Set<String>] = [:]
         for (key, record) in post.records[.relation] ?? [:] {
             guard let child = record.values[r.index("childNumber")], let parent = record.values[r.index("parentNumber")] else { continue }
+            if record.status != .active, post.record(.child, child)?.status == .active, post.record(.parent, parent)?.status == .active {
+                continue
+            }
             parentsOf[child, default: []].append((parent, key, record.values[r.index("role")] == "Ouder 1"))
             childrenOf[parent, default: []].insert(child)
         }
@@ -96,7 +108,14 @@ struct RetentionPlanner {
         for (owner, account) in existing.accounts where scope?.contains(owner) ?? true {
             let members = membersOf[owner] ?? [owner]
             let links = members.flatMap { parent in (childrenOf[parent] ?? []).map { (parent, $0) } }
-            guard !links.isEmpty else { continue }
+            guard !links.isEmpty else {
+                // Unlinked from every child: nothing left to see, so the account is disabled now.
+                if !account.disabled, members.contains(where: { post.record(.parent, $0)?.status == .active }) {
+                    result.disable.append(owner)
+                    result.unlinked.append(owner)
+                }
+                continue
+            }
             if links.contains(where: { inCare.contains($0.1) }) {
                 if account.disabled { result.enable.append(owner) }
                 continue

@@ -67,13 +67,16 @@ public final class PortalRepository {
         let columns = schema.fields.map(\.column).joined(separator: ", ")
         var records: [String: StoredRecord] = [:]
         let fieldCount = schema.fields.count
-        let sql = "SELECT key, status, \(columns) FROM \(schema.table)" + (condition.map { " WHERE \($0)" } ?? "")
+        let sql = "SELECT key, status, status_since, \(columns) FROM \(schema.table)" + (condition.map { " WHERE \($0)" } ?? "")
         try database.statement(sql).forEachRow(values) { row in
             guard let key = row.string(0) else { return }
             var values: [String?] = []
             values.reserveCapacity(fieldCount)
-            for index in 0..<fieldCount { values.append(row.string(index + 2)) }
-            records[key] = StoredRecord(values: values, status: RecordStatus(rawValue: row.string(1) ?? "") ?? .active)
+            for index in 0..<fieldCount { values.append(row.string(index + 3)) }
+            let status = RecordStatus(rawValue: row.string(1) ?? "") ?? .active
+            // Only an ended or vanished record's day is needed (access after care); the rest skip the parse.
+            let since = status == .vanished ? row.string(2).flatMap(Day.init(iso:)) : nil
+            records[key] = StoredRecord(values: values, status: status, statusSince: since)
         }
         return records
     }

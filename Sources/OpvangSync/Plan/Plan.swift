@@ -48,6 +48,14 @@ public struct Change: Sendable {
 public struct StoredRecord: Sendable {
     public var values: [String?]
     public var status: RecordStatus
+    /// The day the record got its status (the portal's `status_since`); nil for a status this run gives it.
+    public var statusSince: Day?
+
+    public init(values: [String?], status: RecordStatus, statusSince: Day? = nil) {
+        self.values = values
+        self.status = status
+        self.statusSince = statusSince
+    }
 }
 
 /// Per-kind tallies (SPEC §7 `counts`).

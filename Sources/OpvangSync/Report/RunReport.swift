@@ -84,6 +84,30 @@ public struct AccountSummary: Codable, Sendable, Equatable {
     public var enabled = 0
     public var conflicts = 0
     public var withoutEmail = 0
+    /// Parents taken off a shared account whose family they no longer share.
+    public var detached = 0
+    /// Accounts not yet activated whose open invitation was withdrawn (the address went, or the parent is
+    /// no longer linked to a child in care).
+    public var invitationsWithdrawn = 0
+    /// Activated accounts kept as they are but flagged for customer service.
+    public var flagged = 0
+
+    public init() {}
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        func count(_ key: CodingKeys) throws -> Int { try container.decodeIfPresent(Int.self, forKey: key) ?? 0 }
+        created = try count(.created)
+        invited = try count(.invited)
+        moved = try count(.moved)
+        disabled = try count(.disabled)
+        enabled = try count(.enabled)
+        conflicts = try count(.conflicts)
+        withoutEmail = try count(.withoutEmail)
+        detached = try count(.detached)
+        invitationsWithdrawn = try count(.invitationsWithdrawn)
+        flagged = try count(.flagged)
+    }
 }
 
 /// SPEC §7 `mail`.

@@ -340,11 +340,15 @@ public struct Importer {
             run.report.accounts?.enabled = retention.enabledCount
             run.report.retention = retention.summary
             run.report.issues += accountPlan.issues
+            for owner in retention.unlinked {
+                run.report.issues.append(Issue(.warning, "account-disabled-unlinked", key: owner, message:
+                    "het account van ouder \(owner) is uitgeschakeld: het gezin is aan geen enkel kind meer gekoppeld (bijvoorbeeld na een wijziging in het gezag); er geldt geen termijn van 8 weken"))
+            }
             var mail = MailSummary()
             mail.queued = accountPlan.actions.reduce(0) { count, action in
                 switch action {
                 case .create: return count + 1
-                case .join: return count
+                case .join, .detach, .withdraw: return count
                 case .move(_, _, _, _, let activated): return count + (activated ? 2 : 1)
                 }
             }
