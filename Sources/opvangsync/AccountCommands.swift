@@ -172,7 +172,12 @@ enum AccountCommands {
         let waiting = try repository.database.scalarInt("SELECT COUNT(*) FROM outbox WHERE status = 'queued'") ?? 0
         AfterRun.writeMetrics(settings: settings, database: repository.database)
         let line = "opvangsync: mail \(summary.sent) sent, \(summary.failed) failed, \(summary.bounced) bounced, \(waiting) waiting"
-        if summary.failed + summary.bounced > 0 { Terminal.warning(line) } else { Terminal.result(line) }
+        // Quiet (cron): only a batch with bounced or failed mail says so, on stderr.
+        if !Terminal.quiet {
+            print(line)
+        } else if summary.failed + summary.bounced > 0 {
+            Terminal.warning(line)
+        }
         if let problem = result.transportProblem {
             Terminal.error("opvangsync: niet alle mail is verstuurd: \(problem)")
             return .failed

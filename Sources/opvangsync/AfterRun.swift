@@ -38,9 +38,11 @@ enum AfterRun {
     }
 
     /// The runs table and every message keep paths; relative ones would mean nothing from another folder.
+    /// The path is only prefixed with the working folder, not normalised: `x/..` still makes `x`, as the
+    /// folder rules expect.
     static func absolute(_ path: String) -> String {
-        let url = path.hasPrefix("/") ? URL(fileURLWithPath: path)
-            : URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(path)
-        return url.standardizedFileURL.path
+        guard !path.hasPrefix("/") else { return path }
+        let folder = FileManager.default.currentDirectoryPath
+        return (folder.hasSuffix("/") ? folder : folder + "/") + path
     }
 }

@@ -12,12 +12,6 @@ enum Terminal {
     static func warning(_ text: String) { write(text, .warning) }
     static func info(_ text: String) { write(text, .info) }
 
-    /// A result line on stdout, unless `--quiet`.
-    static func result(_ text: String) {
-        guard !quiet else { return }
-        print(text)
-    }
-
     /// A progress line that overwrites itself on a terminal; nothing when output is not a terminal,
     /// unless plain progress lines were asked for.
     static func progress(_ text: String) {

@@ -100,6 +100,41 @@ import Testing
         }
     }
 
+    @Test func theCustomerServiceRecipeDeliversTheFamilysInvitationRightAway() throws {
+        let (folder, server) = try server()
+        let config = folder.appendingPathComponent("opvangsync.json").path
+        // The night's run: parent O1 has no usable address yet, so no invitation.
+        var export = MiniExport()
+        export.organisation = organisation
+        export["ouders.csv"][1] = "O1;Marieke;Dijk;;"
+        export.exportedAt = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-3600))
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("inbox/one"))
+        try export.write(to: folder.appendingPathComponent("inbox/one"))
+        for line in try execLines("opvangsync@.service", folder: folder) { #expect(try run(line, in: folder).status == 0) }
+        #expect(server.messages().count == 2)
+        // Corrected in the planning system and exported again; the recipe of docs/operations.md.
+        export["ouders.csv"][1] = "O1;Marieke;Dijk;marieke@example.nl;"
+        export.exportedAt = ISO8601DateFormatter().string(from: Date())
+        let corrected = try export.write(to: folder.appendingPathComponent("inbox/two"))
+        let recipe = try String(contentsOf: Package.root.appendingPathComponent("docs/operations.md"), encoding: .utf8)
+            .components(separatedBy: "## Customer service: fixing one family now")[1]
+        let block = recipe.components(separatedBy: "```sh\n")[1].components(separatedBy: "```")[0]
+            .replacingOccurrences(of: "\\\n", with: " ")
+        let commands = block.split(separator: "\n").map(String.init).filter { $0.hasPrefix("sudo -u opvangsync ") }
+        #expect(commands.count == 2)
+        for command in commands {
+            let line = local(String(command.dropFirst("sudo -u opvangsync ".count)), folder: folder)
+                .replacingOccurrences(of: "/srv/exports/zonnebloem/2026-11-22-1015", with: corrected.path)
+                .replacingOccurrences(of: "parent=200123", with: "parent=O1")
+                .replacingOccurrences(of: "opvangsync import", with: "\(Package.binary("opvangsync")) import")
+            let result = try run(line, in: folder)
+            #expect(result.status == 0, "\(line)\n\(result.stderr)")
+        }
+        let messages = server.messages()
+        #expect(messages.count == 3, "the dry run sends nothing, the scoped run delivers at once")
+        #expect(messages.contains { $0.headers["to"] == "marieke@example.nl" })
+    }
+
     /// The command lines of deploy/cron/opvangsync: minute, hour, day, month, weekday, user, command.
     func cronLines(folder: URL) throws -> [(user: String, command: String)] {
         let text = try String(contentsOf: Package.root.appendingPathComponent("deploy/cron/opvangsync"), encoding: .utf8)
