@@ -19,6 +19,11 @@ doc="$root/usr/share/doc/opvangsync"
 install -d "$root/DEBIAN" "$root/usr/bin" "$root/lib/systemd/system" "$root/etc/opvangsync" "$doc/examples" \
     "$root/usr/share/man/man1"
 
+# A binary that loads the Swift runtime from the toolchain would not start on the server.
+if ldd "$binary" | grep -q -E 'libswift|libFoundation'; then
+    echo "$binary links the Swift runtime dynamically; build it with --static-swift-stdlib (make release)" >&2
+    exit 1
+fi
 install -m 0755 "$binary" "$root/usr/bin/opvangsync"
 strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/usr/bin/opvangsync"
 install -m 0644 deploy/systemd/opvangsync@.service deploy/systemd/opvangsync@.timer \
