@@ -10,11 +10,10 @@ fi
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 binary="$(pwd)/.build/debug/opvangsync"
-hook="$(pwd)/deploy/notify-failure"
 for unit in deploy/systemd/*; do
     name=$(basename "$unit")
     name=${name/@./@zonnebloem.}
-    sed -e "s#/usr/local/bin/opvangsync#${binary}#" -e "s#/usr/local/lib/opvangsync/notify-failure#${hook}#" "$unit" > "$work/$name"
+    sed -e "s#/usr/bin/opvangsync#${binary}#" "$unit" > "$work/$name"
 done
 # User= names a system user that exists only on a real server; verify everything else.
 output=$(SYSTEMD_LOG_LEVEL=warning systemd-analyze verify --man=no "$work"/*.service "$work"/*.timer 2>&1 || true)

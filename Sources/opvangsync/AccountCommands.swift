@@ -7,6 +7,7 @@ enum AccountCommands {
         let configuration = try Configuration.load(path: arguments.value("config"))
         var settings = try configuration.settings(for: arguments.value("org"))
         if let db = arguments.value("db") { settings.database = db }
+        settings.reports = AfterRun.absolute(settings.reports)
         guard FileManager.default.fileExists(atPath: settings.database) else {
             throw UsageError("no portal database at \(settings.database); run an import first or pass --db FILE")
         }
@@ -137,13 +138,13 @@ enum AccountCommands {
 
     static func mail(_ words: [String]) throws -> ExitCode {
         guard words.first == "send" else {
-            print("Usage: opvangsync mail send [--limit N] [--db FILE] [--config FILE] [--org ID]")
+            print("Usage: opvangsync mail send [--limit N] [--quiet] [--db FILE] [--config FILE] [--org ID]")
             return words.first == "--help" ? .success : .usage
         }
-        let arguments = try Arguments(Array(words.dropFirst()), options: ["config", "org", "db", "limit"], flags: ["help"])
+        let arguments = try Arguments(Array(words.dropFirst()), options: ["config", "org", "db", "limit"], flags: ["help", "quiet"])
         if arguments.flag("help") {
             print("""
-                Usage: opvangsync mail send [--limit N] [--db FILE] [--config FILE] [--org ID]
+                Usage: opvangsync mail send [--limit N] [--quiet] [--db FILE] [--config FILE] [--org ID]
 
                 Delivers queued mail (invitations, address-change notices) through the configured transport
                 (maildir:DIR by default, smtp:// with STARTTLS, or smtps://), over one connection. Messages that
@@ -153,9 +154,11 @@ enum AccountCommands {
 
                 Exit codes: 0 everything due was sent; 4 some recipients bounced or failed for good;
                 1 mail stayed undelivered because of the mail server (the reason is on stderr).
+                --quiet prints nothing when everything due was sent (for cron, which mails any output).
                 """)
             return .success
         }
+        Terminal.quiet = arguments.flag("quiet")
         let settings = try settings(arguments)
         var limit: Int?
         if let text = arguments.value("limit") {
@@ -167,7 +170,14 @@ enum AccountCommands {
         let result = try Importer.sendQueuedMail(repository.database, settings: settings, templates: templates, limit: limit)
         let summary = result.summary
         let waiting = try repository.database.scalarInt("SELECT COUNT(*) FROM outbox WHERE status = 'queued'") ?? 0
-        print("opvangsync: mail \(summary.sent) sent, \(summary.failed) failed, \(summary.bounced) bounced, \(waiting) waiting")
+        AfterRun.writeMetrics(settings: settings, database: repository.database)
+        let line = "opvangsync: mail \(summary.sent) sent, \(summary.failed) failed, \(summary.bounced) bounced, \(waiting) waiting"
+        // Quiet (cron): only a batch with bounced or failed mail says so, on stderr.
+        if !Terminal.quiet {
+            print(line)
+        } else if summary.failed + summary.bounced > 0 {
+            Terminal.warning(line)
+        }
         if let problem = result.transportProblem {
             Terminal.error("opvangsync: niet alle mail is verstuurd: \(problem)")
             return .failed

@@ -45,6 +45,7 @@ enum AttendanceCommands {
                 let kind = change.change == .added ? "erbij" : change.change == .removed ? "eraf" : "gewijzigd"
                 print("\(change.date)  \(change.child)  \(kind)  \(change.old ?? "") \(change.new.map { "→ \($0)" } ?? "")")
             }
+            if let path = try repository.runs(limit: 1).first?.reportPath { print("report: \(path)") }
             print("opvangsync: groep \(group) ververst: \(summary.added) erbij, \(summary.removed) eraf, \(summary.changed) gewijzigd (\(summary.days) dagen)")
             return .success
         case "show":

@@ -86,9 +86,13 @@ enum HistoryCommands {
             let report = try JSONDecoder().decode(RunReport.self, from: Data(kept.utf8))
             let folder = (jsonPath as NSString).deletingLastPathComponent
             let paths = try ReportWriter.stage(report, folder: folder.isEmpty ? "." : folder).commit()
-            Terminal.error("opvangsync: the report files of run \(id) were missing and have been written again from the database (\(paths.json))")
+            Terminal.warning("opvangsync: the report files of run \(id) were missing and have been written again from the database (\(paths.json))")
         }
         guard let data = FileManager.default.contents(atPath: path) else {
+            if kept == nil, let run = try? PortalRepository(readOnlyAt: database).run(id: id), let started = ISO8601DateFormatter().date(from: run.startedAt),
+               started < ReportRetention(days: settings.reportRetentionDays).cutoff {
+                throw UsageError("the report of run \(id) was removed after \(settings.reportRetentionDays) days (reportRetentionDays): reports hold personal data; `opvangsync runs` keeps its summary")
+            }
             throw UsageError("the report file \(path) is gone or unreadable")
         }
         FileHandle.standardOutput.write(data)

@@ -1,5 +1,6 @@
 import Foundation
 import OpvangSync
+import PortalStore
 
 enum ImportCommand {
     static let help = """
@@ -22,6 +23,8 @@ enum ImportCommand {
           --allow-mass-changes   let a run end more than maxRemovalFraction of the records (needs --reason)
           --reason TEXT          why a run is forced; kept in the report and the change log
           --send-mail            deliver the queued mail (invitations, notices) right after the commit
+          --quiet                print nothing when the run applied or skipped its export (for cron, which
+                                 mails any output); problems still go to stderr
           --help                 this text
 
         Exit codes: 0 applied or skipped, 1 failed, 2 usage or configuration error,
@@ -31,11 +34,12 @@ enum ImportCommand {
     static func run(_ words: [String]) throws -> ExitCode {
         let arguments = try Arguments(
             words, options: ["org", "config", "db", "reports", "mapping", "as-of", "reason", "only"],
-            flags: ["dry-run", "force", "allow-mass-changes", "send-mail", "help"])
+            flags: ["dry-run", "force", "allow-mass-changes", "send-mail", "quiet", "help"])
         if arguments.flag("help") {
             print(help)
             return .success
         }
+        Terminal.quiet = arguments.flag("quiet")
         guard arguments.positionals.count <= 1 else {
             throw UsageError("import takes one export folder, got \(arguments.positionals.count)")
         }
@@ -50,18 +54,28 @@ enum ImportCommand {
         if let db = arguments.value("db") { settings.database = db }
         if let reports = arguments.value("reports") { settings.reports = reports }
         if let mapping = arguments.value("mapping") { settings.mapping = mapping }
+        // The runs table keeps the report's path: `opvangsync report RUN_ID` must find it from any folder.
+        settings.reports = AfterRun.absolute(settings.reports)
 
         let exportDirectory: String
         var passedOver: [(folder: String, why: String)] = []
+        var inboxProblem: String?
         if let given = arguments.positionals.first {
+            // A typo or a misplaced option is a usage mistake, not a failed run: no report, no runs row, no alert.
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: given, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw UsageError("export folder \"\(given)\" does not exist" + (given.hasPrefix("-") ? "; options start with --, see import --help" : ""))
+            }
             exportDirectory = given
         } else if let inbox = settings.inbox {
             let choice = Inbox(path: inbox).choose()
-            guard let newest = choice.newest else {
+            if let newest = choice.newest {
+                exportDirectory = newest
+            } else {
                 let detail = choice.passedOver.map { "\($0.folder): \($0.why)" }.joined(separator: "; ")
-                throw UsageError("no complete export in the inbox \(inbox)" + (detail.isEmpty ? "" : " (\(detail))"))
+                inboxProblem = "no complete export in the inbox \(inbox)" + (detail.isEmpty ? "" : " (\(detail))")
+                exportDirectory = inbox
             }
-            exportDirectory = newest
             passedOver = choice.passedOver
         } else {
             throw UsageError("name an export folder, or --org ID with an inbox in the configuration")
@@ -83,8 +97,41 @@ enum ImportCommand {
                 throw UsageError("--only takes parent=ID, child=ID or location=CODE, got \"\(only)\"")
             }
             request.scope = scope
+            // A scoped run fixes a family in an existing portal; it never makes a new one.
+            guard FileManager.default.fileExists(atPath: settings.database) else {
+                throw UsageError("--only needs an existing portal database; there is none at \(settings.database) (pass --db FILE or --config FILE)")
+            }
         }
 
+        let outcome: ImportOutcome
+        do {
+            // Only a run that takes its export from the inbox can find the inbox empty of new exports.
+            if arguments.positionals.isEmpty, let missed = try MissedExport.find(request) {
+                outcome = try missed.record(request)
+            } else if let inboxProblem {
+                throw UsageError(inboxProblem)
+            } else {
+                outcome = try importing(request)
+            }
+        } catch let error as UsageError {
+            throw error
+        } catch let error as Configuration.Failure {
+            throw error
+        } catch let error as MailTemplates.Invalid {
+            throw error
+        } catch let error as ForeignDatabase {
+            throw error
+        } catch {
+            // A run that could not even record itself still tells the people who must act.
+            AfterRun.importFinished(nil, failure: "\(error)", exitCode: .failed, settings: settings, dryRun: request.dryRun)
+            throw error
+        }
+        show(outcome)
+        AfterRun.importFinished(outcome, failure: nil, exitCode: outcome.exitCode, settings: settings, dryRun: request.dryRun)
+        return outcome.exitCode
+    }
+
+    static func importing(_ request: ImportRequest) throws -> ImportOutcome {
         let outcome = try Importer().run(request) { event in
             switch event {
             case .phase(let name):
@@ -96,19 +143,37 @@ enum ImportCommand {
             }
         }
         Terminal.endProgress()
+        return outcome
+    }
+
+    /// Errors on stderr, the report's paths and the summary on stdout. With `--quiet` a run that applied
+    /// or skipped its export prints nothing; any other run prints its report path and summary on stderr.
+    static func show(_ outcome: ImportOutcome) {
         let report = outcome.report
+        let applied = report.status == .applied || report.status == .skipped
         let errors = report.issues.filter { $0.severity == .error }
-        for issue in errors.prefix(20) { Terminal.error(issue.description) }
-        if errors.count > 20 { Terminal.error("… and \(errors.count - 20) more; see the report") }
+        // Rejected rows of an applied run are a job for the morning, not a failure of the run.
+        let write: (String) -> Void = applied ? { Terminal.warning($0) } : { Terminal.error($0) }
+        if !(Terminal.quiet && applied) {
+            for issue in errors.prefix(20) { write(issue.description) }
+            if errors.count > 20 { write("… and \(errors.count - 20) more; see the report") }
+        }
         if let reason = report.abortReason, report.status != .applied { Terminal.error("opvangsync: \(report.status.rawValue): \(reason)") }
+        let output: (String) -> Void
+        if !Terminal.quiet {
+            output = { Swift.print($0) }
+        } else if applied {
+            output = { _ in }
+        } else {
+            output = { Terminal.error($0) }
+        }
         if let paths = outcome.reportPaths {
-            print("report: \(paths.markdown)")
-            print("        \(paths.json)")
+            output("report: \(paths.markdown)")
+            output("        \(paths.json)")
         } else if let error = outcome.reportError {
             Terminal.error("opvangsync: the report could not be written: \(error)")
         }
-        print(summaryLine(report))
-        return outcome.exitCode
+        output(summaryLine(report))
     }
 
     /// The last line of stdout: one line a cron mail or a log can show.

@@ -16,6 +16,7 @@ let usage = """
       mail send [--limit N]   deliver queued mail
       attendance show|refresh --group CODE   a group's attendance list; rebuild it without an export
       team show --group CODE  the staff of a group ("Ons team")
+      --version               the version of opvangsync
 
     Run `opvangsync COMMAND --help` for a command's options.
     """
@@ -39,6 +40,9 @@ func main() -> Int32 {
         case "mail": code = try AccountCommands.mail(words)
         case "attendance": code = try AttendanceCommands.run(words)
         case "team": code = try AccountCommands.team(words)
+        case "--version", "version":
+            print("opvangsync \(opvangsyncVersion)")
+            code = .success
         case "--help", "-h", "help":
             print(usage)
             code = .success

@@ -36,15 +36,35 @@ public struct AttendanceRefresh {
         let store = AttendanceStore(database: repository.database)
         let diff = try store.diff(groups: [group], days: horizon, entries: built.entries, closed: built.closed)
         let runID = RunID.make(now)
-        let record = RunRecord(
-            id: runID, organisation: settings.id ?? "", mode: "refresh", status: "applied", asOf: asOf, startedAt: now,
-            finishedAt: Date(), exportPath: nil, exportFingerprint: nil, exportedAt: nil, operator: name,
-            reason: "Planning verversen, groep \(group)", options: "{\"refresh\":\(JSONText.quote(group))}",
-            summary: "{\"attendance\":{\"added\":\(diff.summary.added),\"removed\":\(diff.summary.removed),\"changed\":\(diff.summary.changed)}}",
-            reportPath: nil, exitCode: 0)
-        try repository.apply(Plan(), run: record, extra: { _ in try store.write(diff, runID: runID) })
         var summary = diff.summary
         summary.changes = Array(diff.changes.prefix(AttendanceSummary.listLimit))
+        summary.changesTruncated = diff.changes.count > AttendanceSummary.listLimit
+        if let name = records[.group]?[group]?.values[EntityKind.group.schema.index("name")] ?? nil { summary.groupNames[group] = name }
+        // A refresh changes what staff see, so it has a report like every other run.
+        let owner = try repository.owner()
+        let organisation = owner?.id ?? settings.id ?? "onbekend"
+        let organisationName = try repository.database.scalarString("SELECT name FROM organisation LIMIT 1")
+        let reason = "Planning verversen, groep \(group)"
+        var report = RunReport(
+            runId: runID, organisation: .init(id: organisation, name: organisationName), asOf: asOf.iso,
+            startedAt: Timestamp.iso(now), finishedAt: Timestamp.iso(Date()), mode: "refresh", status: .applied,
+            exitCode: ExitCode.success.rawValue, operator: name, reason: reason, options: .init(), export: .init(path: ""))
+        report.attendance = summary
+        let staged = try ReportWriter.stage(report, to: settings.reports)
+        var record = RunRecord(
+            id: runID, organisation: organisation, mode: "refresh", status: "applied", asOf: asOf, startedAt: now,
+            finishedAt: Date(), exportPath: nil, exportFingerprint: nil, exportedAt: nil, operator: name,
+            reason: reason, options: "{\"refresh\":\(JSONText.quote(group))}",
+            summary: "{\"attendance\":{\"added\":\(diff.summary.added),\"removed\":\(diff.summary.removed),\"changed\":\(diff.summary.changed)}}",
+            reportPath: staged.paths.json, exitCode: 0)
+        record.reportJSON = String(decoding: try ReportWriter.json(report), as: UTF8.self)
+        do {
+            try repository.apply(Plan(), run: record, extra: { _ in try store.write(diff, runID: runID) })
+        } catch {
+            staged.discard()
+            throw error
+        }
+        _ = try staged.commit()
         return summary
     }
 }

@@ -15,6 +15,12 @@ public struct OrganisationSettings: Sendable {
     public var holidays = HolidayCalendar()
     /// `portalUrl`: the base of every activation link. When set, it wins over the export's manifest.
     public var portalURL: String?
+    /// `alerts`: who hears of a failed or aborted run, by mail through `mail.transport`.
+    public var alerts = AlertSettings()
+    /// `metrics`: a Prometheus text file rewritten after every run (node_exporter's textfile collector).
+    public var metrics: String?
+    /// `reportRetentionDays`: report files of runs older than this are removed; the runs table keeps the summary.
+    public var reportRetentionDays = 730
 }
 
 /// The configuration file: top-level defaults and an `organisations` list that may override them.
@@ -79,6 +85,7 @@ public struct Configuration: Sendable {
         settings.database = settings.database.replacingOccurrences(of: "{org}", with: id)
         settings.reports = settings.reports.replacingOccurrences(of: "{org}", with: id)
         settings.inbox = settings.inbox?.replacingOccurrences(of: "{org}", with: id)
+        settings.metrics = settings.metrics?.replacingOccurrences(of: "{org}", with: id)
         return settings
     }
 
@@ -160,10 +167,41 @@ public struct Configuration: Sendable {
                         guard let on = flag.bool else { throw fail("\(keyPath).\(name)", "must be true or false") }
                         if on { settings.holidays.enabled.insert(holiday) } else { settings.holidays.enabled.remove(holiday) }
                     }
+                case "alerts": settings.alerts = try readAlerts(value, prefix: keyPath + ".", base: settings.alerts)
+                case "metrics": settings.metrics = resolve(try text(value, keyPath))
+                case "reportRetentionDays": settings.reportRetentionDays = try whole(value, keyPath, 1...36500)
                 default: break
                 }
             }
             return settings
+        }
+
+        func readAlerts(_ node: JSONNode, prefix: String, base: AlertSettings) throws(Failure) -> AlertSettings {
+            guard let members = node.members else { throw fail(String(prefix.dropLast()), "must be an object") }
+            var alerts = base
+            for (key, value) in members {
+                let keyPath = prefix + key
+                switch key {
+                case "to":
+                    let list = value.elements ?? [value]
+                    var addresses: [String] = []
+                    for item in list {
+                        guard let address = item.string, !address.unicodeScalars.contains(where: MIME.isControl),
+                              MailAddress(parsing: address) != nil else {
+                            throw fail(keyPath, "must be an e-mail address or a list of them")
+                        }
+                        addresses.append(address)
+                    }
+                    guard !addresses.isEmpty else { throw fail(keyPath, "must name at least one address") }
+                    alerts.to = addresses
+                case "onRejected":
+                    guard let flag = value.bool else { throw fail(keyPath, "must be true or false") }
+                    alerts.onRejected = flag
+                default:
+                    throw fail(keyPath, "unknown key; known: onRejected, to")
+                }
+            }
+            return alerts
         }
 
         func readMail(_ node: JSONNode, prefix: String, base: MailSettings) throws(Failure) -> MailSettings {
@@ -240,7 +278,8 @@ public struct Configuration: Sendable {
             return rules
         }
 
-        let shared: Set = ["database", "reports", "mapping", "mail", "rules", "templates", "holidays", "portalUrl"]
+        let shared: Set = ["database", "reports", "mapping", "mail", "rules", "templates", "holidays", "portalUrl",
+                           "alerts", "metrics", "reportRetentionDays"]
         defaults = try read(root, prefix: "", base: Configuration.builtIn.defaults, allowed: shared.union(["organisations"]))
         var organisations: [OrganisationSettings] = []
         if let list = root["organisations"] {

@@ -12,10 +12,10 @@ public enum MarkdownReport {
         out.append("|---|---|")
         out.append("| Run | `\(report.runId)` |")
         out.append("| Status | **\(statusText(report))** |")
-        out.append("| Soort run | \(report.mode == "dry-run" ? "proefrun (er is niets gewijzigd)" : "echte import") |")
+        out.append("| Soort run | \(report.mode == "dry-run" ? "proefrun (er is niets gewijzigd)" : report.mode == "refresh" ? "planning verversen (zonder export)" : "echte import") |")
         out.append("| Peildatum | \(dutchDate(report.asOf)) |")
         out.append("| Gestart / klaar | \(report.startedAt) / \(report.finishedAt) |")
-        out.append("| Export | \(code(report.export.path)) |")
+        out.append("| Export | \(report.export.path.isEmpty ? "geen: de planning die het portaal al heeft" : code(report.export.path)) |")
         if let exportedAt = report.export.exportedAt { out.append("| Export gemaakt op | \(escape(exportedAt)) |") }
         if let system = report.export.system { out.append("| Planningssysteem | \(escape(system)) |") }
         out.append("| Uitgevoerd door | \(escape(report.operator)) |")
@@ -199,6 +199,8 @@ public enum MarkdownReport {
 
     static func explanation(_ report: RunReport) -> String {
         switch report.status {
+        case .applied where report.mode == "refresh":
+            return "De aanwezigheidslijst is opnieuw opgebouwd uit de planning die het portaal al heeft (de laatste import), zonder nieuwe export. \(report.reason ?? "")"
         case .applied where report.mode == "dry-run":
             return "Dit was een proefrun: het portaal is niet gewijzigd en er is geen mail verstuurd. Hieronder staat wat een echte import zou doen."
         case .applied:
