@@ -209,7 +209,11 @@ import Testing
     @Test func aScopedRunOfABSNKeyedExportIsRefusedToo() throws {
         let folder = temporaryFolder("bsn-scoped")
         let numbers = bsns(6)
-        let export = try write(keyed(numbers), in: folder)
+        // A portal that exists (a scoped run needs one), then an export keyed by BSNs, one family at a time.
+        #expect(try importing(try write(MiniExport(), in: folder, name: "first"), in: folder).status == 0)
+        var next = keyed(numbers)
+        next.exportedAt = "2026-11-22T01:00:00+01:00"
+        let export = try write(next, in: folder)
         let scoped = try importing(export, in: folder, ["--only", "child=\(numbers[0])"])
         #expect(scoped.status == 3, "\(scoped.stderr)")
         #expect(try reportIssues(scoped, folder).contains { $0["code"] as? String == "bsn-key-column" })
