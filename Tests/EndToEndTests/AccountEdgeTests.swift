@@ -1,0 +1,147 @@
+import Foundation
+import OpvangSync
+import PortalStore
+import TestSupport
+import Testing
+
+/// SPEC §4 "Lifecycle edges": families that diverge, addresses that disappear, parents unlinked, care that
+/// vanishes. Each is a sequence of nights through the built binary.
+@Suite struct AccountEdgeTests {
+    func night(_ export: MiniExport, _ asOf: String, in folder: URL, _ extra: [String] = []) throws -> (ProcessResult, [String: Any]) {
+        var copy = export
+        copy.exportedAt = "\(asOf)T01:00:00+01:00"
+        let path = try copy.write(to: folder.appendingPathComponent("export-\(asOf)-\(UUID().uuidString)"))
+        let result = try opvangsync(["import", path.path, "--as-of", asOf] + extra, in: folder)
+        return (result, try reportJSON(of: result, in: folder))
+    }
+
+    func db(_ folder: URL) throws -> Database { try Database(path: folder.appendingPathComponent("portal.sqlite").path) }
+
+    func codes(_ report: [String: Any]) -> [String] {
+        (report["issues"] as? [[String: Any]] ?? []).compactMap { $0["code"] as? String }
+    }
+
+    func members(_ folder: URL) throws -> [String] {
+        try db(folder).query("SELECT parent_number || '>' || account FROM account_members ORDER BY parent_number") { $0.string(0) ?? "" }
+    }
+
+    /// P5 and P6 share gezin@samen.example and child KG.
+    func sharing() -> MiniExport {
+        var export = MiniExport()
+        export["kinderen.csv"].append(contentsOf: ["KG;Gijs;;Samen;01-01-2023;M1", "KZ;Zara;;Samen;01-01-2024;M1"])
+        export["ouders.csv"].append(contentsOf: ["P5;Petra;Samen;gezin@samen.example;", "P6;Paul;Samen;gezin@samen.example;"])
+        export["relaties.csv"].append(contentsOf: ["KG;P5;Ouder 1", "KG;P6;Ouder 2"])
+        export["plaatsingen.csv"].append(contentsOf: ["PG;KG;G1;KDV;52 weken;01-09-2025;;08:00-17:00;;",
+                                                      "PZ;KZ;G1;KDV;52 weken;01-09-2025;;08:00-17:00;;"])
+        return export
+    }
+
+    @Test func aSharedAccountEndsWhenTheFamiliesDiverge() throws {
+        let folder = temporaryFolder("diverge")
+        var export = sharing()
+        #expect(try night(export, "2026-11-22", in: folder).0.status == 0)
+        #expect(try members(folder).contains("P6>P5"))
+
+        // Night 2: P6 is also linked to KZ; the two no longer have the same children.
+        export["relaties.csv"].append("KZ;P6;Ouder 1")
+        let (second, report) = try night(export, "2026-11-23", in: folder)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(codes(report).contains("member-detached"))
+        #expect(!(try members(folder)).contains("P6>P5"))
+        let shown = try opvangsync(["accounts", "show", "P5"], in: folder)
+        #expect(!shown.stdout.contains("KZ"), "P6's child under P5's account: \(shown.stdout)")
+
+        // Three nights later it is still so, and it matches a first import of the last night.
+        for day in ["2026-11-24", "2026-11-25", "2026-11-26"] { #expect(try night(export, day, in: folder).0.status == 0) }
+        #expect(!(try opvangsync(["accounts", "show", "P5"], in: folder)).stdout.contains("KZ"))
+        let fresh = temporaryFolder("diverge-fresh")
+        #expect(try night(export, "2026-11-26", in: fresh).0.status == 0)
+        #expect(try members(folder) == members(fresh))
+    }
+
+    @Test func anAddressThatDisappearsWithdrawsTheInvitationOfAnAccountNotYetActivated() throws {
+        let folder = temporaryFolder("address-gone")
+        var export = MiniExport()
+        #expect(try night(export, "2026-11-22", in: folder).0.status == 0)
+        #expect(try db(folder).scalarInt("SELECT COUNT(*) FROM outbox WHERE account = 'O2' AND status = 'queued'") == 1)
+
+        // The wrong address removed upstream (the seed FAQ's recipe): E-mail empty, no E-mail 2.
+        export["ouders.csv"][2] = "O2;Joost;Smit;;"
+        let (second, report) = try night(export, "2026-11-23", in: folder)
+        #expect(second.status == 0, "\(second.stderr)")
+        let issues = report["issues"] as? [[String: Any]] ?? []
+        #expect(issues.contains { $0["code"] as? String == "invitation-withdrawn" && $0["key"] as? String == "O2" })
+        #expect(!issues.contains { $0["code"] as? String == "parent-without-email" && $0["key"] as? String == "O2" },
+                "no \"geen account\" for a parent who still has one")
+        let database = try db(folder)
+        #expect(try database.scalarInt("SELECT COUNT(*) FROM outbox WHERE account = 'O2' AND status = 'queued'") == 0)
+        #expect(try database.scalarInt("SELECT COUNT(*) FROM invitations WHERE account = 'O2' AND revoked_at IS NULL AND used_at IS NULL") == 0)
+        #expect(try database.scalarInt("SELECT COUNT(*) FROM accounts WHERE parent_number = 'O2'") == 1, "the account itself stays")
+    }
+
+    @Test func anActivatedAccountWhoseAddressConflictsIsKeptAndFlagged() throws {
+        let folder = temporaryFolder("address-flagged")
+        var export = MiniExport()
+        #expect(try night(export, "2026-11-22", in: folder).0.status == 0)
+        try db(folder).run("UPDATE accounts SET password_hash = 'x', activated_at = '2026-11-22T09:00:00Z' WHERE parent_number = 'O2'")
+
+        // O2's new address is another family's (O1's): a conflict.
+        export["ouders.csv"][2] = "O2;Joost;Smit;marieke@example.nl;"
+        let (second, report) = try night(export, "2026-11-23", in: folder)
+        #expect(second.status == 0, "\(second.stderr)")
+        let issues = report["issues"] as? [[String: Any]] ?? []
+        #expect(issues.contains { $0["code"] as? String == "account-flagged" && $0["key"] as? String == "O2" })
+        let database = try db(folder)
+        #expect(try database.scalarString("SELECT username FROM accounts WHERE parent_number = 'O2'") == "joost@example.nl")
+        #expect(try database.scalarString("SELECT password_hash FROM accounts WHERE parent_number = 'O2'") == "x")
+        #expect((report["accounts"] as? [String: Any])?["flagged"] as? Int == 1)
+    }
+
+    @Test func aParentUnlinkedFromEveryChildLosesItsInvitationAndAccessAtOnce() throws {
+        let folder = temporaryFolder("unlinked")
+        var export = MiniExport()
+        export["ouders.csv"].append("O5;Bas;Dijk;bas@example.nl;")
+        export["relaties.csv"].append("K1;O5;Ouder 2")
+        #expect(try night(export, "2026-11-22", in: folder).0.status == 0)
+        try db(folder).run("UPDATE accounts SET password_hash = 'x', activated_at = '2026-11-22T09:00:00Z' WHERE parent_number = 'O1'")
+
+        // Night 2: both of K1's relations are removed (a change of custody); the parents stay in the export.
+        export["relaties.csv"] = export["relaties.csv"].filter { !$0.hasPrefix("K1;") }
+        let (second, report) = try night(export, "2026-11-23", in: folder)
+        #expect(second.status == 0, "\(second.stderr)")
+        let database = try db(folder)
+        // Not activated (O5): the open invitation dies.
+        #expect(codes(report).contains("invitation-withdrawn"))
+        #expect(try database.scalarInt("SELECT COUNT(*) FROM outbox WHERE account = 'O5' AND status = 'queued'") == 0)
+        // Activated (O1): no window of 8 weeks, the account is disabled now; the report says both steps.
+        #expect(try database.scalarInt("SELECT COUNT(*) FROM access_windows WHERE child_number = 'K1'") == 0)
+        #expect(try database.scalarString("SELECT disabled_at FROM accounts WHERE parent_number = 'O1'") == "2026-11-23")
+        #expect(codes(report).contains("account-disabled-unlinked"))
+        #expect(try database.scalarString("SELECT state FROM account_state WHERE parent_number = 'O5'") == "not-eligible")
+    }
+
+    @Test func careThatVanishesEndsAccessOnTheDayItVanished() throws {
+        let folder = temporaryFolder("vanished")
+        // One placement of three is far above the mass-removal guard of this tiny export.
+        try Data(#"{"rules": {"maxRemovalFraction": 0.5}}"#.utf8).write(to: folder.appendingPathComponent("opvangsync.json"))
+        var export = MiniExport()
+        #expect(try night(export, "2026-11-22", in: folder).0.status == 0)
+        // K2's only placement leaves the export without an Einddatum.
+        export["plaatsingen.csv"] = export["plaatsingen.csv"].filter { !$0.hasPrefix("P2;") }
+        let (second, _) = try night(export, "2026-11-23", in: folder)
+        #expect(second.status == 0, "\(second.stderr)")
+        let database = try db(folder)
+        #expect(try database.scalarString("SELECT status FROM placements WHERE key = 'P2'") == "vanished")
+        #expect(try database.scalarString("SELECT last_end FROM access_windows WHERE child_number = 'K2' AND parent_number = 'O2'") == "2026-11-23")
+        #expect(try database.scalarString("SELECT photos_until FROM access_windows WHERE child_number = 'K2'") == "2027-01-18")
+
+        // The next nights keep the day it vanished, not the day of the run.
+        #expect(try night(export, "2026-11-30", in: folder).0.status == 0)
+        #expect(try db(folder).scalarString("SELECT last_end FROM access_windows WHERE child_number = 'K2'") == "2026-11-23")
+
+        // It comes back: restored as today, the window goes.
+        export["plaatsingen.csv"].append("P2;K2;G2;BSO;Schoolweken;01-09-2025;;14:00-18:30;;even")
+        #expect(try night(export, "2026-12-01", in: folder).0.status == 0)
+        #expect(try db(folder).scalarInt("SELECT COUNT(*) FROM access_windows WHERE child_number = 'K2'") == 0)
+    }
+}
