@@ -136,9 +136,11 @@ enum Table {
         switch format ?? "table" {
         case "table":
             var widths = header.map(\.count)
-            for row in rows { for (index, cell) in row.enumerated() { widths[index] = min(60, max(widths[index], cell.count)) } }
+            for row in rows { for (index, cell) in row.enumerated() { widths[index] = min(60, max(widths[index], TextSafety.visible(cell).count)) } }
             func line(_ cells: [String]) -> String {
-                cells.enumerated().map { index, cell in
+                cells.enumerated().map { index, raw in
+                    // Cells hold text from exports (folder names, values): no escape sequence reaches a terminal.
+                    let cell = TextSafety.visible(raw)
                     let text = cell.count > 60 ? String(cell.prefix(59)) + "…" : cell
                     return text.padding(toLength: widths[index], withPad: " ", startingAt: 0)
                 }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
@@ -150,7 +152,7 @@ enum Table {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             Swift.print(String(decoding: try encoder.encode(json), as: UTF8.self))
         case "csv":
-            Swift.print(SpreadsheetCSV.document(header: header, rows: rows.map { $0.map { Optional($0) } }), terminator: "")
+            Swift.print(SpreadsheetCSV.document(header: header, rows: rows.map { $0.map { Optional(TextSafety.visible($0)) } }), terminator: "")
         case let other:
             throw UsageError("--format takes table, json or csv, got \(other)")
         }

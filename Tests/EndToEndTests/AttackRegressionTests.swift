@@ -1,5 +1,5 @@
 import Foundation
-import OpvangSync
+@testable import OpvangSync
 import PortalStore
 import TestSupport
 import Testing
@@ -286,5 +286,115 @@ import Testing
     @Test(arguments: ["https://mini.example:443:evil.example", "https://mini.example:99999", "https://mini.example:", "https://[::1"])
     func aPortalURLWithAMalformedPortIsRefused(_ url: String) {
         #expect(PortalURL.problem(url) != nil, "\(url)")
+    }
+
+    // MARK: Second round
+
+    @Test func aSingleBSNInAReferenceOrARowRejectedWhileReadingIsNeverEchoed() throws {
+        let numbers = bsns(3)
+        let folder = temporaryFolder("bsn-echo")
+        var export = MiniExport()
+        export["relaties.csv"].append("\(numbers[0]);O1;Verzorger")
+        let one = try importing(try write(export, in: folder), in: folder)
+        #expect([3, 4].contains(one.status), "\(one.stderr)")
+        #expect(leaks([numbers[0]], in: folder, [one]).isEmpty)
+
+        // Rows whose keys are BSNs, rejected for their width before a value is read: still weighed, refused.
+        let wide = temporaryFolder("bsn-wide")
+        var rejected = keyed(numbers)
+        rejected["kinderen.csv"] = rejected["kinderen.csv"].map { $0.hasPrefix("111") ? $0 + ";x" : $0 }
+        let result = try importing(try write(rejected, in: wide), in: wide)
+        #expect(result.status == 3, "\(result.stderr)")
+        #expect(leaks(numbers, in: wide, [result]).isEmpty, "\(leaks(numbers, in: wide, [result]))")
+    }
+
+    @Test func paddedAndSlashedBSNKeysAreRefused() throws {
+        for (name, format) in [("padded", { (bsn: String) in "0" + bsn }), ("slashed", { (bsn: String) in "\(bsn.prefix(3))/\(bsn.dropFirst(3).prefix(3))/\(bsn.suffix(3))" })] {
+            let folder = temporaryFolder("bsn-\(name)")
+            let result = try importing(try write(keyed(bsns(4).map(format)), in: folder), in: folder)
+            #expect(result.status == 3, "\(name): \(result.stderr)")
+        }
+    }
+
+    @Test func exportedAtIsAStrictTimestamp() throws {
+        for text in ["2026-11-22T10:00:00Zxyz", "2026-11-21T23:40:00+01:00\n\n# GEHACKT", "2026-11-21T23:40:00+99:00",
+                     "2026-02-30T10:00:00Z", "2026-11-21T24:00:00Z", "2026-11-21 23:40:00+01:00", "2026-11-21T23:40:00"] {
+            #expect(Manifest.parseTimestamp(text) == nil, "\(text.debugDescription)")
+        }
+        #expect(Manifest.parseTimestamp("2026-11-21T23:40:00+01:00") == Manifest.parseTimestamp("2026-11-21T22:40:00Z"))
+        #expect(Manifest.parseTimestamp("2026-11-21T22:40:00.250Z")?.timeIntervalSince(Manifest.parseTimestamp("2026-11-21T22:40:00Z")!) == 0.25)
+        #expect(Manifest.parseTimestamp("2026-11-21T22:40:00Z")?.timeIntervalSince1970 == 1_795_300_800)
+        let folder = temporaryFolder("exported-at")
+        var export = MiniExport()
+        export.exportedAt = "2026-11-21T23:40:00+01:00\n\nDRINGEND: log in op https://evil.example"
+        let result = try importing(try write(export, in: folder), in: folder)
+        #expect(result.status == 1)
+        #expect(!result.stderr.contains("DRINGEND") || !result.stderr.contains("\nDRINGEND"))
+    }
+
+    @Test func aFileChangedAfterItsCheckIsNotApplied() throws {
+        let folder = temporaryFolder("toctou")
+        let path = try write(MiniExport(), in: folder)
+        let mapping = try BuiltInMapping.flexkidsCSV.mapping()
+        var source = CSVExportSource(directory: path.path, mapping: mapping)
+        let manifest = try source.loadManifest()
+        #expect(source.verify(manifest).isEmpty)
+        source.expectedSHA256 = Dictionary(uniqueKeysWithValues: manifest.files.compactMap { file in file.sha256.map { (file.name, $0) } })
+        // Replaced between the check and the read, with the same number of rows.
+        let ouders = path.appendingPathComponent("ouders.csv")
+        let text = try String(contentsOf: ouders, encoding: .utf8).replacingOccurrences(of: "marieke@example.nl", with: "attacker@evil.example")
+        try Data(text.utf8).write(to: ouders)
+        #expect(throws: ExportFailure.self) {
+            _ = try source.read(.parent, warn: { _ in }, reject: { _, _ in }, row: { _ in })
+        }
+    }
+
+    @Test func theRunsTableShowsNoEscapeSequenceFromAFolderName() throws {
+        // A short path, so that the table's column width does not cut the sequence off.
+        let folder = URL(fileURLWithPath: "/tmp/r\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = try write(MiniExport(), in: folder, name: "x\u{1B}]0;PWNED\u{07}\u{1B}[2J")
+        #expect(try importing(path, in: folder).status == 0)
+        for format in ["table", "csv"] {
+            let runs = try opvangsync(["runs", "--format", format], in: folder)
+            #expect(runs.stdout.contains("PWNED"), "the row is there: \(runs.stdout)")
+            #expect(!runs.stdout.unicodeScalars.contains { $0.value == 0x1B || $0.value == 0x07 }, "\(format): \(runs.stdout.debugDescription)")
+        }
+    }
+
+    @Test func aHardLinkedOrLinkedLockFileChangesNothing() throws {
+        let folder = temporaryFolder("hardlink")
+        let victim = folder.appendingPathComponent("victim.txt")
+        try Data("DATA\n".utf8).write(to: victim)
+        let work = folder.appendingPathComponent("work")
+        try FileManager.default.createDirectory(at: work.appendingPathComponent("metrics"), withIntermediateDirectories: true)
+        try FileManager.default.linkItem(at: victim, to: work.appendingPathComponent("portal.sqlite.lock"))
+        let result = try importing(try write(MiniExport(), in: folder), in: work)
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(try String(contentsOf: victim, encoding: .utf8) == "DATA\n")
+
+        // The metrics file's lock, likewise.
+        try FileManager.default.removeItem(at: work.appendingPathComponent("portal.sqlite.lock"))
+        try Data(#"{"metrics": "metrics/opvangsync.prom"}"#.utf8).write(to: work.appendingPathComponent("opvangsync.json"))
+        let created = folder.appendingPathComponent("created-through-link")
+        try FileManager.default.createSymbolicLink(atPath: work.appendingPathComponent("metrics/opvangsync.prom.lock").path, withDestinationPath: created.path)
+        _ = try importing(try write(MiniExport(), in: folder, name: "again"), in: work)
+        #expect(!FileManager.default.fileExists(atPath: created.path))
+    }
+
+    @Test func aDoubledColumnAndAnEndlessValueAreRefused() throws {
+        let folder = temporaryFolder("doubled")
+        var export = MiniExport()
+        export["kinderen.csv"][0] = "Kindnummer;Roepnaam;Tussenvoegsel;Achternaam;Geboortedatum;Kindnummer"
+        let doubled = try importing(try write(export, in: folder), in: folder)
+        #expect(doubled.status == 1)
+        #expect(doubled.stderr.contains("duplicate-column"))
+
+        let long = temporaryFolder("endless")
+        var endless = MiniExport()
+        endless["kinderen.csv"][1] = "K1;\(String(repeating: "Zoë", count: 20_000));van;Dijk;03-02-2024;M1"
+        let result = try importing(try write(endless, in: long), in: long)
+        #expect(try reportIssues(result, long).contains { $0["code"] as? String == "value-too-long" })
     }
 }

@@ -4,6 +4,9 @@ import Foundation
 public struct CSVExportSource: ExportSource {
     public let directory: String
     public let mapping: Mapping
+    /// The SHA-256 the manifest gives each file, once it is checked: every file is hashed again as it is
+    /// read for parsing, so a file replaced between the check and the read is never applied.
+    public var expectedSHA256: [String: String] = [:]
 
     public init(directory: String, mapping: Mapping) {
         self.directory = directory
@@ -47,7 +50,15 @@ public struct CSVExportSource: ExportSource {
                                    message: "de export bevat een BSN-kolom; die wordt niet ingelezen en niet bewaard"))
                         continue
                     }
-                    positions[name.lowercased()] = positions[name.lowercased()] ?? index
+                    if let first = positions[name.lowercased()] {
+                        // Which of the two is meant cannot be known: a column the mapping reads may not be doubled.
+                        if source.columns.contains(where: { $0?.lowercased() == name.lowercased() }) {
+                            throw ExportFailure("duplicate-column", file: file, line: record.line, column: index + 1, field: name,
+                                                message: "de kolom \"\(name)\" staat twee keer in de kopregel (ook als kolom \(first + 1)); welke bedoeld is, is niet te weten")
+                        }
+                        continue
+                    }
+                    positions[name.lowercased()] = index
                 }
                 headerIndex = source.columns.map { column in column.flatMap { positions[$0.lowercased()] } }
                 for (index, field) in schema.fields.enumerated() {
@@ -106,7 +117,12 @@ public struct CSVExportSource: ExportSource {
     /// A file of the export as UTF-8, decoded from the mapping's encoding.
     private func decodedContents(of file: String) throws -> DecodedText {
         do {
-            return try TextDecoder.decode(try contents(of: file), as: mapping.encoding)
+            let bytes = try contents(of: file)
+            if let expected = expectedSHA256[file], SHA256.hex(of: bytes) != expected {
+                throw ExportFailure("manifest-checksum", file: file, message:
+                    "het bestand is gewijzigd nadat het manifest was gecontroleerd (SHA-256 wijkt nu af); er is niets verwerkt")
+            }
+            return try TextDecoder.decode(bytes, as: mapping.encoding)
         } catch let failure as EncodingFailure {
             let byte = "0x" + String(failure.byte, radix: 16, uppercase: true)
             let message: String

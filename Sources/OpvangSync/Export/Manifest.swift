@@ -95,13 +95,56 @@ public struct Manifest: Sendable {
         return nil
     }
 
-    /// ISO 8601 with a zone (`2026-11-21T23:15:00+01:00`, `...Z`), with or without fractional seconds.
+    /// ISO 8601 with a zone (`2026-11-21T23:15:00+01:00`, `...Z`), with or without fractional seconds, and
+    /// nothing else: the whole text must match, the date must exist, hours run to 23 and the offset to
+    /// ±14:00. (Foundation's parser ignores trailing text, so a manifest could smuggle lines into a report
+    /// or an alert behind a date it accepts.)
     static func parseTimestamp(_ text: String) -> Date? {
-        let plain = ISO8601DateFormatter()
-        plain.formatOptions = [.withInternetDateTime]
-        if let date = plain.date(from: text) { return date }
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return fractional.date(from: text)
+        let bytes = Array(text.utf8)
+        var index = 0
+        func number(_ width: Int) -> Int? {
+            guard index + width <= bytes.count else { return nil }
+            var value = 0
+            for byte in bytes[index..<(index + width)] {
+                guard byte &- 0x30 < 10 else { return nil }
+                value = value * 10 + Int(byte - 0x30)
+            }
+            index += width
+            return value
+        }
+        func expect(_ character: Character) -> Bool {
+            guard index < bytes.count, bytes[index] == character.asciiValue else { return false }
+            index += 1
+            return true
+        }
+        guard let year = number(4), expect("-"), let month = number(2), expect("-"), let day = number(2),
+              expect("T"), let hour = number(2), expect(":"), let minute = number(2), expect(":"), let second = number(2),
+              Day(year: year, month: month, day: day) != nil, hour <= 23, minute <= 59, second <= 59 else { return nil }
+        var fraction = 0.0
+        if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+            index += 1
+            var scale = 0.1
+            let start = index
+            while index < bytes.count, bytes[index] &- 0x30 < 10, index - start < 9 {
+                fraction += Double(bytes[index] - 0x30) * scale
+                scale /= 10
+                index += 1
+            }
+            guard index > start else { return nil }
+        }
+        var offset = 0
+        if expect("Z") {
+            offset = 0
+        } else {
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") else { return nil }
+            let sign = bytes[index] == UInt8(ascii: "-") ? -1 : 1
+            index += 1
+            guard let hours = number(2), expect(":"), let minutes = number(2), minutes <= 59, hours * 60 + minutes <= 14 * 60 else { return nil }
+            offset = sign * (hours * 3600 + minutes * 60)
+        }
+        guard index == bytes.count, let date = Day(year: year, month: month, day: day) else { return nil }
+        let seconds = Double(date.dayNumber - Day(year: 1970, month: 1, day: 1)!.dayNumber) * 86_400
+            + Double(hour * 3600 + minute * 60 + second) + fraction - Double(offset)
+        return Date(timeIntervalSince1970: seconds)
     }
 }

@@ -29,8 +29,11 @@ public struct Issue: Codable, Sendable, Equatable, CustomStringConvertible {
         self.line = line
         self.column = column
         self.field = field
-        self.key = key
-        self.message = message
+        // What a report or a terminal shows never repeats a citizen service number, wherever the text came
+        // from (a reference to a key that is one, a value echoed in a message). Display only: what is
+        // stored keeps its identifiers.
+        self.key = key.map { BSN.redacted($0) ?? $0 }
+        self.message = BSN.redacted(message) ?? message
     }
 
     /// `file:line:column: severity: message`, the form compilers use and editors can jump to.

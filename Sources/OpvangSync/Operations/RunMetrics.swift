@@ -68,8 +68,14 @@ public struct RunMetrics: Sendable {
     /// Writes these samples into `path`, keeping the other organisations' samples that the file holds.
     public func write(to path: String) throws {
         let lockPath = path + ".lock"
-        let lock = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        // Never through a link or a second name: a file planted there must not be created or changed.
+        let lock = open(lockPath, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard lock >= 0 else { throw ProtectedFile.Failure(path: lockPath, reason: String(cString: strerror(errno))) }
+        var info = stat()
+        guard fstat(lock, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_nlink == 1 else {
+            close(lock)
+            throw ProtectedFile.Failure(path: lockPath, reason: "the lock file is not a plain file of its own")
+        }
         defer { close(lock) }
         flock(lock, LOCK_EX)
         defer { flock(lock, LOCK_UN) }

@@ -76,7 +76,7 @@ public struct Importer {
             // A mail setting that cannot work is found now, not after the import has been committed.
             _ = try request.settings.mail.makeTransport()
         }
-        let source: ExportSource = mapping.format == .csv
+        var source: ExportSource = mapping.format == .csv
             ? CSVExportSource(directory: request.exportDirectory, mapping: mapping)
             : JSONExportSource(directory: request.exportDirectory, mapping: mapping)
         let asOf = request.asOf ?? Day.today(now: request.now)
@@ -127,6 +127,11 @@ public struct Importer {
             run.report.export.fingerprint = manifest.fingerprint
 
             let manifestIssues = source.verify(manifest)
+            if var csv = source as? CSVExportSource {
+                csv.expectedSHA256 = Dictionary(manifest.files.compactMap { file in file.sha256.map { (file.name, $0) } },
+                                                uniquingKeysWith: { first, _ in first })
+                source = csv
+            }
             if !manifestIssues.isEmpty {
                 run.report.issues += manifestIssues
                 let files = manifestIssues.compactMap(\.file).joined(separator: ", ")

@@ -32,9 +32,10 @@ public final class RunLock {
             throw Failure(path: path, reason: reason)
         }
         var info = stat()
-        guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+        // A second name (a hard link) would let the lock truncate another file when it writes the pid.
+        guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_nlink == 1 else {
             close(descriptor)
-            throw Failure(path: path, reason: "the lock file is not a regular file")
+            throw Failure(path: path, reason: "the lock file is not a plain file of its own (a hard link or not a regular file); remove it")
         }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let code = errno

@@ -56,6 +56,7 @@ public enum BSN {
     /// Single characters that may stand between the digit groups of one written number.
     static func isGroupSeparator(_ byte: UInt8) -> Bool {
         byte == UInt8(ascii: ".") || byte == UInt8(ascii: " ") || byte == UInt8(ascii: "-")
+            || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "_")
     }
 
     /// What a key value says about citizen service numbers: whether it holds a run of exactly nine digits
@@ -66,10 +67,13 @@ public enum BSN {
         var nineDigits = false, passes = false
         var run: [Int] = []
         func close() {
-            // Eight digits too: a spreadsheet drops the leading zero of a BSN such as 012345672.
-            if run.count == 9 || run.count == 8 {
+            // Leading zeros say nothing (a system that pads its numbers to ten digits, a spreadsheet that
+            // drops the zero of 012345672): what is left is weighed when it has eight or nine digits.
+            var digits = run[...]
+            if digits.count > 9 { digits = digits.drop { $0 == 0 } }
+            if digits.count == 9 || digits.count == 8 {
                 nineDigits = true
-                if isValid(run.count == 8 ? [0] + run : run) { passes = true }
+                if isValid(digits.count == 8 ? [0] + digits : Array(digits)) { passes = true }
             }
             run.removeAll(keepingCapacity: true)
         }

@@ -4,6 +4,9 @@
 /// validated in dependency order, so a reference is checked against the records already accepted.
 public struct Validator {
     public let mapping: Mapping
+    /// The longest value any field takes (a description, an address): beyond it a value is no data but
+    /// damage or an attack, and would be copied into the portal and every report.
+    static let maxValueBytes = 10_000
     /// The run date: a birth date after it is impossible. Nil checks no date against the run date.
     public let asOf: Day?
 
@@ -60,6 +63,9 @@ public struct Validator {
         let read = try source.read(kind, selecting: selection, warn: { issues.append($0) }, reject: { issue, row in
             // Rejected while reading: whenever its key can be read, the record stays as the portal has it.
             var issue = issue
+            if let row {
+                for (slot, field) in watched.enumerated() where field < row.cells.count { keyChecks[slot].count(row.cells[field].text) }
+            }
             if let row, let key = protectionKey(schema, row) {
                 rejectedKeys.insert(key)
                 issue.key = issue.key ?? key
@@ -79,6 +85,10 @@ public struct Validator {
             }
             for (index, field) in schema.fields.enumerated() {
                 let cell = row.cells[index]
+                if cell.text.utf8.count > Validator.maxValueBytes {
+                    reject("value-too-long", index, "de waarde is \(cell.text.utf8.count) bytes lang; meer dan \(Validator.maxValueBytes) past in geen veld van het portaal")
+                    continue
+                }
                 if cell.text.isEmpty {
                     if field.required {
                         let column = source.mapping.entities[kind]?.columns[index] ?? field.name
@@ -104,7 +114,12 @@ public struct Validator {
             }
             let key = schema.key(of: values)
             if rowIssues.isEmpty {
-                checkReferences(schema, values, row, state: state, reject: reject)
+                checkReferences(schema, &values, row, state: state, reject: reject, warn: { index, message in
+                    let cell = row.cells[index]
+                    issues.append(Issue(.warning, "unknown-optional-reference", file: fileLabel(source, fileName), line: cell.line,
+                                        column: cell.column > 0 ? cell.column : nil, field: columnName(index, cell),
+                                        key: label?.isEmpty == false ? label : nil, message: message))
+                })
                 checkRecord(kind, values, row, groupCareType: groupCareType, reject: reject, warn: { code, message in
                     issues.append(Issue(.warning, code, file: fileLabel(source, fileName), line: row.line, key: key, message: message))
                 })
@@ -313,16 +328,32 @@ public struct Validator {
         return String(scalars)
     }
 
-    private func checkReferences(_ schema: EntitySchema, _ values: [String?], _ row: RawRow, state: DesiredState,
-                                 reject: (String, Int, String) -> Void) {
+    /// A reference to a record that is not in the export rejects the row, unless the field is optional and
+    /// empty means something harmless (SPEC §4 "Lifecycle edges"): a mentor who left, a group a staff member
+    /// no longer works in. Then the reference is left out and the report warns. (A calendar row's location
+    /// is optional too, but empty there means every location: an unknown one still rejects the row.)
+    private func checkReferences(_ schema: EntitySchema, _ values: inout [String?], _ row: RawRow, state: DesiredState,
+                                 reject: (String, Int, String) -> Void, warn: (Int, String) -> Void) {
         for (index, field) in schema.fields.enumerated() {
             guard let target = field.references, let value = values[index], state.kinds.contains(target) else { continue }
+            let soft = !field.required && schema.kind != .calendar
             let keys = field.type == .list ? value.split(separator: "|").map(String.init) : [value]
-            for key in keys where !state.acceptedKey(key, of: target) {
+            var kept: [String] = []
+            for key in keys {
+                guard !state.acceptedKey(key, of: target) else {
+                    kept.append(key)
+                    continue
+                }
                 let why = state.protectedKeys[target]?.contains(key) == true
                     ? "die regel is zelf afgewezen" : "die staat niet in de export"
-                reject("unknown-reference", index,
-                       "verwijst naar \(target.dutchSingular) \"\(key)\", maar \(why)")
+                if soft {
+                    warn(index, "verwijst naar \(target.dutchSingular) \"\(key)\", maar \(why); de regel is verwerkt zonder deze verwijzing")
+                } else {
+                    reject("unknown-reference", index, "verwijst naar \(target.dutchSingular) \"\(key)\", maar \(why)")
+                }
+            }
+            if soft, kept.count != keys.count {
+                values[index] = kept.isEmpty ? nil : kept.joined(separator: "|")
             }
         }
     }
