@@ -144,4 +144,22 @@ import Testing
         #expect(try night(export, "2026-12-01", in: folder).0.status == 0)
         #expect(try db(folder).scalarInt("SELECT COUNT(*) FROM access_windows WHERE child_number = 'K2'") == 0)
     }
+
+    @Test func aMentorWhoLeftIsAWarningNotARejection() throws {
+        let folder = temporaryFolder("mentor-left")
+        var export = MiniExport()
+        export["kinderen.csv"][1] = "K1;Zoë;van;Dijk;03-02-2024;M9"
+        let (result, report) = try night(export, "2026-11-22", in: folder)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(codes(report).contains("unknown-optional-reference"))
+        let database = try db(folder)
+        #expect(try database.scalarString("SELECT status FROM children WHERE key = 'K1'") == "active")
+        #expect(try database.scalarString("SELECT mentor FROM children WHERE key = 'K1'") == nil)
+        #expect(try database.scalarInt("SELECT COUNT(*) FROM outbox WHERE account = 'O1'") == 1, "its parent is still invited")
+        // A required reference still rejects the row.
+        export["plaatsingen.csv"].append("P9;K1;G9;KDV;52 weken;01-09-2025;;08:00-17:00;;")
+        let (second, secondReport) = try night(export, "2026-11-23", in: folder)
+        #expect(second.status != 0)
+        #expect(codes(secondReport).contains("unknown-reference"))
+    }
 }
