@@ -24,7 +24,7 @@ enum AccountCommands {
             show     one parent's account: status, which e-mail column was used, invitations, terms accepted,
                      linked children and the mail sent
             resend   a fresh activation link ("Nieuw wachtwoord verzenden"); the previous link stops working.
-                     The mail is sent straight away.
+                     The mail is sent straight away. A disabled account needs --force --reason TEXT.
 
             Options: --db FILE, --config FILE, --org ID
             """
@@ -32,7 +32,8 @@ enum AccountCommands {
             print(help)
             return .usage
         }
-        let arguments = try Arguments(Array(words.dropFirst()), options: ["config", "org", "db", "format", "status"], flags: ["help"])
+        let arguments = try Arguments(Array(words.dropFirst()), options: ["config", "org", "db", "format", "status", "reason"],
+                                      flags: ["help", "force"])
         if arguments.flag("help") || subcommand == "--help" {
             print(help)
             return .success
@@ -41,8 +42,8 @@ enum AccountCommands {
         switch subcommand {
         case "list":
             let status = arguments.value("status")
-            if let status, !["invited", "active", "disabled", "none", "conflict"].contains(status) {
-                throw UsageError("--status takes invited, active, disabled, none or conflict")
+            if let status, !["invited", "verlopen", "active", "disabled", "none", "conflict"].contains(status) {
+                throw UsageError("--status takes invited, verlopen, active, disabled, none or conflict")
             }
             let repository = try PortalRepository(readOnlyAt: settings.database)
             let listings = try repository.accountListings(status: status)
@@ -103,6 +104,15 @@ enum AccountCommands {
                 throw UsageError("no parent or account \(arguments.positionals[0]) in this portal")
             }
             guard let owner else { throw UsageError("parent \(parent) has no account; `opvangsync accounts show \(parent)` says why") }
+            // A disabled account has nothing left to see (or was disabled for a reason): a new link needs a
+            // deliberate decision, recorded with who made it and why.
+            if try repository.isDisabled(account: owner) {
+                guard arguments.flag("force"), let reason = arguments.value("reason"), !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+                    Terminal.error("opvangsync: the account of parent \(owner) is disabled (every window after care has passed, or the family is linked to no child any more); no new link was sent. Only with --force --reason TEXT when it must.")
+                    return .aborted
+                }
+                Terminal.info("opvangsync: resend for the disabled account of parent \(owner) forced: \(reason)")
+            }
             let message = try repository.resendInvitation(account: owner, operator: Operator.current())
             let templates = try MailTemplates.load(overrides: settings.mail.templates)
             let result = try Importer.sendQueuedMail(repository.database, settings: settings, templates: templates, ids: [message])

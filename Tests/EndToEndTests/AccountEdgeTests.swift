@@ -162,4 +162,38 @@ import Testing
         #expect(second.status != 0)
         #expect(codes(secondReport).contains("unknown-reference"))
     }
+
+    @Test func anExpiredInvitationIsReportedOnceAndShownAsVerlopen() throws {
+        let folder = temporaryFolder("expired")
+        let export = MiniExport()
+        #expect(try night(export, "2026-11-22", in: folder).0.status == 0)
+        #expect(try opvangsync(["mail", "send"], in: folder).status == 0)
+        // O1's link runs out between the two runs; O2's is still good.
+        Thread.sleep(forTimeInterval: 1.1)
+        try db(folder).run("UPDATE invitations SET expires_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE account = 'O1'")
+        Thread.sleep(forTimeInterval: 1.1)
+        let (second, report) = try night(export, "2026-11-23", in: folder, ["--force", "--reason", "nacht"])
+        #expect(second.status == 0, "\(second.stderr)")
+        let expired = (report["issues"] as? [[String: Any]] ?? []).filter { $0["code"] as? String == "invitation-expired" }
+        #expect(expired.map { $0["key"] as? String } == ["O1"])
+        let list = try opvangsync(["accounts", "list", "--status", "verlopen", "--format", "csv"], in: folder)
+        #expect(list.stdout.contains("O1;") && !list.stdout.contains("O2;"), "\(list.stdout)")
+        // Said once: the next night does not repeat it, and nothing was sent by itself.
+        let (_, third) = try night(export, "2026-11-24", in: folder, ["--force", "--reason", "nacht"])
+        #expect(!codes(third).contains("invitation-expired"))
+        #expect(try db(folder).scalarInt("SELECT COUNT(*) FROM outbox WHERE account = 'O1'") == 1)
+    }
+
+    @Test func aResendForADisabledAccountNeedsAReason() throws {
+        let folder = temporaryFolder("resend-disabled")
+        #expect(try night(MiniExport(), "2026-11-22", in: folder).0.status == 0)
+        try db(folder).run("UPDATE accounts SET disabled_at = '2026-11-22' WHERE parent_number = 'O1'")
+        let refused = try opvangsync(["accounts", "resend", "O1"], in: folder)
+        #expect(refused.status == 3, "\(refused.stderr)")
+        #expect(refused.stderr.contains("disabled"))
+        #expect(try db(folder).scalarInt("SELECT COUNT(*) FROM outbox WHERE account = 'O1'") == 1)
+        let forced = try opvangsync(["accounts", "resend", "O1", "--force", "--reason", "ouder belde, nieuwe plaatsing volgt"], in: folder)
+        #expect(forced.status == 0, "\(forced.stderr)")
+        #expect(try db(folder).scalarInt("SELECT COUNT(*) FROM outbox WHERE account = 'O1'") == 2)
+    }
 }

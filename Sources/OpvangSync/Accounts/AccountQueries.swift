@@ -65,19 +65,23 @@ extension PortalRepository {
     }
 
     /// Every parent with an account or an account state, one row each, optionally of one status.
-    public func accountListings(status: String? = nil) throws -> [AccountListing] {
+    public func accountListings(status: String? = nil, now: Date = Date()) throws -> [AccountListing] {
         let rows = try database.query("""
             SELECT p.key, \(PortalRepository.fullName("p")),
                    s.state, s.email_column, s.detail, a.parent_number, a.username, a.activated_at, a.terms_accepted_at,
                    a.disabled_at, a.email_column,
-                   (SELECT MAX(COALESCE(i.sent_at, i.created_at)) FROM invitations i WHERE i.account = a.parent_number)
+                   (SELECT MAX(COALESCE(i.sent_at, i.created_at)) FROM invitations i WHERE i.account = a.parent_number),
+                   (SELECT COUNT(*) FROM invitations i WHERE i.account = a.parent_number AND i.used_at IS NULL
+                        AND i.revoked_at IS NULL AND (i.expires_at IS NULL OR i.expires_at > ?)),
+                   (SELECT COUNT(*) FROM invitations i WHERE i.account = a.parent_number AND i.used_at IS NULL
+                        AND i.revoked_at IS NULL AND i.expires_at <= ?)
             FROM parents p
             LEFT JOIN account_state s ON s.parent_number = p.key
             LEFT JOIN account_members m ON m.parent_number = p.key
             LEFT JOIN accounts a ON a.parent_number = m.account
             WHERE s.parent_number IS NOT NULL OR a.parent_number IS NOT NULL
             ORDER BY CAST(p.key AS INTEGER), p.key
-            """) { row -> AccountListing in
+            """, [.text(Timestamp.iso(now)), .text(Timestamp.iso(now))]) { row -> AccountListing in
             let state = row.string(2)
             let listingStatus: String
             if state == "conflict" {
@@ -88,6 +92,9 @@ extension PortalRepository {
                 listingStatus = "disabled"
             } else if !row.isNull(7) {
                 listingStatus = "active"
+            } else if (row.int(12) ?? 0) == 0, (row.int(13) ?? 0) > 0 {
+                // The link ran out before the parent used it: customer service sends a new one.
+                listingStatus = "verlopen"
             } else {
                 listingStatus = "invited"
             }
@@ -181,6 +188,29 @@ extension PortalRepository {
 
     /// Customer service's "Nieuw wachtwoord verzenden": revokes the open link and queues a new one.
     /// Returns the outbox id of the new message.
+    /// Whether the account is disabled (every window of its children passed, or no child left).
+    public func isDisabled(account owner: String) throws -> Bool {
+        try database.scalarInt("SELECT COUNT(*) FROM accounts WHERE parent_number = ? AND disabled_at IS NOT NULL", [.text(owner)]) ?? 0 > 0
+    }
+
+    /// Accounts not yet activated whose last open invitation expired after `since` and by `now`: the parents
+    /// a report names once, at the first run after their link ran out.
+    public func invitationsExpired(since: String?, now: Date) throws -> [String] {
+        try database.query("""
+            SELECT DISTINCT i.account FROM invitations i JOIN accounts a ON a.parent_number = i.account
+            WHERE a.activated_at IS NULL AND i.used_at IS NULL AND i.revoked_at IS NULL
+              AND i.expires_at <= ? AND i.expires_at > ?
+              AND NOT EXISTS (SELECT 1 FROM invitations o WHERE o.account = i.account AND o.used_at IS NULL
+                              AND o.revoked_at IS NULL AND (o.expires_at IS NULL OR o.expires_at > ?))
+            ORDER BY i.account
+            """, [.text(Timestamp.iso(now)), .text(since ?? ""), .text(Timestamp.iso(now))]) { $0.string(0) ?? "" }
+    }
+
+    /// The start of the last run that applied an export, if any.
+    public func lastAppliedRunStart() throws -> String? {
+        try database.scalarString("SELECT MAX(started_at) FROM runs WHERE status = 'applied' AND mode = 'apply'")
+    }
+
     public func resendInvitation(account owner: String, operator name: String, now: Date = Date()) throws -> Int64 {
         guard let context = try organisationContext() else {
             throw UsageError("no import has run on this portal yet, so its name and portal URL are unknown")

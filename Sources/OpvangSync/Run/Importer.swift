@@ -312,6 +312,14 @@ public struct Importer {
                 }
             })) ?? ExistingAccounts()
             let undelivered = try repository.map { try Importer.undeliveredMail($0.database) } ?? []
+            // Links that ran out since the last run, once: nothing is sent by itself, customer service resends.
+            if request.scope == nil, let repository {
+                let since = try repository.lastAppliedRunStart()
+                for parent in try repository.invitationsExpired(since: since, now: request.now) {
+                    run.report.issues.append(Issue(.warning, "invitation-expired", key: parent, message:
+                        "de activatielink van ouder \(parent) is verlopen zonder dat het account is geactiveerd; stuur zo nodig een nieuwe link (Nieuw wachtwoord verzenden)"))
+                }
+            }
 
             // The attendance lists are built from the same post-run state, with (for a scoped run) every
             // child of the groups the scope touches; the account planners see only the scope's families.
