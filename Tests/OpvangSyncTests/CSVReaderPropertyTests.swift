@@ -2,18 +2,8 @@ import Foundation
 import Testing
 @testable import OpvangSync
 
-/// SplitMix64: a small seeded generator, so a failing case is reproduced by its seed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// A failing case is reproduced by its seed.
+typealias SeededGenerator = SeededRandom
 
 /// The CSV reader against what it must give by construction: fields are generated, written as RFC 4180
 /// CSV (in UTF-8, and in Windows-1252 when every character has a byte there), read back, and compared
