@@ -184,17 +184,24 @@ import Testing
         #expect(issues(refused, "as-of-before-last-run").first?["severity"] as? String == "error")
         #expect(try lists(folder) == before)
 
-        // Forced with a reason, both go ahead and say so.
-        let forced = try opvangsync(["attendance", "refresh", "--group", "G1", "--as-of", "2026-12-01", "--force", "--reason", "herstel na storing"], in: folder)
-        #expect(forced.status == 0, "\(forced.stderr)")
-        #expect(try child(folder, "G1", "2026-12-01", "K1") == nil, "forced: 01-12 rebuilt from the plan without K1")
-        let forcedReport = try reportJSON(of: forced, in: folder)
-        #expect(issues(forcedReport, "as-of-before-last-run").first?["severity"] as? String == "warning")
-        #expect((forcedReport["reason"] as? String ?? "").contains("herstel na storing"))
+        // Forced with a reason, the import goes ahead and says so; its date is now where history ends.
         let (import2, forcedImport) = try night(export, "2026-12-01", in: folder, exportedAt: "2026-12-02T03:00:00+01:00",
                                                 ["--force", "--allow-mass-changes", "--reason", "herstel na storing"])
         #expect(import2.status == 0, "\(import2.stderr)")
         #expect(issues(forcedImport, "as-of-before-last-run").first?["severity"] as? String == "warning")
+        #expect(try child(folder, "G1", "2026-12-01", "K1") == nil, "forced: 01-12 rebuilt from the plan without K1")
+        #expect(try child(folder, "G1", "2026-11-30", "K1") != nil)
+
+        let again = try opvangsync(["attendance", "refresh", "--group", "G1", "--as-of", "2026-11-30"], in: folder)
+        #expect(again.status == 3 && again.stderr.contains("01-12-2026"), "measured against the latest run: \(again.stderr)")
+        let forced = try opvangsync(["attendance", "refresh", "--group", "G1", "--as-of", "2026-11-30", "--force", "--reason", "herstel na storing"], in: folder)
+        #expect(forced.status == 0, "\(forced.stderr)")
+        #expect(try child(folder, "G1", "2026-11-30", "K1") == nil)
+        let forcedReport = try reportJSON(of: forced, in: folder)
+        #expect(issues(forcedReport, "as-of-before-last-run").first?["severity"] as? String == "warning")
+        #expect((forcedReport["reason"] as? String ?? "").contains("herstel na storing"))
+        // After a forced run the next ones are measured against it, not refused night after night.
+        #expect(try opvangsync(["attendance", "refresh", "--group", "G1", "--as-of", "2026-11-30"], in: folder).status == 0)
         #expect(try opvangsync(["attendance", "refresh", "--group", "G1", "--as-of", "2026-11-30", "--force"], in: folder).status == 2,
                 "--force needs --reason")
     }

@@ -6,9 +6,14 @@ import PortalStore
 /// the days before it are history. A run whose as-of date lies before the latest one (a mistyped `--as-of`,
 /// a clock that is behind) would rebuild days that were already history, so it is refused.
 public enum AttendanceHistory {
-    /// The latest as-of date of an applied run, or nil when none applied yet.
+    /// The as-of date of the latest applied run, or nil when none applied yet.
+    ///
+    /// The latest run, not the highest date: after a forced run with an earlier date (or one that put a
+    /// mistyped future date right), that run's date is where history ends, so the following nights are not
+    /// refused one by one. Latest by insertion order, not by `started_at`, which a clock that is behind gets wrong.
     public static func latestAsOf(_ repository: PortalRepository) throws -> Day? {
-        try repository.database.scalarString("SELECT MAX(as_of) FROM runs WHERE status = 'applied'").flatMap(Day.init(iso:))
+        try repository.database.scalarString("SELECT as_of FROM runs WHERE status = 'applied' ORDER BY rowid DESC LIMIT 1")
+            .flatMap(Day.init(iso:))
     }
 
     /// Why a run with `asOf` would rewrite history, in Dutch for the report and the terminal; nil when it would not.
