@@ -240,5 +240,9 @@ public enum PortalSchema {
             BEGIN SELECT RAISE(ABORT, 'this portal belongs to another organisation'); END;
             ALTER TABLE runs ADD COLUMN report_json TEXT;
             """),
+            Migration(version: 7, summary: "part-day absences on the attendance list", sql: """
+            ALTER TABLE attendance ADD COLUMN absent_from TEXT;
+            ALTER TABLE attendance ADD COLUMN absent_until TEXT;
+            """),
     ]
 }

@@ -5,13 +5,14 @@ import OpvangSync
 enum AttendanceCommands {
     static let help = """
         Usage: opvangsync attendance show --group CODE [--date jjjj-mm-dd] [--days N] [--format table|json|csv]
-               opvangsync attendance refresh --group CODE [--as-of jjjj-mm-dd]
+               opvangsync attendance refresh --group CODE [--as-of jjjj-mm-dd] [--force --reason TEXT]
 
         show      the attendance list ("aanwezigheidslijst") of a group: for each day the children expected,
                   with their times, the children reported absent with the reason, and the total expected
                   against the group's capacity (a day over capacity is flagged)
         refresh   "Planning verversen": rebuild the group's list from the plan last imported, without a new
-                  export; days before the as-of date are history and stay as they are
+                  export; days before the as-of date are history and stay as they are. An as-of date
+                  before the latest run's is refused (exit 3, nothing changed) unless --force --reason TEXT
 
         Options: --db FILE, --config FILE, --org ID
         """
@@ -21,8 +22,8 @@ enum AttendanceCommands {
             print(help)
             return words.first == "--help" ? .success : .usage
         }
-        let arguments = try Arguments(Array(words.dropFirst()), options: ["config", "org", "db", "group", "date", "days", "format", "as-of"],
-                                      flags: ["help"])
+        let arguments = try Arguments(Array(words.dropFirst()), options: ["config", "org", "db", "group", "date", "days", "format", "as-of", "reason"],
+                                      flags: ["help", "force"])
         if arguments.flag("help") {
             print(help)
             return .success
@@ -39,8 +40,16 @@ enum AttendanceCommands {
             let lock = try RunLock(databasePath: settings.database)
             defer { withExtendedLifetime(lock) {} }
             let repository = try PortalRepository(path: settings.database)
-            let summary = try AttendanceRefresh(repository: repository, settings: settings)
-                .run(group: group, asOf: try day("as-of"), operator: Operator.current())
+            let summary: AttendanceSummary
+            do {
+                summary = try AttendanceRefresh(repository: repository, settings: settings)
+                    .run(group: group, asOf: try day("as-of"), operator: Operator.current(), force: arguments.flag("force"),
+                         forceReason: arguments.value("reason"))
+            } catch let refused as AttendanceHistory.Refused {
+                Terminal.error("opvangsync: groep \(group) niet ververst: \(refused.message) Er is niets gewijzigd.")
+                Terminal.error("opvangsync: to rebuild those days anyway: attendance refresh --group \(group) --as-of DATE --force --reason TEXT")
+                return .aborted
+            }
             for change in summary.changes.prefix(50) {
                 let kind = change.change == .added ? "erbij" : change.change == .removed ? "eraf" : "gewijzigd"
                 print("\(change.date)  \(change.child)  \(kind)  \(change.old ?? "") \(change.new.map { "→ \($0)" } ?? "")")
@@ -63,11 +72,12 @@ enum AttendanceCommands {
                 var rows: [[String]] = []
                 for day in list {
                     for child in day.children {
-                        rows.append([day.date, day.group, child.number, child.name, child.times, child.absent ? "afwezig" : "aanwezig",
-                                     child.reason ?? "", day.closed ?? ""])
+                        let status = child.absent ? "afwezig" : child.absentHours == nil ? "aanwezig" : "deels afwezig"
+                        rows.append([day.date, day.group, child.number, child.name, child.times, status,
+                                     child.reason ?? "", day.closed ?? "", child.absentHours ?? "", child.expectedHours ?? ""])
                     }
                 }
-                try Table.print(header: ["datum", "groep", "kindnummer", "naam", "tijden", "status", "reden", "gesloten"],
+                try Table.print(header: ["datum", "groep", "kindnummer", "naam", "tijden", "status", "reden", "gesloten", "afwezig_tijden", "verwacht_tijden"],
                                 rows: rows, json: list, format: "csv")
             case "table":
                 for day in list { printDay(day) }
@@ -99,14 +109,21 @@ enum AttendanceCommands {
         for child in present {
             let label = "\(child.name) (\(child.number))".padding(toLength: width, withPad: " ", startingAt: 0)
             let note = child.source == "Extra dag" || child.source == "Ruildag" ? "  \(child.source.lowercased())" : ""
-            print("  \(label)  \(child.times.isEmpty ? "tijden onbekend" : child.times)\(note)")
+            if let away = child.absentHours {
+                // Part of the day away: staff see when the child comes (or goes), and why.
+                print("  \(label)  verwacht \(child.expectedHours ?? "")  (afwezig \(away): \(child.reason ?? "")\(child.times.isEmpty ? "" : "; dag \(child.times)"))\(note)")
+            } else {
+                let detail = child.source.contains("+") ? child.reason.map { "  (\($0))" } ?? "" : ""
+                print("  \(label)  \(child.times.isEmpty ? "tijden onbekend" : child.times)\(note)\(detail)")
+            }
         }
         for child in absent {
             let label = "\(child.name) (\(child.number))".padding(toLength: width, withPad: " ", startingAt: 0)
             print("  \(label)  afwezig: \(child.reason ?? "")")
         }
         let capacity = day.capacity.map { " van \($0) plaatsen" } ?? ""
-        print("  Verwacht: \(day.expected)\(capacity)\(absent.isEmpty ? "" : ", \(absent.count) afgemeld")")
+        let partly = present.filter { $0.absentHours != nil }.count
+        print("  Verwacht: \(day.expected)\(capacity)\(absent.isEmpty ? "" : ", \(absent.count) afgemeld")\(partly == 0 ? "" : ", \(partly) een deel van de dag afgemeld")")
         if day.overCapacity, let maximum = day.capacity {
             print("  LET OP: \(day.expected) kinderen verwacht, meer dan de capaciteit van \(maximum)")
         }

@@ -5,16 +5,43 @@ public struct AttendanceEntry: Sendable, Equatable {
     public let child: String
     public var start: TimeOfDay?
     public var end: TimeOfDay?
-    /// On the list, but reported absent (`Afwezig`), with the reason.
+    /// On the list, but reported absent (`Afwezig`) for the whole day, with the reason.
     public var absent: Bool
+    /// A part-day absence (`Afwezig` with Van/Tot that leaves part of the day): the hours the child is
+    /// away; the child is expected the rest of `start`-`end`. nil when the child is absent all day or not at all.
+    public var absentHours: TimeRange?
     public var reason: String?
-    /// Where the child's presence comes from: a Plaatsingsnummer, `Extra dag` or `Ruildag`.
+    /// Where the child's presence comes from: a Plaatsingsnummer, `Extra dag` or `Ruildag`; several joined
+    /// by `+` when they were merged into one day (`P1+P10`, `P1+Extra dag`).
     public var source: String
+
+    public init(group: String, date: Day, child: String, start: TimeOfDay?, end: TimeOfDay?, absent: Bool,
+                absentHours: TimeRange? = nil, reason: String?, source: String) {
+        self.group = group
+        self.date = date
+        self.child = child
+        self.start = start
+        self.end = end
+        self.absent = absent
+        self.absentHours = absentHours
+        self.reason = reason
+        self.source = source
+    }
 
     var times: String {
         guard let start, let end else { return "" }
         return "\(start)-\(end)"
     }
+
+    var hours: TimeRange? { start.flatMap { start in end.flatMap { TimeRange(start: start, end: $0) } } }
+}
+
+/// The lists of one or more groups over some days: the entries, the days each group is closed, and what
+/// customer service must hear about (requests dropped on closing days, overlapping placements).
+struct AttendanceLists {
+    var entries: [AttendanceEntry] = []
+    var closed: [GroupDay: String] = [:]
+    var issues: [Issue] = []
 }
 
 /// SPEC §4 "Attendance lists": who is expected in each group on each day.
@@ -54,61 +81,124 @@ public struct AttendanceBuilder {
         }
     }
 
-    /// The lists of every group in `inputs` for every day of `days`, and the days each group is closed.
-    /// Entries come ordered by group, date and child (byte order).
-    func build(_ inputs: AttendanceInputs, days: ClosedRange<Day>) -> (entries: [AttendanceEntry], closed: [GroupDay: String]) {
-        var entries: [AttendanceEntry] = []
-        var closed: [GroupDay: String] = [:]
+    /// The lists of every group in `inputs` for every day of `days`, the days each group is closed and the
+    /// issues found. Entries come ordered by group, date and child (byte order).
+    func build(_ inputs: AttendanceInputs, days: ClosedRange<Day>) -> AttendanceLists {
+        var lists = AttendanceLists()
         for code in inputs.groups.keys.sorted() {
             let list = build(inputs, group: code, days: days)
-            entries += list.entries
-            closed.merge(list.closed) { first, _ in first }
+            lists.entries += list.entries
+            lists.closed.merge(list.closed) { first, _ in first }
+            lists.issues += list.issues
         }
-        return (entries, closed)
+        return lists
     }
 
     /// One group's lists for `days`, in date and child order (as the store keeps them); a large run builds
     /// and compares one group at a time rather than holding every list of every group at once.
-    func build(_ inputs: AttendanceInputs, group code: String, days: ClosedRange<Day>) -> (entries: [AttendanceEntry], closed: [GroupDay: String]) {
-        var entries: [AttendanceEntry] = []
-        var closed: [GroupDay: String] = [:]
-        if let group = inputs.groups[code] {
-            let placements = inputs.placements[group.code] ?? []
-            var day = days.lowerBound
-            while day <= days.upperBound {
-                defer { day = day.adding(days: 1) }
-                if let reason = closure(group, on: day, calendar: inputs.calendar) {
-                    closed[GroupDay(group: group.code, date: day)] = reason
+    func build(_ inputs: AttendanceInputs, group code: String, days: ClosedRange<Day>) -> AttendanceLists {
+        var lists = AttendanceLists()
+        guard let group = inputs.groups[code] else { return lists }
+        // In byte order, so a merged day, its source and its warnings never depend on the order records were read.
+        let placements = (inputs.placements[group.code] ?? []).sorted { $0.number.utf8.lexicographicallyPrecedes($1.number.utf8) }
+        var overlaps: [[String]: (first: Day, days: Int)] = [:]
+        var day = days.lowerBound
+        while day <= days.upperBound {
+            defer { day = day.adding(days: 1) }
+            let deviations = (inputs.deviations[group.code]?[day] ?? []).sorted { ($0.child, $0.kind) < ($1.child, $1.kind) }
+            if let reason = closure(group, on: day, calendar: inputs.calendar) {
+                lists.closed[GroupDay(group: group.code, date: day)] = reason
+                // Dropped as before, but a parent who asked for the day must hear that it is off.
+                for request in deviations where request.kind != "Afwezig" && inputs.activeChildren.contains(request.child) {
+                    let why = holidays.holiday(on: day) != nil ? "feestdag: \(reason)" : "sluitingsdag van de locatie: \(reason)"
+                    lists.issues.append(Issue(.warning, "request-on-closing-day", key: request.child, message:
+                        "het verzoek (\(request.kind)) van kind \(request.child) voor groep \(group.code) op \(day.dutch) vervalt: de locatie is die dag gesloten (\(why)). Laat de ouder dit weten"))
+                }
+                continue
+            }
+            let schoolHoliday = isSchoolHoliday(group, day, calendar: inputs.calendar)
+            var covering: [String: [(number: String, hours: TimeRange)]] = [:]
+            for placement in placements where inputs.activeChildren.contains(placement.child) {
+                guard let hours = covers(placement, day, schoolHoliday: schoolHoliday) else { continue }
+                covering[placement.child, default: []].append((placement.number, hours))
+            }
+            var list: [String: AttendanceEntry] = [:]
+            for (child, parts) in covering {
+                let merged = AttendanceBuilder.union(parts.map(\.hours))
+                var entry = AttendanceEntry(group: group.code, date: day, child: child, start: merged.hours.start, end: merged.hours.end,
+                                            absent: false, reason: nil, source: parts.map(\.number).joined(separator: "+"))
+                if parts.count > 1 {
+                    // Two placements of one child in one group on one day: a mistake upstream, merged like an Extra dag.
+                    for i in parts.indices { for j in parts.indices where j > i {
+                        let key = [child, parts[i].number, parts[j].number]
+                        overlaps[key] = overlaps[key].map { ($0.first, $0.days + 1) } ?? (day, 1)
+                    } }
+                    if merged.gap {
+                        entry.reason = parts.map { "plaatsing \($0.number) \($0.hours)" }.joined(separator: " en ") + ", daartussen niet verwacht"
+                    }
+                }
+                list[child] = entry
+            }
+            for request in deviations where request.kind != "Afwezig" && inputs.activeChildren.contains(request.child) {
+                // Their own times, else the child's usual hours in this group on this weekday, else any.
+                let own = placements.filter { $0.child == request.child }
+                let usual = own.compactMap { $0.hours[day.isoWeekday - 1] }.first ?? own.lazy.flatMap { $0.hours.compactMap { $0 } }.first
+                let start = request.from ?? usual?.start, end = request.to ?? usual?.end
+                guard var entry = list[request.child] else {
+                    list[request.child] = AttendanceEntry(group: group.code, date: day, child: request.child, start: start, end: end,
+                                                          absent: false, reason: request.description, source: request.kind)
                     continue
                 }
-                let schoolHoliday = isSchoolHoliday(group, day, calendar: inputs.calendar)
-                var list: [String: AttendanceEntry] = [:]
-                for placement in placements where inputs.activeChildren.contains(placement.child) && list[placement.child] == nil {
-                    guard let hours = covers(placement, day, schoolHoliday: schoolHoliday) else { continue }
-                    list[placement.child] = AttendanceEntry(group: group.code, date: day, child: placement.child, start: hours.start,
-                                                            end: hours.end, absent: false, reason: nil, source: placement.number)
-                }
-                let deviations = inputs.deviations[group.code]?[day] ?? []
-                for deviation in deviations where deviation.kind != "Afwezig" && inputs.activeChildren.contains(deviation.child) {
-                    guard list[deviation.child] == nil else { continue }
-                    // Their own times, else the child's usual hours in this group on this weekday, else any.
-                    let own = placements.filter { $0.child == deviation.child }
-                    let usual = own.compactMap { $0.hours[day.isoWeekday - 1] }.first ?? own.lazy.flatMap { $0.hours.compactMap { $0 } }.first
-                    list[deviation.child] = AttendanceEntry(group: group.code, date: day, child: deviation.child,
-                                                            start: deviation.from ?? usual?.start, end: deviation.to ?? usual?.end,
-                                                            absent: false, reason: deviation.description, source: deviation.kind)
-                }
-                for deviation in deviations where deviation.kind == "Afwezig" {
-                    guard var entry = list[deviation.child] else { continue }
-                    entry.absent = true
-                    entry.reason = deviation.description ?? "afwezig"
-                    list[deviation.child] = entry
-                }
-                // Byte order, as SQLite sorts text: the store's diff merges the two sequences.
-                entries += list.values.sorted { $0.child.utf8.lexicographicallyPrecedes($1.child.utf8) }
+                // SPEC §4 "Lifecycle edges": an Extra dag on a contract day widens the day to the union of both.
+                guard request.kind == "Extra dag", let extra = start.flatMap({ s in end.flatMap { TimeRange(start: s, end: $0) } }),
+                      let current = entry.hours else { continue }
+                let merged = AttendanceBuilder.union([current, extra])
+                guard merged.hours != current else { continue }
+                let detail = merged.gap ? "contract \(current) en extra dag \(extra), daartussen niet verwacht" : "verruimd met extra dag \(extra)"
+                entry.start = merged.hours.start
+                entry.end = merged.hours.end
+                entry.source += "+Extra dag"
+                entry.reason = ([entry.reason, detail, request.description].compactMap { $0 }).joined(separator: "; ")
+                list[request.child] = entry
             }
+            for absence in deviations where absence.kind == "Afwezig" {
+                guard var entry = list[absence.child] else { continue }
+                let why = absence.description ?? "afwezig"
+                // A merged day keeps its note (which parts make it up) after the reason.
+                let note = entry.source.contains("+") ? entry.reason : nil
+                entry.reason = ([why, note].compactMap { $0 }).joined(separator: "; ")
+                let away = absence.from.flatMap { from in absence.to.flatMap { TimeRange(start: from, end: $0) } }
+                if let away, let hours = entry.hours, away.start <= hours.start, hours.end <= away.end {
+                    entry.absent = true
+                } else if let away {
+                    // Part of the day: the child is expected the rest of it. Only the hours within the day count.
+                    entry.absentHours = entry.hours.flatMap { TimeRange(start: max($0.start, away.start), end: min($0.end, away.end)) } ?? away
+                } else {
+                    entry.absent = true
+                }
+                list[absence.child] = entry
+            }
+            // Byte order, as SQLite sorts text: the store's diff merges the two sequences.
+            lists.entries += list.values.sorted { $0.child.utf8.lexicographicallyPrecedes($1.child.utf8) }
         }
-        return (entries, closed)
+        for (key, seen) in overlaps.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+            lists.issues.append(Issue(.warning, "overlapping-placements", key: key[0], message:
+                "kind \(key[0]) heeft in groep \(group.code) twee plaatsingen die elkaar overlappen: \(key[1]) en \(key[2]) gelden allebei op \(seen.days) \(seen.days == 1 ? "dag" : "dagen") vanaf \(seen.first.dutch); de aanwezigheidslijst voegt hun tijden samen. Controleer de plaatsingen in het planningssysteem"))
+        }
+        return lists
+    }
+
+    /// The union of care hours on one day: one range when they touch or overlap, else the earliest start to
+    /// the latest end with `gap` set (the entry's reason then names each part).
+    static func union(_ ranges: [TimeRange]) -> (hours: TimeRange, gap: Bool) {
+        let sorted = ranges.sorted { ($0.start, $0.end) < ($1.start, $1.end) }
+        guard var reach = sorted.first?.end, let first = sorted.first else { preconditionFailure("union of no ranges") }
+        var gap = false
+        for range in sorted.dropFirst() {
+            if range.start > reach { gap = true }
+            reach = max(reach, range.end)
+        }
+        return (TimeRange(start: first.start, end: reach) ?? first, gap)
     }
 }
 

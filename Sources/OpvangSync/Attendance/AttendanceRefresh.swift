@@ -12,12 +12,20 @@ public struct AttendanceRefresh {
         self.settings = settings
     }
 
-    public func run(group: String, asOf: Day, operator name: String, now: Date = Date()) throws -> AttendanceSummary {
+    /// Rebuilds `group` from `asOf` on. An as-of date before the latest run's is refused (`AttendanceHistory.Refused`)
+    /// unless `force` is set with a reason, which the run keeps.
+    public func run(group: String, asOf: Day, operator name: String, force: Bool = false, forceReason: String? = nil,
+                    now: Date = Date()) throws -> AttendanceSummary {
+        if force, forceReason?.trimmingCharacters(in: .whitespaces).isEmpty ?? true {
+            throw UsageError("--force needs --reason TEXT: the report and the runs table keep why")
+        }
         var records: [EntityKind: [String: StoredRecord]] = [:]
         records[.group] = try repository.load(.group, where: "key = ?", [.text(group)])
         guard records[.group]?[group]?.status == .active else {
             throw UsageError("no active group \(group) in this portal")
         }
+        let refusal = try AttendanceHistory.refusal(asOf: asOf, repository: repository)
+        if let refusal, !force { throw AttendanceHistory.Refused(message: refusal) }
         let horizon = asOf...asOf.adding(days: settings.rules.attendanceHorizonDays)
         records[.placement] = try repository.load(.placement, where: "group_code = ?", [.text(group)])
         records[.deviation] = try repository.load(.deviation, where: "group_code = ? AND date BETWEEN ? AND ?",
@@ -34,7 +42,7 @@ public struct AttendanceRefresh {
         let inputs = AttendanceInputs(records: records, groups: [group])
         let built = AttendanceBuilder(holidays: settings.holidays).build(inputs, days: horizon)
         let store = AttendanceStore(database: repository.database)
-        let diff = try store.diff(groups: [group], days: horizon, entries: built.entries, closed: built.closed)
+        let diff = try store.diff(groups: [group], days: horizon, entries: built.entries, closed: built.closed, issues: built.issues)
         let runID = RunID.make(now)
         var summary = diff.summary
         summary.changes = Array(diff.changes.prefix(AttendanceSummary.listLimit))
@@ -44,17 +52,21 @@ public struct AttendanceRefresh {
         let owner = try repository.owner()
         let organisation = owner?.id ?? settings.id ?? "onbekend"
         let organisationName = try repository.database.scalarString("SELECT name FROM organisation LIMIT 1")
-        let reason = "Planning verversen, groep \(group)"
+        let reason = "Planning verversen, groep \(group)" + (refusal == nil ? "" : "; geforceerd: \(forceReason ?? "")")
         var report = RunReport(
             runId: runID, organisation: .init(id: organisation, name: organisationName), asOf: asOf.iso,
             startedAt: Timestamp.iso(now), finishedAt: Timestamp.iso(Date()), mode: "refresh", status: .applied,
-            exitCode: ExitCode.success.rawValue, operator: name, reason: reason, options: .init(), export: .init(path: ""))
+            exitCode: ExitCode.success.rawValue, operator: name, reason: reason, options: .init(force: force), export: .init(path: ""))
         report.attendance = summary
+        report.issues = diff.issues
+        if let refusal {
+            report.issues.insert(Issue(.warning, "as-of-before-last-run", message: refusal + "; geforceerd opnieuw opgebouwd"), at: 0)
+        }
         let staged = try ReportWriter.stage(report, to: settings.reports)
         var record = RunRecord(
             id: runID, organisation: organisation, mode: "refresh", status: "applied", asOf: asOf, startedAt: now,
             finishedAt: Date(), exportPath: nil, exportFingerprint: nil, exportedAt: nil, operator: name,
-            reason: reason, options: "{\"refresh\":\(JSONText.quote(group))}",
+            reason: reason, options: "{\"refresh\":\(JSONText.quote(group))\(force ? ",\"force\":true" : "")}",
             summary: "{\"attendance\":{\"added\":\(diff.summary.added),\"removed\":\(diff.summary.removed),\"changed\":\(diff.summary.changed)}}",
             reportPath: staged.paths.json, exitCode: 0)
         record.reportJSON = String(decoding: try ReportWriter.json(report), as: UTF8.self)
@@ -74,8 +86,15 @@ public struct AttendanceDay: Codable, Sendable {
     public struct Child: Codable, Sendable {
         public var number: String
         public var name: String
+        /// The day's care hours, `07:30-18:00`.
         public var times: String
+        /// Absent all day.
         public var absent: Bool
+        /// A part-day absence: the hours the child is away (`07:30-12:00`); nil otherwise.
+        public var absentHours: String?
+        /// When `absentHours` is set: the hours the child is still expected (`12:00-18:00`, or
+        /// `07:30-10:00, 12:00-18:00` around an absence in the middle of the day); nil otherwise.
+        public var expectedHours: String?
         public var reason: String?
         public var source: String
     }
@@ -94,6 +113,17 @@ public struct AttendanceDay: Codable, Sendable {
     public var built: Bool
 }
 
+extension AttendanceDay {
+    /// The parts of `hours` outside `absent`, as `12:00-18:00` or `07:30-10:00, 12:00-18:00`; `tijden onbekend`
+    /// when the day's hours are not known.
+    static func remaining(_ hours: TimeRange?, absent: TimeRange) -> String {
+        guard let hours else { return "tijden onbekend" }
+        let parts = [TimeRange(start: hours.start, end: min(hours.end, absent.start)),
+                     TimeRange(start: max(hours.start, absent.end), end: hours.end)].compactMap { $0 }
+        return parts.isEmpty ? "" : parts.map(\.description).joined(separator: ", ")
+    }
+}
+
 extension PortalRepository {
     /// The stored list of `group` for `days` days from `from`.
     public func attendance(group: String, from: Day, days: Int) throws -> [AttendanceDay] {
@@ -109,13 +139,17 @@ extension PortalRepository {
                 .firstRow([.text(group), .text(day.iso)]) { row in row.string(0) }
             let children = try database.query("""
                 SELECT a.child_number, \(PortalRepository.fullName("c")),
-                       a.start_time, a.end_time, a.absent, a.reason, a.source
+                       a.start_time, a.end_time, a.absent, a.reason, a.source, a.absent_from, a.absent_until
                 FROM attendance a LEFT JOIN children c ON c.key = a.child_number
                 WHERE a.group_code = ? AND a.date = ? ORDER BY a.absent, a.start_time, c.first_name
                 """, [.text(group), .text(day.iso)]) { row in
-                AttendanceDay.Child(number: row.string(0) ?? "", name: row.string(1) ?? "",
-                                    times: [row.string(2), row.string(3)].compactMap { $0 }.joined(separator: "-"),
-                                    absent: row.int(4) == 1, reason: row.string(5), source: row.string(6) ?? "")
+                let hours = row.string(2).flatMap { start in row.string(3).flatMap { TimeRange("\(start)-\($0)") } }
+                let away = row.string(7).flatMap { from in row.string(8).flatMap { TimeRange("\(from)-\($0)") } }
+                return AttendanceDay.Child(number: row.string(0) ?? "", name: row.string(1) ?? "",
+                                           times: [row.string(2), row.string(3)].compactMap { $0 }.joined(separator: "-"),
+                                           absent: row.int(4) == 1, absentHours: away?.description,
+                                           expectedHours: away.map { away in AttendanceDay.remaining(hours, absent: away) },
+                                           reason: row.string(5), source: row.string(6) ?? "")
             }
             let expected = children.filter { !$0.absent }.count
             result.append(AttendanceDay(group: group, groupName: groupName, date: day.iso, weekday: weekdays[day.isoWeekday - 1],

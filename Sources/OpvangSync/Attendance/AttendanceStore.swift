@@ -8,7 +8,7 @@ public struct AttendanceChange: Codable, Sendable, Equatable {
     public var date: String
     public var child: String
     public var change: Kind
-    /// `07:30-18:00`, or `afwezig: ziek`.
+    /// `07:30-18:00`, `07:30-18:00, afwezig: ziek`, or for part of the day `07:30-18:00, afwezig 07:30-12:00: tandarts`.
     public var old: String?
     public var new: String?
 }
@@ -18,6 +18,8 @@ struct AttendanceDiff {
     var upserts: [AttendanceEntry] = []
     var deletes: [(group: String, date: Day, child: String)] = []
     var days: [GroupDay: String?] = [:]
+    /// What the rebuild found that customer service must hear about (requests on closing days, overlapping placements).
+    var issues: [Issue] = []
     /// The first changes in group and date order, one more than the report lists (so it can say the list
     /// goes on); the summary counts all of them. A first import adds every entry: describing each
     /// would cost more than building the lists.
@@ -36,9 +38,11 @@ struct AttendanceStore {
     /// nil for a dry run on a portal that does not exist yet: everything is new.
     let database: Database?
 
-    static func describe(_ row: (start: String?, end: String?, absent: Bool, reason: String?)) -> String {
+    static func describe(_ row: (start: String?, end: String?, absent: Bool, away: String?, reason: String?)) -> String {
         let times = row.start.flatMap { start in row.end.map { "\(start)-\($0)" } } ?? "tijden onbekend"
-        return row.absent ? "\(times), afwezig: \(row.reason ?? "")" : times
+        if row.absent { return "\(times), afwezig: \(row.reason ?? "")" }
+        if let away = row.away { return "\(times), afwezig \(away): \(row.reason ?? "")" }
+        return times
     }
 
     /// Compares `entries` and `closed` (the rebuild of `groups` over `days`) with the stored lists.
@@ -46,7 +50,8 @@ struct AttendanceStore {
     /// `entries` are ordered by group, date and child (byte order), as the builder makes them; the stored
     /// rows of each group are read in the same order, so one merge pass finds every difference.
     /// Compares built lists (every group's, in group, date and child order) with the stored ones.
-    func diff(groups: Set<String>, days: ClosedRange<Day>, entries: [AttendanceEntry], closed: [GroupDay: String]) throws -> AttendanceDiff {
+    func diff(groups: Set<String>, days: ClosedRange<Day>, entries: [AttendanceEntry], closed: [GroupDay: String],
+              issues: [Issue] = []) throws -> AttendanceDiff {
         var ranges: [String: Range<Int>] = [:]
         var start = 0
         while start < entries.count {
@@ -55,7 +60,22 @@ struct AttendanceStore {
             ranges[entries[start].group] = start..<end
             start = end
         }
-        return try diff(groups: groups, days: days) { group in (entries[ranges[group] ?? 0..<0], closed) }
+        var result = try diff(groups: groups, days: days) { group in (entries[ranges[group] ?? 0..<0], closed) }
+        result.issues = issues
+        return result
+    }
+
+    /// Compares each group's lists, built by `build` one group at a time, with the stored ones, and keeps
+    /// the issues each rebuild found.
+    func diff(groups: Set<String>, days: ClosedRange<Day>, build: (String) -> AttendanceLists) throws -> AttendanceDiff {
+        var issues: [Issue] = []
+        var result = try diff(groups: groups, days: days) { group in
+            let lists = build(group)
+            issues += lists.issues
+            return (lists.entries[...], lists.closed)
+        }
+        result.issues = issues
+        return result
     }
 
     /// Compares each group's lists, built by `build` one group at a time, with the stored ones.
@@ -71,12 +91,13 @@ struct AttendanceStore {
             var storedDays: [Int: String?] = [:]
             if let database {
                 try database.statement("""
-                    SELECT date, child_number, start_time, end_time, absent, reason, source FROM attendance
+                    SELECT date, child_number, start_time, end_time, absent, absent_from, absent_until, reason, source FROM attendance
                     WHERE group_code = ? AND date BETWEEN ? AND ? ORDER BY date, child_number
                     """).forEachRow([.text(group), .text(from), .text(through)]) { row in
                     guard let day = row.string(0).flatMap(Day.init(iso:)), let child = row.string(1) else { return }
+                    let away = row.string(5).flatMap { from in row.string(6).map { "\(from)-\($0)" } }
                     stored.append(StoredEntry(day: day.dayNumber, child: child, start: row.string(2), end: row.string(3),
-                                              absent: row.int(4) == 1, reason: row.string(5), source: row.string(6) ?? ""))
+                                              absent: row.int(4) == 1, away: away, reason: row.string(7), source: row.string(8) ?? ""))
                 }
                 try database.statement("SELECT date, closed_reason FROM attendance_days WHERE group_code = ? AND date BETWEEN ? AND ?")
                     .forEachRow([.text(group), .text(from), .text(through)]) { row in
@@ -101,6 +122,8 @@ struct AttendanceStore {
         let start: String?
         let end: String?
         let absent: Bool
+        /// A part-day absence, `HH:MM-HH:MM`.
+        let away: String?
         let reason: String?
         let source: String
     }
@@ -112,13 +135,13 @@ struct AttendanceStore {
             result.deletes.append((group, day, old.child))
             result.summary.removed += 1
             result.note(AttendanceChange(group: group, date: day.iso, child: old.child, change: .removed,
-                                                   old: AttendanceStore.describe((old.start, old.end, old.absent, old.reason)), new: nil))
+                                                   old: AttendanceStore.describe((old.start, old.end, old.absent, old.away, old.reason)), new: nil))
         }
         func added(_ entry: AttendanceEntry) {
             result.upserts.append(entry)
             result.summary.added += 1
             result.note(AttendanceChange(group: group, date: entry.date.iso, child: entry.child, change: .added, old: nil,
-                                                   new: AttendanceStore.describe((entry.start?.description, entry.end?.description, entry.absent, entry.reason))))
+                                                   new: AttendanceStore.describe((entry.start?.description, entry.end?.description, entry.absent, entry.absentHours?.description, entry.reason))))
         }
         while b < built.endIndex || s < stored.count {
             guard b < built.endIndex else { removed(stored[s]); s += 1; continue }
@@ -133,13 +156,15 @@ struct AttendanceStore {
                 s += 1
             } else {
                 let start = entry.start?.description, end = entry.end?.description
-                let differs = old.start != start || old.end != end || old.absent != entry.absent || old.reason != entry.reason
+                let away = entry.absentHours?.description
+                let differs = old.start != start || old.end != end || old.absent != entry.absent || old.away != away
+                    || old.reason != entry.reason
                 if differs || old.source != entry.source { result.upserts.append(entry) }
                 if differs {
                     result.summary.changed += 1
                     result.note(AttendanceChange(group: group, date: entry.date.iso, child: entry.child, change: .changed,
-                                                           old: AttendanceStore.describe((old.start, old.end, old.absent, old.reason)),
-                                                           new: AttendanceStore.describe((start, end, entry.absent, entry.reason))))
+                                                           old: AttendanceStore.describe((old.start, old.end, old.absent, old.away, old.reason)),
+                                                           new: AttendanceStore.describe((start, end, entry.absent, away, entry.reason))))
                 }
                 b += 1
                 s += 1
@@ -156,10 +181,13 @@ struct AttendanceStore {
         }
         for entry in diff.upserts {
             try database.run("""
-                INSERT OR REPLACE INTO attendance (group_code, date, child_number, start_time, end_time, absent, reason, source, run_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO attendance (group_code, date, child_number, start_time, end_time, absent, absent_from,
+                                                   absent_until, reason, source, run_id)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, [.text(entry.group), .text(entry.date.iso), .text(entry.child), entry.start?.description.sqlValue ?? .null,
-                      entry.end?.description.sqlValue ?? .null, .integer(entry.absent ? 1 : 0), entry.reason.sqlValue,
+                      entry.end?.description.sqlValue ?? .null, .integer(entry.absent ? 1 : 0),
+                      entry.absentHours?.start.description.sqlValue ?? .null, entry.absentHours?.end.description.sqlValue ?? .null,
+                      entry.reason.sqlValue,
                       .text(entry.source), .text(runID)])
         }
         for (key, reason) in diff.days {

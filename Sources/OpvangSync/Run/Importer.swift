@@ -183,6 +183,15 @@ public struct Importer {
                 }
             }
 
+            // Days before the latest run's as-of date are history: a clock behind must not rebuild them.
+            if let repository, let text = try AttendanceHistory.refusal(asOf: asOf, repository: repository) {
+                if !request.force {
+                    run.report.issues.append(Issue(.error, "as-of-before-last-run", message: text))
+                    return try finish(&run, .aborted, repository, abort: "peildatum vóór de laatste run: \(text)")
+                }
+                run.report.issues.append(Issue(.warning, "as-of-before-last-run", message: text + "; geforceerd ingelezen"))
+            }
+
             progress(.phase("lezen en controleren"))
             // A scoped run parses only its family's rows; everything else is counted, not checked.
             let scoped = try request.scope.map { try ScopedRead($0, source: source, repository: repository) }
@@ -344,8 +353,7 @@ public struct Importer {
             }, {
                 progress(.phase("accounts en aanwezigheidslijsten"))
                 return try attendanceStore.diff(groups: Set(inputs.groups.keys), days: horizon) { group in
-                    let built = builder.build(inputs, group: group, days: horizon)
-                    return (built.entries[...], built.closed)
+                    builder.build(inputs, group: group, days: horizon)
                 }
             })
             run.report.accounts = accountPlan.summary
@@ -371,6 +379,7 @@ public struct Importer {
             }
             run.report.mail = mail
             run.report.attendance = Importer.summary(attendance, inputs: inputs, post: listed)
+            run.report.issues += attendance.issues
 
             if request.dryRun {
                 return try finish(&run, .applied, nil)
