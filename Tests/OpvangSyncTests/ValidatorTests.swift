@@ -67,7 +67,9 @@ func validate(_ export: MiniExport) throws -> DesiredState {
         let placement = try #require(state.issues.first { $0.code == "unknown-reference" && $0.key == "P2" })
         #expect(placement.line == 3)
         #expect(placement.column == 2)
-        #expect(state.issues.contains { $0.code == "unknown-reference" && $0.field == "Mentor" && $0.key == "K1" })
+        // An optional reference (a mentor who left) is a warning: the child is kept, without a mentor.
+        #expect(state.issues.contains { $0.code == "unknown-optional-reference" && $0.severity == .warning && $0.field == "Mentor" && $0.key == "K1" })
+        #expect(state.records(of: .child).contains { $0.key == "K1" && $0.values[EntityKind.child.schema.index("mentor")] == nil })
     }
 
     @Test func rowsReferringToARejectedRecordAreRejectedToo() throws {
