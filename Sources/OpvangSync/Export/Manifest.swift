@@ -143,8 +143,9 @@ public struct Manifest: Sendable {
             offset = sign * (hours * 3600 + minutes * 60)
         }
         guard index == bytes.count, let date = Day(year: year, month: month, day: day) else { return nil }
-        let seconds = Double(date.dayNumber - Day(year: 1970, month: 1, day: 1)!.dayNumber) * 86_400
-            + Double(hour * 3600 + minute * 60 + second) + fraction - Double(offset)
+        let days: Int = date.dayNumber  // days since 1970-01-01
+        let clock: Int = hour * 3600 + minute * 60 + second - offset
+        let seconds: Double = Double(days * 86_400 + clock) + fraction
         return Date(timeIntervalSince1970: seconds)
     }
 }
