@@ -42,8 +42,8 @@ enum AccountCommands {
         switch subcommand {
         case "list":
             let status = arguments.value("status")
-            if let status, !["invited", "verlopen", "active", "disabled", "none", "conflict"].contains(status) {
-                throw UsageError("--status takes invited, verlopen, active, disabled, none or conflict")
+            if let status, !["invited", "verlopen", "ingetrokken", "active", "disabled", "none", "conflict"].contains(status) {
+                throw UsageError("--status takes invited, verlopen, ingetrokken, active, disabled, none or conflict")
             }
             let repository = try PortalRepository(readOnlyAt: settings.database)
             let listings = try repository.accountListings(status: status)
@@ -106,9 +106,16 @@ enum AccountCommands {
             guard let owner else { throw UsageError("parent \(parent) has no account; `opvangsync accounts show \(parent)` says why") }
             // A disabled account has nothing left to see (or was disabled for a reason): a new link needs a
             // deliberate decision, recorded with who made it and why.
-            if try repository.isDisabled(account: owner) {
+            // A parent the planning system gave no usable address, another family's address or no child in
+            // care, or whose link was withdrawn for that: a new link would go where the export no longer
+            // points. The same deliberate decision is needed.
+            let listing = try repository.accountListings().first { $0.parent == parent }
+            let withdrawn = listing?.status == "ingetrokken" || ["no-email", "conflict", "not-eligible"].contains(listing?.state ?? "")
+            if try repository.isDisabled(account: owner) || withdrawn {
                 guard arguments.flag("force"), let reason = arguments.value("reason"), !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
-                    Terminal.error("opvangsync: the account of parent \(owner) is disabled (every window after care has passed, or the family is linked to no child any more); no new link was sent. Only with --force --reason TEXT when it must.")
+                    Terminal.error(withdrawn
+                        ? "opvangsync: parent \(parent) has no usable address of its own in the planning system, or no child in care, or its link was withdrawn for that; no new link was sent. Correct the planning system, or use --force --reason TEXT when it must."
+                        : "opvangsync: the account of parent \(owner) is disabled (every window after care has passed, or the family is linked to no child any more); no new link was sent. Only with --force --reason TEXT when it must.")
                     return .aborted
                 }
                 Terminal.info("opvangsync: resend for the disabled account of parent \(owner) forced: \(reason)")

@@ -196,4 +196,51 @@ import Testing
         #expect(forced.status == 0, "\(forced.stderr)")
         #expect(try db(folder).scalarInt("SELECT COUNT(*) FROM outbox WHERE account = 'O1'") == 2)
     }
+
+    @Test func aMemberWithNoChildInCareIsDetachedWhenItsFamilyDiverges() throws {
+        let folder = temporaryFolder("stale-member")
+        var export = MiniExport()
+        // Night 1: O1 and O2 share marieke@ and both have K1: one shared account.
+        export["ouders.csv"][2] = "O2;Joost;Dijk;marieke@example.nl;"
+        export["relaties.csv"][2] = "K1;O2;Ouder 2"
+        #expect(try night(export, "2026-11-22", in: folder).0.status == 0)
+        #expect(try members(folder).contains("O2>O1"))
+
+        // Night 2: O2 has its own address and only K3, whose care starts in 2027 (so O2 is not looked at).
+        export["ouders.csv"][2] = "O2;Joost;Smit;joost@example.nl;"
+        export["relaties.csv"][2] = "K3;O2;Ouder 2"
+        export["plaatsingen.csv"][3] = "P3;K3;G1;KDV;52 weken;01-06-2027;;;08:00-17:00;"
+        export["relaties.csv"].append("K2;O3;Ouder 1")
+        let (second, report) = try night(export, "2026-11-23", in: folder, ["--allow-mass-changes", "--reason", "test"])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(codes(report).contains("member-detached"))
+        #expect(!(try members(folder)).contains("O2>O1"))
+        let shown = try opvangsync(["accounts", "show", "marieke@example.nl"], in: folder)
+        #expect(!shown.stdout.contains("K3"), "another family's child in the account: \(shown.stdout)")
+    }
+
+    @Test func theOldLinkDiesWhenTheAddressChangesAfterCareEnded() throws {
+        let folder = temporaryFolder("ended-address")
+        var export = MiniExport()
+        #expect(try night(export, "2026-11-22", in: folder).0.status == 0)
+        #expect(try opvangsync(["mail", "send"], in: folder).status == 0)
+        // Care of K1 ended; the planning system removes Marieke's address (or gives her another).
+        export["plaatsingen.csv"][1] = "P1;K1;G1;KDV;52 weken;01-09-2025;20-11-2026;07:30-18:00;07:30-18:00;"
+        export["ouders.csv"][1] = "O1;Marieke;Dijk;;"
+        let (second, report) = try night(export, "2026-11-23", in: folder)
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(codes(report).contains("invitation-withdrawn"))
+        let database = try db(folder)
+        #expect(try database.scalarInt("SELECT COUNT(*) FROM invitations WHERE account = 'O1' AND revoked_at IS NULL AND used_at IS NULL") == 0)
+        // Said once.
+        let (_, third) = try night(export, "2026-11-24", in: folder)
+        #expect(!codes(third).contains("invitation-withdrawn"))
+
+        // A withdrawn link is listed as such, and a resend needs a deliberate decision.
+        let list = try opvangsync(["accounts", "list", "--status", "ingetrokken", "--format", "csv"], in: folder)
+        #expect(list.stdout.contains("O1;"), "\(list.stdout)")
+        let resend = try opvangsync(["accounts", "resend", "O1"], in: folder)
+        #expect(resend.status == 3, "\(resend.stderr)")
+        #expect(try db(folder).scalarInt("SELECT COUNT(*) FROM invitations WHERE account = 'O1' AND revoked_at IS NULL AND used_at IS NULL") == 0)
+    }
 }

@@ -397,4 +397,34 @@ import Testing
         let result = try importing(try write(endless, in: long), in: long)
         #expect(try reportIssues(result, long).contains { $0["code"] as? String == "value-too-long" })
     }
+
+    // MARK: Third round
+
+    @Test func reportRetentionDeletesNothingThroughALinkedReportFolder() throws {
+        let folder = temporaryFolder("retention-link")
+        let victim = folder.appendingPathComponent("victim")
+        try FileManager.default.createDirectory(at: victim, withIntermediateDirectories: true)
+        for name in ["20200101T000000Z-abcdef.json", "20200101T000000Z-abcdef.md", "keep.txt"] {
+            try Data("x\n".utf8).write(to: victim.appendingPathComponent(name))
+        }
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("reports"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: folder.appendingPathComponent("reports/mini").path, withDestinationPath: victim.path)
+        _ = try importing(try write(MiniExport(), in: folder), in: folder)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: victim.path).sorted()
+                == ["20200101T000000Z-abcdef.json", "20200101T000000Z-abcdef.md", "keep.txt"])
+    }
+
+    @Test func aDecoyFromTheFutureInTheInboxDoesNotBlockTheRealExport() throws {
+        let folder = temporaryFolder("decoy")
+        let inbox = folder.appendingPathComponent("inbox")
+        try MiniExport().write(to: inbox.appendingPathComponent("2026-11-21"))
+        var decoy = MiniExport()
+        decoy.exportedAt = "2099-01-01T00:00:00+01:00"
+        try decoy.write(to: inbox.appendingPathComponent("zz-decoy"))
+        try Data(#"{"organisations": [{"id": "mini", "inbox": "inbox"}]}"#.utf8).write(to: folder.appendingPathComponent("opvangsync.json"))
+        let result = try opvangsync(["import", "--org", "mini", "--as-of", "2026-11-22"], in: folder)
+        #expect(result.status == 0, "\(result.stderr)")
+        let issues = try reportIssues(result, folder)
+        #expect(issues.contains { $0["code"] as? String == "inbox-folder-passed-over" && ($0["file"] as? String)?.hasSuffix("zz-decoy") == true })
+    }
 }

@@ -122,12 +122,14 @@ public struct AccountPlanner {
         var memberOf: [String: String] = [:]
         // An account whose address is gone or taken: not yet activated, its open invitation dies; activated,
         // it is kept (the password stays) and flagged for customer service.
-        func lostAddress(_ parent: String, _ account: ExistingAccounts.Account, why: String) {
+        func lostAddress(_ parent: String, _ account: ExistingAccounts.Account, why: String, state: ParentAccountState.State) {
+            // Withdrawn once, the night it happens; a flag stays in every report until it is solved.
+            let firstTime = existing.states[parent]?.state != state
             if account.activated {
                 result.summary.flagged += 1
                 result.issues.append(Issue(.error, "account-flagged", key: parent, message:
                     "ouder \(parent) \(why); het geactiveerde account (gebruikersnaam \(account.emailColumn ?? "e-mailadres") van vroeger) blijft bestaan met hetzelfde wachtwoord. Klantenservice: zet het juiste adres in het planningssysteem"))
-            } else {
+            } else if firstTime {
                 result.actions.append(.withdraw(owner: parent, reason: "address-gone"))
                 result.summary.invitationsWithdrawn += 1
                 result.issues.append(Issue(.warning, "invitation-withdrawn", key: parent, message:
@@ -147,11 +149,31 @@ public struct AccountPlanner {
                     // not yet used must not open the portal any more.
                     newStates[parent] = ParentAccountState(state: .notEligible, emailColumn: login?.column,
                                                            detail: "niet meer gekoppeld aan een kind")
-                    if !account.activated {
+                    if !account.activated, existing.states[parent]?.state != .notEligible {
                         result.actions.append(.withdraw(owner: parent, reason: "no-children"))
                         result.summary.invitationsWithdrawn += 1
                         result.issues.append(Issue(.warning, "invitation-withdrawn", key: parent, message:
                             "ouder \(parent) is aan geen enkel kind meer gekoppeld: de openstaande uitnodiging is ingetrokken en werkt niet meer"))
+                    }
+                } else if let account = existing.accounts[parent] {
+                    // No child in care any more (the windows after care may still be open), but the account
+                    // stays, and so do the address rules: a link must never outlive the address it went to.
+                    newStates[parent] = ParentAccountState(state: .notEligible, emailColumn: login?.column,
+                                                           detail: "geen kind meer in de opvang; het account blijft tot de termijnen verstreken zijn")
+                    if let login {
+                        if login.address != account.username {
+                            if account.activated, existing.ownerOfUsername[login.address].map({ $0 == parent }) ?? true {
+                                result.actions.append(.move(owner: parent, from: account.username, to: login.address,
+                                                            emailColumn: login.column, activated: true))
+                                result.summary.moved += 1
+                            } else {
+                                lostAddress(parent, account, why: account.activated
+                                    ? "heeft nu het adres van een ander account" : "heeft een ander e-mailadres en geen kind meer in de opvang",
+                                            state: .notEligible)
+                            }
+                        }
+                    } else {
+                        lostAddress(parent, account, why: "heeft geen bruikbaar e-mailadres meer (E-mail en E-mail 2 leeg of ongeldig)", state: .notEligible)
                     }
                 }
                 continue
@@ -161,7 +183,7 @@ public struct AccountPlanner {
                 result.summary.withoutEmail += 1
                 if let account = existing.accounts[parent] {
                     // The account stays (the parent may have a password); what happens to it is said exactly.
-                    lostAddress(parent, account, why: "heeft geen bruikbaar e-mailadres meer (E-mail en E-mail 2 leeg of ongeldig)")
+                    lostAddress(parent, account, why: "heeft geen bruikbaar e-mailadres meer (E-mail en E-mail 2 leeg of ongeldig)", state: .noEmail)
                 } else {
                     result.issues.append(Issue(.warning, "parent-without-email", key: parent, message:
                         "ouder \(parent) heeft een kind in de opvang, maar geen bruikbaar e-mailadres (E-mail en E-mail 2 leeg of ongeldig): geen account"))
@@ -185,7 +207,7 @@ public struct AccountPlanner {
                                                                       detail: "adres in gebruik bij het account van ouder \(holder)")
                     result.summary.conflicts += 1
                     if let account = existing.accounts[candidate.parent], account.username != address {
-                        lostAddress(candidate.parent, account, why: "heeft nu het adres van een ander gezin")
+                        lostAddress(candidate.parent, account, why: "heeft nu het adres van een ander gezin", state: .conflict)
                     }
                     result.issues.append(Issue(.error, "address-in-use", key: candidate.parent, message:
                         "het e-mailadres (\(candidate.column)) van ouder \(candidate.parent) is al de gebruikersnaam van het account van ouder \(holder); er verandert niets tot dit in het planningssysteem is opgelost"))
@@ -212,7 +234,7 @@ public struct AccountPlanner {
                                                                       detail: "adres ook gebruikt door ouder \(owner.parent) (ander gezin)")
                         result.summary.conflicts += 1
                         if let account = existing.accounts[loser.parent], account.username != address {
-                            lostAddress(loser.parent, account, why: "heeft nu het adres van een ander gezin")
+                            lostAddress(loser.parent, account, why: "heeft nu het adres van een ander gezin", state: .conflict)
                         }
                         result.issues.append(Issue(.error, "address-conflict", key: loser.parent, message:
                             "ouder \(loser.parent) heeft hetzelfde e-mailadres (\(loser.column)) als ouder \(owner.parent), maar niet dezelfde kinderen: geen account voor \(loser.parent), zodat gezinnen elkaars gegevens niet zien"))
@@ -262,8 +284,21 @@ public struct AccountPlanner {
         // it uses (its children no longer equal the owner's, its address went elsewhere) leaves it now, so
         // the account shows only its own family's children.
         var detached: [AccountAction] = []
-        for parent in newStates.keys.sorted() {
-            guard let account = existing.accountOf[parent], account != parent, memberOf[parent] != account else { continue }
+        // The post-run address of every parent with a record, for members this run did not look at.
+        func loginOf(_ parent: String) -> String? {
+            guard let record = post.record(.parent, parent), record.status == .active else { return nil }
+            return AccountPlanner.loginAddress(email: record.values[parentSchema.index("email")],
+                                               email2: record.values[parentSchema.index("email2")])?.address
+        }
+        for (parent, account) in existing.accountOf.sorted(by: { $0.key < $1.key })
+        where account != parent && memberOf[parent] != account && (scope?.contains(parent) ?? true) {
+            if newStates[parent] == nil {
+                // Not looked at as a candidate this run (no child in care, or gone from the export): still a
+                // member only while it has the owner's address and exactly the owner's children.
+                let sameFamily = (childrenOf[parent] ?? []) == (childrenOf[account] ?? [])
+                    && loginOf(parent) != nil && loginOf(parent) == existing.accounts[account]?.username
+                if sameFamily { continue }
+            }
             detached.append(.detach(parent: parent, owner: account))
             result.summary.detached += 1
             result.issues.append(Issue(.warning, "member-detached", key: parent, message:

@@ -5,8 +5,11 @@ import PortalStore
 public struct AccountListing: Codable, Sendable {
     public var parent: String
     public var name: String
-    /// `invited`, `active`, `disabled`, `none` or `conflict`.
+    /// `invited`, `verlopen`, `ingetrokken`, `active`, `disabled`, `none` or `conflict`.
     public var status: String
+    /// Where the parent stands in the planning system's terms (`account_state.state`): `account`, `member`,
+    /// `no-email`, `conflict`, `not-eligible`.
+    public var state: String?
     public var username: String?
     public var emailColumn: String?
     public var invitedAt: String?
@@ -74,7 +77,9 @@ extension PortalRepository {
                    (SELECT COUNT(*) FROM invitations i WHERE i.account = a.parent_number AND i.used_at IS NULL
                         AND i.revoked_at IS NULL AND (i.expires_at IS NULL OR i.expires_at > ?)),
                    (SELECT COUNT(*) FROM invitations i WHERE i.account = a.parent_number AND i.used_at IS NULL
-                        AND i.revoked_at IS NULL AND i.expires_at <= ?)
+                        AND i.revoked_at IS NULL AND i.expires_at <= ?),
+                   (SELECT COUNT(*) FROM invitations i WHERE i.account = a.parent_number AND i.used_at IS NULL
+                        AND i.revoked_at IS NOT NULL AND i.revoked_reason IN ('address-gone', 'no-children', 'address-changed'))
             FROM parents p
             LEFT JOIN account_state s ON s.parent_number = p.key
             LEFT JOIN account_members m ON m.parent_number = p.key
@@ -95,11 +100,14 @@ extension PortalRepository {
             } else if (row.int(12) ?? 0) == 0, (row.int(13) ?? 0) > 0 {
                 // The link ran out before the parent used it: customer service sends a new one.
                 listingStatus = "verlopen"
+            } else if (row.int(12) ?? 0) == 0, (row.int(14) ?? 0) > 0 {
+                // The link was withdrawn (the address went, the family changed): no working link now.
+                listingStatus = "ingetrokken"
             } else {
                 listingStatus = "invited"
             }
             return AccountListing(parent: row.string(0) ?? "", name: row.string(1) ?? "",
-                                  status: listingStatus, username: row.string(6), emailColumn: row.string(3) ?? row.string(10),
+                                  status: listingStatus, state: state, username: row.string(6), emailColumn: row.string(3) ?? row.string(10),
                                   invitedAt: row.string(11), activatedAt: row.string(7), termsAcceptedAt: row.string(8),
                                   detail: row.string(4) ?? (state == "no-email" ? "geen bruikbaar e-mailadres" : state == "not-eligible" ? "geen kind in de opvang (binnen de uitnodigingstermijn)" : nil))
         }

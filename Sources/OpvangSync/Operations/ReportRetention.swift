@@ -31,6 +31,8 @@ public struct ReportRetention: Sendable {
                 [.text(cutoffText)]) { row in (row.string(0) ?? "", row.string(1)) }
             for (_, path) in old {
                 guard let path, path.hasSuffix(".json") else { continue }
+                // Only in a real folder of reports: never through a link planted where the folder was.
+                guard (try? ProtectedFile.requireRealDirectory(Paths.parent(of: path))) != nil else { continue }
                 let base = String(path.dropLast(".json".count))
                 for suffix in ReportRetention.suffixes where unlink(base + suffix) == 0 { removed += 1 }
             }
@@ -42,6 +44,7 @@ public struct ReportRetention: Sendable {
         }
         guard OrganisationID.isValid(organisation) else { return removed }
         let folder = (reports as NSString).appendingPathComponent(organisation)
+        guard (try? ProtectedFile.requireRealDirectory(folder)) != nil else { return removed }
         for name in (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [] {
             guard let started = ReportRetention.runStart(fileName: name), started < cutoff else { continue }
             if unlink((folder as NSString).appendingPathComponent(name)) == 0 { removed += 1 }

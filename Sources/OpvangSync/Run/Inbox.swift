@@ -46,7 +46,10 @@ public struct Inbox: Sendable {
                 let missing = manifest.files.filter { file in
                     file.sha256 != nil && !FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent(file.name))
                 }
-                if missing.isEmpty {
+                if manifest.exportedAt > Date().addingTimeInterval(24 * 3600) {
+                    // A folder dated far ahead would win every night and be refused every night: passed over.
+                    why = "het manifest zegt dat de export is gemaakt op \(manifest.exportedAtText), meer dan een dag in de toekomst"
+                } else if missing.isEmpty {
                     if best.map({ manifest.exportedAt > $0.date }) ?? true { best = (manifest.exportedAt, folder, modified) }
                     why = ""
                 } else {
