@@ -16,9 +16,9 @@ enum AccountCommands {
 
     static func accounts(_ words: [String]) throws -> ExitCode {
         let help = """
-            Usage: opvangsync accounts list [--status invited|active|disabled|none|conflict] [--format table|json|csv]
+            Usage: opvangsync accounts list [--status invited|verlopen|ingetrokken|active|disabled|none|conflict] [--format table|json|csv]
                    opvangsync accounts show EMAIL|OUDERNUMMER [--format table|json]
-                   opvangsync accounts resend EMAIL|OUDERNUMMER
+                   opvangsync accounts resend EMAIL|OUDERNUMMER [--force --reason TEXT]
 
             list     every parent with an account or an account problem, with status and dates
             show     one parent's account: status, which e-mail column was used, invitations, terms accepted,
