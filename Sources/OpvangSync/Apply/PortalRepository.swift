@@ -131,10 +131,11 @@ public final class PortalRepository {
     }
 
     /// Stamps a committed run's end (after any mail delivery) and its final report.
-    public func finish(runID: String, finishedAt: Date, reportJSON: String) throws {
+    /// `reportJSON` nil: the report's files are in place, so the row keeps no copy.
+    public func finish(runID: String, finishedAt: Date, reportJSON: String?) throws {
         try database.inTransaction {
             try database.run("UPDATE runs SET finished_at = ?, report_json = ? WHERE id = ?",
-                             [.text(Timestamp.iso(finishedAt)), .text(reportJSON), .text(runID)])
+                             [.text(Timestamp.iso(finishedAt)), reportJSON.sqlValue, .text(runID)])
         }
     }
 

@@ -170,12 +170,13 @@ public enum ReportWriter {
     }
 
     /// Writes the files of `report` under temporary names in `<reports>/<org>/`; nothing is in place yet.
-    public static func stage(_ report: RunReport, to reportsDirectory: String) throws -> StagedReport {
-        try stage(report, folder: (reportsDirectory as NSString).appendingPathComponent(report.organisation.id))
+    /// `json` is the report already serialised, when the caller has it (a first import's is large).
+    public static func stage(_ report: RunReport, json: [UInt8]? = nil, to reportsDirectory: String) throws -> StagedReport {
+        try stage(report, json: json, folder: (reportsDirectory as NSString).appendingPathComponent(report.organisation.id))
     }
 
     /// The same, into `folder` itself (the folder a run's recorded report path names).
-    public static func stage(_ report: RunReport, folder: String) throws -> StagedReport {
+    public static func stage(_ report: RunReport, json serialised: [UInt8]? = nil, folder: String) throws -> StagedReport {
         // The organisation id and run id become file names: plain identifiers only, checked again here.
         guard OrganisationID.isValid(report.organisation.id) || report.organisation.id == RunReport.unknownOrganisation,
               report.runId.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
@@ -188,7 +189,7 @@ public enum ReportWriter {
                                 changesCSV: base + "-wijzigingen.csv", rejectedCSV: base + "-afgewezen.csv")
         var files: [(temporary: String, final: String)] = []
         do {
-            for (bytes, path) in [(try json(report), paths.json), (Array(MarkdownReport.render(report).utf8), paths.markdown),
+            for (bytes, path) in [(try serialised ?? json(report), paths.json), (Array(MarkdownReport.render(report).utf8), paths.markdown),
                                   (Array(changesCSV(report).utf8), paths.changesCSV), (Array(issuesCSV(report).utf8), paths.rejectedCSV)] {
                 files.append((try ProtectedFile.stage(bytes, for: path), path))
             }

@@ -394,7 +394,8 @@ public struct Importer {
             run.finishedAt = Date()
             run.report.finishedAt = Timestamp.iso(run.finishedAt ?? Date())
             var record = run.record(status: .applied, exit: run.exitCodeForApplied)
-            record.reportJSON = String(decoding: try ReportWriter.json(run.report), as: UTF8.self)
+            let reportJSON = try ReportWriter.json(run.report)
+            record.reportJSON = String(decoding: reportJSON, as: UTF8.self)
             let context = MailContext(name: manifest.organisationName ?? manifest.organisationID, portalURL: link.url)
             let names = Importer.parentNames(post)
             var staged: StagedReport?
@@ -417,7 +418,7 @@ public struct Importer {
                     for key in returning.parents {
                         try database.run("UPDATE parents SET purged_at = NULL WHERE key = ?", [.text(key)])
                     }
-                    staged = try ReportWriter.stage(run.report, to: request.settings.reports)
+                    staged = try ReportWriter.stage(run.report, json: reportJSON, to: request.settings.reports)
                 }
             } catch {
                 staged?.discard()
@@ -655,27 +656,33 @@ public struct Importer {
         let exit = run.exitCodeForApplied
         run.finishedAt = Date()
         run.report.finishedAt = Timestamp.iso(run.finishedAt ?? Date())
-        var files = staged
+        let finishedAt = run.finishedAt ?? Date()
         var problems: [String] = []
-        do {
-            let json = try ReportWriter.json(run.report)
-            try repository.finish(runID: run.report.runId, finishedAt: run.finishedAt ?? Date(), reportJSON: String(decoding: json, as: UTF8.self))
-            let final = try ReportWriter.stage(run.report, to: run.request.settings.reports)
-            files?.discard()
-            files = final
-        } catch {
-            // The report staged before the commit is still good; only the end time and mail counts differ.
-            problems.append("\(error)")
+        // The final report is serialised once: for its files, and only when they cannot be put in place, for
+        // the runs row (which otherwise keeps no copy once the files are there).
+        let json = try? ReportWriter.json(run.report)
+        var files = staged
+        if let json {
+            do {
+                let final = try ReportWriter.stage(run.report, json: json, to: run.request.settings.reports)
+                files?.discard()
+                files = final
+            } catch {
+                // The report staged before the commit is still good; only the end time and mail counts differ.
+                problems.append("\(error)")
+            }
         }
         do {
             if let paths = try files?.commit() {
-                try? repository.releaseKeptReport(runID: run.report.runId)
+                try? repository.finish(runID: run.report.runId, finishedAt: finishedAt, reportJSON: nil)
                 return ImportOutcome(report: run.report, exitCode: exit, reportPaths: paths,
                                      reportError: problems.isEmpty ? nil : problems.joined(separator: "; "))
             }
         } catch {
             problems.append("\(error)")
         }
+        try? repository.finish(runID: run.report.runId, finishedAt: finishedAt,
+                               reportJSON: json.map { String(decoding: $0, as: UTF8.self) })
         return ImportOutcome(report: run.report, exitCode: exit, reportPaths: nil, reportError:
             "the import is applied, but its report files could not be written (\(problems.joined(separator: "; "))); `opvangsync report \(run.report.runId)` writes them from the database")
     }

@@ -64,6 +64,10 @@ public enum BSN {
     /// (on its own, inside a code such as `K098430002`, or in groups such as `123.456.782`), and whether
     /// such a run passes the 11-proef.
     public static func keyEvidence(_ text: String) -> (nineDigits: Bool, passes: Bool) {
+        // Every identifier of every row passes through here: most hold fewer than eight digits in all.
+        var digitCount = 0
+        for byte in text.utf8 where byte &- 0x30 < 10 { digitCount += 1 }
+        guard digitCount >= 8 else { return (false, false) }
         var nineDigits = false, passes = false
         var run: [Int] = []
         func close() {

@@ -199,7 +199,8 @@ public struct Validator {
     /// Parses one non-empty cell into its canonical text.
     func normalise(_ text: String, as field: FieldSpec) -> Normalised {
         // Values are echoed in messages only when they are not personal, and never with a BSN in them.
-        let shown = field.personal ? "" : " \"\(BSN.redacted(String(text.prefix(40))) ?? String(text.prefix(40)))\""
+        // Worked out only for a message: every cell of every row passes through here.
+        var shown: String { field.personal ? "" : " \"\(BSN.redacted(String(text.prefix(40))) ?? String(text.prefix(40)))\"" }
         switch field.type {
         case .freeText:
             // Free text (a note, an address) may carry a citizen service number: it is never stored.
@@ -256,6 +257,8 @@ public struct Validator {
             return "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
         }
         let isKey = field.type == .identifier || field.type == .list
+        // Almost every value is printable ASCII without a space in a key: nothing to find, no scalar walk.
+        if field.type != .list, text.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E || ($0 == 0x20 && !isKey) }) { return nil }
         let separator = field.type == .list ? mapping.listSeparator.unicodeScalars.first : nil
         var pendingCR = false
         for scalar in text.unicodeScalars {
