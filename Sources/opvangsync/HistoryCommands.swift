@@ -57,11 +57,13 @@ enum HistoryCommands {
         guard id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else { throw UsageError("\(id) is not a run id") }
         var jsonPath: String?
         var kept: String?
+        var keptChanges: [RunReport.ReportChange] = []
         let database = arguments.value("db") ?? settings.database
         if FileManager.default.fileExists(atPath: database) {
             let repository = try PortalRepository(readOnlyAt: database)
             jsonPath = try repository.run(id: id)?.reportPath
             kept = try repository.reportJSON(runID: id)
+            if kept != nil { keptChanges = try repository.reportChanges(runID: id) }
         }
         if jsonPath == nil {
             // Dry runs write only their report: look for it in the reports folder.
@@ -83,7 +85,9 @@ enum HistoryCommands {
         if !FileManager.default.fileExists(atPath: path), let kept {
             // The run committed but its files were never put in place (a kill right after the commit, a
             // full disk): the database kept the report, so the files are written again from it.
-            let report = try JSONDecoder().decode(RunReport.self, from: Data(kept.utf8))
+            var report = try JSONDecoder().decode(RunReport.self, from: Data(kept.utf8))
+            // The kept report leaves its changes to the change log.
+            if report.changes.isEmpty { report.changes = keptChanges }
             let folder = (jsonPath as NSString).deletingLastPathComponent
             let paths = try ReportWriter.stage(report, folder: folder.isEmpty ? "." : folder).commit()
             Terminal.warning("opvangsync: the report files of run \(id) were missing and have been written again from the database (\(paths.json))")

@@ -139,6 +139,11 @@ import Testing
         }
         let written = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: base.path + ".json"))) as! [String: Any]
         #expect(written["runId"] as? String == id)
+        // The kept report left its changes to the change log; the rewritten one has them all.
+        let changes = try #require(written["changes"] as? [[String: Any]])
+        #expect(changes.count == (try database.scalarInt("SELECT COUNT(*) FROM change_log WHERE run_id = ?", [.text(id)]) ?? -1))
+        #expect(changes.count > 0)
+        #expect(kept.utf8.count < 20_000, "the runs row keeps no copy of the list of changes")
     }
 
     @Test func aCompletedRunKeepsItsReportInItsFilesAndItsRowAgreesWithIt() throws {

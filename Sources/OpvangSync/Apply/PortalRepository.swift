@@ -147,6 +147,18 @@ public final class PortalRepository {
         }
     }
 
+    /// The changes a run applied, from the change log: what a kept report leaves out.
+    public func reportChanges(runID: String) throws -> [RunReport.ReportChange] {
+        try database.query("SELECT entity, key, action, changes FROM change_log WHERE run_id = ? ORDER BY id", [.text(runID)]) { row in
+            let action = ChangeAction(rawValue: row.string(2) ?? "") ?? .updated
+            var fields: [FieldChange] = []
+            if action != .created, let text = row.string(3), let list = try? JSONParser.parse(Array(text.utf8)).elements {
+                fields = list.map { FieldChange(field: $0["field"]?.string ?? "", old: $0["old"]?.string, new: $0["new"]?.string) }
+            }
+            return RunReport.ReportChange(entity: row.string(0) ?? "", key: row.string(1) ?? "", action: action, fields: fields)
+        }
+    }
+
     /// The report JSON a run kept, nil for runs recorded before reports were kept.
     public func reportJSON(runID: String) throws -> String? {
         try database.scalarString("SELECT report_json FROM runs WHERE id = ?", [.text(runID)])

@@ -395,7 +395,11 @@ public struct Importer {
             run.report.finishedAt = Timestamp.iso(run.finishedAt ?? Date())
             var record = run.record(status: .applied, exit: run.exitCodeForApplied)
             let reportJSON = try ReportWriter.json(run.report)
-            record.reportJSON = String(decoding: reportJSON, as: UTF8.self)
+            // The runs row keeps the report without its list of changes: the change log, written in the same
+            // transaction, holds every one of them (a first import's list is as large as the export).
+            var kept = run.report
+            kept.changes = []
+            record.reportJSON = String(decoding: try ReportWriter.json(kept), as: UTF8.self)
             let context = MailContext(name: manifest.organisationName ?? manifest.organisationID, portalURL: link.url)
             let names = Importer.parentNames(post)
             var staged: StagedReport?
@@ -681,8 +685,10 @@ public struct Importer {
         } catch {
             problems.append("\(error)")
         }
+        var kept = run.report
+        kept.changes = []
         try? repository.finish(runID: run.report.runId, finishedAt: finishedAt,
-                               reportJSON: json.map { String(decoding: $0, as: UTF8.self) })
+                               reportJSON: (try? ReportWriter.json(kept)).map { String(decoding: $0, as: UTF8.self) })
         return ImportOutcome(report: run.report, exitCode: exit, reportPaths: nil, reportError:
             "the import is applied, but its report files could not be written (\(problems.joined(separator: "; "))); `opvangsync report \(run.report.runId)` writes them from the database")
     }
