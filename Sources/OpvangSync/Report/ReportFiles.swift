@@ -157,6 +157,28 @@ public struct StagedReport {
         return paths
     }
 
+    /// The same files with the JSON and the Markdown written again from `report` (its end time and mail
+    /// counts, known only after the commit); the old temporaries of those two are removed.
+    public func restaging(_ report: RunReport) throws -> StagedReport {
+        let json = try ProtectedFile.stage(try ReportWriter.json(report), for: paths.json)
+        let markdown: String
+        do {
+            markdown = try ProtectedFile.stage(Array(MarkdownReport.render(report).utf8), for: paths.markdown)
+        } catch {
+            ProtectedFile.discard(json)
+            throw error
+        }
+        var updated: [(temporary: String, final: String)] = []
+        for file in files {
+            switch file.final {
+            case paths.json: ProtectedFile.discard(file.temporary); updated.append((json, file.final))
+            case paths.markdown: ProtectedFile.discard(file.temporary); updated.append((markdown, file.final))
+            default: updated.append(file)
+            }
+        }
+        return StagedReport(paths: paths, files: updated)
+    }
+
     /// Removes the temporary files (the run rolled back, or a newer version was staged).
     public func discard() {
         for file in files { ProtectedFile.discard(file.temporary) }

@@ -394,7 +394,6 @@ public struct Importer {
             run.finishedAt = Date()
             run.report.finishedAt = Timestamp.iso(run.finishedAt ?? Date())
             var record = run.record(status: .applied, exit: run.exitCodeForApplied)
-            let reportJSON = try ReportWriter.json(run.report)
             // The runs row keeps the report without its list of changes: the change log, written in the same
             // transaction, holds every one of them (a first import's list is as large as the export).
             var kept = run.report
@@ -422,7 +421,7 @@ public struct Importer {
                     for key in returning.parents {
                         try database.run("UPDATE parents SET purged_at = NULL WHERE key = ?", [.text(key)])
                     }
-                    staged = try ReportWriter.stage(run.report, json: reportJSON, to: request.settings.reports)
+                    staged = try ReportWriter.stage(run.report, to: request.settings.reports)
                 }
             } catch {
                 staged?.discard()
@@ -664,17 +663,14 @@ public struct Importer {
         var problems: [String] = []
         // The final report is serialised once: for its files, and only when they cannot be put in place, for
         // the runs row (which otherwise keeps no copy once the files are there).
-        let json = try? ReportWriter.json(run.report)
         var files = staged
-        if let json {
-            do {
-                let final = try ReportWriter.stage(run.report, json: json, to: run.request.settings.reports)
-                files?.discard()
-                files = final
-            } catch {
-                // The report staged before the commit is still good; only the end time and mail counts differ.
-                problems.append("\(error)")
-            }
+        do {
+            // Only the JSON and the Markdown carry the end time and the mail counts: the CSV files staged
+            // before the commit are final.
+            files = try files?.restaging(run.report)
+        } catch {
+            // The report staged before the commit is still good; only the end time and mail counts differ.
+            problems.append("\(error)")
         }
         do {
             if let paths = try files?.commit() {
