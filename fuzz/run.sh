@@ -18,7 +18,7 @@ sources() {
     case "$1" in
         csv) echo "fuzz/FuzzCSV.swift $SRC/Export/CSVReader.swift $SRC/Export/TextEncoding.swift $SRC/Support/UnicodeText.swift $SRC/Model/Issue.swift $SRC/Support/TextSafety.swift $SRC/Validation/BSN.swift" ;;
         json) echo "fuzz/FuzzJSON.swift $SRC/Support/JSON.swift" ;;
-        manifest) echo "fuzz/FuzzManifest.swift $SRC/Export/Manifest.swift $SRC/Support/JSON.swift $SRC/Model/Issue.swift $SRC/Support/TextSafety.swift $SRC/Model/OrganisationID.swift $SRC/Validation/BSN.swift $SRC/Model/Day.swift" ;;
+        manifest) echo "fuzz/FuzzManifest.swift $SRC/Export/Manifest.swift $SRC/Support/JSON.swift $SRC/Model/Issue.swift $SRC/Support/TextSafety.swift $SRC/Support/UnicodeText.swift $SRC/Model/OrganisationID.swift $SRC/Validation/BSN.swift $SRC/Model/Day.swift" ;;
         *) echo "unknown fuzz target $1" >&2; exit 2 ;;
     esac
 }

@@ -100,10 +100,13 @@ public struct SMTPEndpoint: Sendable, Equatable {
     /// True only for `localhost`, a dotted-quad literal in 127.0.0.0/8 or the IPv6 loopback address: the
     /// servers that may be spoken to without TLS. A name is looked up wherever DNS says, however much it
     /// looks like an address (`127.0.0.1.evil.example`, `127.evil.example`).
-    public var isLoopback: Bool {
+    public var isLoopback: Bool { SMTPEndpoint.isLoopbackHost(host) }
+
+    /// The same rule for any host (without brackets): also what may have a plain `http://` portal URL.
+    public static func isLoopbackHost(_ host: String) -> Bool {
         if host.lowercased() == "localhost" { return true }
-        if let octets = SMTPEndpoint.ipv4Octets(host) { return octets[0] == 127 }
-        if host.contains(":"), let bytes = SMTPEndpoint.ipv6Bytes(host) { return bytes == Array(repeating: 0, count: 15) + [1] }
+        if let octets = ipv4Octets(host) { return octets[0] == 127 }
+        if host.contains(":"), let bytes = ipv6Bytes(host) { return bytes == Array(repeating: 0, count: 15) + [1] }
         return false
     }
 

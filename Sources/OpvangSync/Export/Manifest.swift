@@ -84,7 +84,7 @@ public struct Manifest: Sendable {
     /// Why `name` cannot be a file of the export, or nil: a listed name is a plain file name inside the
     /// export folder, never a path.
     static func fileNameProblem(_ name: String) -> String? {
-        if name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F || (0x80...0x9F).contains($0.value) }) {
+        if name.unicodeScalars.contains(where: TextSafety.isControl) {
             return "de naam bevat stuurtekens"
         }
         if name.contains("/") { return "de naam bevat een / (een map)" }

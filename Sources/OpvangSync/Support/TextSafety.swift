@@ -5,8 +5,7 @@ public enum TextSafety {
     /// overrides that reorder text (bidi): none of them belongs in a name, a key or a message.
     public static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         let value = scalar.value
-        return value < 0x20 || value == 0x7F || (0x80...0x9F).contains(value)
-            || value == 0x2028 || value == 0x2029
+        return UnicodeText.isControl(scalar)
             || value == 0x200E || value == 0x200F || value == 0x061C
             || (0x202A...0x202E).contains(value) || (0x2066...0x2069).contains(value)
     }
