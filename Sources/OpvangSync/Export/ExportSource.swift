@@ -68,7 +68,19 @@ public protocol ExportSource {
     func project(_ kind: EntityKind, fields: [Int], _ body: ([String]) -> Void) throws
 }
 
+/// The export in `directory`, read the way `mapping` says (CSV files, or one JSON file).
+public func exportSource(in directory: String, mapping: Mapping) -> ExportSource {
+    mapping.format == .csv
+        ? CSVExportSource(directory: directory, mapping: mapping)
+        : JSONExportSource(directory: directory, mapping: mapping)
+}
+
 extension ExportSource {
+    /// How messages name one of the export's files: the file itself, or `export.json#list` in a JSON export.
+    func label(of name: String) -> String {
+        self is JSONExportSource ? "\(mapping.exportFile ?? "export.json")#\(name)" : name
+    }
+
     /// Every row of one entity.
     public func read(_ kind: EntityKind, warn: (Issue) -> Void, reject: (Issue, RawRow?) -> Void,
                      row: (RawRow) throws -> Void) throws -> FileRead {

@@ -76,9 +76,7 @@ public struct Importer {
             // A mail setting that cannot work is found now, not after the import has been committed.
             _ = try request.settings.mail.makeTransport()
         }
-        var source: ExportSource = mapping.format == .csv
-            ? CSVExportSource(directory: request.exportDirectory, mapping: mapping)
-            : JSONExportSource(directory: request.exportDirectory, mapping: mapping)
+        var source: ExportSource = exportSource(in: request.exportDirectory, mapping: mapping)
         let asOf = request.asOf ?? Day.today(now: request.now)
         let started = request.now
         var run = RunState(request: request, mapping: mapping, asOf: asOf, started: started)
@@ -581,9 +579,7 @@ public struct Importer {
         settings.mapping = mapping
         let request = ImportRequest(exportDirectory: folder, settings: settings, operatorName: "")
         guard let resolved = try? Importer().resolveMapping(request) else { return nil }
-        let source: ExportSource = resolved.format == .csv
-            ? CSVExportSource(directory: folder, mapping: resolved)
-            : JSONExportSource(directory: folder, mapping: resolved)
+        let source: ExportSource = exportSource(in: folder, mapping: resolved)
         return try? source.loadManifest().organisationID
     }
 

@@ -33,9 +33,7 @@ public struct Inbox: Sendable {
             var why = "er staat geen manifest in"
             for builtIn in BuiltInMapping.all {
                 guard let mapping = try? builtIn.mapping() else { continue }
-                let source: ExportSource = mapping.format == .csv
-                    ? CSVExportSource(directory: folder, mapping: mapping)
-                    : JSONExportSource(directory: folder, mapping: mapping)
+                let source: ExportSource = exportSource(in: folder, mapping: mapping)
                 let manifest: Manifest
                 do {
                     manifest = try source.loadManifest()

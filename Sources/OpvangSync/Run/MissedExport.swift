@@ -30,9 +30,7 @@ public struct MissedExport: Sendable {
     static func exportedAt(folder: String) -> Date? {
         for builtIn in BuiltInMapping.all {
             guard let mapping = try? builtIn.mapping() else { continue }
-            let source: ExportSource = mapping.format == .csv
-                ? CSVExportSource(directory: folder, mapping: mapping)
-                : JSONExportSource(directory: folder, mapping: mapping)
+            let source: ExportSource = exportSource(in: folder, mapping: mapping)
             if let manifest = try? source.loadManifest() { return manifest.exportedAt }
         }
         return nil

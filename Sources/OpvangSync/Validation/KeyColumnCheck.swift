@@ -57,7 +57,7 @@ extension KeyColumnCheck {
             try source.project(kind, fields: fields) { values in
                 for (slot, value) in values.enumerated() { checks[slot].count(value) }
             }
-            let file = source is JSONExportSource ? "\(source.mapping.exportFile ?? "export.json")#\(entity.name)" : entity.name
+            let file = source.label(of: entity.name)
             for (slot, field) in fields.enumerated() {
                 let column = (field < entity.columns.count ? entity.columns[field] : nil) ?? kind.schema.fields[field].name
                 if let issue = checks[slot].issue(file: file, column: column) { issues.append(issue) }

@@ -79,7 +79,7 @@ public struct Validator {
             let label = kind == .calendar || kind == .deviation ? nil : Validator.visible(row.cells[schema.keyFields[0]].text)
             func reject(_ code: String, _ index: Int, _ message: String) {
                 let cell = row.cells[index]
-                rowIssues.append(Issue(.error, code, file: fileLabel(source, fileName), line: cell.line,
+                rowIssues.append(Issue(.error, code, file: source.label(of: fileName), line: cell.line,
                                        column: cell.column > 0 ? cell.column : nil, field: columnName(index, cell),
                                        key: label?.isEmpty == false ? label : nil, message: message))
             }
@@ -108,7 +108,7 @@ public struct Validator {
                     reject(reason.code, index, reason.message)
                 case .warning(let value, let reason):
                     values[index] = value
-                    issues.append(Issue(.warning, reason.code, file: fileLabel(source, fileName), line: cell.line,
+                    issues.append(Issue(.warning, reason.code, file: source.label(of: fileName), line: cell.line,
                                         column: cell.column, field: columnName(index, cell), key: label, message: reason.message))
                 }
             }
@@ -116,12 +116,12 @@ public struct Validator {
             if rowIssues.isEmpty {
                 checkReferences(schema, &values, row, state: state, reject: reject, warn: { index, message in
                     let cell = row.cells[index]
-                    issues.append(Issue(.warning, "unknown-optional-reference", file: fileLabel(source, fileName), line: cell.line,
+                    issues.append(Issue(.warning, "unknown-optional-reference", file: source.label(of: fileName), line: cell.line,
                                         column: cell.column > 0 ? cell.column : nil, field: columnName(index, cell),
                                         key: label?.isEmpty == false ? label : nil, message: message))
                 })
                 checkRecord(kind, values, row, groupCareType: groupCareType, reject: reject, warn: { code, message in
-                    issues.append(Issue(.warning, code, file: fileLabel(source, fileName), line: row.line, key: key, message: message))
+                    issues.append(Issue(.warning, code, file: source.label(of: fileName), line: row.line, key: key, message: message))
                 })
             }
             if !rowIssues.isEmpty {
@@ -138,7 +138,7 @@ public struct Validator {
             if kind == .relation, let roleIndex, values[roleIndex] == "Ouder 1", let childIndex = schema.fieldIndex("childNumber"),
                let child = values[childIndex] {
                 if let line = firstParentOf[child] {
-                    issues.append(Issue(.warning, "two-first-parents", file: fileLabel(source, fileName), line: row.line, key: key,
+                    issues.append(Issue(.warning, "two-first-parents", file: source.label(of: fileName), line: row.line, key: key,
                                         message: "kind \(child) heeft al een \"Ouder 1\" (regel \(line)); alleen één ouder hoort documenten te zien"))
                 } else {
                     firstParentOf[child] = row.line
@@ -161,7 +161,7 @@ public struct Validator {
             for (key, lines) in duplicateLines.sorted(by: { $0.value[0] < $1.value[0] }) {
                 for line in lines {
                     let others = lines.filter { $0 != line }.map(String.init).joined(separator: ", ")
-                    issues.append(Issue(.error, "duplicate-key", file: fileLabel(source, fileName), line: line, key: key,
+                    issues.append(Issue(.error, "duplicate-key", file: source.label(of: fileName), line: line, key: key,
                                         message: "sleutel \(key) komt meer dan eens voor (ook op regel \(others)); geen van deze regels is verwerkt"))
                 }
                 rejectedCount += lines.count
@@ -172,7 +172,7 @@ public struct Validator {
 
         for (slot, field) in watched.enumerated() {
             let column = (field < columnNames.count ? columnNames[field] : nil) ?? schema.fields[field].name
-            if let issue = keyChecks[slot].issue(file: fileLabel(source, fileName), column: column) { issues.append(issue) }
+            if let issue = keyChecks[slot].issue(file: source.label(of: fileName), column: column) { issues.append(issue) }
         }
         if let expected = expectedRows[read.file], expected != read.rows {
             issues.append(Issue(.error, "manifest-rows", file: read.file, message:
@@ -186,9 +186,6 @@ public struct Validator {
                                        encoding: read.encoding?.rawValue))
     }
 
-    private func fileLabel(_ source: ExportSource, _ name: String) -> String {
-        source is JSONExportSource ? "\(source.mapping.exportFile ?? "export.json")#\(name)" : name
-    }
 
     enum Normalised {
         case success(String)
