@@ -227,7 +227,7 @@ extension PortalRepository {
             SELECT \(PortalRepository.fullName("")) FROM parents WHERE key = ?
             """, [.text(owner)])
         return try database.inTransaction {
-            try AccountStore(database: database).resend(account: owner, name: parentName, organisation: context,
+            try PortalWriter(database: database).resend(account: owner, name: parentName, organisation: context,
                                                         runID: "resend by \(name)", now: now)
         }
     }
