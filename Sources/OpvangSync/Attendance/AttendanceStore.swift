@@ -30,6 +30,21 @@ struct AttendanceDiff {
     mutating func note(_ change: @autoclosure () -> AttendanceChange) {
         if changes.count <= AttendanceSummary.listLimit { changes.append(change()) }
     }
+
+    /// Adds the rebuild of other groups (or other days): an incremental run rebuilds some groups whole and
+    /// the others only for the days the horizon gained.
+    mutating func append(_ other: AttendanceDiff) {
+        upserts += other.upserts
+        deletes += other.deletes
+        days.merge(other.days) { _, new in new }
+        issues += other.issues
+        for change in other.changes { note(change) }
+        summary.groups += other.summary.groups
+        summary.days = max(summary.days, other.summary.days)
+        summary.added += other.summary.added
+        summary.removed += other.summary.removed
+        summary.changed += other.summary.changed
+    }
 }
 
 /// The stored attendance lists: compares a rebuild with what is stored and writes only the difference.

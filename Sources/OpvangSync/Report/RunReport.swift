@@ -39,6 +39,11 @@ public struct RunReport: Codable, Sendable {
         public var threshold: Double
     }
 
+    public struct ComparisonMode: Codable, Sendable, Equatable {
+        public var mode: ImportMode
+        public var reason: String?
+    }
+
     public struct ReportChange: Codable, Sendable {
         public var entity: String
         public var key: String
@@ -54,6 +59,8 @@ public struct RunReport: Codable, Sendable {
     public var startedAt: String
     public var finishedAt: String
     public var mode: String
+    /// How much of the export was compared: full, incremental or scoped, and why a full run was chosen.
+    public var comparison: ComparisonMode?
     public var status: Status
     public var exitCode: Int32
     public var `operator`: String
@@ -138,7 +145,7 @@ public struct AttendanceSummary: Codable, Sendable, Equatable {
 
 extension RunReport {
     enum CodingKeys: String, CodingKey {
-        case schemaVersion, runId, organisation, asOf, startedAt, finishedAt, mode, status, exitCode, `operator`, reason,
+        case schemaVersion, runId, organisation, asOf, startedAt, finishedAt, mode, comparison, status, exitCode, `operator`, reason,
              options, export, counts, removals, accounts, mail, attendance, retention, changes, issues, abortReason
     }
 
@@ -152,6 +159,7 @@ extension RunReport {
         try container.encode(startedAt, forKey: .startedAt)
         try container.encode(finishedAt, forKey: .finishedAt)
         try container.encode(mode, forKey: .mode)
+        try container.encode(comparison, forKey: .comparison)
         try container.encode(status, forKey: .status)
         try container.encode(exitCode, forKey: .exitCode)
         try container.encode(`operator`, forKey: .operator)

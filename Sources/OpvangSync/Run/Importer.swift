@@ -14,6 +14,8 @@ public struct ImportRequest: Sendable {
     public var reason: String?
     /// `--only`: apply the export to one family or location.
     public var scope: Scope?
+    /// `--full`: compare every row with the whole portal, not only what changed (verification, recovery).
+    public var full = false
     /// `--send-mail`: deliver the queued mail right after the commit.
     public var sendMail = false
     public var operatorName: String
@@ -110,17 +112,20 @@ public struct Importer {
             progress(.phase("manifest"))
             let export = try ExportGate(request: request, mapping: mapping, asOf: asOf)
                 .check(source, repository: repository, report: &run.report)
+            let choice = try ModeChoice.choose(request, mapping: mapping, manifest: export.manifest, asOf: asOf, repository: repository)
+            run.report.comparison = .init(mode: choice.mode, reason: choice.reason)
             progress(.phase("lezen en controleren"))
             var read = try ExportReading(request: request, mapping: mapping, asOf: asOf)
-                .read(export, repository: repository, report: &run.report, progress: progress)
+                .read(export, choice: choice, repository: repository, report: &run.report, progress: progress)
             progress(.phase("vergelijken met het portaal"))
-            let compared = try Comparison(request: request, asOf: asOf).compare(read, repository: repository, report: &run.report)
+            let compared = try Comparison(request: request, asOf: asOf)
+                .compare(read, export: export, repository: repository, report: &run.report)
             // The plan holds what is needed from here on; the export's records (a third of the memory of a
             // large run) are let go before accounts and attendance build their own.
             read.validated = DesiredState()
             try SafetyChecks(request: request).check(compared, report: &run.report)
             let planned = try RunPlanning(request: request, asOf: asOf)
-                .plan(compared, scoped: read.scoped, repository: repository, report: &run.report, progress: progress)
+                .plan(compared, scoped: read.scoped, choice: choice, repository: repository, report: &run.report, progress: progress)
             if request.dryRun {
                 return try finish(&run, .applied, nil)
             }
@@ -182,6 +187,7 @@ public struct Importer {
                 try writer.writeAttendance(planned.attendance, runID: record.id)
                 try writer.applyRetention(planned.retention, runID: record.id, asOf: asOf)
                 try writer.restorePurged(children: compared.returning.children, parents: compared.returning.parents)
+                try writer.writeHashes(compared.hashes, runID: record.id)
                 staged = try ReportWriter.stage(report, to: request.settings.reports)
             }
         } catch {
