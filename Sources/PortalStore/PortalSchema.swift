@@ -264,6 +264,10 @@ public enum PortalSchema {
                 as_of TEXT NOT NULL,
                 run_id TEXT NOT NULL
             );
+            CREATE TABLE attendance_flags (
+                group_code TEXT PRIMARY KEY,
+                run_id TEXT NOT NULL
+            );
             CREATE INDEX placements_start ON placements (start_date) WHERE status = 'active';
             CREATE INDEX placements_end ON placements (end_date) WHERE status = 'active';
             CREATE INDEX access_windows_photos ON access_windows (photos_until);

@@ -227,6 +227,20 @@ import Testing
         night.files[relations]!.append("199001;299001;Ouder 1")
         night.files[placements]!.append("399001;199001;\(group);\(careType);52 weken;\(Self.dutch(start.adding(days: 50)));;08:00-17:00;;;;;;;alle")
         _ = try importNight(start.adding(days: 81), "back as it was")
-        #expect(number >= 12)
+
+        // 13. Care ends for one child, whose rows stay in the export; 14. two years and more later it is
+        // purged; 15. its unchanged rows stay purged; 16. it comes back into care.
+        let leaver = night.field(placements, line: 2, "Kindnummer")
+        for line in night.files[placements]!.indices.dropFirst() where night.field(placements, line: line, "Kindnummer") == leaver {
+            night.set(placements, night.field(placements, line: line, "Plaatsingsnummer"), "Einddatum", Self.dutch(start.adding(days: 81)))
+        }
+        _ = try importNight(start.adding(days: 82), "care ends")
+        _ = try importNight(start.adding(days: 82 + 800), "purged")
+        let purged = try Database(path: incremental, mode: .readOnly).scalarString("SELECT purged_at FROM children WHERE key = ?", [.text(leaver)])
+        #expect(purged != nil, "child \(leaver) is purged")
+        _ = try importNight(start.adding(days: 82 + 801), "kept purged")
+        night.files[placements]!.append("399003;\(leaver);\(group);\(careType);52 weken;\(Self.dutch(start.adding(days: 82 + 830)));;08:00-17:00;;;;;;;alle")
+        _ = try importNight(start.adding(days: 82 + 802), "back in care")
+        #expect(number >= 16)
     }
 }

@@ -29,7 +29,9 @@ extension PortalWriter {
 
     /// A purged record's stored values differ from its row in the export: its hash goes, so that the row is
     /// read (and kept purged, or brought back) every night rather than passed over as applied.
+    /// Its file is then no longer "as applied" either: the next run reads it.
     func forgetHash(_ kind: EntityKind, where condition: String, _ values: [SQLValue]) throws {
+        try database.run("DELETE FROM applied_files WHERE entity = ?", [.text(kind.rawValue)])
         try database.run("DELETE FROM record_hashes WHERE entity = ? AND key IN (SELECT key FROM \(kind.schema.table) WHERE \(condition))",
                          [.text(kind.rawValue)] + values)
     }

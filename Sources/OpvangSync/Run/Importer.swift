@@ -185,9 +185,10 @@ public struct Importer {
                                              runID: record.id, now: request.now)
                 try writer.markReported(outbox: planned.undelivered.map(\.id), runID: record.id)
                 try writer.writeAttendance(planned.attendance, runID: record.id)
+                // The hashes before the purges: a purge forgets the hashes of what it clears.
+                try writer.writeHashes(compared.hashes, runID: record.id)
                 try writer.applyRetention(planned.retention, runID: record.id, asOf: asOf)
                 try writer.restorePurged(children: compared.returning.children, parents: compared.returning.parents)
-                try writer.writeHashes(compared.hashes, runID: record.id)
                 staged = try ReportWriter.stage(report, to: request.settings.reports)
             }
         } catch {

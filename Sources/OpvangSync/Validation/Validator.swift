@@ -117,9 +117,18 @@ public struct Validator {
             var values = [String?](repeating: nil, count: schema.fields.count)
             for (slot, field) in watched.enumerated() { keyChecks[slot].count(row.cells[field].text) }
             let rowHash = RowHash.of(row.cells)
+            // An unparsed "Ouder 1" still counts as the child's first: a second one, parsed, is warned about.
+            func firstParentHolds(_ row: RawRow) -> Bool {
+                guard kind == .relation, let roleIndex, let childIndex = schema.fieldIndex("childNumber"),
+                      mapping.translate(row.cells[roleIndex].text, in: .role) == "Ouder 1" else { return true }
+                let child = row.cells[childIndex].text
+                if firstParentOf[child] != nil { return false }
+                firstParentOf[child] = row.line
+                return true
+            }
             if let known, let key = protectionKey(schema, row), known[key] == rowHash,
                unchangedLine[key] == nil, positionOfKey[key] == nil, duplicateLines[key] == nil,
-               referencesHold(row, schema, references, state: state) {
+               referencesHold(row, schema, references, state: state), firstParentHolds(row) {
                 // Applied before exactly as it is, its key once so far, what it refers to still there.
                 unchangedLine[key] = row.line
                 return

@@ -130,7 +130,9 @@ struct Comparison {
             for kind in validated.kinds {
                 guard let name = export.source.mapping.entities[kind]?.name else { continue }
                 if validated.skippedFiles.contains(kind) { continue }
-                if validated.cleanFiles.contains(kind), let file = listed[name], let sha = file.sha256 {
+                // Clean: no rejected row, no warning, and no row kept purged (whose hash the portal does not keep).
+                if validated.cleanFiles.contains(kind), (desired.protectedKeys[kind] ?? []).isEmpty,
+                   let file = listed[name], let sha = file.sha256 {
                     hashes.cleanFiles.append((kind, name, sha, file.rows))
                 } else {
                     hashes.clearedFiles.insert(kind)

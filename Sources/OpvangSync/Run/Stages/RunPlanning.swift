@@ -62,7 +62,10 @@ struct RunPlanning {
         // days the horizon gained since the last run (nothing else about a day's list changes by itself).
         var gained: (groups: Set<String>, days: ClosedRange<Day>)?
         if let incremental, let repository, let lastAsOf = choice.lastAsOf {
-            let touched = RunPlanning.groupsTouched(by: plan, current: current, post: post).union(incremental.groups)
+            // Groups whose last rebuild found an issue are rebuilt whole again, so that it is reported every
+            // night until it is solved, as a full run would.
+            let flagged = try PortalLookup(database: repository.database).strings("SELECT group_code FROM attendance_flags", [])
+            let touched = RunPlanning.groupsTouched(by: plan, current: current, post: post).union(incremental.groups).union(flagged)
             attendanceGroups = touched
             let first = max(asOf, lastAsOf.adding(days: request.settings.rules.attendanceHorizonDays + 1))
             if first <= horizon.upperBound {
@@ -96,6 +99,7 @@ struct RunPlanning {
             var diff = try attendanceStore.diff(groups: whole, days: horizon) { group in
                 builder.build(inputs, group: group, days: horizon)
             }
+            diff.rebuilt = whole
             if let gained {
                 diff.append(try attendanceStore.diff(groups: gained.groups.intersection(inputs.groups.keys), days: gained.days) { group in
                     builder.build(inputs, group: group, days: gained.days)
