@@ -192,7 +192,10 @@ import Testing
         night.set("groepen.csv", group, "Capaciteit", "9")
         let location = night.field("groepen.csv", line: 1, "Locatiecode")
         night.files["kalender.csv"]!.append("\(Self.dutch(start.adding(days: 10)));\(Self.dutch(start.adding(days: 10)));Sluitingsdag;\(location);Studiedag")
-        _ = try importNight(start.adding(days: 5), "group and closing day")
+        // A parent takes the address of a parent of another family: who gets it is decided among both.
+        let taker = night.field(parents, line: 10, "Oudernummer")
+        night.set(parents, taker, "E-mail", night.field(parents, line: 20, "E-mail").uppercased())
+        _ = try importNight(start.adding(days: 5), "group, closing day, an address taken")
 
         // 7. A week on: the new family's care comes within the invitation window; nothing else changed.
         _ = try importNight(start.adding(days: 12), "invitation window opens")

@@ -55,7 +55,37 @@ struct IncrementalScope {
             if let parent = row.string(0) { parents.insert(parent) }
             if let child = row.string(1) { children.insert(child) }
         }
-        // Whole families, as a scoped run of each would take them.
+        // Whole families, as a scoped run of each would take them; then every parent who has (or had) one
+        // of their addresses, with that parent's family: who gets an address is decided among all of them.
+        try closeFamilies(plan, value: value, lookup: lookup)
+        var addresses: Set<String> = []
+        for change in plan.changes where change.kind == .parent {
+            for field in ["email", "email2"] { if let address = value(change, field) { addresses.insert(address.lowercased()) } }
+        }
+        addresses.formUnion(try lookup.strings("""
+            SELECT lower(email) FROM parents WHERE key IN \(PortalLookup.set) AND email IS NOT NULL
+            UNION SELECT lower(email2) FROM parents WHERE key IN \(PortalLookup.set) AND email2 IS NOT NULL
+            UNION SELECT lower(username) FROM accounts WHERE parent_number IN \(PortalLookup.set)
+            """, [PortalLookup.bind(parents), PortalLookup.bind(parents), PortalLookup.bind(parents)]))
+        let sharing = Set(try lookup.strings("""
+            SELECT key FROM parents WHERE lower(email) IN \(PortalLookup.set) OR lower(email2) IN \(PortalLookup.set)
+            UNION SELECT parent_number FROM accounts WHERE lower(username) IN \(PortalLookup.set)
+            """, [PortalLookup.bind(addresses), PortalLookup.bind(addresses), PortalLookup.bind(addresses)]))
+        if !sharing.isSubset(of: parents) {
+            parents.formUnion(sharing)
+            try closeFamilies(plan, value: value, lookup: lookup)
+        }
+        if everyGroup {
+            groups.formUnion(try lookup.strings("SELECT key FROM groups", []))
+        } else if !locations.isEmpty {
+            groups.formUnion(try lookup.strings("SELECT key FROM groups WHERE location_code IN \(PortalLookup.set)",
+                                                [PortalLookup.bind(locations)]))
+        }
+    }
+
+    /// Every child of the parents, then every parent of those children (the relations in the portal and in
+    /// the plan).
+    private mutating func closeFamilies(_ plan: Plan, value: (Change, String) -> String?, lookup: PortalLookup) throws {
         for relation in plan.changes where relation.kind == .relation {
             if let child = value(relation, "childNumber"), let parent = value(relation, "parentNumber"),
                parents.contains(parent) { children.insert(child) }
@@ -67,12 +97,6 @@ struct IncrementalScope {
         for relation in plan.changes where relation.kind == .relation {
             if let child = value(relation, "childNumber"), let parent = value(relation, "parentNumber"),
                children.contains(child) { parents.insert(parent) }
-        }
-        if everyGroup {
-            groups.formUnion(try lookup.strings("SELECT key FROM groups", []))
-        } else if !locations.isEmpty {
-            groups.formUnion(try lookup.strings("SELECT key FROM groups WHERE location_code IN \(PortalLookup.set)",
-                                                [PortalLookup.bind(locations)]))
         }
     }
 }
