@@ -11,7 +11,7 @@ public enum MarkdownReport {
         case .scoped:
             return "alleen het gezin of de locatie hieronder"
         case .full:
-            return "volledig: elke regel is gelezen en vergeleken" + (comparison.reason.map { ", omdat \(escape($0))" } ?? "")
+            return "volledig: elke regel is gelezen en vergeleken" + (comparison.reason.map { ". Waarom: \(escape($0))" } ?? "")
         }
     }
 
@@ -26,6 +26,9 @@ public enum MarkdownReport {
         out.append("| Status | **\(statusText(report))** |")
         out.append("| Soort run | \(report.mode == "dry-run" ? "proefrun (er is niets gewijzigd)" : report.mode == "refresh" ? "planning verversen (zonder export)" : "echte import") |")
         if let comparison = report.comparison { out.append("| Vergelijking | \(comparisonText(comparison)) |") }
+        if let seconds = report.writeLockSeconds {
+            out.append("| Portaal bezet | \(String(format: "%.1f", seconds).replacingOccurrences(of: ".", with: ",")) seconden (wijzigingen in het portaal wachtten zo lang) |")
+        }
         out.append("| Peildatum | \(dutchDate(report.asOf)) |")
         out.append("| Gestart / klaar | \(report.startedAt) / \(report.finishedAt) |")
         out.append("| Export | \(report.export.path.isEmpty ? "geen: de planning die het portaal al heeft" : code(report.export.path)) |")

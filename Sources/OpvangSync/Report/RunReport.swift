@@ -77,6 +77,8 @@ public struct RunReport: Codable, Sendable {
     public var changes: [ReportChange] = []
     public var issues: [Issue] = []
     public var abortReason: String?
+    /// How long the run held the portal's write lock (its one transaction), in seconds; nil when it wrote nothing.
+    public var writeLockSeconds: Double?
 
     /// Rows rejected over all files.
     public var rejectedRows: Int { export.files.reduce(0) { $0 + $1.rejected } }
@@ -146,7 +148,8 @@ public struct AttendanceSummary: Codable, Sendable, Equatable {
 extension RunReport {
     enum CodingKeys: String, CodingKey {
         case schemaVersion, runId, organisation, asOf, startedAt, finishedAt, mode, comparison, status, exitCode, `operator`, reason,
-             options, export, counts, removals, accounts, mail, attendance, retention, changes, issues, abortReason
+             options, export, counts, removals, accounts, mail, attendance, retention, changes, issues, abortReason,
+             writeLockSeconds
     }
 
     /// Every key is written, absent values as `null`: readers of the report can rely on its shape.
@@ -175,6 +178,7 @@ extension RunReport {
         try container.encode(changes, forKey: .changes)
         try container.encode(issues, forKey: .issues)
         try container.encode(abortReason, forKey: .abortReason)
+        try container.encode(writeLockSeconds, forKey: .writeLockSeconds)
     }
 }
 

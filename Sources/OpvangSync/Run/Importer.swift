@@ -173,7 +173,8 @@ public struct Importer {
         record.reportJSON = String(decoding: try ReportWriter.json(kept), as: UTF8.self)
         let context = MailContext(name: manifest.organisationName ?? manifest.organisationID, portalURL: export.portalURL)
         var staged: StagedReport?
-        let report = run.report
+        var report = run.report
+        let locked = Date()
         do {
             try writer.transaction(run: record) {
                 try writer.writeChanges(plan, runID: record.id, asOf: asOf) { done in
@@ -181,8 +182,13 @@ public struct Importer {
                 }
                 try writer.writeOrganisation(id: manifest.organisationID, name: context.name, portalURL: context.portalURL,
                                              runID: record.id)
-                _ = try writer.applyAccounts(planned.accounts, names: planned.names, organisation: context,
-                                             runID: record.id, now: request.now)
+                let accounts = try writer.applyAccounts(planned.accounts, names: planned.names, organisation: context,
+                                                        runID: record.id, now: request.now)
+                report.mail?.queued = accounts.queued
+                for owner in accounts.activatedMeanwhile {
+                    report.issues.append(Issue(.info, "activated-during-run", key: owner, message:
+                        "ouder \(owner) heeft het account geactiveerd terwijl deze import liep; het is behandeld als geactiveerd account: het wachtwoord blijft, een nieuw adres krijgt een melding aan het oude en het nieuwe adres in plaats van een nieuwe activatielink"))
+                }
                 try writer.markReported(outbox: planned.undelivered.map(\.id), runID: record.id)
                 try writer.writeAttendance(planned.attendance, runID: record.id)
                 // The hashes before the purges: a purge forgets the hashes of what it clears.
@@ -195,6 +201,9 @@ public struct Importer {
             staged?.discard()
             throw error
         }
+        // How long the portal waited for this run (SPEC §5): its writes queue behind the transaction.
+        report.writeLockSeconds = Date().timeIntervalSince(locked)
+        run.report = report
         return staged
     }
 

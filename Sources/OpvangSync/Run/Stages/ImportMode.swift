@@ -30,12 +30,12 @@ struct ModeChoice {
             return ModeChoice(mode: .scoped, reason: nil, known: nil, lastAsOf: nil, basis: basis)
         }
         guard let repository, let stored = try repository.importBasis() else {
-            return ModeChoice(mode: .full, reason: "er is nog geen eerdere volledige import om mee te vergelijken",
+            return ModeChoice(mode: .full, reason: "er is nog geen eerdere import om mee te vergelijken",
                               known: nil, lastAsOf: nil, basis: basis)
         }
         let known = try repository.knownRows(manifest: manifest, mapping: mapping, sameBasis: stored.basis == basis)
         if request.full {
-            return ModeChoice(mode: .full, reason: "een volledige vergelijking is gevraagd", known: known, lastAsOf: stored.asOf, basis: basis)
+            return ModeChoice(mode: .full, reason: "om een volledige vergelijking is gevraagd", known: known, lastAsOf: stored.asOf, basis: basis)
         }
         if stored.basis != basis {
             return ModeChoice(mode: .full, reason: "de mapping, de regels of de versie van opvangsync zijn gewijzigd sinds de vorige import",
