@@ -73,4 +73,10 @@ for table in children parents placements relations accounts attendance; do
     b=$(sqlite3 "$work/portal-full.sqlite" "SELECT COUNT(*), TOTAL(length(key)) FROM $table" 2>/dev/null || sqlite3 "$work/portal-full.sqlite" "SELECT COUNT(*) FROM $table")
     [ "$a" = "$b" ] || { echo "bench: (d) and (g) disagree on $table: $a vs $b" >&2; exit 1; }
 done
+# How long each import kept portal writes waiting (its one transaction; the report's writeLockSeconds).
+for step in b c d f g; do
+    report=$(grep -o '/[^ ]*\.json' "$work/$step.stdout" | tail -n 1)
+    [ -n "$report" ] && printf 'write lock (%s): %s s\n' "$step" \
+        "$(/usr/bin/python3 -c 'import json, sys; print(round(json.load(open(sys.argv[1]))["writeLockSeconds"] or 0, 2))' "$report")"
+done
 grep -h '^opvangsync:' "$work/d.stdout" | tail -n 1
