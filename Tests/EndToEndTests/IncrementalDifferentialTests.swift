@@ -74,6 +74,41 @@ import Testing
         return result
     }
 
+    /// A run is incremental only when it can rely on what the portal knows of the last export.
+    @Test func aRunIsFullWhenItsBasisChangedOrItsHashesAreGone() throws {
+        let folder = temporaryFolder("basis")
+        func mode(_ result: ProcessResult) throws -> (String?, String?) {
+            let comparison = try reportJSON(of: result, in: folder)["comparison"] as? [String: Any]
+            return (comparison?["mode"] as? String, comparison?["reason"] as? String)
+        }
+        var export = MiniExport()
+        var night = 0
+        func next(_ day: String, _ extra: [String] = []) throws -> ProcessResult {
+            night += 1
+            export.exportedAt = "\(Day(iso: day)!.adding(days: -1).iso)T23:\(10 + night):00+01:00"
+            let result = try opvangsync(["import", export.write(to: folder.appendingPathComponent("n\(night)")).path, "--as-of", day] + extra, in: folder)
+            #expect(result.status == 0, "\(result.stderr)")
+            return result
+        }
+        #expect(try mode(next("2026-11-22")).0 == "full")
+        #expect(try mode(next("2026-11-23")).0 == "incremental")
+        let asked = try mode(next("2026-11-24", ["--full"]))
+        #expect(asked.0 == "full" && (asked.1 ?? "").contains("gevraagd"))
+
+        // Another mapping: the same built-in one with another description.
+        let mapping = folder.appendingPathComponent("mapping.json")
+        let text = BuiltInMapping.flexkidsCSV.text.replacingOccurrences(of: "\"description\": \"", with: "\"description\": \"Aangepast. ")
+        try Data(text.utf8).write(to: mapping)
+        let changed = try mode(next("2026-11-25", ["--mapping", mapping.path]))
+        #expect(changed.0 == "full" && (changed.1 ?? "").contains("mapping"))
+        #expect(try mode(next("2026-11-26", ["--mapping", mapping.path])).0 == "incremental")
+
+        try Database(path: folder.appendingPathComponent("portal.sqlite").path).execute("DELETE FROM record_hashes")
+        let lost = try mode(next("2026-11-27", ["--mapping", mapping.path]))
+        #expect(lost.0 == "full" && (lost.1 ?? "").contains("ontbreken"))
+        #expect(try mode(next("2026-11-28", ["--mapping", mapping.path])).0 == "incremental")
+    }
+
     @Test func tenNightsThroughTheIncrementalPathLeaveThePortalAsFullRunsDo() throws {
         let folder = temporaryFolder("differential")
         try Data(#"{"rules": {"maxRemovalFraction": 0.5}}"#.utf8).write(to: folder.appendingPathComponent("opvangsync.json"))
