@@ -7,9 +7,11 @@ struct Compared {
     /// The retention state: access windows, purged children and parents.
     let stored: RetentionPlanner.Stored
     /// Purged children and parents that are in care again.
-    let returning: Comparison.Returning
+    var returning: Comparison.Returning
     /// A scoped run's parents: the accounts it plans (nil: every parent).
     let scopeParents: Set<String>?
+    /// The locations the safety checks hold as they were: left out of the plan, and of the planners.
+    var hold = LocationHold()
 }
 
 /// Stage 3 of SPEC §1, "compare": the export's records against the portal's, kind by kind. Purged

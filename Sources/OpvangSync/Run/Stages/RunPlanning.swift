@@ -53,17 +53,20 @@ struct RunPlanning {
             ScopedRead.merge(&portal, try ScopedRead.attendanceContext(groups: attendanceGroups, days: horizon, repository: repository))
             listed = PostState(current: portal, plan: plan)
         }
-        let inputs = AttendanceInputs(records: listed.records, groups: attendanceGroups)
+        // A held location's lists stay as they are: they are not rebuilt.
+        let inputs = AttendanceInputs(records: listed.records, groups: compared.hold.listedGroups(attendanceGroups, records: listed.records))
         let builder = AttendanceBuilder(holidays: request.settings.holidays)
         let attendanceStore = AttendanceStore(database: repository?.database)
 
         // Accounts and attendance share nothing but their inputs: on two cores they run side by side,
         // the attendance on this thread because it reads the stored lists through this connection.
         let rules = request.settings.rules
-        let excluded = stored.purgedParents.subtracting(compared.returning.parents)
+        // The families of a held location keep their accounts and access exactly as they are.
+        let excluded = stored.purgedParents.subtracting(compared.returning.parents).union(compared.hold.parents)
+        let retentionScope = compared.hold.retentionScope(scopeParents, records: post.records)
         let ((accountPlan, retention), attendance) = try sideBySide({ [post, existing, stored, scopeParents, asOf] in
             (AccountPlanner(asOf: asOf, rules: rules).plan(post, existing: existing, parents: scopeParents, excluded: excluded),
-             RetentionPlanner(asOf: asOf).plan(post, existing: existing, stored: stored, scope: scopeParents))
+             RetentionPlanner(asOf: asOf).plan(post, existing: existing, stored: stored, scope: retentionScope))
         }, {
             progress(.phase("accounts en aanwezigheidslijsten"))
             return try attendanceStore.diff(groups: Set(inputs.groups.keys), days: horizon) { group in
