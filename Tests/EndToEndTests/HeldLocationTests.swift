@@ -140,6 +140,10 @@ func locationRows(_ path: String, _ location: String) throws -> [String: [String
         #expect(message.contains("vastgehouden") && message.contains("Wat nu") && message.contains("opnieuw exporteren"), "\(message)")
         #expect(!message.contains("--") && !message.contains("maxRemovalFraction"), "plain Dutch, without flags or keys: \(message)")
         #expect(codes(report).contains("location-held"))
+        let waiting = (report["issues"] as? [[String: Any]] ?? []).filter { $0["code"] as? String == "held-placement-waiting" }
+        #expect(waiting.map { $0["key"] as? String } == ["P0799"], "the new family at L07 waits, and the report says so")
+        let runs = try opvangsync(["runs"], in: folder)
+        #expect(runs.stdout.contains("held 1"), "\(runs.stdout)")
         #expect(!codes(report).contains("placement-vanished"), "the held placements did not vanish")
         #expect((report["heldChanges"] as? [String: Int])?["placement"] == 6, "P0701–P0705 ending, P0799 new")
         let counts = report["counts"] as? [String: [String: Int]] ?? [:]
@@ -331,8 +335,18 @@ func locationRows(_ path: String, _ location: String) throws -> [String: [String
         var next = base
         next.remove(from: "plaatsingen.csv") { $0.contains(";L07-G") }
         next["plaatsingen.csv"].append("P0701X;K0701;L08-G1;KDV;52 weken;23-11-2026;;07:30-18:00;;;;;")
+        // And K0801 moves the other way, into the held location: its placement at L08 is gone from the export.
+        next.remove(from: "plaatsingen.csv") { $0.hasPrefix("P0801;") }
+        next["plaatsingen.csv"].append("P0801X;K0801;L07-G1;KDV;52 weken;23-11-2026;;07:30-18:00;;;;;")
         let (second, report, export) = try importing(next, "2026-11-23", in: folder)
         #expect(second.status == 5, "\(second.stdout)\(second.stderr)")
+        // The move into the held location waits as a whole: K0801 stays where it was, on L08's list.
+        #expect(try value(folder, "SELECT status FROM placements WHERE key = 'P0801'") == "active")
+        #expect(try value(folder, "SELECT COUNT(*) FROM placements WHERE key = 'P0801X'") == "0")
+        #expect(try value(folder, "SELECT COUNT(*) FROM attendance WHERE child_number = 'K0801' AND group_code = 'L08-G1' AND date = '2026-12-21'") == "1")
+        let waiting = (report["issues"] as? [[String: Any]] ?? []).first { $0["code"] as? String == "held-placement-waiting" }
+        #expect(waiting?["key"] as? String == "P0801X")
+        #expect((waiting?["message"] as? String ?? "").contains("blijft ook de plaatsing staan die het kind verlaat"))
         #expect(try value(folder, "SELECT status FROM placements WHERE key = 'P0701'") == "active")
         #expect(try value(folder, "SELECT status FROM placements WHERE key = 'P0701X'") == "active")
         let moved = (report["issues"] as? [[String: Any]] ?? []).filter { $0["code"] as? String == "held-child-placed-elsewhere" }
@@ -343,6 +357,8 @@ func locationRows(_ path: String, _ location: String) throws -> [String: [String
         #expect(released.status == 0, "\(released.stderr)")
         #expect(try value(folder, "SELECT status FROM placements WHERE key = 'P0701'") == "vanished")
         #expect(try value(folder, "SELECT status FROM placements WHERE key = 'P0701X'") == "active")
+        #expect(try value(folder, "SELECT status FROM placements WHERE key = 'P0801'") == "vanished")
+        #expect(try value(folder, "SELECT status FROM placements WHERE key = 'P0801X'") == "active")
     }
 
     @Test func releasingALocationThatIsNotHeldOrDoesNotExist() throws {
@@ -363,5 +379,71 @@ func locationRows(_ path: String, _ location: String) throws -> [String: [String
         #expect(held(report).map { $0["code"] as? String } == ["L07"])
         #expect(try value(folder, "SELECT status FROM placements WHERE key = 'P0399'") == "active")
         #expect(try value(folder, "SELECT status FROM placements WHERE key = 'P0701'") == "active")
+    }
+
+    @Test func aLocationCodeTheGroupsFileWritesDifferentlyEndsNothing() throws {
+        let (folder, base) = try firstNight("code-differs")
+        // The groups file says "L7" where the locations file says "L07": those groups and everything in
+        // them are rejected, and their records stay as the portal has them.
+        var next = base
+        next["groepen.csv"] = next["groepen.csv"].map { $0.replacingOccurrences(of: "-G1;L07;", with: "-G1;L7;").replacingOccurrences(of: "-G2;L07;", with: "-G2;L7;") }
+        let (second, report, _) = try importing(next, "2026-11-23", in: folder)
+        #expect(second.status == 4, "\(second.stdout)\(second.stderr)")
+        #expect(held(report).isEmpty)
+        let rejected = (report["issues"] as? [[String: Any]] ?? []).filter { $0["code"] as? String == "unknown-reference" && $0["file"] as? String == "groepen.csv" }
+        #expect(rejected.count == 2 && rejected.allSatisfy { ($0["message"] as? String ?? "").contains("L7") })
+        #expect(try value(folder, "SELECT COUNT(*) FROM placements WHERE group_code LIKE 'L07-%' AND status = 'active'") == "5")
+        #expect(try value(folder, "SELECT status || location_code FROM groups WHERE key = 'L07-G1'") == "activeL07")
+
+        // The planning system renamed the location in every file: the old code is missing from the
+        // locations file, so it is held with its groups; the new, empty one is made.
+        var renamed = base
+        for file in ["locaties.csv", "groepen.csv", "kalender.csv"] {
+            renamed[file] = renamed[file].map { $0.replacingOccurrences(of: "L07;", with: "LOC07;") }
+        }
+        let before = try locationRows(database(folder), "L07")
+        let (third, thirdReport, export) = try importing(renamed, "2026-11-24", in: folder)
+        #expect(third.status == 5, "\(third.stdout)\(third.stderr)")
+        #expect(held(thirdReport).first?["code"] as? String == "L07")
+        #expect(held(thirdReport).first?["missingFromLocationsFile"] as? Bool == true)
+        #expect(try locationRows(database(folder), "L07").filter { !$0.key.hasPrefix("attendance") } == before.filter { !$0.key.hasPrefix("attendance") },
+                "the night before rebuilt its lists; this one keeps every record")
+        #expect(try value(folder, "SELECT MAX(date) FROM attendance_days WHERE group_code = 'L07-G1'") == "2026-12-21", "not rebuilt tonight")
+        #expect(try value(folder, "SELECT status FROM locations WHERE key = 'LOC07'") == "active")
+        // Released, the groups move to the new code and the old one ends.
+        let released = try opvangsync(["import", export.path, "--as-of", "2026-11-24", "--release", "location=L07", "--reason", "nieuwe code"], in: folder)
+        #expect(released.status == 0, "\(released.stdout)\(released.stderr)")
+        #expect(try value(folder, "SELECT status FROM locations WHERE key = 'L07'") == "inactive")
+        #expect(try value(folder, "SELECT location_code FROM groups WHERE key = 'L07-G1'") == "LOC07")
+        #expect(try value(folder, "SELECT COUNT(*) FROM placements WHERE group_code LIKE 'L07-%' AND status = 'active'") == "5")
+    }
+
+    @Test func anEmptyLocationThatLeavesTheExportIsEndedNotHeld() throws {
+        let folder = temporaryFolder("empty-location")
+        var base = MiniExport.locations(20)
+        base["locaties.csv"].append("L99;Nooit gebruikt")
+        #expect(try importing(base, "2026-11-22", in: folder).0.status == 0)
+        var next = base
+        next.remove(from: "locaties.csv") { $0.hasPrefix("L99;") }
+        let (second, report, _) = try importing(next, "2026-11-23", in: folder)
+        #expect(second.status == 0, "\(second.stdout)\(second.stderr)")
+        #expect(held(report).isEmpty)
+        #expect(try value(folder, "SELECT status FROM locations WHERE key = 'L99'") == "inactive")
+    }
+
+    @Test func aHeldLocationLargerThanTheOverallShareAbortsUntilMassChangesAreAllowedAndIsThenStillHeld() throws {
+        // Five locations: one of them is a fifth of the organisation, more than the overall 10%.
+        let (folder, base) = try firstNight("large-location", locations: 5)
+        let before = try locationRows(database(folder), "L02")
+        var next = base
+        next.remove(from: "plaatsingen.csv") { $0.contains(";L02-G") }
+        next["ouders.csv"] = next["ouders.csv"].map { $0.hasPrefix("O0101;") ? "O0101;Ouder;Verhuisd;ouder.k0101@example.nl;" : $0 }
+        let (aborted, report, export) = try importing(next, "2026-11-23", in: folder)
+        #expect(aborted.status == 3, "\(aborted.stdout)\(aborted.stderr)")
+        #expect(report["heldLocations"] is NSNull)
+        let allowed = try opvangsync(["import", export.path, "--as-of", "2026-11-23", "--allow-mass-changes", "--reason", "rest nu"], in: folder)
+        #expect(allowed.status == 5, "\(allowed.stdout)\(allowed.stderr)")
+        #expect(try locationRows(database(folder), "L02") == before)
+        #expect(try value(folder, "SELECT last_name FROM parents WHERE key = 'O0101'") == "Verhuisd")
     }
 }

@@ -59,11 +59,27 @@ struct LocationGuard {
         // Children whose placement at a held location is kept, and children given a placement elsewhere.
         var keptAt: [String: Set<String>] = [:]
         var placedElsewhere: Set<String> = []
+        // New placements at a held location: they wait (with their family's invitation) for the location.
+        var waiting: [(placement: String, child: String, location: String)] = []
         func child(of change: Change) -> String? {
             (change.values ?? reach.stored[.placement]?[change.key]?.values)?[p.index("childNumber")] ?? nil
         }
-        for change in compared.plan.changes {
-            switch reach.verdict(change) {
+        var verdicts = compared.plan.changes.map(reach.verdict)
+        // A child moving into a held location keeps the placement it leaves (one that vanished, not one that
+        // reached its end date): the move waits as a whole, and the child is not left off every list.
+        var arriving: Set<String> = []
+        for (change, verdict) in zip(compared.plan.changes, verdicts) where change.kind == .placement && change.action == .created {
+            if case .hold = verdict, let child = child(of: change) { arriving.insert(child) }
+        }
+        var staying: Set<String> = []
+        for (index, change) in compared.plan.changes.enumerated() where change.kind == .placement && change.action == .vanished {
+            if case .apply = verdicts[index], let child = child(of: change), arriving.contains(child) {
+                verdicts[index] = .hold
+                staying.insert(child)
+            }
+        }
+        for (change, verdict) in zip(compared.plan.changes, verdicts) {
+            switch verdict {
             case .apply:
                 plan.changes.append(change)
                 // A new placement, or one moved to another group: the child is placed at another location now.
@@ -90,8 +106,12 @@ struct LocationGuard {
                 plan.counts[change.kind] = counts
                 if change.kind == .placement, change.action == .ended || change.action == .vanished, let child = child(of: change),
                    let group = reach.stored[.placement]?[change.key]?.values[p.index("groupCode")] ?? nil,
-                   let location = reach.groupLocation(group) {
+                   let location = reach.groupLocation(group), reach.held.contains(location) {
                     keptAt[location, default: []].insert(child)
+                }
+                if change.kind == .placement, change.action == .created, let child = child(of: change),
+                   let group = change.values?[p.index("groupCode")] ?? nil, let location = reach.groupLocation(group) {
+                    waiting.append((change.key, child, location))
                 }
             }
         }
@@ -108,6 +128,11 @@ struct LocationGuard {
         }
         report.issues.removeAll { $0.code == "placement-vanished" && (dropped[.placement]?.contains($0.key ?? "") ?? false) }
         report.heldChanges = heldChanges
+        for new in waiting {
+            report.issues.append(Issue(.warning, "held-placement-waiting", key: new.placement, message:
+                "plaatsing \(new.placement) van kind \(new.child) is nieuw bij locatie \(new.location), die is vastgehouden: ze wordt verwerkt (en het gezin zo nodig uitgenodigd) zodra de locatie is vrijgegeven of weer volledig in de export staat"
+                + (staying.contains(new.child) ? "; tot dan blijft ook de plaatsing staan die het kind verlaat" : "")))
+        }
         var elsewhere: [String: Set<String>] = [:]
         for (location, children) in keptAt.sorted(by: { $0.key < $1.key }) {
             let moved = children.intersection(placedElsewhere)

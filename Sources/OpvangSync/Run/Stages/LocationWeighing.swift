@@ -64,10 +64,12 @@ struct LocationWeighing {
             }
         }
         for code in endedLocations { weights[code, default: Weight()].missingFromLocationsFile = true }
+        // Through the locations' groups, so that the cost follows the locations weighed, not the portal.
         try database.statement("""
             SELECT g.location_code, COUNT(*), COUNT(DISTINCT CASE WHEN c.status = 'active' THEN p.child_number END)
             FROM placements p JOIN groups g ON g.key = p.group_code LEFT JOIN children c ON c.key = p.child_number
-            WHERE p.status = 'active' AND g.location_code IN \(PortalLookup.set) GROUP BY g.location_code
+            WHERE p.status = 'active' AND p.group_code IN (SELECT key FROM groups WHERE location_code IN \(PortalLookup.set))
+            GROUP BY g.location_code
             """).forEachRow([PortalLookup.bind(Set(weights.keys))]) { row in
             guard let code = row.string(0) else { return }
             weights[code]?.activePlacements = row.int(1) ?? 0
