@@ -26,8 +26,8 @@ enum ImportCommand {
                                  (maxRemovalFractionPerLocation), its removals included (needs --reason)
           --reason TEXT          why a run is forced; kept in the report and the change log
           --send-mail            deliver the queued mail (invitations, notices) right after the commit
-          --quiet                print nothing when the run applied or skipped its export (for cron, which
-                                 mails any output); problems still go to stderr
+          --quiet                print nothing when the run applied or skipped its export and held no
+                                 location (for cron, which mails any output); problems still go to stderr
           --help                 this text
 
         Exit codes: 0 applied or skipped, 1 failed, 2 usage or configuration error,
@@ -157,7 +157,8 @@ enum ImportCommand {
     }
 
     /// Errors on stderr, the report's paths and the summary on stdout. With `--quiet` a run that applied
-    /// or skipped its export prints nothing; any other run prints its report path and summary on stderr.
+    /// or skipped its export, and held no location, prints nothing; any other run prints its report path and
+    /// summary on stderr.
     static func show(_ outcome: ImportOutcome) {
         let report = outcome.report
         let applied = report.status == .applied || report.status == .skipped

@@ -1,7 +1,7 @@
 /// The held and released locations of a run (SPEC §5) as customer service reads them: what the export
 /// would have removed, what that means for the location's parents and staff, and what to do. Dutch, in
 /// plain words; the command and the configuration key only in the report's closing technical section.
-public enum HeldLocationsReport {
+enum HeldLocationsReport {
     /// One location's account, for the JSON report, its issue and the alert mail.
     static func message(_ location: RunReport.HeldLocation, childrenElsewhere: Int, reason: String?) -> String {
         let name = location.name.map { "\(location.code) (\($0))" } ?? location.code
