@@ -166,18 +166,29 @@ func locationRows(_ path: String, _ location: String) throws -> [String: [String
 
     @Test func theHeldLocationIsAppliedNormallyWhenItIsWholeAgain() throws {
         let (folder, base) = try firstNight("whole-again")
+        let before = try locationRows(database(folder), "L07")
         #expect(try importing(withoutL07(base), "2026-11-23", in: folder).0.status == 5)
-        // The planning system fixed its filter: L07 is whole, and a real change there comes through.
+        // The next night's export is as broken (an unchanged file, read incrementally): held, and said, again.
+        let (again, againReport, _) = try importing(withoutL07(base), "2026-11-24", in: folder)
+        #expect(again.status == 5, "\(again.stdout)\(again.stderr)")
+        #expect(held(againReport).first?["code"] as? String == "L07")
+        #expect(try locationRows(database(folder), "L07") == before)
+        // The planning system fixed its filter: L07 is whole, and the real changes there come through.
         var whole = withoutL07(base)
         whole["plaatsingen.csv"] = base["plaatsingen.csv"] + ["P0399;K0399;L03-G1;KDV;52 weken;01-12-2026;;08:00-17:00;08:00-17:00;;;;",
                                                               "P0799;K0799;L07-G1;KDV;52 weken;01-12-2026;;08:00-17:00;08:00-17:00;;;;"]
-        let (third, report, _) = try importing(whole, "2026-11-24", in: folder)
+        let (third, report, _) = try importing(whole, "2026-11-25", in: folder)
         #expect(third.status == 0, "\(third.stdout)\(third.stderr)")
         #expect(held(report).isEmpty)
         #expect(try value(folder, "SELECT COUNT(*) FROM placements WHERE group_code LIKE 'L07-%' AND status = 'active'") == "6")
         #expect(try value(folder, "SELECT last_name FROM parents WHERE key = 'O0702'") == "Verhuisd")
         #expect(try value(folder, "SELECT recipient FROM outbox WHERE account = 'O0799'") == "nieuw07@example.nl")
-        #expect(try value(folder, "SELECT MAX(date) FROM attendance_days WHERE group_code = 'L07-G1'") == "2026-12-22")
+        // Its lists are whole again, the days the horizon gained while it was held included.
+        for group in ["L07-G1", "L07-G2"] {
+            #expect(try value(folder, "SELECT COUNT(*) || ' ' || MAX(date) FROM attendance_days WHERE group_code = '\(group)' AND date >= '2026-11-25'")
+                    == "29 2026-12-23", "\(group)")
+        }
+        #expect(try value(folder, "SELECT COUNT(*) FROM attendance WHERE group_code = 'L07-G1' AND date = '2026-12-22'") == "6", "five children and the new one, on a Tuesday")
     }
 
     @Test func releasingAHeldLocationAppliesItsRemovalsWithTheReasonInTheHistory() throws {
@@ -445,5 +456,29 @@ func locationRows(_ path: String, _ location: String) throws -> [String: [String
         #expect(allowed.status == 5, "\(allowed.stdout)\(allowed.stderr)")
         #expect(try locationRows(database(folder), "L02") == before)
         #expect(try value(folder, "SELECT last_name FROM parents WHERE key = 'O0101'") == "Verhuisd")
+    }
+
+    @Test func twoHeldLocationsAreReleasedOneAtATime() throws {
+        let (folder, base) = try firstNight("two-held")
+        var next = base
+        next.remove(from: "plaatsingen.csv") { $0.contains(";L07-G") || $0.contains(";L09-G") }
+        let (second, report, export) = try importing(next, "2026-11-23", in: folder)
+        #expect(second.status == 5, "\(second.stdout)\(second.stderr)")
+        #expect(held(report).map { $0["code"] as? String } == ["L07", "L09"])
+        let bytes = databaseBytes(database(folder))
+        let preview = try opvangsync(["import", export.path, "--as-of", "2026-11-23", "--release", "location=L09", "--reason", "proef", "--dry-run"], in: folder)
+        #expect(preview.status == 5, "L07 is still held: \(preview.stdout)\(preview.stderr)")
+        #expect(databaseBytes(database(folder)) == bytes)
+        let l07 = try locationRows(database(folder), "L07")
+        let released = try opvangsync(["import", export.path, "--as-of", "2026-11-23", "--release", "location=L09", "--reason", "L09 gesloten"], in: folder)
+        #expect(released.status == 5, "\(released.stdout)\(released.stderr)")
+        let releasedReport = try reportJSON(of: released, in: folder)
+        #expect(held(releasedReport).map { "\($0["code"] ?? "")/\($0["released"] ?? "")" } == ["L07/0", "L09/1"])
+        #expect(try value(folder, "SELECT COUNT(*) FROM placements WHERE group_code LIKE 'L09-%' AND status = 'vanished'") == "5")
+        #expect(try locationRows(database(folder), "L07") == l07)
+        let markdownPath = try #require(released.stdout.split(separator: "\n").first { $0.hasSuffix(".md") }?.split(separator: " ").last)
+        let markdown = try String(contentsOfFile: String(markdownPath), encoding: .utf8)
+        #expect(markdown.contains("## Vastgehouden locaties") && markdown.contains("## Vrijgegeven locaties") && markdown.contains("(reden: L09 gesloten)"))
+        #expect(markdown.contains("--release location=L07") && !markdown.contains("--release location=L09 --reason \"...\""))
     }
 }

@@ -3,6 +3,18 @@ public enum MarkdownReport {
     /// At most this many changes are listed in the Markdown; the CSV holds them all.
     static let changeListLimit = 300
 
+    /// How much of the export was compared, in words.
+    static func comparisonText(_ comparison: RunReport.ComparisonMode) -> String {
+        switch comparison.mode {
+        case .incremental:
+            return "alleen wat sinds de vorige import is gewijzigd (regels die gelijk bleven zijn niet opnieuw gelezen)"
+        case .scoped:
+            return "alleen het gezin of de locatie hieronder"
+        case .full:
+            return "volledig: elke regel is gelezen en vergeleken" + (comparison.reason.map { ". Waarom: \(escape($0))" } ?? "")
+        }
+    }
+
     public static func render(_ report: RunReport) -> String {
         var out: [String] = []
         let name = report.organisation.name.map { "\(escape($0)) (\(escape(report.organisation.id)))" } ?? escape(report.organisation.id)
@@ -15,6 +27,10 @@ public enum MarkdownReport {
         out.append("| Run | `\(report.runId)` |")
         out.append("| Status | **\(statusText(report))** |")
         out.append("| Soort run | \(report.mode == "dry-run" ? "proefrun (er is niets gewijzigd)" : report.mode == "refresh" ? "planning verversen (zonder export)" : "echte import") |")
+        if let comparison = report.comparison { out.append("| Vergelijking | \(comparisonText(comparison)) |") }
+        if let seconds = report.writeLockSeconds {
+            out.append("| Portaal bezet | \(String(format: "%.1f", seconds).replacingOccurrences(of: ".", with: ",")) seconden (wijzigingen in het portaal wachtten zo lang) |")
+        }
         out.append("| Peildatum | \(dutchDate(report.asOf)) |")
         out.append("| Gestart / klaar | \(report.startedAt) / \(report.finishedAt) |")
         out.append("| Export | \(report.export.path.isEmpty ? "geen: de planning die het portaal al heeft" : code(report.export.path)) |")

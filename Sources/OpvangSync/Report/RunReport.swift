@@ -61,6 +61,11 @@ public struct RunReport: Codable, Sendable {
         public var message: String
     }
 
+    public struct ComparisonMode: Codable, Sendable, Equatable {
+        public var mode: ImportMode
+        public var reason: String?
+    }
+
     public struct ReportChange: Codable, Sendable {
         public var entity: String
         public var key: String
@@ -76,6 +81,8 @@ public struct RunReport: Codable, Sendable {
     public var startedAt: String
     public var finishedAt: String
     public var mode: String
+    /// How much of the export was compared: full, incremental or scoped, and why a full run was chosen.
+    public var comparison: ComparisonMode?
     public var status: Status
     public var exitCode: Int32
     public var `operator`: String
@@ -98,6 +105,8 @@ public struct RunReport: Codable, Sendable {
     public var changes: [ReportChange] = []
     public var issues: [Issue] = []
     public var abortReason: String?
+    /// How long the run held the portal's write lock (its one transaction), in seconds; nil when it wrote nothing.
+    public var writeLockSeconds: Double?
 
     /// Rows rejected over all files.
     public var rejectedRows: Int { export.files.reduce(0) { $0 + $1.rejected } }
@@ -169,9 +178,9 @@ public struct AttendanceSummary: Codable, Sendable, Equatable {
 
 extension RunReport {
     enum CodingKeys: String, CodingKey {
-        case schemaVersion, runId, organisation, asOf, startedAt, finishedAt, mode, status, exitCode, `operator`, reason,
+        case schemaVersion, runId, organisation, asOf, startedAt, finishedAt, mode, comparison, status, exitCode, `operator`, reason,
              options, export, counts, removals, heldLocations, heldChanges, accounts, mail, attendance, retention, changes, issues,
-             abortReason
+             abortReason, writeLockSeconds
     }
 
     /// Every key is written, absent values as `null`: readers of the report can rely on its shape.
@@ -184,6 +193,7 @@ extension RunReport {
         try container.encode(startedAt, forKey: .startedAt)
         try container.encode(finishedAt, forKey: .finishedAt)
         try container.encode(mode, forKey: .mode)
+        try container.encode(comparison, forKey: .comparison)
         try container.encode(status, forKey: .status)
         try container.encode(exitCode, forKey: .exitCode)
         try container.encode(`operator`, forKey: .operator)
@@ -201,6 +211,7 @@ extension RunReport {
         try container.encode(changes, forKey: .changes)
         try container.encode(issues, forKey: .issues)
         try container.encode(abortReason, forKey: .abortReason)
+        try container.encode(writeLockSeconds, forKey: .writeLockSeconds)
     }
 }
 

@@ -55,6 +55,8 @@ struct LocationGuard {
         plan.changes = []
         plan.changes.reserveCapacity(compared.plan.changes.count)
         var dropped: [EntityKind: Set<String>] = [:]
+        // Records applied in part (a staff member's held groups kept).
+        var partial: [EntityKind: Set<String>] = [:]
         var heldChanges: [String: Int] = [:]
         // Children whose placement at a held location is kept, and children given a placement elsewhere.
         var keptAt: [String: Set<String>] = [:]
@@ -88,8 +90,9 @@ struct LocationGuard {
                    let child = child(of: change) {
                     placedElsewhere.insert(child)
                 }
-            case .rewrite(let partial):
-                plan.changes.append(partial)
+            case .rewrite(let applied):
+                plan.changes.append(applied)
+                partial[change.kind, default: []].insert(change.key)
             case .hold:
                 dropped[change.kind, default: []].insert(change.key)
                 heldChanges[change.kind.rawValue, default: 0] += 1
@@ -118,7 +121,17 @@ struct LocationGuard {
         compared.plan = plan
         compared.returning.children.subtract(dropped[.child] ?? [])
         compared.returning.parents.subtract(dropped[.parent] ?? [])
-        compared.hold = LocationHold(locations: reach.held, groups: reach.heldGroups, parents: reach.heldParents)
+        compared.hold = LocationHold(locations: reach.held, groups: reach.heldGroups, parents: reach.heldParents,
+                                     rebuildLater: reach.heldGroups.filter { reach.groupBefore[$0] != nil })
+        // The portal keeps the content hashes it has for what is held, so that the next run reads those rows
+        // again (and holds or applies them) instead of passing them over as applied; a file with a held row
+        // is not "as applied" either.
+        for (kind, keys) in dropped.merging(partial, uniquingKeysWith: { $0.union($1) }) {
+            compared.hashes.upserts[kind]?.removeAll { keys.contains($0.key) }
+            compared.hashes.deletes[kind]?.subtract(keys)
+            compared.hashes.cleanFiles.removeAll { $0.kind == kind }
+            compared.hashes.clearedFiles.insert(kind)
+        }
 
         // The report describes what is applied: the held changes are counted apart.
         report.counts = Dictionary(uniqueKeysWithValues: plan.counts.map { ($0.key.rawValue, $0.value) })

@@ -14,6 +14,8 @@ struct LocationHold: Sendable {
     var groups: Set<String> = []
     /// Parents all of whose children with a placement are placed at held locations only.
     var parents: Set<String> = []
+    /// The held groups the portal has: their lists are rebuilt whole once they are no longer held.
+    var rebuildLater: Set<String> = []
 
     var isEmpty: Bool { locations.isEmpty }
 
