@@ -37,7 +37,9 @@ enum HistoryCommands {
             for (name, value) in entity.members ?? [] { totals[name, default: 0] += value.int ?? 0 }
         }
         let rejected = node["rejected"]?.int ?? 0
+        let held = node["held"]?.int ?? 0
         return "+\(totals["created"] ?? 0) ~\(totals["updated"] ?? 0) -\((totals["ended"] ?? 0) + (totals["vanished"] ?? 0)) rejected \(rejected)"
+            + (held > 0 ? " held \(held)" : "")
     }
 
     static func report(_ words: [String]) throws -> ExitCode {

@@ -265,6 +265,7 @@ public struct Configuration: Sendable {
                 case "activationValidDays": rules.activationValidDays = try whole(value, keyPath, 1...365)
                 case "attendanceHorizonDays": rules.attendanceHorizonDays = try whole(value, keyPath, 1...366)
                 case "maxRemovalFraction": rules.maxRemovalFraction = try fraction()
+                case "maxRemovalFractionPerLocation": rules.maxRemovalFractionPerLocation = try fraction()
                 case "maxRejectedFraction": rules.maxRejectedFraction = try fraction()
                 case "maxExportAgeHours":
                     guard let number = value.double, number > 0, number <= 24 * 366 else {
@@ -272,7 +273,7 @@ public struct Configuration: Sendable {
                     }
                     rules.maxExportAgeHours = number
                 default:
-                    throw fail(keyPath, "unknown rule; known: activationValidDays, attendanceHorizonDays, inviteDaysBeforeStart, maxExportAgeHours, maxRejectedFraction, maxRemovalFraction")
+                    throw fail(keyPath, "unknown rule; known: activationValidDays, attendanceHorizonDays, inviteDaysBeforeStart, maxExportAgeHours, maxRejectedFraction, maxRemovalFraction, maxRemovalFractionPerLocation")
                 }
             }
             return rules

@@ -20,6 +20,8 @@ public enum MarkdownReport {
         let name = report.organisation.name.map { "\(escape($0)) (\(escape(report.organisation.id)))" } ?? escape(report.organisation.id)
         out.append("# Importrapport \(name)")
         out.append("")
+        // A held location is what customer service must act on first.
+        out += HeldLocationsReport.markdown(report)
         out.append("| | |")
         out.append("|---|---|")
         out.append("| Run | `\(report.runId)` |")
@@ -39,6 +41,7 @@ public enum MarkdownReport {
         if report.options.force { out.append("| Geforceerd | ja (`--force`) |") }
         if report.options.allowMassChanges { out.append("| Massawijzigingen toegestaan | ja (`--allow-mass-changes`) |") }
         if let only = report.options.only { out.append("| Beperkt tot | \(code(only)) |") }
+        if let release = report.options.release { out.append("| Vrijgegeven | \(code(release)) |") }
         out.append("")
 
         out.append("## Wat betekent dit?")
@@ -162,6 +165,7 @@ public enum MarkdownReport {
             }
             out.append("")
         }
+        out += HeldLocationsReport.technical(report)
         return out.joined(separator: "\n") + "\n"
     }
 
@@ -205,7 +209,12 @@ public enum MarkdownReport {
     static func statusText(_ report: RunReport) -> String {
         switch report.status {
         case .applied:
-            if report.mode == "dry-run" { return report.rejectedRows > 0 ? "proefrun, met afgewezen regels" : "proefrun geslaagd" }
+            let held = report.held.count
+            if report.mode == "dry-run" {
+                if held > 0 { return held == 1 ? "proefrun, 1 locatie zou worden vastgehouden" : "proefrun, \(held) locaties zouden worden vastgehouden" }
+                return report.rejectedRows > 0 ? "proefrun, met afgewezen regels" : "proefrun geslaagd"
+            }
+            if held > 0 { return held == 1 ? "verwerkt, 1 locatie vastgehouden" : "verwerkt, \(held) locaties vastgehouden" }
             return report.rejectedRows > 0 ? "verwerkt, met afgewezen regels" : "verwerkt"
         case .skipped: return "overgeslagen"
         case .aborted: return "afgebroken door een veiligheidscontrole"
@@ -221,10 +230,19 @@ public enum MarkdownReport {
             return "Dit was een proefrun: het portaal is niet gewijzigd en er is geen mail verstuurd. Hieronder staat wat een echte import zou doen."
         case .applied:
             let total = report.changes.count
-            var text = total == 0
-                ? "De export is verwerkt. Er was niets te wijzigen: het portaal was al gelijk aan het planningssysteem."
-                : total == 1 ? "De export is verwerkt: 1 wijziging staat nu in het ouderportaal."
-                : "De export is verwerkt: \(total) wijzigingen staan nu in het ouderportaal."
+            let held = report.held.count
+            var text: String
+            if held > 0 {
+                text = held == 1
+                    ? "Eén locatie is vastgehouden zoals ze was (zie boven): daar is niets gewijzigd. De export is verwerkt voor alle andere locaties"
+                    : "\(held) locaties zijn vastgehouden zoals ze waren (zie boven): daar is niets gewijzigd. De export is verwerkt voor alle andere locaties"
+                text += total == 0 ? "; daar was niets te wijzigen." : total == 1 ? ": 1 wijziging staat nu in het ouderportaal." : ": \(total) wijzigingen staan nu in het ouderportaal."
+            } else {
+                text = total == 0
+                    ? "De export is verwerkt. Er was niets te wijzigen: het portaal was al gelijk aan het planningssysteem."
+                    : total == 1 ? "De export is verwerkt: 1 wijziging staat nu in het ouderportaal."
+                    : "De export is verwerkt: \(total) wijzigingen staan nu in het ouderportaal."
+            }
             if report.rejectedRows > 0 {
                 text += report.rejectedRows == 1
                     ? " Let op: 1 regel is afgewezen en niet verwerkt (zie hieronder)."

@@ -19,6 +19,8 @@ public struct RunReport: Codable, Sendable {
         public var allowMassChanges = false
         /// `parent=ID`, `child=ID` or `location=CODE` for a scoped run.
         public var only: String?
+        /// `location=CODE`: a location released from the per-location removal guard.
+        public var release: String?
     }
 
     public struct Export: Codable, Sendable {
@@ -37,6 +39,26 @@ public struct RunReport: Codable, Sendable {
         public var wouldEnd: Int
         public var fraction: Double
         public var threshold: Double
+    }
+
+    /// A location the per-location removal guard weighed as a drop (SPEC §5): held as it was, or released.
+    public struct HeldLocation: Codable, Sendable, Equatable {
+        public var code: String
+        /// The location's name as the portal (or else the export) has it.
+        public var name: String?
+        /// True when `--release` applied it anyway; false when it was held.
+        public var released: Bool
+        public var activePlacements: Int
+        /// Active placements the export no longer has (they would vanish).
+        public var placementsWouldEnd: Int
+        public var activeChildren: Int
+        /// Active children placed here whose record the export no longer has.
+        public var childrenWouldEnd: Int
+        /// The location itself is missing from the locations file: weighed as a location without placements.
+        public var missingFromLocationsFile: Bool
+        public var threshold: Double
+        /// What happened and what to do, in Dutch for customer service.
+        public var message: String
     }
 
     public struct ComparisonMode: Codable, Sendable, Equatable {
@@ -69,6 +91,12 @@ public struct RunReport: Codable, Sendable {
     public var export: Export
     public var counts: [String: ChangeCounts] = [:]
     public var removals: [Removal] = []
+    /// Locations held (or released) by the per-location removal guard; null when the run stopped before
+    /// the safety checks weighed them.
+    public var heldLocations: [HeldLocation]?
+    /// Per entity, the changes the export asked for that were not applied because their location is held;
+    /// null when no location is held.
+    public var heldChanges: [String: Int]?
     /// Filled by the account stage; null in runs that did not reach it.
     public var accounts: AccountSummary?
     public var mail: MailSummary?
@@ -82,6 +110,9 @@ public struct RunReport: Codable, Sendable {
 
     /// Rows rejected over all files.
     public var rejectedRows: Int { export.files.reduce(0) { $0 + $1.rejected } }
+
+    /// The locations held as they were in this run (not those released).
+    public var held: [HeldLocation] { (heldLocations ?? []).filter { !$0.released } }
 }
 
 /// SPEC §7 `accounts`.
@@ -148,8 +179,8 @@ public struct AttendanceSummary: Codable, Sendable, Equatable {
 extension RunReport {
     enum CodingKeys: String, CodingKey {
         case schemaVersion, runId, organisation, asOf, startedAt, finishedAt, mode, comparison, status, exitCode, `operator`, reason,
-             options, export, counts, removals, accounts, mail, attendance, retention, changes, issues, abortReason,
-             writeLockSeconds
+             options, export, counts, removals, heldLocations, heldChanges, accounts, mail, attendance, retention, changes, issues,
+             abortReason, writeLockSeconds
     }
 
     /// Every key is written, absent values as `null`: readers of the report can rely on its shape.
@@ -171,6 +202,8 @@ extension RunReport {
         try container.encode(export, forKey: .export)
         try container.encode(counts, forKey: .counts)
         try container.encode(removals, forKey: .removals)
+        try container.encode(heldLocations, forKey: .heldLocations)
+        try container.encode(heldChanges, forKey: .heldChanges)
         try container.encode(accounts, forKey: .accounts)
         try container.encode(mail, forKey: .mail)
         try container.encode(attendance, forKey: .attendance)
@@ -183,13 +216,14 @@ extension RunReport {
 }
 
 extension RunReport.Options {
-    enum CodingKeys: String, CodingKey { case force, allowMassChanges, only }
+    enum CodingKeys: String, CodingKey { case force, allowMassChanges, only, release }
 
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(force, forKey: .force)
         try container.encode(allowMassChanges, forKey: .allowMassChanges)
         try container.encode(only, forKey: .only)
+        try container.encode(release, forKey: .release)
     }
 }
 

@@ -12,9 +12,10 @@ public struct MissedExport: Sendable {
     public let ageHours: Double
 
     /// The missed night this request runs into, or nil when there is a newer export, the last import is
-    /// recent enough, the portal has no import yet, or the run is forced, scoped or a dry run (which writes nothing).
+    /// recent enough, the portal has no import yet, or the run is forced, scoped, a release (which re-applies the
+    /// export it names) or a dry run (which writes nothing).
     public static func find(_ request: ImportRequest) throws -> MissedExport? {
-        guard !request.force, !request.dryRun, request.scope == nil, let inbox = request.settings.inbox,
+        guard !request.force, !request.dryRun, request.scope == nil, request.release == nil, let inbox = request.settings.inbox,
               FileManager.default.fileExists(atPath: request.settings.database) else { return nil }
         let repository = try PortalRepository(readOnlyAt: request.settings.database)
         let applied = try repository.newestAppliedExport().compactMap { text in Manifest.parseTimestamp(text).map { (text, $0) } }

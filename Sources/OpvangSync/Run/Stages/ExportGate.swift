@@ -75,6 +75,11 @@ struct ExportGate {
     /// counts as nor is blocked by a full import.
     private func checkNew(_ manifest: Manifest, repository: PortalRepository?, report: inout RunReport) throws {
         guard request.scope == nil, let repository, try repository.wasImported(fingerprint: manifest.fingerprint) else { return }
+        if let release = request.release {
+            // Releasing a held location re-applies the export that held it.
+            report.issues.append(Issue(.info, "already-imported", message: "deze export is al eerder ingelezen; opnieuw ingelezen om locatie \(release) vrij te geven"))
+            return
+        }
         if !request.force {
             report.issues.append(Issue(.info, "already-imported", message: "deze export is al eerder ingelezen"))
             throw RunStop.skipped
