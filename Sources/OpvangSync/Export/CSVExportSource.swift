@@ -65,7 +65,7 @@ public struct CSVExportSource: ExportSource {
                     guard let column = source.columns[index], headerIndex[index] == nil else { continue }
                     if field.required {
                         throw ExportFailure("missing-column", file: file, line: record.line, field: column,
-                                            message: "verplichte kolom \"\(column)\" ontbreekt in de kopregel")
+                                            message: "verplichte kolom \"\(column)\" ontbreekt in de kopregel; de mapping \(mapping.path) leest haar voor \(mapping.fieldKeyPath(kind, field.name)): pas die sleutel aan als de kolom in deze export anders heet")
                     }
                     // An optional column that is absent: the field has no value.
                 }

@@ -236,7 +236,9 @@ public struct Validator {
             return .success(String(number))
         case .code(let table):
             guard let code = mapping.translate(text, in: table) else {
-                return .failure(("unknown-code", "onbekende code\(shown); bekend zijn \(table.values.joined(separator: ", ")) en de vertalingen in de mapping"))
+                // Where to add it: the mapping file and the key (SPEC §3).
+                let code = field.personal ? nil : BSN.redacted(text) == nil ? String(text.prefix(80)) : nil
+                return .failure(("unknown-code", mapping.unknownCodeMessage(code, table: table)))
             }
             return .success(code)
         case .list:
