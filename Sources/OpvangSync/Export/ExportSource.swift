@@ -14,6 +14,25 @@ public struct RawCell: Sendable {
 public struct RawRow: Sendable {
     public var line: Int
     public var cells: [RawCell]
+    /// Which of the mapping's parts read it (`Mapping.Source.parts`); 0 for most entities.
+    public var part: Int = 0
+
+    public init(line: Int, cells: [RawCell], part: Int = 0) {
+        self.line = line
+        self.cells = cells
+        self.part = part
+    }
+
+    /// Whether a part that reads only rows with a value in some fields skips this one.
+    func isSkipped(by part: Mapping.Part) -> Bool {
+        !part.onlyRowsWith.isEmpty && part.onlyRowsWith.allSatisfy { cells[$0].text.isEmpty }
+    }
+}
+
+/// Care hours from a `from` and a `to` column, as one cell would hold them: `07:30-18:00`, empty when both
+/// are empty, and with the missing side empty (`07:30-`) when only one is, which the validator rejects.
+func joinedRange(_ from: String, _ to: String) -> String {
+    from.isEmpty && to.isEmpty ? "" : from + "-" + to
 }
 
 /// The rows a scoped run reads in full: those whose canonical field `field` holds one of `values`
@@ -204,4 +223,32 @@ func isSensitiveColumn(_ header: String, mapping: Mapping) -> Bool {
 public enum ExportLimits {
     /// One file of an export: 4 GiB (ten times the largest file of the whole Dutch market).
     public static let maxFileBytes: Int64 = 4 << 30
+}
+
+extension EncodingFailure {
+    /// The run-stopping fault this is in `file`, in Dutch, naming the mapping when its `encoding` is the cause.
+    func exportFailure(file: String, mapping: Mapping) -> ExportFailure {
+        let byte = "0x" + String(self.byte, radix: 16, uppercase: true)
+        let setting = "(de mapping \(mapping.path) zegt \(Mapping.keyPath(["encoding"])): \(Mapping.quoted(mapping.encoding.rawValue)))"
+        let message: String
+        switch reason {
+        case .invalidUTF8:
+            message = "ongeldige UTF-8 (byte \(byte)) terwijl de mapping of het BOM UTF-8 voorschrijft"
+        case .invalidUTF8InUTF8File:
+            message = "ongeldige UTF-8 (byte \(byte)) in een bestand dat verder UTF-8 is; het bestand is beschadigd en wordt niet als Windows-1252 gelezen"
+        case .undefinedInWindows1252:
+            message = "byte \(byte) bestaat niet in Windows-1252; het bestand is beschadigd of in een andere tekenset geschreven"
+        case .controlInISO8859:
+            message = "byte \(byte) is een stuurteken in \(mapping.encoding.rawValue.uppercased()) \(setting); zo'n bestand is bijna altijd Windows-1252: pas de mapping aan"
+        case .missingUTF16BOM:
+            message = "het bestand begint niet met een UTF-16-bytevolgordeteken (BOM) \(setting); het is dus geen UTF-16 zoals Excel het als Unicode-tekst schrijft"
+        case .truncatedUTF16:
+            message = "het UTF-16-bestand houdt midden in een teken op (een oneven aantal bytes); het is waarschijnlijk afgebroken"
+        case .loneSurrogate:
+            message = "half UTF-16-teken (een losse surrogaat); het bestand is beschadigd"
+        case .utf8BOMInSingleByteFile:
+            message = "het bestand begint met een UTF-8-bytevolgordeteken (BOM), dus het is UTF-8 \(setting); gelezen als \(mapping.encoding.rawValue) zou elke letter met een accent verminkt worden: pas de mapping aan"
+        }
+        return ExportFailure("invalid-encoding", file: file, line: line, column: column, message: message)
+    }
 }

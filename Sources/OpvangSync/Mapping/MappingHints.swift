@@ -20,8 +20,11 @@ extension Mapping {
     }
 
     /// The key path that names the source of `field` of `kind`.
-    func fieldKeyPath(_ kind: EntityKind, _ field: String) -> String {
-        Mapping.keyPath(["entities", kind.rawValue, "fields", field])
+    func fieldKeyPath(_ kind: EntityKind, _ field: String, part: Int? = nil) -> String {
+        guard let part, (entities[kind]?.parts.count ?? 1) > 1 else {
+            return Mapping.keyPath(["entities", kind.rawValue, "fields", field])
+        }
+        return Mapping.keyPath(["entities", kind.rawValue, "parts"]) + " (deel \(part + 1)) → " + Mapping.keyPath(["fields", field])
     }
 
     /// Why a code is unknown and where to add it. `code` is nil when the value may not be shown (a
