@@ -68,7 +68,14 @@ enum ImportCommand {
             }
             exportDirectory = given
         } else if let inbox = settings.inbox {
-            let choice = Inbox(path: inbox).choose()
+            // The configured mapping says what a complete export looks like (a manifest, or a ready marker).
+            let mapping: Mapping?
+            do {
+                mapping = try settings.mapping.map { path throws(Mapping.Failure) in try Mapping.load(path: path) }
+            } catch {
+                throw UsageError(error.description)
+            }
+            let choice = Inbox(path: inbox, mapping: mapping, organisation: organisation ?? settings.id).choose()
             if let newest = choice.newest {
                 exportDirectory = newest
             } else {

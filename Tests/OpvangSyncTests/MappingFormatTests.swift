@@ -338,3 +338,15 @@ import TestSupport
         #expect(error?.issue.message.contains(#""entities" → "placement" → "fields" → "monday""#) == true, "\(error?.issue.message ?? "")")
     }
 }
+
+/// The time of an export without a manifest, from its ready marker.
+@Suite struct ReadyMarkerTimeTests {
+    @Test func aMarkerTimeWithoutAZoneIsAmsterdamTime() throws {
+        #expect(ReadyMarker.timestamp("2026-11-21T23:40:00") == ReadyMarker.timestamp("2026-11-21T22:40:00Z"))
+        #expect(ReadyMarker.timestamp("2026-07-01 12:00:00") == ReadyMarker.timestamp("2026-07-01T10:00:00Z"))
+        #expect(ReadyMarker.timestamp("2026-07-01T12:00:00.250+02:00") != nil)
+        for text in ["21-11-2026 23:40", "2026-11-21", "2026-11-21T25:00:00", "2026-11-21T23:40:00 extra", "", String(repeating: "9", count: 100)] {
+            #expect(ReadyMarker.timestamp(text) == nil, "\(text)")
+        }
+    }
+}

@@ -4,6 +4,7 @@ import Foundation
 public struct CSVExportSource: ExportSource {
     public let directory: String
     public let mapping: Mapping
+    public var organisation: String?
     /// The SHA-256 the manifest gives each file, once it is checked: every file is hashed again as it is
     /// read for parsing, so a file replaced between the check and the read is never applied.
     public var expectedSHA256: [String: String] = [:]
@@ -14,6 +15,7 @@ public struct CSVExportSource: ExportSource {
     }
 
     public func loadManifest() throws(ExportFailure) -> Manifest {
+        if mapping.manifestMode == .none { return try ReadyMarker.manifest(of: self) }
         let bytes = try contents(of: mapping.manifest)
         do {
             let node = try JSONParser.parse(bytes)

@@ -69,6 +69,9 @@ public struct FileRead: Sendable {
 public protocol ExportSource {
     var directory: String { get }
     var mapping: Mapping { get }
+    /// Whose export this is, from the configuration or `--org`: what an export without a manifest
+    /// (manifest mode `none`) cannot say itself.
+    var organisation: String? { get }
     /// Reads and parses the manifest.
     func loadManifest() throws(ExportFailure) -> Manifest
     /// Checks every file the manifest lists: present, and with the listed SHA-256. Row counts are
@@ -87,11 +90,17 @@ public protocol ExportSource {
     func project(_ kind: EntityKind, fields: [Int], _ body: ([String]) -> Void) throws
 }
 
-/// The export in `directory`, read the way `mapping` says (CSV files, or one JSON file).
-public func exportSource(in directory: String, mapping: Mapping) -> ExportSource {
-    mapping.format == .csv
-        ? CSVExportSource(directory: directory, mapping: mapping)
-        : JSONExportSource(directory: directory, mapping: mapping)
+/// The export in `directory`, read the way `mapping` says (CSV files, or one JSON file). `organisation` is
+/// whose export it is when the mapping's export has no manifest to say so (manifest mode `none`).
+public func exportSource(in directory: String, mapping: Mapping, organisation: String? = nil) -> ExportSource {
+    if mapping.format == .csv {
+        var source = CSVExportSource(directory: directory, mapping: mapping)
+        source.organisation = organisation
+        return source
+    }
+    let source = JSONExportSource(directory: directory, mapping: mapping)
+    source.organisation = organisation
+    return source
 }
 
 extension ExportSource {
@@ -113,6 +122,12 @@ extension ExportSource {
     /// (opened without following links and checked on the open descriptor, so nothing can be swapped in
     /// between the check and the read).
     func contents(of name: String) throws(ExportFailure) -> [UInt8] {
+        try opened(name).bytes
+    }
+
+    /// A file of the export, read as `contents(of:)` reads it, with what `fstat` said of the open file; a
+    /// file larger than `limit` bytes is refused unread.
+    func opened(_ name: String, limit: Int64 = ExportLimits.maxFileBytes) throws(ExportFailure) -> (bytes: [UInt8], info: stat) {
         if let problem = Manifest.fileNameProblem(name) {
             throw ExportFailure("file-not-plain", file: OrganisationID.shown(name), message: "geen gewone bestandsnaam: \(problem)")
         }
@@ -135,9 +150,10 @@ extension ExportSource {
         }
         // The whole Dutch market's largest file is a few hundred MB; anything near this is no export (a
         // sparse file, a disk image) and would otherwise be allocated whole before a byte is read.
-        guard info.st_size <= ExportLimits.maxFileBytes else {
-            throw ExportFailure("file-too-large", file: name, message:
-                "het bestand is \(info.st_size / 1_048_576) MB; meer dan \(ExportLimits.maxFileBytes / 1_048_576) MB is geen export, het wordt niet gelezen")
+        guard info.st_size <= limit else {
+            throw ExportFailure("file-too-large", file: name, message: limit < 1_048_576
+                ? "het bestand is \(info.st_size) bytes; meer dan \(limit) bytes past niet bij wat het hoort te zijn, het wordt niet gelezen"
+                : "het bestand is \(info.st_size / 1_048_576) MB; meer dan \(limit / 1_048_576) MB is geen export, het wordt niet gelezen")
         }
         var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
         var offset = 0
@@ -152,15 +168,16 @@ extension ExportSource {
             }
             if count == 0 { break }
             offset += count
-            if offset > ExportLimits.maxFileBytes {
-                throw ExportFailure("file-too-large", file: name, message: "het bestand groeit tijdens het lezen voorbij \(ExportLimits.maxFileBytes / 1_048_576) MB; het wordt niet gelezen")
+            if offset > limit {
+                throw ExportFailure("file-too-large", file: name, message: "het bestand groeit tijdens het lezen voorbij \(limit) bytes; het wordt niet gelezen")
             }
         }
         bytes.removeSubrange(offset...)
-        return bytes
+        return (bytes, info)
     }
 
     public func verify(_ manifest: Manifest) -> [Issue] {
+        if mapping.manifestMode == .none { return ReadyMarker.verify(self) }
         var issues: [Issue] = []
         for file in manifest.files {
             guard let expected = file.sha256 else {

@@ -27,6 +27,9 @@ public struct RunReport: Codable, Sendable {
         public var exportedAt: String?
         public var fingerprint: String?
         public var mapping: String?
+        /// How the export's completeness was checked: `sha256` (its manifest's row counts and checksums) or
+        /// `none` (a ready marker only: integrity not verified). Nil when no export was read.
+        public var integrity: String?
         public var files: [FileSummary] = []
     }
 
@@ -182,7 +185,7 @@ extension RunReport.Options {
 }
 
 extension RunReport.Export {
-    enum CodingKeys: String, CodingKey { case path, system, exportedAt, fingerprint, mapping, files }
+    enum CodingKeys: String, CodingKey { case path, system, exportedAt, fingerprint, mapping, integrity, files }
 
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -191,6 +194,7 @@ extension RunReport.Export {
         try container.encode(exportedAt, forKey: .exportedAt)
         try container.encode(fingerprint, forKey: .fingerprint)
         try container.encode(mapping, forKey: .mapping)
+        try container.encode(integrity, forKey: .integrity)
         try container.encode(files, forKey: .files)
     }
 }

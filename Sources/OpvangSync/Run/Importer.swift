@@ -66,6 +66,11 @@ public struct Importer {
             throw UsageError("--force and --allow-mass-changes need --reason TEXT: the report and change log keep why")
         }
         let mapping = try resolveMapping(request)
+        // An export without a manifest does not say whose it is: the configuration or --org must.
+        let organisation = request.organisation ?? request.settings.id
+        if mapping.manifestMode == .none, organisation == nil {
+            throw UsageError("the mapping \(mapping.path) reads exports without a manifest, which do not say whose they are: name the organisation with --org ID or configure it")
+        }
         let templates: MailTemplates
         do {
             templates = try MailTemplates.load(overrides: request.settings.mail.templates)
@@ -76,7 +81,7 @@ public struct Importer {
             // A mail setting that cannot work is found now, not after the import has been committed.
             _ = try request.settings.mail.makeTransport()
         }
-        var source: ExportSource = exportSource(in: request.exportDirectory, mapping: mapping)
+        var source: ExportSource = exportSource(in: request.exportDirectory, mapping: mapping, organisation: organisation)
         let asOf = request.asOf ?? Day.today(now: request.now)
         let started = request.now
         var run = RunState(request: request, mapping: mapping, asOf: asOf, started: started)
@@ -123,6 +128,8 @@ public struct Importer {
             run.report.export.system = manifest.system
             run.report.export.exportedAt = manifest.exportedAtText
             run.report.export.fingerprint = manifest.fingerprint
+            run.report.export.integrity = mapping.manifestMode.rawValue
+            run.report.issues += manifest.notes
 
             let manifestIssues = source.verify(manifest)
             if var csv = source as? CSVExportSource {
