@@ -244,5 +244,8 @@ public enum PortalSchema {
             ALTER TABLE attendance ADD COLUMN absent_from TEXT;
             ALTER TABLE attendance ADD COLUMN absent_until TEXT;
             """),
+            Migration(version: 8, summary: "where a school-holiday day on the attendance list comes from", sql: """
+            ALTER TABLE attendance_days ADD COLUMN school_holiday TEXT;
+            """),
     ]
 }

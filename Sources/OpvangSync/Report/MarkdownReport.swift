@@ -99,6 +99,15 @@ public enum MarkdownReport {
             out.append("")
             out.append("\(attendance.groups) groepen, \(attendance.days) dagen (vanaf de peildatum): \(attendance.added) keer een kind erbij, \(attendance.removed) keer eraf, \(attendance.changed) keer andere tijden of een afmelding.")
             out.append("")
+            if let holidays = attendance.schoolHolidays, !holidays.isEmpty {
+                out.append("Schoolvakanties in deze dagen (kinderen met een contract voor schoolweken staan dan niet op de lijst, kinderen met een vakantiecontract juist wel), met de bron:")
+                out.append("")
+                for holiday in holidays {
+                    let groups = holiday.groups == 1 ? "1 groep" : "\(holiday.groups) groepen"
+                    out.append("- \(escape(holiday.description)): \(dutchDate(holiday.from)) t/m \(dutchDate(holiday.to)), \(groups)")
+                }
+                out.append("")
+            }
             out += attendanceChanges(attendance)
         }
 

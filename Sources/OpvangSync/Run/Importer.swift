@@ -71,6 +71,7 @@ public struct Importer {
         if mapping.manifestMode == .none, organisation == nil {
             throw UsageError("the mapping \(mapping.path) reads exports without a manifest, which do not say whose they are: name the organisation with --org ID or configure it")
         }
+        let schoolHolidays = try SchoolHolidayCalendar.configured(request.settings)
         let templates: MailTemplates
         do {
             templates = try MailTemplates.load(overrides: request.settings.mail.templates)
@@ -345,7 +346,8 @@ public struct Importer {
                 listed = PostState(current: portal, plan: plan)
             }
             let inputs = AttendanceInputs(records: listed.records, groups: attendanceGroups)
-            let builder = AttendanceBuilder(holidays: request.settings.holidays)
+            let builder = AttendanceBuilder(holidays: request.settings.holidays, schoolHolidays: schoolHolidays)
+            run.report.issues += builder.schoolHolidayIssues(inputs, days: horizon)
             let attendanceStore = AttendanceStore(database: repository?.database)
 
             // Accounts and attendance share nothing but their inputs: on two cores they run side by side,
