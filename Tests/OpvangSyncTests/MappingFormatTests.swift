@@ -350,3 +350,37 @@ import TestSupport
         }
     }
 }
+
+/// docs/mapping.md stays true: its worked examples are mappings that load.
+@Suite struct MappingReferenceTests {
+    @Test func theWorkedExamplesOfTheReferenceAreValidMappings() throws {
+        let text = try String(contentsOf: Package.root.appendingPathComponent("docs/mapping.md"), encoding: .utf8)
+        let blocks = text.components(separatedBy: "<!-- mapping example -->\n```json\n").dropFirst().map { $0.components(separatedBy: "\n```")[0] }
+        #expect(blocks.count == 2)
+        for block in blocks {
+            let mapping = try parseMapping(block, path: "docs/mapping.md")
+            #expect(mapping.entities.count >= 6)
+        }
+        let first = try parseMapping(blocks[0])
+        #expect((first.encoding, first.delimiter, first.manifestMode) == (.utf16, 0x09, .none))
+        #expect(first.translate("F", in: .gender) == "V")
+        let second = try parseMapping(blocks[1])
+        #expect(second.entities[.relation]?.parts.count == 2)
+        #expect(second.datePattern.parse("28/02/98") == Day(year: 1998, month: 2, day: 28))
+        #expect(second.timePattern.parseRange("08.30-12.30")?.description == "08:30-12:30")
+        #expect(second.translate("M", in: .gender) == "V" && second.translate("J", in: .gender) == "M")
+    }
+
+    @Test func everyCodeTableAndCanonicalCodeIsDocumented() throws {
+        let text = try String(contentsOf: Package.root.appendingPathComponent("docs/mapping.md"), encoding: .utf8)
+        for table in CodeTable.allCases {
+            let row = try #require(text.split(separator: "\n").first { $0.hasPrefix("| `\(table.rawValue)` |") }, "\(table.rawValue)")
+            for code in table.values { #expect(row.contains("`\(code)`"), "\(table.rawValue): \(code)") }
+        }
+        for value in TextEncoding.mappingValues { #expect(text.contains("| `\(value)` |"), "encoding \(value)") }
+        for kind in EntityKind.allCases {
+            let row = try #require(text.split(separator: "\n").first { $0.hasPrefix("| `\(kind.rawValue)` |") }, "\(kind.rawValue)")
+            for field in kind.schema.fields { #expect(row.contains("`\(field.name)`"), "\(kind.rawValue).\(field.name)") }
+        }
+    }
+}
