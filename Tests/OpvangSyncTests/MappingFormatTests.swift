@@ -223,6 +223,9 @@ import TestSupport
         #expect(throws: Mapping.Failure.self) { try mapping(entities: both) }
         let emptyColumn = minimalEntities.replacingOccurrences(of: #""startDate": "S""#, with: #""startDate": "S", "monday": {"from": "", "to": "b"}"#)
         #expect(throws: Mapping.Failure.self) { try mapping(entities: emptyColumn) }
+        let sameColumn = minimalEntities.replacingOccurrences(of: #""startDate": "S""#, with: #""startDate": "S", "monday": {"from": "Ma", "to": "ma "}"#)
+        let same = #expect(throws: Mapping.Failure.self) { try mapping(entities: sameColumn) }
+        #expect(same?.key == "entities.placement.fields.monday")
     }
 
     @Test func anEntityMayReadSeveralRecordsFromOneRow() throws {

@@ -73,6 +73,7 @@ import TestSupport
             ("\"startdate\"", { $0.replacingOccurrences(of: "\"startdate\": \"2026-10-10T00:00:00.000Z\"", with: "\"startdate\": \"2026-10-10\"") }),
             ("\"enddate\"", { $0.replacingOccurrences(of: "\"enddate\": \"2026-10-18T21:59:00.000Z\"", with: "\"enddate\": null") }),
             ("ends before it starts", { $0.replacingOccurrences(of: "\"enddate\": \"2026-10-18T21:59:00.000Z\"", with: "\"enddate\": \"2026-10-01T21:59:00.000Z\"") }),
+            ("outside school year", { $0.replacingOccurrences(of: "\"startdate\": \"2026-10-10T00:00:00.000Z\", \"enddate\": \"2026-10-18T21:59:00.000Z\"", with: "\"startdate\": \"2029-10-10T00:00:00.000Z\", \"enddate\": \"2029-10-18T21:59:00.000Z\"") }),
             ("more than 120 days", { $0.replacingOccurrences(of: "\"enddate\": \"2026-10-18T21:59:00.000Z\"", with: "\"enddate\": \"2027-10-18T21:59:00.000Z\"") }),
             ("\"regions\"", { $0.replacingOccurrences(of: "\"regions\": [\n              { \"region\": \"heel Nederland\", \"startdate\": \"2026-12-19T00:00:00.000Z\", \"enddate\": \"2027-01-03T22:59:00.000Z\" }\n            ]", with: "\"regions\": []") }),
             ("not valid JSON", { $0.replacingOccurrences(of: "\"title\": \"Schoolvakanties 2026-2027\",\n    \"content\"", with: "\"title\": \"Schoolvakanties 2026-2027\"\n    \"content\"") }),
@@ -95,6 +96,25 @@ import TestSupport
         }
         #expect(error?.description.contains("/nonexistent/schoolvakanties.json") == true)
         #expect(error?.description.contains("schoolHolidays.file") == true)
+    }
+
+    @Test func aByteOrderMarkBeforeTheFileIsAllowed() throws {
+        let file = temporaryFolder("holidays").appendingPathComponent("s.json")
+        try Data([0xEF, 0xBB, 0xBF] + Array(try Data(contentsOf: URL(fileURLWithPath: Self.fixture)))).write(to: file)
+        #expect(try SchoolHolidayCalendar.load(SchoolHolidaySettings(files: [file.path], region: .zuid)).holidays.count == 11)
+    }
+
+    @Test func aFileOfTooManyHolidaysOrNotAFileIsRefused() throws {
+        let entry = #"{ "region": "noord", "startdate": "2026-10-17T00:00:00.000Z", "enddate": "2026-10-25T22:59:00.000Z" }"#
+        let many = #"[{"content": [{"schoolyear": "2026-2027", "vacations": [{"type": "x", "compulsorydates": "true", "regions": ["#
+            + Array(repeating: entry, count: 1001).joined(separator: ",") + "]}]}]}]"
+        let file = temporaryFolder("holidays").appendingPathComponent("many.json")
+        try Data(many.utf8).write(to: file)
+        let error = #expect(throws: SchoolHolidayCalendar.Invalid.self) { try SchoolHolidayCalendar.load(SchoolHolidaySettings(files: [file.path], region: .noord)) }
+        #expect(error?.reason.contains("more than 1000") == true)
+        let folder = temporaryFolder("holidays")
+        let notFile = #expect(throws: SchoolHolidayCalendar.Invalid.self) { try SchoolHolidayCalendar.load(SchoolHolidaySettings(files: [folder.path], region: .noord)) }
+        #expect(notFile?.reason.contains("not a regular file") == true)
     }
 
     @Test func theBooleanFormOfCompulsoryDatesIsReadToo() throws {

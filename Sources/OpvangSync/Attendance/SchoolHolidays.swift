@@ -91,6 +91,8 @@ public struct SchoolHolidayCalendar: Sendable {
 
     /// The largest file accepted: a published school year is about 10 KB.
     static let maxBytes = 16 << 20
+    /// The most holidays one file may hold: a school year has about fifteen (five holidays, three regions).
+    static let maxHolidays = 1000
 
     /// The organisation's school holidays; a file that cannot be used is a usage error (exit 2), as any
     /// configuration fault is.
@@ -117,7 +119,9 @@ public struct SchoolHolidayCalendar: Sendable {
 
     static func parse(file: String) throws(Invalid) -> ([SchoolHoliday], Day) {
         func fail(_ node: JSONNode?, _ reason: String) -> Invalid { Invalid(file: file, line: node?.line, column: node?.column, reason: reason) }
-        let bytes = try contents(file)
+        var bytes = try contents(file)
+        // A browser's "save as" may put a UTF-8 byte order mark before the service's JSON.
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
         let root: JSONNode
         do {
             root = try JSONParser.parse(bytes)
@@ -149,7 +153,8 @@ public struct SchoolHolidayCalendar: Sendable {
                 }
                 let years = yearText.split(separator: "-").map { Int($0) }
                 guard years.count == 2, let first = years[0], let second = years[1], second == first + 1,
-                      let end = Day(year: second, month: 7, day: 31) else {
+                      let end = Day(year: second, month: 7, day: 31), let earliest = Day(year: first, month: 7, day: 1),
+                      let latest = Day(year: second, month: 9, day: 30) else {
                     throw fail(yearNode, "\"schoolyear\" must be two years in a row such as \"2026-2027\", found \(Mapping.quoted(String(yearText.prefix(40))))")
                 }
                 guard let vacations = content["vacations"]?.elements else {
@@ -197,6 +202,10 @@ public struct SchoolHolidayCalendar: Sendable {
                         let from = try day("startdate"), to = try day("enddate")
                         guard from <= to else { throw fail(entry["enddate"], "\(name) (\(regionText)) ends before it starts") }
                         guard from.days(until: to) <= 120 else { throw fail(entry["enddate"], "\(name) (\(regionText)) lasts more than 120 days; no school holiday does") }
+                        guard earliest <= from, to <= latest else {
+                            throw fail(entry["startdate"], "\(name) (\(regionText)) lies outside school year \(yearText) (\(from.iso) to \(to.iso))")
+                        }
+                        guard holidays.count < maxHolidays else { throw fail(entry, "more than \(maxHolidays) holidays; a school year has about fifteen") }
                         holidays.append(SchoolHoliday(name: name, region: region, from: from, to: to, schoolYear: yearText, compulsory: compulsory))
                         last = max(last, to)
                     }

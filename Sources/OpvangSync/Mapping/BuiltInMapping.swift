@@ -105,7 +105,7 @@ public struct BuiltInMapping: Sendable {
     "role": { "Ouder1": "Ouder 1", "Ouder2": "Ouder 2" },
     "deviationKind": { "Ziek": "Afwezig", "Extra": "Extra dag", "Ruil": "Ruildag" },
     "weeks": { "Elke week": "alle", "Even weken": "even", "Oneven weken": "oneven" },
-    "gender": { "Jongen": "M", "Man": "M", "Meisje": "V", "Vrouw": "V", "Onbekend": "X", "Anders": "X" }
+    "gender": { "Jongen": "M", "Man": "M", "Meisje": "V", "Vrouw": "V", "Onbekend": "X", "O": "X", "Anders": "X" }
   }
 }
 

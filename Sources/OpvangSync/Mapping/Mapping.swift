@@ -295,6 +295,9 @@ public struct Mapping: Sendable {
                         throw fail(fieldPath, "\"from\" and \"to\" must each name a column")
                     }
                     source = .range(from: from.trimmingCharacters(in: .whitespaces), to: to.trimmingCharacters(in: .whitespaces))
+                    guard from.trimmingCharacters(in: .whitespaces).lowercased() != to.trimmingCharacters(in: .whitespaces).lowercased() else {
+                        throw fail(fieldPath, "\"from\" and \"to\" must be two different columns")
+                    }
                 } else {
                     throw fail(fieldPath, "must name a column, or be {\"value\": ...} for the same value in every row, or {\"from\": ..., \"to\": ...} for care hours in two columns")
                 }
