@@ -290,5 +290,6 @@ import Testing
         #expect(mapping.contains("export.json.done"))
         let report = try expectSamePortal("json16", export: export, mapping: mapping, organisation: true, in: folder)
         #expect((report["export"] as? [String: Any])?["integrity"] as? String == "none")
+        #expect(encodings(report) == ["utf-16le"])
     }
 }

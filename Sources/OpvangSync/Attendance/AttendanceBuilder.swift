@@ -69,10 +69,6 @@ public struct AttendanceBuilder {
         return nil
     }
 
-    func isSchoolHoliday(_ group: AttendanceInputs.Group, _ day: Day, calendar: [AttendanceInputs.Period]) -> Bool {
-        !schoolHolidaySources(group, day, calendar: calendar, government: schoolHolidays.holidays(of: group.location, in: day...day)).isEmpty
-    }
-
     /// Why `day` is a school holiday at the group's location: the `Schoolvakantie` rows of the export's
     /// calendar and the government's holidays of the location's region (`government`, already narrowed to
     /// the location), each named once. Empty on a school day.

@@ -10,6 +10,8 @@ public final class JSONExportSource: ExportSource {
     public var organisation: String?
     private var root: JSONNode?
     private var rawSize = 0
+    /// The encoding the export file was read in.
+    private var encoding = TextEncoding.utf8
 
     public init(directory: String, mapping: Mapping) {
         self.directory = directory
@@ -22,7 +24,9 @@ public final class JSONExportSource: ExportSource {
         if let root { return root }
         let bytes = try contents(of: file)
         do {
-            let parsed = try JSONParser.parse(try JSONExportSource.utf8(bytes, encoding: mapping.encoding, file: file, mapping: mapping))
+            let decoded = try JSONExportSource.utf8(bytes, encoding: mapping.encoding, file: file, mapping: mapping)
+            let parsed = try JSONParser.parse(decoded.bytes)
+            encoding = decoded.encoding
             guard parsed.members != nil else {
                 throw ExportFailure("invalid-json", file: file, line: parsed.line, column: parsed.column,
                                     message: "de export moet een JSON-object zijn")
@@ -41,11 +45,11 @@ public final class JSONExportSource: ExportSource {
 
     /// JSON is UTF-8 (RFC 8259), which the parser checks itself; a mapping may name another encoding
     /// (Windows tools write UTF-16 with a byte order mark), which is decoded first.
-    static func utf8(_ bytes: [UInt8], encoding: TextEncoding, file: String, mapping: Mapping) throws(ExportFailure) -> [UInt8] {
+    static func utf8(_ bytes: [UInt8], encoding: TextEncoding, file: String, mapping: Mapping) throws(ExportFailure) -> DecodedText {
         let hasUTF16BOM = bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF])
-        guard encoding != .utf8, encoding != .auto || hasUTF16BOM else { return bytes }
+        guard encoding != .utf8, encoding != .auto || hasUTF16BOM else { return DecodedText(bytes: bytes, encoding: .utf8) }
         do {
-            return try TextDecoder.decode(bytes, as: encoding).bytes
+            return try TextDecoder.decode(bytes, as: encoding)
         } catch {
             throw error.exportFailure(file: file, mapping: mapping)
         }
@@ -183,7 +187,7 @@ public final class JSONExportSource: ExportSource {
                 if let rejection { reject(rejection, raw) } else { try row(raw) }
             }
         }
-        return FileRead(file: label, rows: elements.count, encoding: .utf8)
+        return FileRead(file: label, rows: elements.count, encoding: encoding)
     }
 
     /// The whole document is parsed anyway: the fields are taken from the rows as `read` makes them.
