@@ -31,7 +31,7 @@ import TestSupport
     }
 
     @Test func aTimeLayoutMustBeHourMinutesAndOptionallySeconds() {
-        for text in ["HH", "MM:HH", "HH-MM", "HH:MM:", "HHH:MM", "HH:M", "HH:MM:SS:SS", "tijd"] {
+        for text in ["HH", "MM:HH", "HH-MM", "HH:MM:", "HHH:MM", "HH:M", "HH:MM:SS:SS", "tijd", "HH\u{0}MM", "HH\tMM"] {
             #expect(throws: TimePattern.PatternError.self, "\(text)") { try TimePattern(text) }
         }
     }
@@ -67,6 +67,8 @@ import TestSupport
         #expect(throws: DatePattern.PatternError.self) { try DatePattern("dd-mm-jj", pivot: 50) }
         #expect(throws: DatePattern.PatternError.self) { try DatePattern("dd-ddd-jjjj") }
         #expect(throws: DatePattern.PatternError.self) { try DatePattern("dd-mm-jjj") }
+        #expect(throws: DatePattern.PatternError.self) { try DatePattern("d\u{0}m\u{0}jjjj") }
+        #expect(throws: DatePattern.PatternError.self) { try DatePattern("dd\nmm\njjjj") }
     }
 }
 

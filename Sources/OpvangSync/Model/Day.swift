@@ -191,7 +191,7 @@ public struct DatePattern: Sendable, Equatable {
                 guard length == 4 || length == 2 else { throw PatternError(reason: letters) }
                 parts.append(length == 4 ? .year : .shortYear)
                 index += length
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), 0..<0x20, 0x7F:
                 throw PatternError(reason: letters)
             default:
                 parts.append(.separator(byte)); index += 1

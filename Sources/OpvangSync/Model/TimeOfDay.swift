@@ -110,7 +110,7 @@ public struct TimePattern: Sendable, Equatable {
             case UInt8(ascii: "S"):
                 guard length == 2 else { throw PatternError(reason: usage) }
                 parts.append(.second)
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"):
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), 0..<0x20, 0x7F:
                 // A dash separates the two times of a range; it cannot be inside one.
                 throw PatternError(reason: usage)
             default:
