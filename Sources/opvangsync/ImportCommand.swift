@@ -14,7 +14,8 @@ enum ImportCommand {
           --config FILE          configuration file (default ./opvangsync.json when present)
           --db FILE              portal database (default ./portal.sqlite)
           --reports DIR          report folder (default ./reports)
-          --mapping FILE         mapping file (default: the built-in Flexkids mapping)
+          --mapping FILE         mapping file (default: the built-in Flexkids mapping); how to write one for
+                                 another planning system: docs/mapping.md
           --as-of DATE           "today" for every date rule, jjjj-mm-dd (default: today, Europe/Amsterdam)
           --dry-run              compare and report only: the database is not touched, no mail is queued
           --only SCOPE           apply the export to one family or location only: parent=ID, child=ID or
