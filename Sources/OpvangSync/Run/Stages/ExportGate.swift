@@ -37,6 +37,8 @@ struct ExportGate {
         report.export.system = manifest.system
         report.export.exportedAt = manifest.exportedAtText
         report.export.fingerprint = manifest.fingerprint
+        report.export.integrity = mapping.manifestMode.rawValue
+        report.issues += manifest.notes
 
         let manifestIssues = source.verify(manifest)
         if var csv = source as? CSVExportSource {
