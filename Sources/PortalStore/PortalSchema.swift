@@ -273,5 +273,8 @@ public enum PortalSchema {
             CREATE INDEX access_windows_photos ON access_windows (photos_until);
             CREATE INDEX access_windows_documents ON access_windows (documents_until);
             """),
+            Migration(version: 9, summary: "where a school-holiday day on the attendance list comes from", sql: """
+            ALTER TABLE attendance_days ADD COLUMN school_holiday TEXT;
+            """),
     ]
 }

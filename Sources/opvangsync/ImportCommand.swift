@@ -14,7 +14,8 @@ enum ImportCommand {
           --config FILE          configuration file (default ./opvangsync.json when present)
           --db FILE              portal database (default ./portal.sqlite)
           --reports DIR          report folder (default ./reports)
-          --mapping FILE         mapping file (default: the built-in Flexkids mapping)
+          --mapping FILE         mapping file (default: the built-in Flexkids mapping); how to write one for
+                                 another planning system: docs/mapping.md
           --as-of DATE           "today" for every date rule, jjjj-mm-dd (default: today, Europe/Amsterdam)
           --dry-run              compare and report only: the database is not touched, no mail is queued
           --only SCOPE           apply the export to one family or location only: parent=ID, child=ID or
@@ -74,7 +75,14 @@ enum ImportCommand {
             }
             exportDirectory = given
         } else if let inbox = settings.inbox {
-            let choice = Inbox(path: inbox).choose()
+            // The configured mapping says what a complete export looks like (a manifest, or a ready marker).
+            let mapping: Mapping?
+            do {
+                mapping = try settings.mapping.map { path throws(Mapping.Failure) in try Mapping.load(path: path) }
+            } catch {
+                throw UsageError(error.description)
+            }
+            let choice = Inbox(path: inbox, mapping: mapping, organisation: organisation ?? settings.id).choose()
             if let newest = choice.newest {
                 exportDirectory = newest
             } else {

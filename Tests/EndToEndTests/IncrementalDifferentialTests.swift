@@ -141,6 +141,10 @@ import Testing
                 let mode = (try reportJSON(of: b, in: folder)["comparison"] as? [String: Any])?["mode"] as? String
                 #expect(mode == expected, "\(what): the incremental portal ran \(mode ?? "?")")
             }
+            try compare(what)
+        }
+        /// Every table of both portals, after `what`.
+        func compare(_ what: String) throws {
             let left = try IncrementalDifferentialTests.contents(full), right = try IncrementalDifferentialTests.contents(incremental)
             for table in Set(left.keys).union(right.keys).sorted() where left[table] != right[table] {
                 let onlyFull = Set(left[table] ?? []).subtracting(right[table] ?? []).sorted().prefix(5)
@@ -161,12 +165,7 @@ import Testing
             #expect(a.status == b.status, "night \(number) (\(what)): exit \(a.status) full, \(b.status) incremental; \(b.stderr)")
             let report = try reportJSON(of: b, in: folder)
             #expect((report["comparison"] as? [String: Any])?["mode"] as? String == mode, "night \(number) (\(what))")
-            let left = try IncrementalDifferentialTests.contents(full), right = try IncrementalDifferentialTests.contents(incremental)
-            for table in Set(left.keys).union(right.keys).sorted() where left[table] != right[table] {
-                let onlyFull = Set(left[table] ?? []).subtracting(right[table] ?? []).sorted().prefix(5)
-                let onlyIncremental = Set(right[table] ?? []).subtracting(left[table] ?? []).sorted().prefix(5)
-                Issue.record("night \(number) (\(what)): table \(table) differs; only after full runs: \(Array(onlyFull)); only after incremental runs: \(Array(onlyIncremental))")
-            }
+            try compare("night \(number) (\(what))")
             return export
         }
         func rejectedCodes(_ export: URL) throws -> [String] {

@@ -36,6 +36,11 @@ public enum MarkdownReport {
         out.append("| Export | \(report.export.path.isEmpty ? "geen: de planning die het portaal al heeft" : code(report.export.path)) |")
         if let exportedAt = report.export.exportedAt { out.append("| Export gemaakt op | \(escape(exportedAt)) |") }
         if let system = report.export.system { out.append("| Planningssysteem | \(escape(system)) |") }
+        switch report.export.integrity {
+        case "sha256": out.append("| Controle van de export | volledig: aantallen regels en controlegetallen uit het manifest |")
+        case "none": out.append("| Controle van de export | **niet gecontroleerd**: geen manifest, alleen een gereed-bestand |")
+        default: break
+        }
         out.append("| Uitgevoerd door | \(escape(report.operator)) |")
         if let reason = report.reason { out.append("| Reden | \(escape(reason)) |") }
         if report.options.force { out.append("| Geforceerd | ja (`--force`) |") }
@@ -48,6 +53,11 @@ public enum MarkdownReport {
         out.append("")
         out.append(explanation(report))
         out.append("")
+        if report.export.integrity == "none" {
+            // SPEC §3: said where everyone reads, not only in the list of issues.
+            out.append("**Let op: de volledigheid van de export is niet gecontroleerd.** Dit planningssysteem levert geen manifest met het aantal regels en een controlegetal per bestand; alleen een gereed-bestand zegt dat de export klaar is. Een afgebroken of onvolledig bestand wordt daarom niet als zodanig herkend. De controles op te veel afgewezen regels en op te veel beëindigingen gelden wel.")
+            out.append("")
+        }
         if let reason = report.abortReason {
             out.append("> **Reden van afbreken:** \(escape(reason))")
             out.append("")
@@ -108,6 +118,15 @@ public enum MarkdownReport {
             out.append("")
             out.append("\(attendance.groups) groepen, \(attendance.days) dagen (vanaf de peildatum): \(attendance.added) keer een kind erbij, \(attendance.removed) keer eraf, \(attendance.changed) keer andere tijden of een afmelding.")
             out.append("")
+            if let holidays = attendance.schoolHolidays, !holidays.isEmpty {
+                out.append("Schoolvakanties in deze dagen (kinderen met een contract voor schoolweken staan dan niet op de lijst, kinderen met een vakantiecontract juist wel), met de bron:")
+                out.append("")
+                for holiday in holidays {
+                    let groups = holiday.groups == 1 ? "1 groep" : "\(holiday.groups) groepen"
+                    out.append("- \(escape(holiday.description)): \(dutchDate(holiday.from)) t/m \(dutchDate(holiday.to)), \(groups)")
+                }
+                out.append("")
+            }
             out += attendanceChanges(attendance)
         }
 

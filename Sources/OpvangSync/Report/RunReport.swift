@@ -29,6 +29,9 @@ public struct RunReport: Codable, Sendable {
         public var exportedAt: String?
         public var fingerprint: String?
         public var mapping: String?
+        /// How the export's completeness was checked: `sha256` (its manifest's row counts and checksums) or
+        /// `none` (a ready marker only: integrity not verified). Nil when no export was read.
+        public var integrity: String?
         public var files: [FileSummary] = []
     }
 
@@ -159,6 +162,23 @@ public struct MailSummary: Codable, Sendable, Equatable {
 }
 
 /// SPEC §7 `attendance`.
+/// A school holiday within the days a run rebuilt, and where it comes from (SPEC §4 "Attendance lists").
+public struct SchoolHolidaySpan: Codable, Sendable, Equatable {
+    public var name: String
+    /// `rijksoverheid` (the government's open-data file) or `kalender` (the export's `Schoolvakantie` rows).
+    public var source: String
+    /// `noord`, `midden`, `zuid` or `heel Nederland`; null for a calendar row.
+    public var region: String?
+    public var schoolYear: String?
+    /// The first and last day within the rebuilt days, `jjjj-mm-dd`.
+    public var from: String
+    public var to: String
+    /// How many of the rebuilt groups it holds for.
+    public var groups: Int
+    /// Dutch, as the lists name it: "Herfstvakantie (regio zuid; schoolvakanties van de rijksoverheid, schooljaar 2026-2027)".
+    public var description: String
+}
+
 public struct AttendanceSummary: Codable, Sendable, Equatable {
     /// Days rebuilt (the run date through `attendanceHorizonDays` ahead) and groups rebuilt.
     public var days = 0
@@ -172,6 +192,8 @@ public struct AttendanceSummary: Codable, Sendable, Equatable {
     public var changesTruncated = false
     /// Group code → "Groepnaam (Locatie)", so the report can group the changes per location and group.
     public var groupNames: [String: String] = [:]
+    /// The school holidays within the rebuilt days, each with where it comes from; nil when there were none.
+    public var schoolHolidays: [SchoolHolidaySpan]?
 
     public static let listLimit = 2000
 }
@@ -228,7 +250,7 @@ extension RunReport.Options {
 }
 
 extension RunReport.Export {
-    enum CodingKeys: String, CodingKey { case path, system, exportedAt, fingerprint, mapping, files }
+    enum CodingKeys: String, CodingKey { case path, system, exportedAt, fingerprint, mapping, integrity, files }
 
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -237,6 +259,7 @@ extension RunReport.Export {
         try container.encode(exportedAt, forKey: .exportedAt)
         try container.encode(fingerprint, forKey: .fingerprint)
         try container.encode(mapping, forKey: .mapping)
+        try container.encode(integrity, forKey: .integrity)
         try container.encode(files, forKey: .files)
     }
 }

@@ -71,6 +71,12 @@ public struct Importer {
             throw UsageError("--force, --allow-mass-changes and --release need --reason TEXT: the report and change log keep why")
         }
         let mapping = try resolveMapping(request)
+        // An export without a manifest does not say whose it is: the configuration or --org must.
+        let organisation = request.organisation ?? request.settings.id
+        if mapping.manifestMode == .none, organisation == nil {
+            throw UsageError("the mapping \(mapping.path) reads exports without a manifest, which do not say whose they are: name the organisation with --org ID or configure it")
+        }
+        let schoolHolidays = try SchoolHolidayCalendar.configured(request.settings)
         let templates: MailTemplates
         do {
             templates = try MailTemplates.load(overrides: request.settings.mail.templates)
@@ -81,7 +87,7 @@ public struct Importer {
             // A mail setting that cannot work is found now, not after the import has been committed.
             _ = try request.settings.mail.makeTransport()
         }
-        let source: ExportSource = exportSource(in: request.exportDirectory, mapping: mapping)
+        let source: ExportSource = exportSource(in: request.exportDirectory, mapping: mapping, organisation: organisation)
         let asOf = request.asOf ?? Day.today(now: request.now)
         let started = request.now
         var run = RunState(request: request, mapping: mapping, asOf: asOf, started: started)
@@ -127,7 +133,7 @@ public struct Importer {
             // large run) are let go before accounts and attendance build their own.
             read.validated = DesiredState()
             let safe = try SafetyChecks(request: request).check(compared, repository: repository, report: &run.report)
-            let planned = try RunPlanning(request: request, asOf: asOf)
+            let planned = try RunPlanning(request: request, asOf: asOf, schoolHolidays: schoolHolidays)
                 .plan(safe, scoped: read.scoped, choice: choice, repository: repository, report: &run.report, progress: progress)
             if request.dryRun {
                 return try finish(&run, .applied, nil)

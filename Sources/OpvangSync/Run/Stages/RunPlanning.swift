@@ -18,6 +18,8 @@ struct PlannedRun {
 struct RunPlanning {
     let request: ImportRequest
     let asOf: Day
+    /// The school holidays of the government's file, per region (`schoolHolidays`).
+    let schoolHolidays: SchoolHolidayCalendar
 
     func plan(_ compared: Compared, scoped: ScopedRead?, choice: ModeChoice, repository: PortalRepository?,
               report: inout RunReport, progress: (ImportProgress) -> Void) throws -> PlannedRun {
@@ -85,7 +87,8 @@ struct RunPlanning {
         // A held location's lists stay as they are: they are not rebuilt, not even for the days the horizon gained.
         let inputs = AttendanceInputs(records: listed.records, groups: compared.hold.listedGroups(
             gained.map { attendanceGroups?.union($0.groups) } ?? attendanceGroups, records: listed.records))
-        let builder = AttendanceBuilder(holidays: request.settings.holidays)
+        let builder = AttendanceBuilder(holidays: request.settings.holidays, schoolHolidays: schoolHolidays)
+        report.issues += builder.schoolHolidayIssues(inputs, days: horizon)
         let attendanceStore = AttendanceStore(database: repository?.database)
 
         // Accounts and attendance share nothing but their inputs: on two cores they run side by side,
