@@ -7,7 +7,8 @@ import Testing
 /// Every row of every portal table that belongs to one location, as text: the location, its groups,
 /// placements, absences, closing days and staff, the children placed there with their relations and
 /// parents, those parents' accounts, members, states, invitations, mail and access windows, the
-/// children's consents, the groups' attendance lists and days, and the change log of all those records.
+/// children's consents, the groups' attendance lists and days, and the change log and content hashes of
+/// all those records.
 func locationRows(_ path: String, _ location: String) throws -> [String: [String]] {
     let database = try Database(path: path, mode: .readOnly)
     let groups = "(SELECT key FROM groups WHERE location_code = '\(location)')"
@@ -34,18 +35,20 @@ func locationRows(_ path: String, _ location: String) throws -> [String: [String
         ("consents", "child_number IN \(children)"),
         ("attendance", "group_code IN \(groups)"),
         ("attendance_days", "group_code IN \(groups)"),
-        ("change_log", """
-            (entity = 'location' AND key = '\(location)') OR (entity = 'group' AND key IN \(groups))
-            OR (entity = 'placement' AND key IN (SELECT key FROM placements WHERE group_code IN \(groups)))
-            OR (entity = 'deviation' AND key IN (SELECT key FROM deviations WHERE group_code IN \(groups)))
-            OR (entity = 'calendar' AND key IN (SELECT key FROM calendar WHERE location_code = '\(location)'))
-            OR (entity = 'staff' AND key IN \(staff)) OR (entity = 'child' AND key IN \(children))
-            OR (entity = 'relation' AND key IN (SELECT key FROM relations WHERE child_number IN \(children)))
-            OR (entity = 'parent' AND key IN \(parents))
-            """),
     ]
+    // The change log, and the content hashes an incremental run compares the export's rows with.
+    let records = """
+        (entity = 'location' AND key = '\(location)') OR (entity = 'group' AND key IN \(groups))
+        OR (entity = 'placement' AND key IN (SELECT key FROM placements WHERE group_code IN \(groups)))
+        OR (entity = 'deviation' AND key IN (SELECT key FROM deviations WHERE group_code IN \(groups)))
+        OR (entity = 'calendar' AND key IN (SELECT key FROM calendar WHERE location_code = '\(location)'))
+        OR (entity = 'staff' AND key IN \(staff)) OR (entity = 'child' AND key IN \(children))
+        OR (entity = 'relation' AND key IN (SELECT key FROM relations WHERE child_number IN \(children)))
+        OR (entity = 'parent' AND key IN \(parents))
+        """
+    let selectionsWithRecords = selections + [("change_log", records), ("record_hashes", records)]
     var rows: [String: [String]] = [:]
-    for (table, condition) in selections {
+    for (table, condition) in selectionsWithRecords {
         rows[table] = try database.query("SELECT * FROM \(table) WHERE \(condition) ORDER BY 1, 2") { row in
             (0..<row.count).map { row.string($0) ?? "∅" }.joined(separator: "|")
         }
@@ -104,6 +107,10 @@ func locationRows(_ path: String, _ location: String) throws -> [String: [String
     @Test func aLocationThatLosesAllItsPlacementsIsHeldAndTheOtherNineteenAreApplied() throws {
         let (folder, base) = try firstNight("held")
         let before = try locationRows(database(folder), "L07")
+        for table in ["locations", "groups", "placements", "deviations", "calendar", "staff", "children", "relations", "parents",
+                      "accounts", "account_state", "invitations", "outbox", "attendance", "attendance_days", "change_log", "record_hashes"] {
+            #expect(!(before[table] ?? []).isEmpty, "the comparison of \(table) must compare something")
+        }
         let otherBefore = try locationRows(database(folder), "L08")
         let (second, report, _) = try importing(withoutL07(base), "2026-11-23", in: folder)
 

@@ -21,7 +21,7 @@ struct LocationGuard {
         report.heldLocations = []
         if let release, tripped[release] == nil {
             report.issues.append(Issue(.info, "location-not-held", key: release, message:
-                "locatie \(release) is vrijgegeven, maar deze export hield haar niet tegen: ze is verwerkt zoals elke andere locatie"))
+                "locatie \(release) is vrijgegeven, maar deze export hoefde haar niet vast te houden: ze is verwerkt zoals elke andere locatie"))
         }
         guard !tripped.isEmpty else { return compared }
 
@@ -109,11 +109,11 @@ struct LocationGuard {
                 plan.counts[change.kind] = counts
                 if change.kind == .placement, change.action == .ended || change.action == .vanished, let child = child(of: change),
                    let group = reach.stored[.placement]?[change.key]?.values[p.index("groupCode")] ?? nil,
-                   let location = reach.groupLocation(group), reach.held.contains(location) {
+                   let location = reach.heldLocation(ofGroup: group) {
                     keptAt[location, default: []].insert(child)
                 }
                 if change.kind == .placement, change.action == .created, let child = child(of: change),
-                   let group = change.values?[p.index("groupCode")] ?? nil, let location = reach.groupLocation(group) {
+                   let group = change.values?[p.index("groupCode")] ?? nil, let location = reach.heldLocation(ofGroup: group) {
                     waiting.append((change.key, child, location))
                 }
             }
@@ -167,17 +167,17 @@ struct LocationGuard {
         throw UsageError("--release location=\(TextSafety.visible(code)): there is no location \(TextSafety.visible(code)) in the export or in the portal")
     }
 
-    /// The locations' names, from the portal or (for a new one) the export.
+    /// The locations' names as the portal has them (a held location keeps its own), else as the export has them.
     static func names(_ codes: Set<String>, plan: Plan, repository: PortalRepository?) throws -> [String: String] {
         var names: [String: String] = [:]
-        let l = EntityKind.location.schema
-        for change in plan.changes where change.kind == .location && codes.contains(change.key) {
-            if let name = change.values?[l.index("name")] ?? nil { names[change.key] = name }
-        }
         try repository?.database.statement("SELECT key, name FROM locations WHERE key IN \(PortalLookup.set)")
             .forEachRow([PortalLookup.bind(codes)]) { row in
-                if let key = row.string(0), let name = row.string(1), names[key] == nil { names[key] = name }
+                if let key = row.string(0), let name = row.string(1) { names[key] = name }
             }
+        let l = EntityKind.location.schema
+        for change in plan.changes where change.kind == .location && codes.contains(change.key) && names[change.key] == nil {
+            if let name = change.values?[l.index("name")] ?? nil { names[change.key] = name }
+        }
         return names
     }
 }

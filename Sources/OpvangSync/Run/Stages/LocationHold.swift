@@ -163,8 +163,10 @@ struct LocationReach {
         }
     }
 
-    /// The location of a group before the run (else as the export has it).
-    func groupLocation(_ code: String) -> String? { groupBefore[code] ?? groupAfter[code] }
+    /// The held location a group is at, before the run or as the export would move it.
+    func heldLocation(ofGroup code: String) -> String? {
+        [groupBefore[code], groupAfter[code]].compactMap { $0 }.first(where: held.contains)
+    }
 
     /// What becomes of one change of the plan.
     enum Verdict {
