@@ -11,7 +11,7 @@ PACKAGES = libsqlite3-dev sqlite3 libcurl4-openssl-dev python3-aiosmtpd openssl 
 LEAN_PACKAGES = prometheus
 AS_OF ?= 2026-11-22
 # The package's version is the binary's: `opvangsync --version` prints the same line.
-VERSION := $(shell sed -n 's/^let opvangsyncVersion = "\(.*\)"$$/\1/p' Sources/opvangsync/Version.swift)
+VERSION := $(shell sed -n 's/^public let opvangsyncVersion = "\(.*\)"$$/\1/p' Sources/OpvangSync/Support/Version.swift)
 # Every release build links the Swift runtime statically, so the binary runs on a server without Swift;
 # one configuration for all release products, so the benchmark smoke run and the package share a build.
 RELEASE = $(SWIFT) build -c release --static-swift-stdlib

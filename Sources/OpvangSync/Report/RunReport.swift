@@ -1,3 +1,5 @@
+import Foundation
+
 /// The report of one run (SPEC §7), written as JSON, Dutch Markdown and CSV. Described in `docs/report.md`.
 public struct RunReport: Codable, Sendable {
     public static let currentSchemaVersion = 1
@@ -70,9 +72,31 @@ public struct RunReport: Codable, Sendable {
     public var changes: [ReportChange] = []
     public var issues: [Issue] = []
     public var abortReason: String?
+    /// Entity → canonical field → the export's own column name (from the mapping): the human reports name
+    /// fields as the export does (`Maandag`, `E-mail`). Nil in reports written before it was kept.
+    public var columns: [String: [String: String]]?
+    /// Figures per location; nil when the run stopped before comparing, and for a scoped run (which read
+    /// only part of the export).
+    public var locations: [LocationTotals]?
+    /// The parents invited by this run and those left without an account; nil when the run stopped before
+    /// the account stage.
+    public var parentAccounts: ParentAccounts?
+    /// Mail found undelivered since the previous report (refused, bounced later, failed): listed once.
+    public var undeliveredMail: [UndeliveredMail]?
+    /// Provenance: the opvangsync that made the run, and on which machine.
+    public var version: String? = opvangsyncVersion
+    public var host: String? = RunReport.hostName
 
     /// Rows rejected over all files.
     public var rejectedRows: Int { export.files.reduce(0) { $0 + $1.rejected } }
+
+    /// This machine's name, as `hostname` prints it.
+    static let hostName: String = {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "onbekend" }
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return name.isEmpty ? "onbekend" : name
+    }()
 }
 
 /// SPEC §7 `accounts`.
@@ -132,6 +156,9 @@ public struct AttendanceSummary: Codable, Sendable, Equatable {
     public var changesTruncated = false
     /// Group code → "Groepnaam (Locatie)", so the report can group the changes per location and group.
     public var groupNames: [String: String] = [:]
+    /// Group code → what its list gained, lost and changed (complete, unlike `changes`); nil in reports
+    /// written before it was kept.
+    public var perGroup: [String: GroupAttendance]? = [:]
 
     public static let listLimit = 2000
 }
@@ -139,7 +166,8 @@ public struct AttendanceSummary: Codable, Sendable, Equatable {
 extension RunReport {
     enum CodingKeys: String, CodingKey {
         case schemaVersion, runId, organisation, asOf, startedAt, finishedAt, mode, status, exitCode, `operator`, reason,
-             options, export, counts, removals, accounts, mail, attendance, retention, changes, issues, abortReason
+             options, export, counts, removals, accounts, mail, attendance, retention, changes, issues, abortReason,
+             columns, locations, parentAccounts, undeliveredMail, version, host
     }
 
     /// Every key is written, absent values as `null`: readers of the report can rely on its shape.
@@ -167,6 +195,12 @@ extension RunReport {
         try container.encode(changes, forKey: .changes)
         try container.encode(issues, forKey: .issues)
         try container.encode(abortReason, forKey: .abortReason)
+        try container.encode(columns, forKey: .columns)
+        try container.encode(locations, forKey: .locations)
+        try container.encode(parentAccounts, forKey: .parentAccounts)
+        try container.encode(undeliveredMail, forKey: .undeliveredMail)
+        try container.encode(version, forKey: .version)
+        try container.encode(host, forKey: .host)
     }
 }
 

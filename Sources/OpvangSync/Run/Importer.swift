@@ -359,6 +359,8 @@ public struct Importer {
             run.report.accounts?.enabled = retention.enabledCount
             run.report.retention = retention.summary
             run.report.issues += accountPlan.issues
+            run.report.parentAccounts = ParentAccounts.of(accountPlan, post: post)
+            run.report.locations = request.scope == nil ? LocationTotals.of(listed, plan: plan, asOf: asOf) : nil
             for owner in retention.unlinked {
                 run.report.issues.append(Issue(.warning, "account-disabled-unlinked", key: owner, message:
                     "het account van ouder \(owner) is uitgeschakeld: het gezin is aan geen enkel kind meer gekoppeld (bijvoorbeeld na een wijziging in het gezag); er geldt geen termijn van 8 weken"))
@@ -376,6 +378,7 @@ public struct Importer {
                 run.report.issues.append(message.issue)
             }
             run.report.mail = mail
+            run.report.undeliveredMail = undelivered.map(\.entry)
             run.report.attendance = Importer.summary(attendance, inputs: inputs, post: listed)
             run.report.issues += attendance.issues
 
@@ -434,12 +437,12 @@ public struct Importer {
                     run.report.mail?.bounced += delivered.summary.bounced
                     if let problem = delivered.transportProblem {
                         run.report.issues.append(Issue(.warning, "mail-not-sent", message:
-                            "de import is verwerkt, maar niet alle mail is verstuurd: \(problem); de mail blijft klaarstaan voor `opvangsync mail send`"))
+                            "de import is verwerkt, maar niet alle mail is verstuurd: \(problem); de mail blijft klaarstaan en gaat mee met de volgende verzendronde"))
                     }
                 } catch {
                     // The import is committed; the mail stays queued for `opvangsync mail send`.
                     run.report.issues.append(Issue(.warning, "mail-not-sent", message:
-                        "de import is verwerkt, maar de mail is niet verstuurd: \(error); hij blijft klaarstaan voor `opvangsync mail send`"))
+                        "de import is verwerkt, maar de mail is niet verstuurd: \(error); hij blijft klaarstaan en gaat mee met de volgende verzendronde"))
                 }
             }
             return committed(&run, repository, staged: staged)
@@ -464,22 +467,6 @@ public struct Importer {
         let delivery = MailDelivery(database: database, transport: try settings.mail.makeTransport(), templates: templates,
                                     settings: settings.mail, rules: settings.rules)
         return try delivery.deliver(limit: limit, ids: ids)
-    }
-
-    /// Mail that failed or bounced since the last report: customer service hears of it once, in the next report.
-    static func undeliveredMail(_ database: Database) throws -> [(id: Int64, status: String, issue: Issue)] {
-        try database.query("""
-            SELECT id, status, kind, account, attempts, last_error FROM outbox
-            WHERE status IN ('failed', 'bounced') AND reported_run IS NULL ORDER BY id
-            """) { row in
-            let status = row.string(1) ?? "failed"
-            let account = row.string(3) ?? "?"
-            let kind = row.string(2) ?? "mail"
-            let message = status == "bounced"
-                ? "de \(kind)-mail voor ouder \(account) is geweigerd door de mailserver van de ontvanger (\(row.string(5) ?? "")); controleer het e-mailadres in het planningssysteem"
-                : "de \(kind)-mail voor ouder \(account) kon na \(row.int(4) ?? 0) pogingen niet worden afgeleverd (\(row.string(5) ?? "")); opnieuw versturen: opvangsync accounts resend \(account)"
-            return (Int64(row.int(0) ?? 0), status, Issue(.error, status == "bounced" ? "mail-bounced" : "mail-failed", key: account, message: message))
-        }
     }
 
     /// Purged children and parents stay purged while the planning system still exports them: their rows
@@ -553,7 +540,7 @@ public struct Importer {
         summary.changes = Array(diff.changes.prefix(AttendanceSummary.listLimit))
         summary.changesTruncated = diff.changes.count > AttendanceSummary.listLimit
         let l = EntityKind.location.schema
-        for code in Set(summary.changes.map(\.group)) {
+        for code in Set(summary.changes.map(\.group)).union(summary.perGroup.map { Array($0.keys) } ?? []) {
             guard let group = inputs.groups[code] else { continue }
             let location = post.record(.location, group.location)?.values[l.index("name")] ?? nil
             summary.groupNames[code] = "\(group.name) (\(location ?? group.location))"
@@ -756,6 +743,7 @@ struct RunState {
             operator: request.operatorName, reason: request.reason,
             options: .init(force: request.force, allowMassChanges: request.allowMassChanges, only: request.scope?.description),
             export: .init(path: RunState.absolute(request.exportDirectory), mapping: mapping.path))
+        report.columns = FieldNames.columns(of: mapping)
     }
 
     /// Auditors read the report later and elsewhere: a path relative to some working folder says little.
