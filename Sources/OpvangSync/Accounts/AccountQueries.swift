@@ -366,14 +366,13 @@ extension PortalRepository {
             """, [.text(owner)])
         let column = try database.scalarString("SELECT email_column FROM accounts WHERE parent_number = ?", [.text(owner)])
         return try database.inTransaction {
-            let message = try AccountStore(database: database).resend(account: owner, name: parentName, organisation: context,
-                                                                      runID: "resend by \(name)", now: now)
+            let writer = PortalWriter(database: database)
+            let message = try writer.resend(account: owner, name: parentName, organisation: context, runID: "resend by \(name)", now: now)
             let address = try database.scalarString("SELECT recipient FROM outbox WHERE id = ?", [.integer(message)]) ?? ""
-            try database.run("""
-                INSERT INTO account_events (parent_number, at, kind, operator, reason, address, detail) VALUES (?, ?, 'resend', ?, ?, ?, ?)
-                """, [.text(parent ?? owner), .text(Timestamp.iso(now)), .text(name), reason.sqlValue, .text(address),
-                      .text([column.map { "kolom \($0)" }, parent.flatMap { $0 == owner ? nil : "gedeeld account van ouder \(owner)" }]
-                          .compactMap { $0 }.joined(separator: ", "))])
+            let detail = [column.map { "kolom \($0)" }, parent.flatMap { $0 == owner ? nil : "gedeeld account van ouder \(owner)" }]
+                .compactMap { $0 }.joined(separator: ", ")
+            try writer.recordAccountEvent(AccountEvent(parent: parent ?? owner, at: Timestamp.iso(now), kind: "resend", operator: name,
+                                                       reason: reason, address: address, detail: detail))
             return (message, address, column)
         }
     }

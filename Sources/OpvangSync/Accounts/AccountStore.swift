@@ -11,7 +11,7 @@ struct QueuedMail: Sendable {
     var data: [String: String]
 }
 
-/// The account tables: reading them once per run and writing a run's account actions.
+/// The account tables as a run reads them (the writes are `PortalWriter`'s).
 struct AccountStore {
     let database: Database
 
@@ -45,108 +45,6 @@ struct AccountStore {
             existing.states[parent] = ParentAccountState(state: state, emailColumn: row.string(2), detail: row.string(3))
         }
         return existing
-    }
-
-    /// Writes the account plan; part of the run's transaction. Returns the number of messages queued.
-    func apply(_ plan: AccountPlan, names: [String: String], organisation: MailContext, runID: String, now: Date) throws -> Int {
-        var queued = 0
-        let stamp = Timestamp.iso(now)
-        for action in plan.actions {
-            switch action {
-            case .create(let owner, let username, let column, let members):
-                try database.run("""
-                    INSERT INTO accounts (parent_number, username, email_column, created_run, updated_run) VALUES (?, ?, ?, ?, ?)
-                    """, [.text(owner), .text(username), .text(column), .text(runID), .text(runID)])
-                for parent in [owner] + members {
-                    try database.run("INSERT OR REPLACE INTO account_members (parent_number, account, since_run) VALUES (?, ?, ?)",
-                                     [.text(parent), .text(owner), .text(runID)])
-                }
-                try invite(owner, username, kind: .invitation, name: names[owner], organisation: organisation, runID: runID, stamp: stamp)
-                queued += 1
-            case .join(let parent, let owner):
-                try database.run("INSERT OR REPLACE INTO account_members (parent_number, account, since_run) VALUES (?, ?, ?)",
-                                 [.text(parent), .text(owner), .text(runID)])
-                // A link the parent was sent for an account of its own is superseded by the shared account:
-                // it dies here, in this run's transaction, with any of its mail still waiting.
-                if parent != owner { try revokeOpenInvitations(of: parent, reason: "joined-shared-account", at: stamp) }
-            case .detach(let parent, let owner):
-                try database.run("DELETE FROM account_members WHERE parent_number = ? AND account = ?", [.text(parent), .text(owner)])
-            case .withdraw(let owner, let reason):
-                try revokeOpenInvitations(of: owner, reason: reason, at: stamp)
-            case .move(let owner, let from, let to, let column, let activated):
-                try database.run("UPDATE accounts SET username = ?, email_column = ?, updated_run = ? WHERE parent_number = ?",
-                                 [.text(to), .text(column), .text(runID), .text(owner)])
-                if activated {
-                    let data = ["oudAdres": from, "nieuwAdres": to, "gebruikersnaam": to]
-                    try enqueue(QueuedMail(kind: .addressChangeOld, account: owner, recipient: from, data: data),
-                                invitation: nil, name: names[owner], organisation: organisation, runID: runID, stamp: stamp)
-                    try enqueue(QueuedMail(kind: .addressChangeNew, account: owner, recipient: to, data: data),
-                                invitation: nil, name: names[owner], organisation: organisation, runID: runID, stamp: stamp)
-                    queued += 2
-                } else {
-                    try revokeOpenInvitations(of: owner, reason: "address-changed", at: stamp)
-                    try invite(owner, to, kind: .invitation, name: names[owner], organisation: organisation, runID: runID, stamp: stamp)
-                    queued += 1
-                }
-            }
-        }
-        for (parent, state) in plan.states {
-            try database.run("""
-                INSERT OR REPLACE INTO account_state (parent_number, state, email_column, detail, run_id) VALUES (?, ?, ?, ?, ?)
-                """, [.text(parent), .text(state.state.rawValue), state.emailColumn.sqlValue, state.detail.sqlValue, .text(runID)])
-        }
-        return queued
-    }
-
-    /// Queues one message; the template values are stored, the rendering (and any token) waits for sending.
-    @discardableResult
-    func enqueue(_ mail: QueuedMail, invitation: Int64?, name: String?, organisation: MailContext, runID: String,
-                 stamp: String) throws -> Int64 {
-        var data = mail.data
-        data["organisatie"] = organisation.name
-        data["portaal"] = organisation.portalURL
-        data["naam"] = name ?? ""
-        let fields = data.sorted { $0.key < $1.key }.map { "\(JSONText.quote($0.key)):\(JSONText.quote($0.value))" }
-        try database.run("""
-            INSERT INTO outbox (message_id, kind, account, invitation_id, recipient, data, next_attempt_at, queued_at, run_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [.text(MailContext.messageID(host: organisation.host)), .text(mail.kind.rawValue), .text(mail.account),
-                  invitation.map { .integer($0) } ?? .null, .text(mail.recipient), .text("{\(fields.joined(separator: ","))}"),
-                  .text(stamp), .text(stamp), .text(runID)])
-        return database.lastInsertedRowID
-    }
-
-    /// A new invitation to `address` with its mail; returns the outbox id.
-    @discardableResult
-    func invite(_ account: String, _ address: String, kind: QueuedMail.Kind, name: String?, organisation: MailContext,
-                runID: String, stamp: String) throws -> Int64 {
-        try database.run("INSERT INTO invitations (account, address, created_at, run_id) VALUES (?, ?, ?, ?)",
-                         [.text(account), .text(address), .text(stamp), .text(runID)])
-        let invitation = database.lastInsertedRowID
-        return try enqueue(QueuedMail(kind: kind, account: account, recipient: address, data: ["gebruikersnaam": address]),
-                           invitation: invitation, name: name, organisation: organisation, runID: runID, stamp: stamp)
-    }
-
-    /// The old link stops working: open invitations are revoked and their unsent mail cancelled.
-    func revokeOpenInvitations(of account: String, reason: String, at stamp: String) throws {
-        try database.run("""
-            UPDATE outbox SET status = 'cancelled', last_error = ? WHERE status = 'queued' AND invitation_id IN
-                (SELECT id FROM invitations WHERE account = ? AND revoked_at IS NULL AND used_at IS NULL)
-            """, [.text("invitation revoked: \(reason)"), .text(account)])
-        try database.run("""
-            UPDATE invitations SET revoked_at = ?, revoked_reason = ? WHERE account = ? AND revoked_at IS NULL AND used_at IS NULL
-            """, [.text(stamp), .text(reason), .text(account)])
-    }
-
-    /// A fresh link for an account (customer service's "Nieuw wachtwoord verzenden"): the previous one dies.
-    /// Returns the outbox id of the new message.
-    func resend(account: String, name: String?, organisation: MailContext, runID: String, now: Date) throws -> Int64 {
-        guard let username = try database.scalarString("SELECT username FROM accounts WHERE parent_number = ?", [.text(account)]) else {
-            throw UsageError("parent \(account) has no account")
-        }
-        let stamp = Timestamp.iso(now)
-        try revokeOpenInvitations(of: account, reason: "resend", at: stamp)
-        return try invite(account, username, kind: .resend, name: name, organisation: organisation, runID: runID, stamp: stamp)
     }
 }
 

@@ -2,7 +2,7 @@ import Foundation
 import Mail
 import PortalStore
 
-extension Importer {
+extension RunPlanning {
     /// Mail that failed or bounced since the last report (refused when sent, or bounced later by a delivery
     /// report that `mail bounces` read): customer service hears of it once, in the next report.
     static func undeliveredMail(_ database: Database) throws -> [(id: Int64, status: String, issue: Issue, entry: UndeliveredMail)] {

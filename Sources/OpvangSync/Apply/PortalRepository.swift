@@ -93,60 +93,6 @@ public final class PortalRepository {
         try database.scalarInt("SELECT COUNT(*) FROM \(kind.schema.table) WHERE status = 'active'") ?? 0
     }
 
-    /// Writes the run record, every change of `plan` and its change-log rows in one transaction.
-    ///
-    /// `extra` runs inside the same transaction (accounts, outbox, attendance) so that everything a run
-    /// does lands together or not at all.
-    public func apply(_ plan: Plan, run: RunRecord, progress: (Int) -> Void = { _ in },
-                      extra: (Database) throws -> Void = { _ in }) throws {
-        try database.inTransaction {
-            try insert(run)
-            for (index, change) in plan.changes.enumerated() {
-                try write(change, runID: run.id, asOf: run.asOf)
-                if index % 10_000 == 9_999 { progress(index + 1) }
-            }
-            progress(plan.changes.count)
-            try extra(database)
-        }
-    }
-
-    /// Records a run that applied nothing (skipped, aborted, failed) so that `opvangsync runs` shows it.
-    public func record(_ run: RunRecord) throws {
-        try database.inTransaction { try insert(run) }
-    }
-
-    private func insert(_ run: RunRecord) throws {
-        try database.run("""
-            INSERT INTO runs (id, organisation, mode, status, as_of, started_at, finished_at, export_path,
-                              export_fingerprint, exported_at, operator, reason, options, summary, report_path, exit_code,
-                              report_json)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """, [
-                .text(run.id), .text(run.organisation), .text(run.mode), .text(run.status), .text(run.asOf.iso),
-                .text(Timestamp.iso(run.startedAt)), .text(Timestamp.iso(run.finishedAt)), run.exportPath.sqlValue,
-                run.exportFingerprint.sqlValue, run.exportedAt.sqlValue, .text(run.operator), run.reason.sqlValue,
-                .text(run.options), .text(run.summary), run.reportPath.sqlValue, .integer(Int64(run.exitCode)),
-                run.reportJSON.sqlValue,
-            ])
-    }
-
-    /// Stamps a committed run's end (after any mail delivery) and its final report.
-    /// `reportJSON` nil: the report's files are in place, so the row keeps no copy.
-    public func finish(runID: String, finishedAt: Date, reportJSON: String?) throws {
-        try database.inTransaction {
-            try database.run("UPDATE runs SET finished_at = ?, report_json = ? WHERE id = ?",
-                             [.text(Timestamp.iso(finishedAt)), reportJSON.sqlValue, .text(runID)])
-        }
-    }
-
-    /// Drops the run's kept report once its files are in place: from then on the files are the report (and
-    /// report retention governs them), so the database keeps no second copy of the personal data in it.
-    public func releaseKeptReport(runID: String) throws {
-        try database.inTransaction {
-            try database.run("UPDATE runs SET report_json = NULL WHERE id = ?", [.text(runID)])
-        }
-    }
-
     /// The changes a run applied, from the change log: what a kept report leaves out.
     public func reportChanges(runID: String) throws -> [RunReport.ReportChange] {
         try database.query("SELECT entity, key, action, changes FROM change_log WHERE run_id = ? ORDER BY id", [.text(runID)]) { row in
@@ -162,47 +108,6 @@ public final class PortalRepository {
     /// The report JSON a run kept, nil for runs recorded before reports were kept.
     public func reportJSON(runID: String) throws -> String? {
         try database.scalarString("SELECT report_json FROM runs WHERE id = ?", [.text(runID)])
-    }
-
-    /// The three statements that write one kind, built once per kind rather than once per row.
-    private struct WriteSQL {
-        let insert: String
-        let update: String
-        let status: String
-
-        init(_ schema: EntitySchema) {
-            let columns = schema.fields.map(\.column)
-            let placeholders = Array(repeating: "?", count: columns.count + 5).joined(separator: ", ")
-            insert = "INSERT INTO \(schema.table) (key, \(columns.joined(separator: ", ")), status, status_since, created_run, updated_run) VALUES (\(placeholders))"
-            update = "UPDATE \(schema.table) SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")), status_since = CASE WHEN status = ? THEN status_since ELSE ? END, status = ?, updated_run = ? WHERE key = ?"
-            status = "UPDATE \(schema.table) SET status = ?, status_since = ?, updated_run = ? WHERE key = ?"
-        }
-    }
-
-    private static let writeSQL: [EntityKind: WriteSQL] = Dictionary(
-        uniqueKeysWithValues: EntityKind.allCases.map { ($0, WriteSQL($0.schema)) })
-
-    private func write(_ change: Change, runID: String, asOf: Day) throws {
-        let sql = PortalRepository.writeSQL[change.kind]!
-        var bindings: [SQLValue] = []
-        bindings.reserveCapacity((change.values?.count ?? 0) + 5)
-        if change.action == .created, let values = change.values {
-            bindings.append(.text(change.key))
-            for value in values { bindings.append(value.sqlValue) }
-            bindings += [.text(change.status.rawValue), .text(asOf.iso), .text(runID), .text(runID)]
-            try database.run(sql.insert, bindings)
-        } else if let values = change.values {
-            for value in values { bindings.append(value.sqlValue) }
-            bindings += [.text(change.status.rawValue), .text(asOf.iso), .text(change.status.rawValue), .text(runID), .text(change.key)]
-            try database.run(sql.update, bindings)
-        } else {
-            try database.run(sql.status, [.text(change.status.rawValue), .text(asOf.iso), .text(runID), .text(change.key)])
-        }
-        try database.run(
-            "INSERT INTO change_log (run_id, entity, key, action, changes, as_of) VALUES (?, ?, ?, ?, ?, ?)",
-            [.text(runID), .text(change.kind.rawValue), .text(change.key), .text(change.action.rawValue),
-             .text(change.action == .created ? JSONText.createdFields(change.kind.schema, change.values ?? [])
-                                              : JSONText.fieldChanges(change.fields)), .text(asOf.iso)])
     }
 
     /// The newest `exportedAt` of an export this portal applied in full (as the manifest wrote it).

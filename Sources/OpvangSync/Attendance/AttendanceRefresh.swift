@@ -71,7 +71,8 @@ public struct AttendanceRefresh {
             reportPath: staged.paths.json, exitCode: 0)
         record.reportJSON = String(decoding: try ReportWriter.json(report), as: UTF8.self)
         do {
-            try repository.apply(Plan(), run: record, extra: { _ in try store.write(diff, runID: runID) })
+            let writer = PortalWriter(database: repository.database)
+            try writer.transaction(run: record) { try writer.writeAttendance(diff, runID: runID) }
         } catch {
             staged.discard()
             throw error

@@ -174,28 +174,4 @@ struct AttendanceStore {
             }
         }
     }
-
-    /// Writes a diff; part of the caller's transaction.
-    func write(_ diff: AttendanceDiff, runID: String) throws {
-        guard let database else { return }
-        for (group, date, child) in diff.deletes {
-            try database.run("DELETE FROM attendance WHERE group_code = ? AND date = ? AND child_number = ?",
-                             [.text(group), .text(date.iso), .text(child)])
-        }
-        for entry in diff.upserts {
-            try database.run("""
-                INSERT OR REPLACE INTO attendance (group_code, date, child_number, start_time, end_time, absent, absent_from,
-                                                   absent_until, reason, source, run_id)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, [.text(entry.group), .text(entry.date.iso), .text(entry.child), entry.start?.description.sqlValue ?? .null,
-                      entry.end?.description.sqlValue ?? .null, .integer(entry.absent ? 1 : 0),
-                      entry.absentHours?.start.description.sqlValue ?? .null, entry.absentHours?.end.description.sqlValue ?? .null,
-                      entry.reason.sqlValue,
-                      .text(entry.source), .text(runID)])
-        }
-        for (key, reason) in diff.days {
-            try database.run("INSERT OR REPLACE INTO attendance_days (group_code, date, closed_reason, run_id) VALUES (?, ?, ?, ?)",
-                             [.text(key.group), .text(key.date.iso), reason.sqlValue, .text(runID)])
-        }
-    }
 }

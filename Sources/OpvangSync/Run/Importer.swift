@@ -76,7 +76,7 @@ public struct Importer {
             // A mail setting that cannot work is found now, not after the import has been committed.
             _ = try request.settings.mail.makeTransport()
         }
-        var source: ExportSource = exportSource(in: request.exportDirectory, mapping: mapping)
+        let source: ExportSource = exportSource(in: request.exportDirectory, mapping: mapping)
         let asOf = request.asOf ?? Day.today(now: request.now)
         let started = request.now
         var run = RunState(request: request, mapping: mapping, asOf: asOf, started: started)
@@ -104,348 +104,37 @@ public struct Importer {
         let repository = try openRepository(request)
 
         do {
+            // SPEC §1, in order: check the export, read it, compare, the safety checks, plan accounts and
+            // lists, write, report. A stage that stops the run throws `RunStop`; nothing is written before
+            // the transaction at the end.
             progress(.phase("manifest"))
-            let manifest = try source.loadManifest()
-            if let organisation = request.organisation, organisation != manifest.organisationID {
-                throw ExportFailure("organisation-mismatch", file: mapping.manifest, message:
-                    "de export is van organisatie \"\(manifest.organisationID)\", niet van \"\(organisation)\"")
-            }
-            run.report.organisation = .init(id: manifest.organisationID, name: manifest.organisationName)
-            // A portal belongs to the organisation of its first import; another's export never touches it.
-            let owner = try repository?.owner()
-            if let owner, owner.id != manifest.organisationID {
-                throw ExportFailure("organisation-mismatch", file: mapping.manifest, message:
-                    "dit portaal hoort bij organisatie \"\(owner.id)\", de export is van organisatie \"\(manifest.organisationID)\"; er is niets verwerkt. Controleer welke export in welke map staat")
-            }
-            let link = try PortalURL.resolve(configured: request.settings.portalURL, stored: owner?.portalURL,
-                                             exported: manifest.portalURL, manifestFile: mapping.manifest)
-            run.report.issues += link.issues
-            run.report.export.system = manifest.system
-            run.report.export.exportedAt = manifest.exportedAtText
-            run.report.export.fingerprint = manifest.fingerprint
-
-            let manifestIssues = source.verify(manifest)
-            if var csv = source as? CSVExportSource {
-                csv.expectedSHA256 = Dictionary(manifest.files.compactMap { file in file.sha256.map { (file.name, $0) } },
-                                                uniquingKeysWith: { first, _ in first })
-                source = csv
-            }
-            if !manifestIssues.isEmpty {
-                run.report.issues += manifestIssues
-                let files = manifestIssues.compactMap(\.file).joined(separator: ", ")
-                return try finish(&run, .aborted, repository, abort: "export komt niet overeen met het manifest (\(files))")
-            }
-
-            let ageHours = staleness(manifest.exportedAt, asOf: request.asOf, now: request.now)
-            if ageHours > request.settings.rules.maxExportAgeHours {
-                let text = "de export is \(Int(ageHours)) uur oud; de grens is \(Int(request.settings.rules.maxExportAgeHours)) uur (maxExportAgeHours)"
-                if !request.force {
-                    run.report.issues.append(Issue(.error, "stale-export", file: mapping.manifest, message: text))
-                    return try finish(&run, .aborted, repository, abort: "verouderde export: \(text)")
-                }
-                run.report.issues.append(Issue(.warning, "stale-export", file: mapping.manifest, message: text + "; geforceerd ingelezen"))
-            } else if ageHours < -24 {
-                // A clock far ahead (or a forged date) would make every later export look older than this
-                // one and so block each night after it: refused unless forced.
-                let text = "de export zegt gemaakt te zijn op \(manifest.exportedAtText), \(Int(-ageHours)) uur na de peildatum; de klok van het planningssysteem loopt vermoedelijk verkeerd"
-                if !request.force {
-                    run.report.issues.append(Issue(.error, "export-in-future", file: mapping.manifest, message: text))
-                    return try finish(&run, .aborted, repository, abort: "export uit de toekomst: \(text)")
-                }
-                run.report.issues.append(Issue(.warning, "export-in-future", file: mapping.manifest, message: text + "; geforceerd ingelezen"))
-            } else if ageHours < -1 {
-                run.report.issues.append(Issue(.warning, "export-in-future", file: mapping.manifest,
-                                               message: "exportedAt ligt \(Int(-ageHours)) uur na de peildatum"))
-            }
-
-            // A scoped run fixes one family now; it neither counts as nor is blocked by a full import.
-            if request.scope == nil, let repository, try repository.wasImported(fingerprint: manifest.fingerprint) {
-                if !request.force {
-                    run.report.issues.append(Issue(.info, "already-imported", message: "deze export is al eerder ingelezen"))
-                    return try finish(&run, .skipped, repository)
-                }
-                run.report.issues.append(Issue(.info, "already-imported", message: "deze export is al eerder ingelezen; geforceerd opnieuw"))
-            }
-
-            // Exports are applied in the order they were made: an older one would roll newer data back.
-            if let repository {
-                let newest = try repository.newestAppliedExport().compactMap { text in Manifest.parseTimestamp(text).map { (text, $0) } }
-                    .max { $0.1 < $1.1 }
-                if let newest, manifest.exportedAt < newest.1 {
-                    let text = "deze export is gemaakt op \(manifest.exportedAtText), vóór de laatst ingelezen export (\(newest.0)); inlezen zou nieuwere gegevens terugdraaien"
-                    if !request.force {
-                        run.report.issues.append(Issue(.error, "older-export", file: mapping.manifest, message: text))
-                        return try finish(&run, .aborted, repository, abort: "oudere export: \(text)")
-                    }
-                    run.report.issues.append(Issue(.warning, "older-export", file: mapping.manifest, message: text + "; geforceerd ingelezen"))
-                }
-            }
-
-            // Days before the latest run's as-of date are history: a clock behind must not rebuild them.
-            if let repository, let text = try AttendanceHistory.refusal(asOf: asOf, repository: repository) {
-                if !request.force {
-                    run.report.issues.append(Issue(.error, "as-of-before-last-run", message: text))
-                    return try finish(&run, .aborted, repository, abort: "peildatum vóór de laatste run: \(text)")
-                }
-                run.report.issues.append(Issue(.warning, "as-of-before-last-run", message: text + "; geforceerd ingelezen"))
-            }
-
+            let export = try ExportGate(request: request, mapping: mapping, asOf: asOf)
+                .check(source, repository: repository, report: &run.report)
             progress(.phase("lezen en controleren"))
-            // A scoped run parses only its family's rows; everything else is counted, not checked.
-            let scoped = try request.scope.map { try ScopedRead($0, source: source, repository: repository) }
-            let expectedRows = Dictionary(manifest.files.map { ($0.name, $0.rows) }, uniquingKeysWith: { first, _ in first })
-            var filesRead = 0
-            // A full run reads the portal on a second core (its own connection) while this one reads the export.
-            let kinds = EntityKind.allCases.filter { mapping.entities[$0] != nil }
-            let snapshotPath = scoped == nil && repository != nil ? request.settings.database : nil
-            let snapshot: PortalSnapshot?
-            var validated: DesiredState
-            (snapshot, validated) = try sideBySide({
-                try snapshotPath.map { try PortalSnapshot(path: $0, kinds: kinds) }
-            }, {
-                try Validator(mapping: mapping, asOf: asOf).validate(source, expectedRows: mapping.format == .json
-                    ? Dictionary(manifest.files.map { ("\(mapping.exportFile ?? "export.json")#\($0.name)", $0.rows) },
-                                 uniquingKeysWith: { first, _ in first })
-                    : expectedRows, selections: scoped?.selections ?? [:], progress: { summary in
-                        filesRead += 1
-                        progress(.file(summary, index: filesRead, total: mapping.entities.count))
-                    })
-            })
-            run.report.export.files = validated.files
-            run.report.issues += validated.issues
-            if let scope = request.scope {
-                run.report.issues.append(Issue(.info, "scoped-read", message:
-                    "alleen de regels van \(scope.dutchDescription) zijn gelezen en gecontroleerd; de andere regels zijn geteld, niet gecontroleerd"))
-            }
-
-            let rowMismatches = validated.issues.filter { $0.code == "manifest-rows" }
-            if !rowMismatches.isEmpty {
-                return try finish(&run, .aborted, repository, abort:
-                    "aantal regels wijkt af van het manifest (\(rowMismatches.compactMap(\.file).joined(separator: ", ")))")
-            }
-            if scoped != nil {
-                // A scoped run parsed only its family's rows: the key columns are weighed whole, as a full
-                // run weighs them, so that a BSN-keyed export is refused here too.
-                let whole = try KeyColumnCheck.scan(source)
-                run.report.issues.removeAll { $0.code == "bsn-key-column" }
-                run.report.issues += whole
-                validated.issues.removeAll { $0.code == "bsn-key-column" }
-                validated.issues += whole
-            }
-            let bsnKeys = validated.issues.filter { $0.code == "bsn-key-column" && $0.severity == .error }
-            if !bsnKeys.isEmpty {
-                // The keys are citizen service numbers, and other files refer to them: no issue may name a
-                // key, and no message may repeat one.
-                run.report.options.only = run.report.options.only.map { BSN.redacted($0) ?? $0 }
-                for index in run.report.issues.indices {
-                    run.report.issues[index].key = nil
-                    run.report.issues[index].message = BSN.redacted(run.report.issues[index].message) ?? run.report.issues[index].message
-                }
-                let columns = bsnKeys.map { "\($0.field ?? "?") in \($0.file ?? "?")" }.joined(separator: ", ")
-                return try finish(&run, .aborted, repository, abort:
-                    "de sleutelkolom \(columns) lijkt burgerservicenummers te bevatten; de mapping moet een ander nummer als sleutel gebruiken")
-            }
-            let limit = request.settings.rules.maxRejectedFraction
-            let overLimit = validated.files.filter { $0.rows > 0 && Double($0.rejected) / Double($0.rows) > limit }
-            if !overLimit.isEmpty {
-                let detail = overLimit.map { "\($0.name): \($0.rejected) van \($0.rows)" }.joined(separator: ", ")
-                return try finish(&run, .aborted, repository, abort:
-                    "te veel afgewezen regels (\(detail)); de grens is \(MarkdownReport.percent(limit)) per bestand (maxRejectedFraction)")
-            }
-
+            var read = try ExportReading(request: request, mapping: mapping, asOf: asOf)
+                .read(export, repository: repository, report: &run.report, progress: progress)
             progress(.phase("vergelijken met het portaal"))
-            let current: [EntityKind: [String: StoredRecord]]
-            let retentionStore = RetentionStore(database: repository?.database)
-            let stored: RetentionPlanner.Stored
-            if let loaded = snapshot {
-                (current, stored) = (loaded.current, loaded.stored)
-            } else {
-                current = try repository.map { try scoped?.current(validated.kinds, repository: $0) ?? $0.loadCurrent(validated.kinds) } ?? [:]
-                stored = try retentionStore.load()
-            }
-            var (desired, returning) = Importer.keepPurged(validated, stored: stored, asOf: asOf)
-            var plan: Plan
-            var scopeParents: Set<String>?
-            if let scope = request.scope {
-                if scope.matchesNothing(desired: desired, current: current) {
-                    throw UsageError("--only \(scope): not in the export and not in the portal")
-                }
-                let (narrowed, narrowedCurrent, keys) = scope.narrow(desired, current)
-                scopeParents = keys[.parent] ?? []
-                plan = Differ(asOf: asOf).plan(desired: narrowed, current: narrowedCurrent)
-                // The mass-removal guard weighs a scoped run against the whole portal, not the family
-                // (counted only where the scope ends something: a count reads the whole table).
-                for kind in validated.kinds where plan.counts[kind]?.removals ?? 0 > 0 {
-                    plan.activeBefore[kind] = try repository?.activeCount(kind) ?? 0
-                }
-            } else {
-                plan = Differ(asOf: asOf).plan(desired: desired, current: current)
-            }
+            let compared = try Comparison(request: request, asOf: asOf).compare(read, repository: repository, report: &run.report)
             // The plan holds what is needed from here on; the export's records (a third of the memory of a
             // large run) are let go before accounts and attendance build their own.
-            validated = DesiredState()
-            desired = DesiredState()
-            _ = (validated, desired)
-            run.report.counts = Dictionary(uniqueKeysWithValues: plan.counts.map { ($0.key.rawValue, $0.value) })
-            run.report.changes = plan.changes.map { change in
-                RunReport.ReportChange(entity: change.kind.rawValue, key: change.key, action: change.action,
-                                       fields: change.action == .created ? [] : change.fields)
-            }
-            for issue in vanishedIssues(plan) { run.report.issues.append(issue) }
-
-            // Before anything else is worked out: an aborted run's report must not describe accounts or
-            // lists that were never made.
-            let removals = massRemovals(plan, threshold: request.settings.rules.maxRemovalFraction)
-            if !removals.isEmpty {
-                run.report.removals = removals
-                if !request.allowMassChanges {
-                    let detail = removals.map { "\($0.wouldEnd) van \($0.activeBefore) \(EntityKind(rawValue: $0.entity)?.dutchPlural.lowercased() ?? $0.entity)" }
-                        .joined(separator: ", ")
-                    return try finish(&run, .aborted, repository, abort:
-                        "de import zou \(detail) beëindigen; meer dan \(MarkdownReport.percent(request.settings.rules.maxRemovalFraction)) (maxRemovalFraction)")
-                }
-            }
-
-
-            let accountStore = repository.map { AccountStore(database: $0.database) }
-            // A scoped run has read only its family; the planners also see the portal around it.
-            var portal = current
-            if let scoped, let repository { ScopedRead.merge(&portal, try scoped.plannerContext(repository: repository)) }
-            let post = PostState(current: portal, plan: plan)
-            let existing = try accountStore?.load(parents: scopeParents, addresses: Set((scopeParents ?? []).compactMap { parent in
-                post.record(.parent, parent).flatMap { record in
-                    AccountPlanner.loginAddress(email: record.values[EntityKind.parent.schema.index("email")],
-                                                email2: record.values[EntityKind.parent.schema.index("email2")])?.address
-                }
-            })) ?? ExistingAccounts()
-            let undelivered = try repository.map { try Importer.undeliveredMail($0.database) } ?? []
-            // Links that ran out since the last run, once: nothing is sent by itself, customer service resends.
-            if request.scope == nil, let repository {
-                let since = try repository.lastAppliedRunStart()
-                for parent in try repository.invitationsExpired(since: since, now: request.now) {
-                    run.report.issues.append(Issue(.warning, "invitation-expired", key: parent, message:
-                        "de activatielink van ouder \(parent) is verlopen zonder dat het account is geactiveerd; stuur zo nodig een nieuwe link (Nieuw wachtwoord verzenden)"))
-                }
-            }
-
-            // The attendance lists are built from the same post-run state, with (for a scoped run) every
-            // child of the groups the scope touches; the account planners see only the scope's families.
-            let horizon = asOf...asOf.adding(days: request.settings.rules.attendanceHorizonDays)
-            let attendanceGroups = request.scope == nil ? nil : Importer.groupsTouched(by: plan, current: current, post: post)
-            var listed = post
-            if let attendanceGroups, let repository {
-                ScopedRead.merge(&portal, try ScopedRead.attendanceContext(groups: attendanceGroups, days: horizon, repository: repository))
-                listed = PostState(current: portal, plan: plan)
-            }
-            let inputs = AttendanceInputs(records: listed.records, groups: attendanceGroups)
-            let builder = AttendanceBuilder(holidays: request.settings.holidays)
-            let attendanceStore = AttendanceStore(database: repository?.database)
-
-            // Accounts and attendance share nothing but their inputs: on two cores they run side by side,
-            // the attendance on this thread because it reads the stored lists through this connection.
-            let rules = request.settings.rules
-            let excluded = stored.purgedParents.subtracting(returning.parents)
-            let ((accountPlan, retention), attendance) = try sideBySide({ [post, existing, stored, scopeParents] in
-                (AccountPlanner(asOf: asOf, rules: rules).plan(post, existing: existing, parents: scopeParents, excluded: excluded),
-                 RetentionPlanner(asOf: asOf).plan(post, existing: existing, stored: stored, scope: scopeParents))
-            }, {
-                progress(.phase("accounts en aanwezigheidslijsten"))
-                return try attendanceStore.diff(groups: Set(inputs.groups.keys), days: horizon) { group in
-                    builder.build(inputs, group: group, days: horizon)
-                }
-            })
-            run.report.accounts = accountPlan.summary
-            run.report.accounts?.disabled = retention.disabledCount
-            run.report.accounts?.enabled = retention.enabledCount
-            run.report.retention = retention.summary
-            run.report.issues += accountPlan.issues
-            run.report.parentAccounts = ParentAccounts.of(accountPlan, post: post)
-            run.report.locations = request.scope == nil ? LocationTotals.of(listed, plan: plan, asOf: asOf) : nil
-            for owner in retention.unlinked {
-                run.report.issues.append(Issue(.warning, "account-disabled-unlinked", key: owner, message:
-                    "het account van ouder \(owner) is uitgeschakeld: het gezin is aan geen enkel kind meer gekoppeld (bijvoorbeeld na een wijziging in het gezag); er geldt geen termijn van 8 weken"))
-            }
-            var mail = MailSummary()
-            mail.queued = accountPlan.actions.reduce(0) { count, action in
-                switch action {
-                case .create: return count + 1
-                case .join, .detach, .withdraw: return count
-                case .move(_, _, _, _, let activated): return count + (activated ? 2 : 1)
-                }
-            }
-            for message in undelivered {
-                if message.status == "bounced" { mail.bounced += 1 } else { mail.failed += 1 }
-                run.report.issues.append(message.issue)
-            }
-            run.report.mail = mail
-            run.report.undeliveredMail = undelivered.map(\.entry)
-            run.report.attendance = Importer.summary(attendance, inputs: inputs, post: listed)
-            run.report.issues += attendance.issues
-
+            read.validated = DesiredState()
+            try SafetyChecks(request: request).check(compared, report: &run.report)
+            let planned = try RunPlanning(request: request, asOf: asOf)
+                .plan(compared, scoped: read.scoped, repository: repository, report: &run.report, progress: progress)
             if request.dryRun {
                 return try finish(&run, .applied, nil)
             }
             progress(.phase("toepassen"))
             guard let repository else { throw UsageError("no portal database") }
-            // The run, its changes and its report commit together: the report is staged (and kept in the
-            // runs row) inside the transaction, so a report that cannot be written rolls the run back.
-            run.report.status = .applied
-            run.report.exitCode = run.exitCodeForApplied.rawValue
-            // Provisional: stamped again after the commit and any mail delivery.
-            run.finishedAt = Date()
-            run.report.finishedAt = Timestamp.iso(run.finishedAt ?? Date())
-            var record = run.record(status: .applied, exit: run.exitCodeForApplied)
-            // The runs row keeps the report without its list of changes: the change log, written in the same
-            // transaction, holds every one of them (a first import's list is as large as the export).
-            var kept = run.report
-            kept.changes = []
-            record.reportJSON = String(decoding: try ReportWriter.json(kept), as: UTF8.self)
-            let context = MailContext(name: manifest.organisationName ?? manifest.organisationID, portalURL: link.url)
-            let names = Importer.parentNames(post)
-            var staged: StagedReport?
-            do {
-                try repository.apply(plan, run: record, progress: { done in progress(.applying(done: done, total: plan.changes.count)) }) { database in
-                    try database.run("""
-                        INSERT INTO organisation (id, name, portal_url, updated_run) VALUES (?, ?, ?, ?)
-                        ON CONFLICT (id) DO UPDATE SET name = excluded.name, portal_url = excluded.portal_url, updated_run = excluded.updated_run
-                        """, [.text(manifest.organisationID), .text(context.name), .text(context.portalURL), .text(record.id)])
-                    _ = try AccountStore(database: database).apply(accountPlan, names: names, organisation: context,
-                                                                   runID: record.id, now: request.now)
-                    for message in undelivered {
-                        try database.run("UPDATE outbox SET reported_run = ? WHERE id = ?", [.text(record.id), .integer(message.id)])
-                    }
-                    try attendanceStore.write(attendance, runID: record.id)
-                    try retentionStore.apply(retention, runID: record.id, asOf: asOf)
-                    for key in returning.children {
-                        try database.run("UPDATE children SET purged_at = NULL WHERE key = ?", [.text(key)])
-                    }
-                    for key in returning.parents {
-                        try database.run("UPDATE parents SET purged_at = NULL WHERE key = ?", [.text(key)])
-                    }
-                    staged = try ReportWriter.stage(run.report, to: request.settings.reports)
-                }
-            } catch {
-                staged?.discard()
-                throw error
-            }
+            let staged = try write(&run, export: export, compared: compared, planned: planned,
+                                   writer: PortalWriter(database: repository.database), progress: progress)
             if request.sendMail {
                 progress(.phase("mail versturen"))
-                do {
-                    let delivered = try Importer.sendQueuedMail(repository.database, settings: request.settings, templates: templates)
-                    run.report.mail?.sent += delivered.summary.sent
-                    run.report.mail?.failed += delivered.summary.failed
-                    run.report.mail?.bounced += delivered.summary.bounced
-                    if let problem = delivered.transportProblem {
-                        run.report.issues.append(Issue(.warning, "mail-not-sent", message:
-                            "de import is verwerkt, maar niet alle mail is verstuurd: \(problem); de mail blijft klaarstaan en gaat mee met de volgende verzendronde"))
-                    }
-                } catch {
-                    // The import is committed; the mail stays queued for `opvangsync mail send`.
-                    run.report.issues.append(Issue(.warning, "mail-not-sent", message:
-                        "de import is verwerkt, maar de mail is niet verstuurd: \(error); hij blijft klaarstaan en gaat mee met de volgende verzendronde"))
-                }
+                deliverMail(&run, database: repository.database, templates: templates)
             }
             return committed(&run, repository, staged: staged)
+        } catch let stop as RunStop {
+            return try finish(&run, stop.status, repository, abort: stop.reason)
         } catch let failure as ExportFailure {
             run.report.issues.append(failure.issue)
             return try finish(&run, .failed, repository, abort: "de export is onleesbaar: \(failure.issue.description)")
@@ -459,6 +148,66 @@ public struct Importer {
         }
     }
 
+    /// Stage 6, "write": the run, its record changes, accounts and mail, attendance, retention and its report
+    /// in one transaction. The report is staged (and kept in the runs row) inside it, so a report that
+    /// cannot be written rolls the run back.
+    private func write(_ run: inout RunState, export: CheckedExport, compared: Compared, planned: PlannedRun,
+                       writer: PortalWriter, progress: (ImportProgress) -> Void) throws -> StagedReport? {
+        let request = run.request, plan = compared.plan, manifest = export.manifest
+        let asOf = Day(iso: run.report.asOf) ?? Day(dayNumber: 0)
+        run.report.status = .applied
+        run.report.exitCode = run.exitCodeForApplied.rawValue
+        // Provisional: stamped again after the commit and any mail delivery.
+        run.finishedAt = Date()
+        run.report.finishedAt = Timestamp.iso(run.finishedAt ?? Date())
+        var record = run.record(status: .applied, exit: run.exitCodeForApplied)
+        // The runs row keeps the report without its list of changes: the change log, written in the same
+        // transaction, holds every one of them (a first import's list is as large as the export).
+        var kept = run.report
+        kept.changes = []
+        record.reportJSON = String(decoding: try ReportWriter.json(kept), as: UTF8.self)
+        let context = MailContext(name: manifest.organisationName ?? manifest.organisationID, portalURL: export.portalURL)
+        var staged: StagedReport?
+        let report = run.report
+        do {
+            try writer.transaction(run: record) {
+                try writer.writeChanges(plan, runID: record.id, asOf: asOf) { done in
+                    progress(.applying(done: done, total: plan.changes.count))
+                }
+                try writer.writeOrganisation(id: manifest.organisationID, name: context.name, portalURL: context.portalURL,
+                                             runID: record.id)
+                _ = try writer.applyAccounts(planned.accounts, names: planned.names, organisation: context,
+                                             runID: record.id, now: request.now)
+                try writer.markReported(outbox: planned.undelivered.map(\.id), runID: record.id)
+                try writer.writeAttendance(planned.attendance, runID: record.id)
+                try writer.applyRetention(planned.retention, runID: record.id, asOf: asOf)
+                try writer.restorePurged(children: compared.returning.children, parents: compared.returning.parents)
+                staged = try ReportWriter.stage(report, to: request.settings.reports)
+            }
+        } catch {
+            staged?.discard()
+            throw error
+        }
+        return staged
+    }
+
+    /// `--send-mail`: the import is committed; mail that cannot go now stays queued for `opvangsync mail send`.
+    private func deliverMail(_ run: inout RunState, database: Database, templates: MailTemplates) {
+        do {
+            let delivered = try Importer.sendQueuedMail(database, settings: run.request.settings, templates: templates)
+            run.report.mail?.sent += delivered.summary.sent
+            run.report.mail?.failed += delivered.summary.failed
+            run.report.mail?.bounced += delivered.summary.bounced
+            if let problem = delivered.transportProblem {
+                run.report.issues.append(Issue(.warning, "mail-not-sent", message:
+                    "de import is verwerkt, maar niet alle mail is verstuurd: \(problem); de mail blijft klaarstaan en gaat mee met de volgende verzendronde"))
+            }
+        } catch {
+            run.report.issues.append(Issue(.warning, "mail-not-sent", message:
+                "de import is verwerkt, maar de mail is niet verstuurd: \(error); hij blijft klaarstaan en gaat mee met de volgende verzendronde"))
+        }
+    }
+
     /// Sends every due message, holding the mail lock so two senders never send the same message.
     public static func sendQueuedMail(_ database: Database, settings: OrganisationSettings, templates: MailTemplates,
                                       limit: Int? = nil, ids: [Int64]? = nil) throws -> MailDelivery.Result {
@@ -467,96 +216,6 @@ public struct Importer {
         let delivery = MailDelivery(database: database, transport: try settings.mail.makeTransport(), templates: templates,
                                     settings: settings.mail, rules: settings.rules)
         return try delivery.deliver(limit: limit, ids: ids)
-    }
-
-    /// Purged children and parents stay purged while the planning system still exports them: their rows
-    /// (and the relations and deviations of purged children) are left out and treated as unchanged. A
-    /// child that is in care again (an active placement in the export) comes back, with its parents.
-    static func keepPurged(_ desired: DesiredState, stored: RetentionPlanner.Stored, asOf: Day) -> (DesiredState, Returning) {
-        guard !stored.purgedChildren.isEmpty || !stored.purgedParents.isEmpty else { return (desired, Returning()) }
-        let p = EntityKind.placement.schema, r = EntityKind.relation.schema, d = EntityKind.deviation.schema
-        // Child and parent numbers are kept apart: child 1001 returning says nothing of parent 1001.
-        var returningChildren: Set<String> = []
-        var returningParents: Set<String> = []
-        for record in desired.records(of: .placement) {
-            guard let child = record.values[p.index("childNumber")], stored.purgedChildren.contains(child) else { continue }
-            if record.values[p.index("endDate")].flatMap(Day.init(iso:)).map({ $0 >= asOf }) ?? true { returningChildren.insert(child) }
-        }
-        let frozenChildren = stored.purgedChildren.subtracting(returningChildren)
-        var liveParents: Set<String> = []
-        for record in desired.records(of: .relation) {
-            guard let child = record.values[r.index("childNumber")], let parent = record.values[r.index("parentNumber")] else { continue }
-            if !frozenChildren.contains(child) { liveParents.insert(parent) }
-            if returningChildren.contains(child) { returningParents.insert(parent) }
-        }
-        let frozenParents = stored.purgedParents.filter { !liveParents.contains($0) }
-        var result = desired
-        func freeze(_ kind: EntityKind, _ isFrozen: (Record) -> Bool) {
-            let frozen = desired.records(of: kind).filter(isFrozen)
-            guard !frozen.isEmpty else { return }
-            let keys = Set(frozen.map(\.key))
-            result.records[kind] = desired.records(of: kind).filter { !keys.contains($0.key) }
-            result.protectedKeys[kind, default: []].formUnion(keys)
-        }
-        freeze(.child) { frozenChildren.contains($0.key) }
-        freeze(.parent) { frozenParents.contains($0.key) }
-        freeze(.relation) { frozenChildren.contains($0.values[r.index("childNumber")] ?? "") }
-        freeze(.deviation) { frozenChildren.contains($0.values[d.index("childNumber")] ?? "") }
-        return (result, Returning(children: returningChildren.intersection(stored.purgedChildren),
-                                  parents: returningParents.intersection(stored.purgedParents)))
-    }
-
-    /// Purged children and parents that come back in this run, each kind in its own set.
-    struct Returning: Sendable {
-        var children: Set<String> = []
-        var parents: Set<String> = []
-    }
-
-    /// The groups a scoped run must rebuild: those of its placements and deviations, before and after.
-    static func groupsTouched(by plan: Plan, current: [EntityKind: [String: StoredRecord]], post: PostState) -> Set<String> {
-        var groups: Set<String> = []
-        for change in plan.changes {
-            switch change.kind {
-            case .group: groups.insert(change.key)
-            case .placement, .deviation:
-                let index = change.kind.schema.index("groupCode")
-                if let code = current[change.kind]?[change.key]?.values[index] ?? nil { groups.insert(code) }
-                if let code = post.record(change.kind, change.key)?.values[index] ?? nil { groups.insert(code) }
-            case .child:
-                // A child that ends or returns leaves or rejoins every list it is on.
-                let p = EntityKind.placement.schema
-                for (_, record) in post.records[.placement] ?? [:] where record.values[p.index("childNumber")] == change.key {
-                    if let code = record.values[p.index("groupCode")] { groups.insert(code) }
-                }
-            default: break
-            }
-        }
-        return groups
-    }
-
-    /// The report's attendance section: counts, the first changes, and names to group them by.
-    static func summary(_ diff: AttendanceDiff, inputs: AttendanceInputs, post: PostState) -> AttendanceSummary {
-        var summary = diff.summary
-        summary.changes = Array(diff.changes.prefix(AttendanceSummary.listLimit))
-        summary.changesTruncated = diff.changes.count > AttendanceSummary.listLimit
-        let l = EntityKind.location.schema
-        for code in Set(summary.changes.map(\.group)).union(summary.perGroup.map { Array($0.keys) } ?? []) {
-            guard let group = inputs.groups[code] else { continue }
-            let location = post.record(.location, group.location)?.values[l.index("name")] ?? nil
-            summary.groupNames[code] = "\(group.name) (\(location ?? group.location))"
-        }
-        return summary
-    }
-
-    /// "Voornaam tussenvoegsel achternaam" per parent, for the salutation of their mail.
-    static func parentNames(_ post: PostState) -> [String: String] {
-        let schema = EntityKind.parent.schema
-        var names: [String: String] = [:]
-        for (key, values) in post.active(.parent) {
-            names[key] = [values[schema.index("firstName")], values[schema.index("infix")], values[schema.index("lastName")]]
-                .compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
-        }
-        return names
     }
 
     /// The organisation id an export's manifest names, when it can be read and is a valid id; nil otherwise
@@ -607,7 +266,7 @@ public struct Importer {
 
     /// Hours between the export and "now". With `--as-of`, "now" is noon of that day in Europe/Amsterdam,
     /// so a replayed export is judged against the day it is replayed for.
-    func staleness(_ exportedAt: Date, asOf: Day?, now: Date) -> Double {
+    static func staleness(_ exportedAt: Date, asOf: Day?, now: Date) -> Double {
         var reference = now
         if let asOf {
             var calendar = Calendar(identifier: .gregorian)
@@ -615,23 +274,6 @@ public struct Importer {
             reference = calendar.date(from: DateComponents(year: asOf.year, month: asOf.month, day: asOf.day, hour: 12)) ?? now
         }
         return reference.timeIntervalSince(exportedAt) / 3600
-    }
-
-    func massRemovals(_ plan: Plan, threshold: Double) -> [RunReport.Removal] {
-        [EntityKind.child, .parent, .placement].compactMap { kind in
-            guard let counts = plan.counts[kind], let base = plan.activeBefore[kind], base > 0 else { return nil }
-            let fraction = Double(counts.removals) / Double(base)
-            guard fraction > threshold else { return nil }
-            return RunReport.Removal(entity: kind.rawValue, activeBefore: base, wouldEnd: counts.removals,
-                                     fraction: fraction, threshold: threshold)
-        }
-    }
-
-    func vanishedIssues(_ plan: Plan) -> [Issue] {
-        plan.changes.filter { $0.action == .vanished }.map { change in
-            Issue(.warning, "placement-vanished", key: change.key, message:
-                "plaatsing \(change.key) staat niet meer in de export en had geen einddatum; controleer het planningssysteem")
-        }
     }
 
     /// The end of a committed run: `finishedAt` stamped after the commit and any mail, the final report kept
@@ -657,7 +299,7 @@ public struct Importer {
         }
         do {
             if let paths = try files?.commit() {
-                try? repository.finish(runID: run.report.runId, finishedAt: finishedAt, reportJSON: nil)
+                try? PortalWriter(database: repository.database).finishRun(runID: run.report.runId, finishedAt: finishedAt, reportJSON: nil)
                 return ImportOutcome(report: run.report, exitCode: exit, reportPaths: paths,
                                      reportError: problems.isEmpty ? nil : problems.joined(separator: "; "))
             }
@@ -666,7 +308,7 @@ public struct Importer {
         }
         var kept = run.report
         kept.changes = []
-        try? repository.finish(runID: run.report.runId, finishedAt: finishedAt,
+        try? PortalWriter(database: repository.database).finishRun(runID: run.report.runId, finishedAt: finishedAt,
                                reportJSON: (try? ReportWriter.json(kept)).map { String(decoding: $0, as: UTF8.self) })
         return ImportOutcome(report: run.report, exitCode: exit, reportPaths: nil, reportError:
             "the import is applied, but its report files could not be written (\(problems.joined(separator: "; "))); `opvangsync report \(run.report.runId)` writes them from the database")
@@ -706,7 +348,7 @@ public struct Importer {
             do {
                 var record = run.record(status: run.report.status, exit: exit)
                 record.reportJSON = try String(decoding: ReportWriter.json(run.report), as: UTF8.self)
-                try repository.record(record)
+                try PortalWriter(database: repository.database).recordRun(record)
             } catch {
                 // The report below still says what happened; the runs table could not be written.
                 run.report.issues.append(Issue(.error, "run-not-recorded", message: "de run kon niet in de database worden vastgelegd: \(error)"))
@@ -718,7 +360,7 @@ public struct Importer {
         }
         do {
             if let paths = try staged?.commit() {
-                if !run.request.dryRun { try? repository?.releaseKeptReport(runID: run.report.runId) }
+                if !run.request.dryRun, let repository { try? PortalWriter(database: repository.database).releaseKeptReport(runID: run.report.runId) }
                 return ImportOutcome(report: run.report, exitCode: exit, reportPaths: paths, reportError: nil)
             }
         } catch {

@@ -21,7 +21,7 @@ public struct MissedExport: Sendable {
         guard let last = applied.max(by: { $0.1 < $1.1 }) else { return nil }
         let newest = Inbox(path: inbox).choose().newest
         if let newest, let exported = MissedExport.exportedAt(folder: newest), exported > last.1 { return nil }
-        let age = Importer().staleness(last.1, asOf: request.asOf, now: request.now)
+        let age = Importer.staleness(last.1, asOf: request.asOf, now: request.now)
         guard age > request.settings.rules.maxExportAgeHours else { return nil }
         return MissedExport(newestInInbox: newest, lastImported: last.0, ageHours: age)
     }
@@ -61,7 +61,7 @@ public struct MissedExport: Sendable {
         var record = run.record(status: .aborted, exit: .aborted)
         record.reportJSON = String(decoding: try ReportWriter.json(run.report), as: UTF8.self)
         do {
-            try repository.record(record)
+            try PortalWriter(database: repository.database).recordRun(record)
         } catch {
             staged.discard()
             throw error

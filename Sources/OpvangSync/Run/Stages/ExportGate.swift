@@ -1,0 +1,115 @@
+import Foundation
+
+/// The export as it passed the gate: its manifest, the portal link to use, and the source that re-hashes
+/// each file against the manifest as it is read.
+struct CheckedExport {
+    let manifest: Manifest
+    /// The portal address activation links point to.
+    let portalURL: String
+    let source: ExportSource
+}
+
+/// Stage 1 of SPEC §1, "check the export": everything decided from the manifest and the portal's record
+/// of earlier runs, before a single row is read. Whose export it is (the portal's owner), whether it is
+/// whole (every file with its SHA-256), fresh, new, and not older than what was applied last.
+struct ExportGate {
+    let request: ImportRequest
+    let mapping: Mapping
+    let asOf: Day
+
+    func check(_ source: ExportSource, repository: PortalRepository?, report: inout RunReport) throws -> CheckedExport {
+        var source = source
+        let manifest = try source.loadManifest()
+        if let organisation = request.organisation, organisation != manifest.organisationID {
+            throw ExportFailure("organisation-mismatch", file: mapping.manifest, message:
+                "de export is van organisatie \"\(manifest.organisationID)\", niet van \"\(organisation)\"")
+        }
+        report.organisation = .init(id: manifest.organisationID, name: manifest.organisationName)
+        // A portal belongs to the organisation of its first import; another's export never touches it.
+        let owner = try repository?.owner()
+        if let owner, owner.id != manifest.organisationID {
+            throw ExportFailure("organisation-mismatch", file: mapping.manifest, message:
+                "dit portaal hoort bij organisatie \"\(owner.id)\", de export is van organisatie \"\(manifest.organisationID)\"; er is niets verwerkt. Controleer welke export in welke map staat")
+        }
+        let link = try PortalURL.resolve(configured: request.settings.portalURL, stored: owner?.portalURL,
+                                         exported: manifest.portalURL, manifestFile: mapping.manifest)
+        report.issues += link.issues
+        report.export.system = manifest.system
+        report.export.exportedAt = manifest.exportedAtText
+        report.export.fingerprint = manifest.fingerprint
+
+        let manifestIssues = source.verify(manifest)
+        if var csv = source as? CSVExportSource {
+            csv.expectedSHA256 = Dictionary(manifest.files.compactMap { file in file.sha256.map { (file.name, $0) } },
+                                            uniquingKeysWith: { first, _ in first })
+            source = csv
+        }
+        if !manifestIssues.isEmpty {
+            report.issues += manifestIssues
+            let files = manifestIssues.compactMap(\.file).joined(separator: ", ")
+            throw RunStop.aborted("export komt niet overeen met het manifest (\(files))")
+        }
+        try checkAge(manifest, report: &report)
+        try checkNew(manifest, repository: repository, report: &report)
+        try checkOrder(manifest, repository: repository, report: &report)
+        return CheckedExport(manifest: manifest, portalURL: link.url, source: source)
+    }
+
+    /// Too old (`maxExportAgeHours`), or made far after the run date (a clock ahead would block every later
+    /// night): refused unless forced.
+    private func checkAge(_ manifest: Manifest, report: inout RunReport) throws {
+        let ageHours = Importer.staleness(manifest.exportedAt, asOf: request.asOf, now: request.now)
+        if ageHours > request.settings.rules.maxExportAgeHours {
+            let text = "de export is \(Int(ageHours)) uur oud; de grens is \(Int(request.settings.rules.maxExportAgeHours)) uur (maxExportAgeHours)"
+            if !request.force {
+                report.issues.append(Issue(.error, "stale-export", file: mapping.manifest, message: text))
+                throw RunStop.aborted("verouderde export: \(text)")
+            }
+            report.issues.append(Issue(.warning, "stale-export", file: mapping.manifest, message: text + "; geforceerd ingelezen"))
+        } else if ageHours < -24 {
+            let text = "de export zegt gemaakt te zijn op \(manifest.exportedAtText), \(Int(-ageHours)) uur na de peildatum; de klok van het planningssysteem loopt vermoedelijk verkeerd"
+            if !request.force {
+                report.issues.append(Issue(.error, "export-in-future", file: mapping.manifest, message: text))
+                throw RunStop.aborted("export uit de toekomst: \(text)")
+            }
+            report.issues.append(Issue(.warning, "export-in-future", file: mapping.manifest, message: text + "; geforceerd ingelezen"))
+        } else if ageHours < -1 {
+            report.issues.append(Issue(.warning, "export-in-future", file: mapping.manifest,
+                                       message: "exportedAt ligt \(Int(-ageHours)) uur na de peildatum"))
+        }
+    }
+
+    /// An export applied before is skipped unless forced. A scoped run fixes one family now; it neither
+    /// counts as nor is blocked by a full import.
+    private func checkNew(_ manifest: Manifest, repository: PortalRepository?, report: inout RunReport) throws {
+        guard request.scope == nil, let repository, try repository.wasImported(fingerprint: manifest.fingerprint) else { return }
+        if !request.force {
+            report.issues.append(Issue(.info, "already-imported", message: "deze export is al eerder ingelezen"))
+            throw RunStop.skipped
+        }
+        report.issues.append(Issue(.info, "already-imported", message: "deze export is al eerder ingelezen; geforceerd opnieuw"))
+    }
+
+    /// Exports are applied in the order they were made (an older one would roll newer data back), and days
+    /// before the latest run's date are history (a clock behind must not rebuild them).
+    private func checkOrder(_ manifest: Manifest, repository: PortalRepository?, report: inout RunReport) throws {
+        guard let repository else { return }
+        let newest = try repository.newestAppliedExport().compactMap { text in Manifest.parseTimestamp(text).map { (text, $0) } }
+            .max { $0.1 < $1.1 }
+        if let newest, manifest.exportedAt < newest.1 {
+            let text = "deze export is gemaakt op \(manifest.exportedAtText), vóór de laatst ingelezen export (\(newest.0)); inlezen zou nieuwere gegevens terugdraaien"
+            if !request.force {
+                report.issues.append(Issue(.error, "older-export", file: mapping.manifest, message: text))
+                throw RunStop.aborted("oudere export: \(text)")
+            }
+            report.issues.append(Issue(.warning, "older-export", file: mapping.manifest, message: text + "; geforceerd ingelezen"))
+        }
+        if let text = try AttendanceHistory.refusal(asOf: asOf, repository: repository) {
+            if !request.force {
+                report.issues.append(Issue(.error, "as-of-before-last-run", message: text))
+                throw RunStop.aborted("peildatum vóór de laatste run: \(text)")
+            }
+            report.issues.append(Issue(.warning, "as-of-before-last-run", message: text + "; geforceerd ingelezen"))
+        }
+    }
+}

@@ -1,0 +1,85 @@
+/// What the reading stage hands on: the export's accepted records, and (for a full run) the portal's
+/// records read beside them.
+struct ReadExport {
+    var validated: DesiredState
+    let snapshot: PortalSnapshot?
+    /// A scoped run's family or location, found before any row was parsed.
+    let scoped: ScopedRead?
+}
+
+/// Stage 2 of SPEC §1, "read and check": every row parsed and checked (a scoped run: only its family's),
+/// with the checks that look at the export as a whole: row counts against the manifest, identifier
+/// columns that hold citizen service numbers, and the share of rejected rows per file.
+struct ExportReading {
+    let request: ImportRequest
+    let mapping: Mapping
+    let asOf: Day
+
+    func read(_ export: CheckedExport, repository: PortalRepository?, report: inout RunReport,
+              progress: (ImportProgress) -> Void) throws -> ReadExport {
+        let manifest = export.manifest, source = export.source
+        // A scoped run parses only its family's rows; everything else is counted, not checked.
+        let scoped = try request.scope.map { try ScopedRead($0, source: source, repository: repository) }
+        let expectedRows = mapping.format == .json
+            ? Dictionary(manifest.files.map { ("\(mapping.exportFile ?? "export.json")#\($0.name)", $0.rows) },
+                         uniquingKeysWith: { first, _ in first })
+            : Dictionary(manifest.files.map { ($0.name, $0.rows) }, uniquingKeysWith: { first, _ in first })
+        var filesRead = 0
+        // A full run reads the portal on a second core (its own connection) while this one reads the export.
+        let kinds = EntityKind.allCases.filter { mapping.entities[$0] != nil }
+        let snapshotPath = scoped == nil && repository != nil ? request.settings.database : nil
+        let (snapshot, validatedState) = try sideBySide({
+            try snapshotPath.map { try PortalSnapshot(path: $0, kinds: kinds) }
+        }, { [mapping, asOf] in
+            try Validator(mapping: mapping, asOf: asOf).validate(source, expectedRows: expectedRows,
+                                                                 selections: scoped?.selections ?? [:], progress: { summary in
+                filesRead += 1
+                progress(.file(summary, index: filesRead, total: mapping.entities.count))
+            })
+        })
+        var validated = validatedState
+        report.export.files = validated.files
+        report.issues += validated.issues
+        if let scope = request.scope {
+            report.issues.append(Issue(.info, "scoped-read", message:
+                "alleen de regels van \(scope.dutchDescription) zijn gelezen en gecontroleerd; de andere regels zijn geteld, niet gecontroleerd"))
+        }
+
+        let rowMismatches = validated.issues.filter { $0.code == "manifest-rows" }
+        if !rowMismatches.isEmpty {
+            throw RunStop.aborted("aantal regels wijkt af van het manifest (\(rowMismatches.compactMap(\.file).joined(separator: ", ")))")
+        }
+        if scoped != nil {
+            // A scoped run parsed only its family's rows: the key columns are weighed whole, as a full
+            // run weighs them, so that a BSN-keyed export is refused here too.
+            let whole = try KeyColumnCheck.scan(source)
+            report.issues.removeAll { $0.code == "bsn-key-column" }
+            report.issues += whole
+            validated.issues.removeAll { $0.code == "bsn-key-column" }
+            validated.issues += whole
+        }
+        try refuseCitizenServiceNumberKeys(validated, report: &report)
+        let limit = request.settings.rules.maxRejectedFraction
+        let overLimit = validated.files.filter { $0.rows > 0 && Double($0.rejected) / Double($0.rows) > limit }
+        if !overLimit.isEmpty {
+            let detail = overLimit.map { "\($0.name): \($0.rejected) van \($0.rows)" }.joined(separator: ", ")
+            throw RunStop.aborted(
+                "te veel afgewezen regels (\(detail)); de grens is \(MarkdownReport.percent(limit)) per bestand (maxRejectedFraction)")
+        }
+        return ReadExport(validated: validated, snapshot: snapshot, scoped: scoped)
+    }
+
+    /// The keys are citizen service numbers, and other files refer to them: the run stops, and no issue
+    /// may name a key and no message may repeat one.
+    private func refuseCitizenServiceNumberKeys(_ validated: DesiredState, report: inout RunReport) throws {
+        let bsnKeys = validated.issues.filter { $0.code == "bsn-key-column" && $0.severity == .error }
+        guard !bsnKeys.isEmpty else { return }
+        report.options.only = report.options.only.map { BSN.redacted($0) ?? $0 }
+        for index in report.issues.indices {
+            report.issues[index].key = nil
+            report.issues[index].message = BSN.redacted(report.issues[index].message) ?? report.issues[index].message
+        }
+        let columns = bsnKeys.map { "\($0.field ?? "?") in \($0.file ?? "?")" }.joined(separator: ", ")
+        throw RunStop.aborted("de sleutelkolom \(columns) lijkt burgerservicenummers te bevatten; de mapping moet een ander nummer als sleutel gebruiken")
+    }
+}

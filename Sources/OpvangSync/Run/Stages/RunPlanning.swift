@@ -1,0 +1,150 @@
+import Foundation
+import PortalStore
+
+/// Everything a run will write besides its record changes, worked out before the transaction opens.
+struct PlannedRun {
+    let accounts: AccountPlan
+    let retention: RetentionPlan
+    let attendance: AttendanceDiff
+    /// Failed and bounced mail not yet in a report: this run's report names it, once.
+    let undelivered: [(id: Int64, status: String, issue: Issue, entry: UndeliveredMail)]
+    /// "Voornaam tussenvoegsel achternaam" per parent, for the salutation of their mail.
+    let names: [String: String]
+}
+
+/// Stage 5 of SPEC §1, "plan accounts and lists": the accounts, their mail and the retention of access
+/// (SPEC §4, §6), and the attendance lists of the horizon (SPEC §5), all from the state the portal will
+/// have after the run.
+struct RunPlanning {
+    let request: ImportRequest
+    let asOf: Day
+
+    func plan(_ compared: Compared, scoped: ScopedRead?, repository: PortalRepository?, report: inout RunReport,
+              progress: (ImportProgress) -> Void) throws -> PlannedRun {
+        let plan = compared.plan, current = compared.current, stored = compared.stored
+        let scopeParents = compared.scopeParents
+        let accountStore = repository.map { AccountStore(database: $0.database) }
+        // A scoped run has read only its family; the planners also see the portal around it.
+        var portal = current
+        if let scoped, let repository { ScopedRead.merge(&portal, try scoped.plannerContext(repository: repository)) }
+        let post = PostState(current: portal, plan: plan)
+        let existing = try accountStore?.load(parents: scopeParents, addresses: Set((scopeParents ?? []).compactMap { parent in
+            post.record(.parent, parent).flatMap { record in
+                AccountPlanner.loginAddress(email: record.values[EntityKind.parent.schema.index("email")],
+                                            email2: record.values[EntityKind.parent.schema.index("email2")])?.address
+            }
+        })) ?? ExistingAccounts()
+        let undelivered = try repository.map { try RunPlanning.undeliveredMail($0.database) } ?? []
+        // Links that ran out since the last run, once: nothing is sent by itself, customer service resends.
+        if request.scope == nil, let repository {
+            let since = try repository.lastAppliedRunStart()
+            for parent in try repository.invitationsExpired(since: since, now: request.now) {
+                report.issues.append(Issue(.warning, "invitation-expired", key: parent, message:
+                    "de activatielink van ouder \(parent) is verlopen zonder dat het account is geactiveerd; stuur zo nodig een nieuwe link (Nieuw wachtwoord verzenden)"))
+            }
+        }
+
+        // The attendance lists are built from the same post-run state, with (for a scoped run) every
+        // child of the groups the scope touches; the account planners see only the scope's families.
+        let horizon = asOf...asOf.adding(days: request.settings.rules.attendanceHorizonDays)
+        let attendanceGroups = request.scope == nil ? nil : RunPlanning.groupsTouched(by: plan, current: current, post: post)
+        var listed = post
+        if let attendanceGroups, let repository {
+            ScopedRead.merge(&portal, try ScopedRead.attendanceContext(groups: attendanceGroups, days: horizon, repository: repository))
+            listed = PostState(current: portal, plan: plan)
+        }
+        let inputs = AttendanceInputs(records: listed.records, groups: attendanceGroups)
+        let builder = AttendanceBuilder(holidays: request.settings.holidays)
+        let attendanceStore = AttendanceStore(database: repository?.database)
+
+        // Accounts and attendance share nothing but their inputs: on two cores they run side by side,
+        // the attendance on this thread because it reads the stored lists through this connection.
+        let rules = request.settings.rules
+        let excluded = stored.purgedParents.subtracting(compared.returning.parents)
+        let ((accountPlan, retention), attendance) = try sideBySide({ [post, existing, stored, scopeParents, asOf] in
+            (AccountPlanner(asOf: asOf, rules: rules).plan(post, existing: existing, parents: scopeParents, excluded: excluded),
+             RetentionPlanner(asOf: asOf).plan(post, existing: existing, stored: stored, scope: scopeParents))
+        }, {
+            progress(.phase("accounts en aanwezigheidslijsten"))
+            return try attendanceStore.diff(groups: Set(inputs.groups.keys), days: horizon) { group in
+                builder.build(inputs, group: group, days: horizon)
+            }
+        })
+        report.accounts = accountPlan.summary
+        report.accounts?.disabled = retention.disabledCount
+        report.accounts?.enabled = retention.enabledCount
+        report.retention = retention.summary
+        report.issues += accountPlan.issues
+        report.parentAccounts = ParentAccounts.of(accountPlan, post: post)
+        report.locations = request.scope == nil ? LocationTotals.of(listed, plan: plan, asOf: asOf) : nil
+        for owner in retention.unlinked {
+            report.issues.append(Issue(.warning, "account-disabled-unlinked", key: owner, message:
+                "het account van ouder \(owner) is uitgeschakeld: het gezin is aan geen enkel kind meer gekoppeld (bijvoorbeeld na een wijziging in het gezag); er geldt geen termijn van 8 weken"))
+        }
+        var mail = MailSummary()
+        mail.queued = accountPlan.actions.reduce(0) { count, action in
+            switch action {
+            case .create: return count + 1
+            case .join, .detach, .withdraw: return count
+            case .move(_, _, _, _, let activated): return count + (activated ? 2 : 1)
+            }
+        }
+        for message in undelivered {
+            if message.status == "bounced" { mail.bounced += 1 } else { mail.failed += 1 }
+            report.issues.append(message.issue)
+        }
+        report.mail = mail
+        report.undeliveredMail = undelivered.map(\.entry)
+        report.attendance = RunPlanning.summary(attendance, inputs: inputs, post: listed)
+        report.issues += attendance.issues
+        return PlannedRun(accounts: accountPlan, retention: retention, attendance: attendance, undelivered: undelivered,
+                          names: RunPlanning.parentNames(post))
+    }
+
+    /// The groups a scoped run must rebuild: those of its placements and deviations, before and after.
+    static func groupsTouched(by plan: Plan, current: [EntityKind: [String: StoredRecord]], post: PostState) -> Set<String> {
+        var groups: Set<String> = []
+        for change in plan.changes {
+            switch change.kind {
+            case .group: groups.insert(change.key)
+            case .placement, .deviation:
+                let index = change.kind.schema.index("groupCode")
+                if let code = current[change.kind]?[change.key]?.values[index] ?? nil { groups.insert(code) }
+                if let code = post.record(change.kind, change.key)?.values[index] ?? nil { groups.insert(code) }
+            case .child:
+                // A child that ends or returns leaves or rejoins every list it is on.
+                let p = EntityKind.placement.schema
+                for (_, record) in post.records[.placement] ?? [:] where record.values[p.index("childNumber")] == change.key {
+                    if let code = record.values[p.index("groupCode")] { groups.insert(code) }
+                }
+            default: break
+            }
+        }
+        return groups
+    }
+
+    /// The report's attendance section: counts, the first changes, and names to group them by.
+    static func summary(_ diff: AttendanceDiff, inputs: AttendanceInputs, post: PostState) -> AttendanceSummary {
+        var summary = diff.summary
+        summary.changes = Array(diff.changes.prefix(AttendanceSummary.listLimit))
+        summary.changesTruncated = diff.changes.count > AttendanceSummary.listLimit
+        let l = EntityKind.location.schema
+        for code in Set(summary.changes.map(\.group)).union(summary.perGroup.map { Array($0.keys) } ?? []) {
+            guard let group = inputs.groups[code] else { continue }
+            let location = post.record(.location, group.location)?.values[l.index("name")] ?? nil
+            summary.groupNames[code] = "\(group.name) (\(location ?? group.location))"
+        }
+        return summary
+    }
+
+    /// "Voornaam tussenvoegsel achternaam" per parent, for the salutation of their mail.
+    static func parentNames(_ post: PostState) -> [String: String] {
+        let schema = EntityKind.parent.schema
+        var names: [String: String] = [:]
+        for (key, values) in post.active(.parent) {
+            names[key] = [values[schema.index("firstName")], values[schema.index("infix")], values[schema.index("lastName")]]
+                .compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
+        }
+        return names
+    }
+}
