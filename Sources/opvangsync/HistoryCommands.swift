@@ -161,7 +161,10 @@ enum HistoryCommands {
     }
 
     static func fieldsText(_ changes: [FieldChange], entity: String, columns: [String: [String: String]]?) -> String {
-        changes.map { "\(FieldNames.label(entity, $0.field, in: columns)): \($0.old ?? "—") → \($0.new ?? "—")" }.joined(separator: "; ")
+        changes.map { change in
+            let old = FieldNames.display(entity, change.field, change.old) ?? "—", new = FieldNames.display(entity, change.field, change.new) ?? "—"
+            return "\(FieldNames.label(entity, change.field, in: columns)): \(old) → \(new)"
+        }.joined(separator: "; ")
     }
 
     static func accountAction(_ kind: String) -> String {

@@ -36,4 +36,11 @@ public enum FieldNames {
         default: return column
         }
     }
+
+    /// A stored value as people read it: a date `jjjj-mm-dd` as `dd-mm-jjjj`, anything else as stored.
+    public static func display(_ entity: String, _ field: String, _ value: String?) -> String? {
+        guard let value, let kind = EntityKind(rawValue: entity), let index = kind.schema.fieldIndex(field),
+              kind.schema.fields[index].type == .date, let day = Day(iso: value) else { return value }
+        return day.dutch
+    }
 }

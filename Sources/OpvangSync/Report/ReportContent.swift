@@ -318,7 +318,7 @@ enum ReportContent {
                 ? [.text(change.action == .created ? "" : "—")]
                 : change.fields.enumerated().flatMap { index, field -> Text in
                     [.text(index == 0 ? "" : "; "), .strong(FieldNames.label(change.entity, field.field, in: report.columns)),
-                     .text(": \(field.old ?? "—") → \(field.new ?? "—")")]
+                     .text(": \(FieldNames.display(change.entity, field.field, field.old) ?? "—") → \(FieldNames.display(change.entity, field.field, field.new) ?? "—")")]
                 }
             return [[.text(EntityKind(rawValue: change.entity)?.dutchSingular ?? change.entity)], [.code(change.key)],
                     [.text(DutchText.action(change.action.rawValue))], fields]
