@@ -54,8 +54,10 @@ public enum HTMLReport {
             return "<table class=\"gegevens\">\n<tbody>\n"
                 + facts.map { "<tr><th scope=\"row\">\(escape($0.0))</th><td>\(inline($0.1))</td></tr>\n" }.joined()
                 + "</tbody>\n</table>\n"
-        case .table(let header, let numeric, let rows):
-            func cell(_ index: Int) -> String { numeric.contains(index) ? " class=\"getal\"" : "" }
+        case .table(let header, let numeric, let rows, let nowrap):
+            func cell(_ index: Int) -> String {
+                numeric.contains(index) ? " class=\"getal\"" : nowrap.contains(index) ? " class=\"kort\"" : ""
+            }
             var html = "<table>\n<thead><tr>"
             for (index, name) in header.enumerated() { html += "<th scope=\"col\"\(cell(index))>\(escape(name))</th>" }
             html += "</tr></thead>\n<tbody>\n"
@@ -124,11 +126,12 @@ public enum HTMLReport {
         nav ol { columns: 2; margin: 0 0 1rem; padding-left: 1.5rem; }
         nav a { color: #0b57d0; }
         table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; font-size: .9rem; }
-        th, td { border: 1px solid var(--lijn); padding: .3rem .5rem; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+        th, td { border: 1px solid var(--lijn); padding: .3rem .5rem; text-align: left; vertical-align: top; overflow-wrap: break-word; }
         thead th { background: var(--vlak); }
         table.gegevens { width: auto; min-width: 50%; }
         table.gegevens th { background: var(--vlak); font-weight: normal; white-space: nowrap; }
-        .getal { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+        .getal { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; width: 1%; }
+        td code, .kort { white-space: nowrap; }
         code { font-family: "DejaVu Sans Mono", "Liberation Mono", monospace; font-size: .88em; background: var(--vlak); padding: 0 .2em; border-radius: 3px; }
         .let-op { border-left: .3rem solid var(--fout); background: #fdecea; padding: .5rem .75rem; }
         section.technisch { color: var(--grijs); }

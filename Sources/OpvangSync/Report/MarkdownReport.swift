@@ -22,7 +22,7 @@ public enum MarkdownReport {
             return items.map { "- " + inline($0) } + [""]
         case .facts(let facts):
             return ["| | |", "|---|---|"] + facts.map { "| \(escape($0.0)) | \(inline($0.1)) |" } + [""]
-        case .table(let header, let numeric, let rows):
+        case .table(let header, let numeric, let rows, _):
             let rule = header.indices.map { numeric.contains($0) ? "---:" : "---" }
             return ["| " + header.map(escape).joined(separator: " | ") + " |", "|" + rule.joined(separator: "|") + "|"]
                 + rows.map { "| " + $0.map(inline).joined(separator: " | ") + " |" } + [""]

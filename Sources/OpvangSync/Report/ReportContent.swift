@@ -238,7 +238,7 @@ enum ReportContent {
             return [issue.file.map { [.code($0)] } ?? [], [.text(issue.line.map(String.init) ?? "")], [.text(column)],
                     issue.key.map { [.code($0)] } ?? [], [.text(DutchText.plain(issue.message))]]
         }
-        var blocks: [Block] = [.table(header: ["Bestand", "Regel", "Kolom", "Sleutel", "Melding"], numeric: [1], rows: rows)]
+        var blocks: [Block] = [.table(header: ["Bestand", "Regel", "Kolom", "Sleutel", "Melding"], numeric: [1], rows: rows, nowrap: [2])]
         if issues.count > listLimit {
             blocks.append(.paragraph([.text("… en nog \(issues.count - listLimit); het CSV-bestand met afgewezen regels bevat ze allemaal.")]))
         }
@@ -261,7 +261,7 @@ enum ReportContent {
                  [.text(FieldNames.emailColumn(parent.column, in: report.columns) ?? parent.column)],
                  [.text(parent.why == "address-changed" ? "nieuw e-mailadres, account nog niet geactiveerd" : "nieuw account")]]
             }
-            blocks.append(.table(header: ["Ouder", "Naam", "E-mailadres", "Kolom", "Waarom"], numeric: [], rows: rows))
+            blocks.append(.table(header: ["Ouder", "Naam", "E-mailadres", "Kolom", "Waarom"], numeric: [], rows: rows, nowrap: [3]))
             if invitedCount > min(parents.invited.count, listLimit) {
                 blocks.append(.paragraph([.text("De eerste \(min(parents.invited.count, listLimit)) van \(invitedCount) staan hierboven; de lijst van accounts in het portaal bevat ze allemaal.")]))
             }
@@ -299,7 +299,8 @@ enum ReportContent {
                  [.text(DutchText.mailStatus(item.status) + (item.statusCode.map { " (\($0))" } ?? ""))],
                  [.text(item.diagnostic ?? "")], [.text(item.at.map { DutchText.localTime($0) } ?? "")]]
             }
-            blocks.append(.table(header: ["Ouder", "Soort", "E-mailadres", "Status", "Melding van de mailserver", "Gemeld"], numeric: [], rows: rows))
+            blocks.append(.table(header: ["Ouder", "Soort", "E-mailadres", "Status", "Melding van de mailserver", "Gemeld"], numeric: [],
+                                 rows: rows, nowrap: [5]))
         }
         return ReportDocument.Section(title: "E-mail", anchor: "mail", blocks: blocks)
     }
@@ -364,7 +365,8 @@ enum ReportContent {
                 return [[.text(DutchText.localTime(change.date))], [.code(change.child)], [.text(kind)], [.text(change.old ?? "")], [.text(change.new ?? "")]]
             }
             if changes.count > perGroupLimit { rows.append([[.text("…")], [], [.text("nog \(changes.count - perGroupLimit) wijzigingen")], [], []]) }
-            blocks.append(.subsection(title: title, blocks: [.table(header: ["Datum", "Kind", "Wijziging", "Was", "Wordt"], numeric: [], rows: rows)]))
+            blocks.append(.subsection(title: title, blocks: [.table(header: ["Datum", "Kind", "Wijziging", "Was", "Wordt"], numeric: [],
+                                                                    rows: rows, nowrap: [0])]))
         }
         if attendance.changesTruncated {
             blocks.append(.paragraph([.text("Alleen de eerste \(AttendanceSummary.listLimit) wijzigingen staan hierboven; de aantallen zijn volledig.")]))

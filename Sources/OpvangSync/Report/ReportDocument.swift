@@ -18,8 +18,9 @@ struct ReportDocument {
     enum Block {
         case paragraph(Text)
         case list([Text])
-        /// A table; `numeric` columns are right-aligned.
-        case table(header: [String], numeric: Set<Int>, rows: [[Text]])
+        /// A table; `numeric` columns are right-aligned, `nowrap` columns (short values: a column name, a
+        /// status) are never broken over lines.
+        case table(header: [String], numeric: Set<Int>, rows: [[Text]], nowrap: Set<Int> = [])
         /// Two columns: what, and its value.
         case facts([(String, Text)])
         /// A highlighted remark (why a run stopped).
