@@ -147,8 +147,12 @@ enum AccountCommands {
     }
 
     static func mail(_ words: [String]) throws -> ExitCode {
+        if words.first == "bounces" { return try bounces(Array(words.dropFirst())) }
         guard words.first == "send" else {
-            print("Usage: opvangsync mail send [--limit N] [--quiet] [--db FILE] [--config FILE] [--org ID]")
+            print("""
+                Usage: opvangsync mail send [--limit N] [--quiet] [--db FILE] [--config FILE] [--org ID]
+                       opvangsync mail bounces [--quiet] [--db FILE] [--config FILE] [--org ID]
+                """)
             return words.first == "--help" ? .success : .usage
         }
         let arguments = try Arguments(Array(words.dropFirst()), options: ["config", "org", "db", "limit"], flags: ["help", "quiet"])
@@ -193,5 +197,56 @@ enum AccountCommands {
             return .failed
         }
         return summary.failed + summary.bounced > 0 ? .appliedWithRejections : .success
+    }
+
+    static func bounces(_ words: [String]) throws -> ExitCode {
+        let arguments = try Arguments(words, options: ["config", "org", "db"], flags: ["help", "quiet"])
+        if arguments.flag("help") {
+            print("""
+                Usage: opvangsync mail bounces [--quiet] [--db FILE] [--config FILE] [--org ID]
+
+                Reads the delivery status notifications (RFC 3464 bounces) that came back to the bounce mailbox,
+                mail.bounces: "maildir:DIR", or "imaps://host/MAILBOX" with mail.bouncesUsername and
+                mail.bouncesPasswordFile. Each is matched to the message it reports on: by the envelope sender
+                bounces+TAG@… (set mail.returnPath to send every message with a tag of its own), or by the
+                original Message-ID and the recipient. A permanent failure (5.x.x) marks the message bounced
+                with the status and what the receiving server said: `accounts show` shows it and the next import
+                report lists it. A delay (4.x.x) is only noted. Reports that were dealt with move to the folder
+                Verwerkt and are never counted twice; anything else stays where it is and is counted.
+                The nightly service runs this before each import.
+
+                Exit codes: 0 the mailbox was read (or none is configured); 1 it could not be read.
+                --quiet prints nothing unless something bounced or could not be read (for cron).
+                """)
+            return .success
+        }
+        Terminal.quiet = arguments.flag("quiet")
+        let settings = try settings(arguments)
+        guard let mailbox = try settings.mail.makeBounceMailbox() else {
+            if !Terminal.quiet { print("opvangsync: no bounce mailbox configured (mail.bounces); nothing read") }
+            return .success
+        }
+        let lock = try RunLock(databasePath: settings.database + ".bounces")
+        defer { withExtendedLifetime(lock) {} }
+        let repository = try PortalRepository(path: settings.database)
+        let result: BounceReading.Result
+        do {
+            result = try BounceReading(database: repository.database).read(mailbox)
+        } catch let error as UsageError {
+            throw error
+        } catch {
+            // The mailbox could not be listed, read or changed: nothing was lost, the next pass tries again.
+            Terminal.error("opvangsync: \(error)")
+            return .failed
+        }
+        let summary = "opvangsync: bounces gelezen: \(DutchText.count(result.read, "bericht", "berichten")); "
+            + "\(result.bounced) onbestelbaar, \(result.delayed) vertraagd, \(result.withoutEffect) zonder gevolg; "
+            + "\(result.unrecognised + result.unmatched) niet herkend (blijven staan)"
+        if !Terminal.quiet || result.bounced > 0 {
+            for line in result.lines { print("  \(TextSafety.visible(line))") }
+            print(summary)
+        }
+        for problem in result.notMoved { Terminal.warning("opvangsync: not moved aside: \(problem)") }
+        return .success
     }
 }

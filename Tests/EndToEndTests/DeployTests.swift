@@ -42,7 +42,9 @@ import Testing
         #expect(lines.contains("WorkingDirectory=/var/lib/opvangsync"), "the lines below run in the working directory")
         var result: [String] = []
         for key in ["ExecStartPre=", "ExecStart=", "ExecStartPost="] {
-            result += lines.filter { $0.hasPrefix(key) }.map { local(String($0.dropFirst(key.count)), folder: folder) }
+            // systemd's prefixes ("-": a failure does not stop the unit) are not part of the command line.
+            result += lines.filter { $0.hasPrefix(key) }
+                .map { local(String($0.dropFirst(key.count).drop { "-@:+!".contains($0) }), folder: folder) }
         }
         return result
     }
