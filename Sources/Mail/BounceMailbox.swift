@@ -10,7 +10,8 @@ public protocol BounceMailbox {
     var name: String { get }
     /// The messages waiting, oldest first, as identifiers for `read` and `moveAside`.
     func messages() throws(MailboxError) -> [String]
-    /// The message's bytes, or nil when it is larger than `limit` bytes (it is then not read further).
+    /// The message's bytes, or nil when it cannot be one (larger than `limit` bytes, which are then not read
+    /// further; not a plain file): it is left where it is.
     func read(_ id: String, limit: Int) throws(MailboxError) -> [UInt8]?
     /// Moves a message that was dealt with out of the way, into the folder `processedFolder`.
     func moveAside(_ id: String) throws(MailboxError)
@@ -33,8 +34,9 @@ public struct MailboxError: Error, Sendable, CustomStringConvertible {
 
 /// A maildir (`DIR/new`, `DIR/cur`) that a mail server delivers bounces into.
 ///
-/// Only plain files directly in `new/` and `cur/` are read, never through a symbolic link, a FIFO or a
-/// device; names starting with a dot are passed over. Processed messages move to `DIR/.Verwerkt/cur/` under
+/// Every entry of `new/` and `cur/` is a message to look at, except names starting with a dot (the
+/// maildir's own). Only plain files with plain names are read, never through a symbolic link, a FIFO or a
+/// device: anything else is counted and left alone. Processed messages move to `DIR/.Verwerkt/cur/` under
 /// their own name, by a rename within the maildir, so nothing is written outside it.
 public struct MaildirBounceMailbox: BounceMailbox {
     public let directory: String
@@ -56,10 +58,10 @@ public struct MaildirBounceMailbox: BounceMailbox {
             guard info.st_mode & S_IFMT == S_IFDIR else { throw fail("\(folder) is a symbolic link or not a folder; nothing is read through it") }
             anyFolder = true
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else { throw fail("cannot list \(folder)") }
-            for name in names where MaildirBounceMailbox.isPlainName(name) {
+            for name in names where !name.hasPrefix(".") {
                 var entry = stat()
-                guard lstat((path as NSString).appendingPathComponent(name), &entry) == 0, entry.st_mode & S_IFMT == S_IFREG else { continue }
-                found.append(("\(folder)/\(name)", Date(timeIntervalSince1970: TimeInterval(entry.st_mtim.tv_sec))))
+                let modified = lstat((path as NSString).appendingPathComponent(name), &entry) == 0 ? TimeInterval(entry.st_mtim.tv_sec) : 0
+                found.append(("\(folder)/\(name)", Date(timeIntervalSince1970: modified)))
             }
         }
         guard anyFolder else { throw fail("no maildir here (no new/ or cur/ folder)") }
@@ -80,13 +82,14 @@ public struct MaildirBounceMailbox: BounceMailbox {
     }
 
     public func read(_ id: String, limit: Int) throws(MailboxError) -> [UInt8]? {
-        guard let path = path(of: id) else { throw fail("\(id) is not a message of this maildir") }
+        // A name with a line break, a control character or a path in it is no message anyone delivered.
+        guard let path = path(of: id) else { return nil }
         // Not through a link, and not blocking on a FIFO someone left there.
         let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        guard descriptor >= 0 else { throw fail("cannot open \(id): \(String(cString: strerror(errno)))") }
+        guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
         var info = stat()
-        guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { throw fail("\(id) is not a plain file") }
+        guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return nil }
         guard info.st_size <= limit else { return nil }
         var bytes = [UInt8](repeating: 0, count: limit + 1)
         var total = 0

@@ -221,7 +221,14 @@ enum AccountCommands {
             return .success
         }
         Terminal.quiet = arguments.flag("quiet")
-        let settings = try settings(arguments)
+        let configuration = try Configuration.load(path: arguments.value("config"))
+        var settings = try configuration.settings(for: arguments.value("org"))
+        if let db = arguments.value("db") { settings.database = db }
+        guard FileManager.default.fileExists(atPath: settings.database) else {
+            // Before the first import nothing was sent, so nothing can have bounced.
+            if !Terminal.quiet { print("opvangsync: no portal database at \(settings.database) yet; no bounces read") }
+            return .success
+        }
         guard let mailbox = try settings.mail.makeBounceMailbox() else {
             if !Terminal.quiet { print("opvangsync: no bounce mailbox configured (mail.bounces); nothing read") }
             return .success
