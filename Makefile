@@ -8,12 +8,12 @@ SWIFT ?= swift
 # The report's web page: chromium prints it to PDF and poppler-utils (pdftotext, pdfinfo) reads the PDF
 # back, with fonts-dejavu-core to print with. Bounces: postfix bounces mail for an unknown user into a
 # maildir for `mail bounces` (a throwaway instance from a temporary folder; the system's own postfix is
-# installed unconfigured and never started).
+# installed unconfigured and never started), and dovecot-imapd serves a bounce mailbox over IMAP (the same).
 PACKAGES = libsqlite3-dev sqlite3 libcurl4-openssl-dev python3-aiosmtpd openssl time \
            dpkg-dev binutils lintian systemd adduser
 # promtool is in Debian's prometheus package only (about 96 MB installed); chromium's recommends (printing
 # dialogs, notification daemons) and postfix's are not needed either.
-LEAN_PACKAGES = prometheus chromium poppler-utils fonts-dejavu-core postfix
+LEAN_PACKAGES = prometheus chromium poppler-utils fonts-dejavu-core postfix dovecot-imapd
 AS_OF ?= 2026-11-22
 # The package's version is the binary's: `opvangsync --version` prints the same line.
 VERSION := $(shell sed -n 's/^public let opvangsyncVersion = "\(.*\)"$$/\1/p' Sources/OpvangSync/Support/Version.swift)

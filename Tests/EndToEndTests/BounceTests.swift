@@ -206,6 +206,49 @@ import Testing
     }
 }
 
+extension BounceTests {
+    @Test func theBouncesAreReadOverIMAPWithTheCredentialsFromAFile() throws {
+        #expect(getuid() == 0, "this test runs a Dovecot of its own, whose master needs root (as in CI)")
+        guard getuid() == 0 else { return }
+        let folder = temporaryFolder("bounces-imap")
+        let dovecot = try DovecotServer(in: folder)
+        defer { dovecot.stop() }
+        let passwordFile = folder.appendingPathComponent("imap-password")
+        try Data((dovecot.password + "\n").utf8).write(to: passwordFile)
+        func configure(password file: URL) throws {
+            try Data("""
+                { "mail": { "transport": "maildir:\(folder.appendingPathComponent("outbox").path)", "returnPath": "bounces@mini.example",
+                            "bounces": "imaps://127.0.0.1:\(dovecot.port)/INBOX", "bouncesUsername": "\(dovecot.username)",
+                            "bouncesPasswordFile": "\(file.path)", "caFile": "\(dovecot.certificate.path)" } }
+                """.utf8).write(to: folder.appendingPathComponent("opvangsync.json"))
+        }
+        try configure(password: passwordFile)
+        #expect(try night(families(), "2026-11-22", in: folder, ["--send-mail"]).0.status == 0)
+        try dovecot.deliver(try bounce("exchange-online.eml", for: "O4", in: folder, byTag: true), name: "1700000001.V1.bounce")
+        try dovecot.deliver(Data("From: x@y.example\r\nSubject: Afwezig\r\n\r\nIk ben er niet.\r\n".utf8), name: "1700000002.V2.autoreply")
+
+        let read = try opvangsync(["mail", "bounces"], in: folder)
+        #expect(read.status == 0, "\(read.stderr)\n\(dovecot.log)")
+        #expect(read.stdout.contains("2 berichten; 1 onbestelbaar, 0 vertraagd, 0 zonder gevolg; 1 niet herkend"), "\(read.stdout)")
+        #expect(try outbox(folder, "O4").code == "5.1.10")
+        // The report moved to the folder Verwerkt on the server; the autoreply stays in the inbox.
+        #expect(dovecot.messages(in: processedFolderName).count == 1, "\(dovecot.log)")
+        #expect(dovecot.messages(in: "").count == 1)
+        let again = try opvangsync(["mail", "bounces"], in: folder)
+        #expect(again.stdout.contains("1 bericht; 0 onbestelbaar"), "\(again.stdout)")
+
+        // A wrong password: exit 1, said plainly, and no password in the output.
+        let wrong = folder.appendingPathComponent("wrong-password")
+        try Data("niet-het-wachtwoord\n".utf8).write(to: wrong)
+        try configure(password: wrong)
+        let refused = try opvangsync(["mail", "bounces"], in: folder)
+        #expect(refused.status == 1 && refused.stderr.contains("refused the login"), "\(refused.stderr)")
+        #expect(!(refused.stdout + refused.stderr).contains("niet-het-wachtwoord") && !(refused.stdout + refused.stderr).contains(dovecot.password))
+    }
+
+    var processedFolderName: String { "Verwerkt" }
+}
+
 /// The bounce templates of Tests/Fixtures/bounces, filled in.
 enum DeliveryReportFixture {
     static func text(_ name: String, to: String, recipient: String, messageID: String) throws -> String {
