@@ -247,6 +247,37 @@ extension BounceTests {
     }
 
     var processedFolderName: String { "Verwerkt" }
+
+    @Test func linksPlantedInTheMaildirAreNeverFollowed() throws {
+        let folder = temporaryFolder("bounces-links")
+        let box = try mailbox(folder)
+        try configure(folder, bounces: box)
+        #expect(try night(families(), "2026-11-22", in: folder, ["--send-mail"]).0.status == 0)
+        // The folder for processed reports is a link to a folder elsewhere: nothing is moved into it.
+        let elsewhere = folder.appendingPathComponent("elsewhere")
+        try FileManager.default.createDirectory(at: elsewhere.appendingPathComponent("cur"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: box.appendingPathComponent(".Verwerkt").path, withDestinationPath: elsewhere.path)
+        try bounce("postfix.eml", for: "O1", in: folder, byTag: true).write(to: box.appendingPathComponent("new/1.bounce"))
+        let first = try opvangsync(["mail", "bounces"], in: folder)
+        #expect(first.status == 0 && first.stdout.contains("1 onbestelbaar"), "\(first.stdout)\(first.stderr)")
+        #expect(first.stderr.contains("not moved aside") && first.stderr.contains("symbolic link"), "\(first.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: elsewhere.appendingPathComponent("cur").path).isEmpty)
+        #expect(FileManager.default.fileExists(atPath: box.appendingPathComponent("new/1.bounce").path))
+        // Left in place, it is remembered: the next pass does not count it again.
+        let second = try opvangsync(["mail", "bounces"], in: folder)
+        #expect(second.stdout.contains("0 onbestelbaar, 0 vertraagd, 1 zonder gevolg"), "\(second.stdout)")
+        #expect(try database(folder).scalarInt("SELECT COUNT(*) FROM account_events WHERE kind = 'bounce'") == 1)
+
+        // new/ itself a link (to a folder of reports someone else wants counted): refused, nothing read.
+        try FileManager.default.removeItem(at: box.appendingPathComponent("new"))
+        let planted = folder.appendingPathComponent("planted")
+        try FileManager.default.createDirectory(at: planted, withIntermediateDirectories: true)
+        try bounce("exim.eml", for: "O2", in: folder, byTag: false).write(to: planted.appendingPathComponent("2.bounce"))
+        try FileManager.default.createSymbolicLink(atPath: box.appendingPathComponent("new").path, withDestinationPath: planted.path)
+        let refused = try opvangsync(["mail", "bounces"], in: folder)
+        #expect(refused.status == 1 && refused.stderr.contains("symbolic link"), "\(refused.stderr)")
+        #expect(try outbox(folder, "O2").status == "sent")
+    }
 }
 
 /// The bounce templates of Tests/Fixtures/bounces, filled in.

@@ -205,7 +205,8 @@ enum ReportContent {
     }
 
     static func vanished(_ report: RunReport) -> [ReportDocument.Section] {
-        let vanished = report.changes.filter { $0.action == .vanished }
+        // A first import lists every record: the lists are walked lazily, never copied whole.
+        let vanished = report.changes.lazy.filter { $0.action == .vanished }
         guard !vanished.isEmpty else { return [] }
         return [ReportDocument.Section(title: "Verdwenen plaatsingen — controleer deze in het planningssysteem", anchor: "verdwenen", blocks: [
             .paragraph([.text("Deze plaatsingen staan niet meer in de export, maar hadden geen einddatum. Meestal is dat een fout in het planningssysteem. Het portaal toont ze niet meer op de lijsten.")]),
@@ -308,11 +309,12 @@ enum ReportContent {
     // MARK: - Changes
 
     static func changes(_ report: RunReport) -> ReportDocument.Section? {
-        let listed = report.changes.filter { $0.action != .vanished }
-        guard !listed.isEmpty else { return nil }
+        let listed = report.changes.lazy.filter { $0.action != .vanished }
+        let count = report.changes.count - report.changes.reduce(0) { $1.action == .vanished ? $0 + 1 : $0 }
+        guard count > 0 else { return nil }
         var blocks: [Block] = []
-        if listed.count > listLimit {
-            blocks.append(.paragraph([.text("De eerste \(listLimit) van \(listed.count) wijzigingen; het CSV-bestand met wijzigingen bevat ze allemaal.")]))
+        if count > listLimit {
+            blocks.append(.paragraph([.text("De eerste \(listLimit) van \(count) wijzigingen; het CSV-bestand met wijzigingen bevat ze allemaal.")]))
         }
         let rows: [[Text]] = listed.prefix(listLimit).map { change in
             let fields: Text = change.fields.isEmpty
