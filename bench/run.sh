@@ -6,6 +6,7 @@
 #   (d) the next night: about 1% of the records changed, added or ended
 #   (e) attendance refresh of one group
 #   (f) a scoped run for one family (--only parent=...)
+#   (g) the next night again with --full, on a copy of the portal as it was before (d): what (d) saves
 # Wall time and peak RSS per step, and (b)/(a), (c)/(a), (d)/(a), all measured in this one run.
 # SCALE=N sets the number of children (default 100000); BENCH_DIR the work folder.
 set -euo pipefail
@@ -46,12 +47,15 @@ measure() {  # name, then the command
 measure a sh -c "sqlite3 '$work/floor.sqlite' < '$work/floor.sql'"
 measure b "$bin/opvangsync" import "$work/night1" --db "$work/portal.sqlite" --reports "$work/reports" --as-of "$as_of"
 measure c "$bin/opvangsync" import "$work/night1" --db "$work/portal.sqlite" --reports "$work/reports" --as-of "$as_of" --force --reason bench
+# The portal as (d) finds it, for (g).
+sqlite3 "$work/portal.sqlite" ".backup '$work/portal-full.sqlite'"
 measure d "$bin/opvangsync" import "$work/night2" --db "$work/portal.sqlite" --reports "$work/reports" --as-of "$next_day" --allow-mass-changes --reason bench
 group=$(sqlite3 "$work/portal.sqlite" "SELECT key FROM groups ORDER BY key LIMIT 1")
 measure e "$bin/opvangsync" attendance refresh --group "$group" --db "$work/portal.sqlite" --as-of "$next_day"
 parent=$(sqlite3 "$work/portal.sqlite" "SELECT parent_number FROM relations ORDER BY parent_number LIMIT 1")
 measure f "$bin/opvangsync" import "$work/night2" --only "parent=$parent" --db "$work/portal.sqlite" --reports "$work/reports" --as-of "$next_day"
 
+measure g "$bin/opvangsync" import "$work/night2" --db "$work/portal-full.sqlite" --reports "$work/reports-full" --as-of "$next_day" --allow-mass-changes --reason bench --full
 ratio() { awk -v x="${wall[$1]}" -v y="${wall[a]}" 'BEGIN { if (y > 0) printf "%.2f", x / y; else print "-" }'; }
 printf '\nopvangsync bench: %s children, %s files, %s MB of CSV (%s, %s cores)\n' "$scale" \
     "$(ls "$work"/night1/*.csv | wc -l)" "$(du -sm "$work/night1" | cut -f1)" "$(date -u +%Y-%m-%d)" "$(nproc)"
@@ -62,4 +66,17 @@ printf '%-48s %10s %10s %10s\n' "(c) same export again, nothing changed" "${wall
 printf '%-48s %10s %10s %10s\n' "(d) next night, ~1% changed" "${wall[d]}" "${rss[d]}" "$(ratio d)"
 printf '%-48s %10s %10s %10s\n' "(e) attendance refresh of one group" "${wall[e]}" "${rss[e]}" "$(ratio e)"
 printf '%-48s %10s %10s %10s\n' "(f) scoped run for one family" "${wall[f]}" "${rss[f]}" "$(ratio f)"
+printf '%-48s %10s %10s %10s\n' "(g) next night with --full (compare with (d))" "${wall[g]}" "${rss[g]}" "$(ratio g)"
+# Both paths must leave the portal the same (the differential test checks every table; here the records).
+for table in children parents placements relations accounts attendance; do
+    a=$(sqlite3 "$work/portal.sqlite" "SELECT COUNT(*), TOTAL(length(key)) FROM $table" 2>/dev/null || sqlite3 "$work/portal.sqlite" "SELECT COUNT(*) FROM $table")
+    b=$(sqlite3 "$work/portal-full.sqlite" "SELECT COUNT(*), TOTAL(length(key)) FROM $table" 2>/dev/null || sqlite3 "$work/portal-full.sqlite" "SELECT COUNT(*) FROM $table")
+    [ "$a" = "$b" ] || { echo "bench: (d) and (g) disagree on $table: $a vs $b" >&2; exit 1; }
+done
+# How long each import kept portal writes waiting (its one transaction; the report's writeLockSeconds).
+for step in b c d f g; do
+    report=$(grep -o '/[^ ]*\.json' "$work/$step.stdout" | tail -n 1)
+    [ -n "$report" ] && printf 'write lock (%s): %s s\n' "$step" \
+        "$(/usr/bin/python3 -c 'import json, sys; print(round(json.load(open(sys.argv[1]))["writeLockSeconds"] or 0, 2))' "$report")"
+done
 grep -h '^opvangsync:' "$work/d.stdout" | tail -n 1

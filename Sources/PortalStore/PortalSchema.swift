@@ -244,7 +244,36 @@ public enum PortalSchema {
             ALTER TABLE attendance ADD COLUMN absent_from TEXT;
             ALTER TABLE attendance ADD COLUMN absent_until TEXT;
             """),
-            Migration(version: 8, summary: "delivery reports that come back later, and who did what to an account", sql: """
+            Migration(version: 8, summary: "content hashes of the export's rows and files, for runs that read only what changed", sql: """
+            CREATE TABLE record_hashes (
+                entity TEXT NOT NULL,
+                key TEXT NOT NULL,
+                hash INTEGER NOT NULL,
+                PRIMARY KEY (entity, key)
+            ) WITHOUT ROWID;
+            CREATE TABLE applied_files (
+                entity TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                sha256 TEXT NOT NULL,
+                rows INTEGER NOT NULL,
+                run_id TEXT NOT NULL
+            );
+            CREATE TABLE import_basis (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                basis TEXT NOT NULL,
+                as_of TEXT NOT NULL,
+                run_id TEXT NOT NULL
+            );
+            CREATE TABLE attendance_flags (
+                group_code TEXT PRIMARY KEY,
+                run_id TEXT NOT NULL
+            );
+            CREATE INDEX placements_start ON placements (start_date) WHERE status = 'active';
+            CREATE INDEX placements_end ON placements (end_date) WHERE status = 'active';
+            CREATE INDEX access_windows_photos ON access_windows (photos_until);
+            CREATE INDEX access_windows_documents ON access_windows (documents_until);
+            """),
+            Migration(version: 9, summary: "delivery reports that come back later, and who did what to an account", sql: """
             ALTER TABLE outbox ADD COLUMN return_tag TEXT;
             CREATE UNIQUE INDEX outbox_by_return_tag ON outbox (return_tag) WHERE return_tag IS NOT NULL;
             ALTER TABLE outbox ADD COLUMN bounce_status TEXT;

@@ -19,6 +19,8 @@ enum ImportCommand {
           --dry-run              compare and report only: the database is not touched, no mail is queued
           --only SCOPE           apply the export to one family or location only: parent=ID, child=ID or
                                  location=CODE; with --dry-run, a preview of exactly what would change
+          --full                 read and compare every row of the export with the whole portal, instead of
+                                 only the rows that changed since the last import (verification, recovery)
           --force                import past the staleness and already-imported checks (needs --reason)
           --allow-mass-changes   let a run end more than maxRemovalFraction of the records (needs --reason)
           --reason TEXT          why a run is forced; kept in the report and the change log
@@ -34,7 +36,7 @@ enum ImportCommand {
     static func run(_ words: [String]) throws -> ExitCode {
         let arguments = try Arguments(
             words, options: ["org", "config", "db", "reports", "mapping", "as-of", "reason", "only"],
-            flags: ["dry-run", "force", "allow-mass-changes", "send-mail", "quiet", "help"])
+            flags: ["dry-run", "force", "full", "allow-mass-changes", "send-mail", "quiet", "help"])
         if arguments.flag("help") {
             print(help)
             return .success
@@ -89,6 +91,7 @@ enum ImportCommand {
         }
         request.dryRun = arguments.flag("dry-run")
         request.force = arguments.flag("force")
+        request.full = arguments.flag("full")
         request.allowMassChanges = arguments.flag("allow-mass-changes")
         request.reason = arguments.value("reason")
         request.sendMail = arguments.flag("send-mail")

@@ -80,7 +80,8 @@ import Testing
         let source = URL(fileURLWithPath: Package.sample("zonnebloem"))
         let changed = folder.appendingPathComponent("changed")
         try FileManager.default.copyItem(at: source, to: changed)
-        let result = try opvangsync(["import", changed.path, "--force", "--reason", "test"] + asOf, in: folder)
+        // A full run: one that compares nothing new would not write the attendance lists at all.
+        let result = try opvangsync(["import", changed.path, "--force", "--full", "--reason", "test"] + asOf, in: folder)
         #expect(result.status == 1)
         let report = try reportJSON(of: result, in: folder)
         #expect(report["status"] as? String == "failed")

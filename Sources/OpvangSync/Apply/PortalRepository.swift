@@ -110,6 +110,35 @@ public final class PortalRepository {
         try database.scalarString("SELECT report_json FROM runs WHERE id = ?", [.text(runID)])
     }
 
+    /// The basis and run date of the last full or incremental run; nil before the first (or on a portal
+    /// made before content hashes were kept).
+    func importBasis() throws -> (basis: String, asOf: Day)? {
+        try database.statement("SELECT basis, as_of FROM import_basis WHERE id = 1").firstRow { row in
+            guard let basis = row.string(0), let day = row.string(1).flatMap(Day.init(iso:)) else { return nil }
+            return (basis, day)
+        } ?? nil
+    }
+
+    /// The content hash of every row the portal applied, per kind; and, when the basis is the same, the kinds
+    /// whose file in this export is byte for byte the one last applied without any issue (CSV exports).
+    func knownRows(manifest: Manifest, mapping: Mapping, sameBasis: Bool) throws -> KnownRows {
+        var known = KnownRows()
+        let kinds = Dictionary(uniqueKeysWithValues: EntityKind.allCases.map { ($0.rawValue, $0) })
+        try database.statement("SELECT entity, key, hash FROM record_hashes").forEachRow { row in
+            guard let kind = row.string(0).flatMap({ kinds[$0] }), let key = row.string(1) else { return }
+            known.hashes[kind, default: [:]][key] = UInt64(bitPattern: Int64(row.int(2) ?? 0))
+        }
+        guard sameBasis, mapping.format == .csv else { return known }
+        let listed = Dictionary(manifest.files.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+        try database.statement("SELECT entity, name, sha256, rows FROM applied_files").forEachRow { row in
+            guard let kind = row.string(0).flatMap({ kinds[$0] }), let name = row.string(1),
+                  mapping.entities[kind]?.name == name, let file = listed[name], let sha = file.sha256,
+                  sha == row.string(2), file.rows == row.int(3) else { return }
+            known.unchangedFiles[kind] = file.rows
+        }
+        return known
+    }
+
     /// The newest `exportedAt` of an export this portal applied in full (as the manifest wrote it).
     public func newestAppliedExport() throws -> [String] {
         try database.query("""

@@ -2,11 +2,26 @@ import Foundation
 import PortalStore
 
 extension PortalWriter {
-    /// The account plan: accounts, members, invitations and their mail, account states. Returns the number
-    /// of messages queued.
-    func applyAccounts(_ plan: AccountPlan, names: [String: String], organisation: MailContext, runID: String, now: Date) throws -> Int {
+    /// What applying an account plan did: the messages queued, and the accounts the portal activated between
+    /// the plan and the transaction, whose actions were planned again from what they are now.
+    struct AccountsApplied {
         var queued = 0
+        var activatedMeanwhile: [String] = []
+    }
+
+    /// The account plan: accounts, members, invitations and their mail, account states.
+    ///
+    /// The plan was made from the activation read before the transaction; the portal may have activated an
+    /// account since. Each write that depends on it says what it read (`activated_at IS NULL`); when the
+    /// account was activated in between, it is done as for an activated account (SPEC §4: notices to both
+    /// addresses, the password stays, no new link).
+    func applyAccounts(_ plan: AccountPlan, names: [String: String], organisation: MailContext, runID: String,
+                       now: Date) throws -> AccountsApplied {
+        var applied = AccountsApplied()
         let stamp = Timestamp.iso(now)
+        func isActivated(_ owner: String) throws -> Bool {
+            try database.scalarInt("SELECT activated_at IS NOT NULL FROM accounts WHERE parent_number = ?", [.text(owner)]) == 1
+        }
         for action in plan.actions {
             switch action {
             case .create(let owner, let username, let column, let members):
@@ -18,7 +33,7 @@ extension PortalWriter {
                                      [.text(parent), .text(owner), .text(runID)])
                 }
                 try invite(owner, username, kind: .invitation, name: names[owner], organisation: organisation, runID: runID, stamp: stamp)
-                queued += 1
+                applied.queued += 1
             case .join(let parent, let owner):
                 try database.run("INSERT OR REPLACE INTO account_members (parent_number, account, since_run) VALUES (?, ?, ?)",
                                  [.text(parent), .text(owner), .text(runID)])
@@ -28,21 +43,38 @@ extension PortalWriter {
             case .detach(let parent, let owner):
                 try database.run("DELETE FROM account_members WHERE parent_number = ? AND account = ?", [.text(parent), .text(owner)])
             case .withdraw(let owner, let reason):
-                try revokeOpenInvitations(of: owner, reason: reason, at: stamp)
-            case .move(let owner, let from, let to, let column, let activated):
-                try database.run("UPDATE accounts SET username = ?, email_column = ?, updated_run = ? WHERE parent_number = ?",
-                                 [.text(to), .text(column), .text(runID), .text(owner)])
+                // Planned for an account not yet activated; one activated since keeps its password and its
+                // (used) link, and is flagged in the report instead.
+                if try isActivated(owner) {
+                    applied.activatedMeanwhile.append(owner)
+                } else {
+                    try revokeOpenInvitations(of: owner, reason: reason, at: stamp)
+                }
+            case .move(let owner, let from, let to, let column, let plannedActivated):
+                var activated = plannedActivated
+                if !activated {
+                    try database.run("""
+                        UPDATE accounts SET username = ?, email_column = ?, updated_run = ? WHERE parent_number = ? AND activated_at IS NULL
+                        """, [.text(to), .text(column), .text(runID), .text(owner)])
+                    if database.changes == 0 {
+                        guard try isActivated(owner) else { continue }
+                        activated = true
+                        applied.activatedMeanwhile.append(owner)
+                    }
+                }
                 if activated {
+                    try database.run("UPDATE accounts SET username = ?, email_column = ?, updated_run = ? WHERE parent_number = ?",
+                                     [.text(to), .text(column), .text(runID), .text(owner)])
                     let data = ["oudAdres": from, "nieuwAdres": to, "gebruikersnaam": to]
                     try enqueue(QueuedMail(kind: .addressChangeOld, account: owner, recipient: from, data: data),
                                 invitation: nil, name: names[owner], organisation: organisation, runID: runID, stamp: stamp)
                     try enqueue(QueuedMail(kind: .addressChangeNew, account: owner, recipient: to, data: data),
                                 invitation: nil, name: names[owner], organisation: organisation, runID: runID, stamp: stamp)
-                    queued += 2
+                    applied.queued += 2
                 } else {
                     try revokeOpenInvitations(of: owner, reason: "address-changed", at: stamp)
                     try invite(owner, to, kind: .invitation, name: names[owner], organisation: organisation, runID: runID, stamp: stamp)
-                    queued += 1
+                    applied.queued += 1
                 }
             }
         }
@@ -51,7 +83,7 @@ extension PortalWriter {
                 INSERT OR REPLACE INTO account_state (parent_number, state, email_column, detail, run_id) VALUES (?, ?, ?, ?, ?)
                 """, [.text(parent), .text(state.state.rawValue), state.emailColumn.sqlValue, state.detail.sqlValue, .text(runID)])
         }
-        return queued
+        return applied
     }
 
     /// Queues one message; the template values are stored, the rendering (and any token) waits for sending.

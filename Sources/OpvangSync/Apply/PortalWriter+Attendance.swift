@@ -4,6 +4,12 @@ import PortalStore
 extension PortalWriter {
     /// The attendance rows and days that changed.
     func writeAttendance(_ diff: AttendanceDiff, runID: String) throws {
+        for group in diff.rebuilt.sorted() where !diff.flagged.contains(group) {
+            try database.run("DELETE FROM attendance_flags WHERE group_code = ?", [.text(group)])
+        }
+        for group in diff.flagged.sorted() {
+            try database.run("INSERT OR REPLACE INTO attendance_flags (group_code, run_id) VALUES (?, ?)", [.text(group), .text(runID)])
+        }
         for (group, date, child) in diff.deletes {
             try database.run("DELETE FROM attendance WHERE group_code = ? AND date = ? AND child_number = ?",
                              [.text(group), .text(date.iso), .text(child)])

@@ -23,6 +23,8 @@ extension PortalWriter {
         }
         let childPersonal = EntityKind.child.schema.fields.filter(\.personal).map { "\($0.column) = NULL" }.joined(separator: ", ")
         for child in plan.purgeChildren {
+            try forgetHash(.child, where: "key = ?", [.text(child)])
+            try forgetHash(.deviation, where: "child_number = ?", [.text(child)])
             try database.run("UPDATE children SET \(childPersonal), purged_at = ? WHERE key = ?", [.text(asOf.iso), .text(child)])
             try database.run("UPDATE deviations SET description = NULL WHERE child_number = ?", [.text(child)])
             // The absence reasons on past attendance lists are the same descriptions.
@@ -33,10 +35,12 @@ extension PortalWriter {
             try redactChangeLog(entity: .deviation, where: "key IN (SELECT key FROM deviations WHERE child_number = ?)", [.text(child)])
         }
         for key in plan.removeRelations {
+            try forgetHash(.relation, where: "key = ?", [.text(key)])
             try database.run("DELETE FROM relations WHERE key = ?", [.text(key)])
         }
         let parentPersonal = EntityKind.parent.schema.fields.filter(\.personal).map { "\($0.column) = NULL" }.joined(separator: ", ")
         for parent in plan.purgeParents {
+            try forgetHash(.parent, where: "key = ?", [.text(parent)])
             try database.run("UPDATE parents SET \(parentPersonal), purged_at = ? WHERE key = ?", [.text(asOf.iso), .text(parent)])
             try redactChangeLog(entity: .parent, where: "key = ?", [.text(parent)])
             try dropKeptReports(mentioning: parent, except: runID)

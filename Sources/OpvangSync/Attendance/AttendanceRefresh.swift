@@ -42,7 +42,9 @@ public struct AttendanceRefresh {
         let inputs = AttendanceInputs(records: records, groups: [group])
         let built = AttendanceBuilder(holidays: settings.holidays).build(inputs, days: horizon)
         let store = AttendanceStore(database: repository.database)
-        let diff = try store.diff(groups: [group], days: horizon, entries: built.entries, closed: built.closed, issues: built.issues)
+        var diff = try store.diff(groups: [group], days: horizon, entries: built.entries, closed: built.closed, issues: built.issues)
+        diff.rebuilt = [group]
+        if !built.issues.isEmpty { diff.flagged = [group] }
         let runID = RunID.make(now)
         var summary = diff.summary
         summary.changes = Array(diff.changes.prefix(AttendanceSummary.listLimit))

@@ -20,6 +20,11 @@ struct AttendanceDiff {
     var days: [GroupDay: String?] = [:]
     /// What the rebuild found that customer service must hear about (requests on closing days, overlapping placements).
     var issues: [Issue] = []
+    /// Groups whose rebuild found an issue: an incremental run rebuilds them every night, so the issue is
+    /// reported until it is solved (`attendance_flags`).
+    var flagged: Set<String> = []
+    /// Groups rebuilt over the whole horizon: their flag is whatever this rebuild found.
+    var rebuilt: Set<String> = []
     /// The first changes in group and date order, one more than the report lists (so it can say the list
     /// goes on); the summary counts all of them. A first import adds every entry: describing each
     /// would cost more than building the lists.
@@ -29,6 +34,23 @@ struct AttendanceDiff {
     /// Keeps `change` when the report can still list it; `describe` is only called then.
     mutating func note(_ change: @autoclosure () -> AttendanceChange) {
         if changes.count <= AttendanceSummary.listLimit { changes.append(change()) }
+    }
+
+    /// Adds the rebuild of other groups (or other days): an incremental run rebuilds some groups whole and
+    /// the others only for the days the horizon gained.
+    mutating func append(_ other: AttendanceDiff) {
+        upserts += other.upserts
+        deletes += other.deletes
+        days.merge(other.days) { _, new in new }
+        issues += other.issues
+        flagged.formUnion(other.flagged)
+        rebuilt.formUnion(other.rebuilt)
+        for change in other.changes { note(change) }
+        summary.groups += other.summary.groups
+        summary.days = max(summary.days, other.summary.days)
+        summary.added += other.summary.added
+        summary.removed += other.summary.removed
+        summary.changed += other.summary.changed
     }
 }
 
@@ -69,12 +91,15 @@ struct AttendanceStore {
     /// the issues each rebuild found.
     func diff(groups: Set<String>, days: ClosedRange<Day>, build: (String) -> AttendanceLists) throws -> AttendanceDiff {
         var issues: [Issue] = []
+        var flagged: Set<String> = []
         var result = try diff(groups: groups, days: days) { group in
             let lists = build(group)
             issues += lists.issues
+            if !lists.issues.isEmpty { flagged.insert(group) }
             return (lists.entries[...], lists.closed)
         }
         result.issues = issues
+        result.flagged = flagged
         return result
     }
 

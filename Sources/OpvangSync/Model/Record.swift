@@ -6,11 +6,14 @@ public struct Record: Sendable, Equatable {
     public var values: [String?]
     /// The line the record came from, for messages.
     public let line: Int
+    /// The content hash of the row it came from (`RowHash`); `RowHash.recheck` for a row with a warning.
+    public var rowHash: UInt64
 
-    public init(key: String, values: [String?], line: Int) {
+    public init(key: String, values: [String?], line: Int, rowHash: UInt64 = 0) {
         self.key = key
         self.values = values
         self.line = line
+        self.rowHash = rowHash
     }
 }
 
@@ -35,6 +38,13 @@ public struct DesiredState: Sendable {
     public var kinds: [EntityKind] = []
     public var files: [FileSummary] = []
     public var issues: [Issue] = []
+    /// An incremental read: the keys of rows whose content the portal applied before, which were not
+    /// parsed again (each kind read; a kind whose file was skipped whole has all its stored keys here).
+    public var unchanged: [EntityKind: Set<String>] = [:]
+    /// Kinds whose file was not read at all: its SHA-256 is the one last applied, which had no issue.
+    public var skippedFiles: Set<EntityKind> = []
+    /// Kinds whose file gave no rejected row and no warning: a file the next run may skip when unchanged.
+    public var cleanFiles: Set<EntityKind> = []
 
     public func records(of kind: EntityKind) -> [Record] { records[kind] ?? [] }
 }

@@ -9,13 +9,21 @@ import PortalStore
 /// parents are parsed and checked. The result is a superset of `Scope.keys`, so narrowing it further
 /// gives the same plan as narrowing the whole export would.
 struct ScopedRead {
-    let scope: Scope
+    /// nil for the families an incremental run plans for (`IncrementalScope`).
+    let scope: Scope?
     /// Children whose rows are read: the family's, or those placed at the location.
     private(set) var children: Set<String> = []
     /// Parents of those children (and the named parent): the parents the run plans accounts for.
     private(set) var parents: Set<String> = []
     /// The location's groups (location scope only).
     private(set) var groups: Set<String> = []
+
+    /// The families an incremental run found from its changes and the date.
+    init(children: Set<String>, parents: Set<String>) {
+        scope = nil
+        self.children = children
+        self.parents = parents
+    }
 
     /// Finds the children, parents and groups of `scope` in the export and the portal.
     init(_ scope: Scope, source: ExportSource, repository: PortalRepository?) throws {
@@ -61,7 +69,7 @@ struct ScopedRead {
             .relation: RowSelection(field: EntityKind.relation.schema.index("childNumber"), values: children),
         ]
         for kind in [EntityKind.placement, .deviation] {
-            if case .location = scope {
+            if case .location? = scope {
                 result[kind] = RowSelection(field: kind.schema.index("groupCode"), values: groups)
             } else {
                 result[kind] = RowSelection(field: kind.schema.index("childNumber"), values: children)

@@ -68,6 +68,10 @@ enum ReportContent {
         ]
         if let exportedAt = report.export.exportedAt { facts.append(("Export gemaakt op", [.text(DutchText.localTime(exportedAt))])) }
         if report.export.path.isEmpty { facts.append(("Export", [.text("geen: de planning die het portaal al heeft")])) }
+        if let comparison = report.comparison { facts.append(("Vergelijking", [.text(comparisonText(comparison))])) }
+        if let seconds = report.writeLockSeconds {
+            facts.append(("Portaal bezet", [.text("\(String(format: "%.1f", seconds).replacingOccurrences(of: ".", with: ",")) seconden (wijzigingen in het portaal wachtten zo lang)")]))
+        }
         if report.options.force { facts.append(("Geforceerd", [.text("ja, voorbij de controles op ouderdom en dubbel inlezen")])) }
         if report.options.allowMassChanges { facts.append(("Veel beëindigingen toegestaan", [.text("ja")])) }
         if let only = report.options.only {
@@ -78,6 +82,18 @@ enum ReportContent {
             blocks.append(.note([.strong("Reden van afbreken: "), .text(DutchText.plain(reason))]))
         }
         return blocks
+    }
+
+    /// How much of the export was compared, in words.
+    static func comparisonText(_ comparison: RunReport.ComparisonMode) -> String {
+        switch comparison.mode {
+        case .incremental:
+            return "alleen wat sinds de vorige import is gewijzigd (regels die gelijk bleven zijn niet opnieuw gelezen)"
+        case .scoped:
+            return "alleen het gezin of de locatie hieronder"
+        case .full:
+            return "volledig: elke regel is gelezen en vergeleken" + (comparison.reason.map { ". Waarom: \($0)" } ?? "")
+        }
     }
 
     static func explanation(_ report: RunReport) -> String {
@@ -416,7 +432,8 @@ enum ReportContent {
     static func technical(_ report: RunReport) -> ReportDocument.Section {
         var facts: [(String, Text)] = [
             ("Run", [.code(report.runId)]),
-            ("Modus en status", [.code("mode=\(report.mode) status=\(report.status.rawValue) exitCode=\(report.exitCode)")]),
+            ("Modus en status", [.code("mode=\(report.mode) status=\(report.status.rawValue) exitCode=\(report.exitCode)"
+                                       + (report.comparison.map { " comparison=\($0.mode.rawValue)" } ?? ""))]),
         ]
         var options: [String] = []
         if report.options.force { options.append("--force") }

@@ -1,3 +1,5 @@
+import PortalStore
+
 /// The parents a run invited, and those it left without an account: SPEC §7 "the invited parents with the
 /// e-mail column used".
 public struct ParentAccounts: Codable, Sendable, Equatable {
@@ -106,6 +108,69 @@ public struct LocationTotals: Codable, Sendable, Equatable {
         for change in plan.changes where change.kind == .placement {
             let record = post.record(.placement, change.key)
             guard let group = record?.values[p.index("groupCode")] ?? nil, let location = locationOfGroup[group] else { continue }
+            switch change.action {
+            case .created, .restored: totals[location, default: LocationTotals(code: location)].placementsCreated += 1
+            case .updated: totals[location, default: LocationTotals(code: location)].placementsUpdated += 1
+            case .ended, .vanished: totals[location, default: LocationTotals(code: location)].placementsEnded += 1
+            }
+        }
+        return totals.values.sorted { $0.code < $1.code }
+    }
+}
+
+extension LocationTotals {
+    /// The same figures for an incremental run, whose post-run state holds only the records it compared:
+    /// what the run did not touch is counted in the portal, what it touched is taken from the plan.
+    static func incremental(_ post: PostState, plan: Plan, asOf: Day, database: Database) throws -> [LocationTotals] {
+        let g = EntityKind.group.schema, p = EntityKind.placement.schema, l = EntityKind.location.schema
+        var names: [String: String?] = [:]
+        try database.statement("SELECT key, name FROM locations WHERE status = 'active'").forEachRow([]) { row in
+            if let key = row.string(0) { names[key] = row.string(1) }
+        }
+        var groups: [String: (location: String, active: Bool)] = [:]
+        try database.statement("SELECT key, location_code, status FROM groups").forEachRow([]) { row in
+            if let key = row.string(0), let location = row.string(1) { groups[key] = (location, row.string(2) == "active") }
+        }
+        let touched = Set(plan.changes.filter { $0.kind == .placement }.map(\.key))
+        for change in plan.changes {
+            switch change.kind {
+            case .location:
+                let record = post.record(.location, change.key)
+                if record?.status == .active { names[change.key] = record?.values[l.index("name")] ?? nil } else { names[change.key] = nil }
+            case .group:
+                if let record = post.record(.group, change.key), let location = record.values[g.index("locationCode")] {
+                    groups[change.key] = (location, record.status == .active)
+                }
+            default: break
+            }
+        }
+        var totals: [String: LocationTotals] = [:]
+        for (code, name) in names { totals[code] = LocationTotals(code: code, name: name) }
+        for (_, group) in groups where group.active { totals[group.location, default: LocationTotals(code: group.location)].groups += 1 }
+        var children: [String: Set<String>] = [:]
+        // The placements the run left alone, as the portal holds them; the touched ones as they will be.
+        try database.statement("""
+            SELECT group_code, child_number, start_date <= ? AND (end_date IS NULL OR end_date >= ?) FROM placements
+            WHERE status = 'active' AND key NOT IN \(PortalLookup.set)
+            """).forEachRow([.text(asOf.iso), .text(asOf.iso), PortalLookup.bind(touched)]) { row in
+            guard let group = row.string(0), let location = groups[group]?.location else { return }
+            totals[location, default: LocationTotals(code: location)].placements += 1
+            if row.int(2) == 1, let child = row.string(1) { children[location, default: []].insert(child) }
+        }
+        for key in touched {
+            guard let record = post.record(.placement, key), record.status == .active,
+                  let group = record.values[p.index("groupCode")], let location = groups[group]?.location else { continue }
+            totals[location, default: LocationTotals(code: location)].placements += 1
+            let start = record.values[p.index("startDate")].flatMap(Day.init(iso:))
+            let end = record.values[p.index("endDate")].flatMap(Day.init(iso:))
+            if let start, start <= asOf, end.map({ $0 >= asOf }) ?? true, let child = record.values[p.index("childNumber")] {
+                children[location, default: []].insert(child)
+            }
+        }
+        for (location, set) in children { totals[location]?.childrenInCare = set.count }
+        for change in plan.changes where change.kind == .placement {
+            guard let group = post.record(.placement, change.key)?.values[p.index("groupCode")] ?? nil,
+                  let location = groups[group]?.location else { continue }
             switch change.action {
             case .created, .restored: totals[location, default: LocationTotals(code: location)].placementsCreated += 1
             case .updated: totals[location, default: LocationTotals(code: location)].placementsUpdated += 1

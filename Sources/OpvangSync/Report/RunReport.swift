@@ -41,6 +41,11 @@ public struct RunReport: Codable, Sendable {
         public var threshold: Double
     }
 
+    public struct ComparisonMode: Codable, Sendable, Equatable {
+        public var mode: ImportMode
+        public var reason: String?
+    }
+
     public struct ReportChange: Codable, Sendable {
         public var entity: String
         public var key: String
@@ -56,6 +61,8 @@ public struct RunReport: Codable, Sendable {
     public var startedAt: String
     public var finishedAt: String
     public var mode: String
+    /// How much of the export was compared: full, incremental or scoped, and why a full run was chosen.
+    public var comparison: ComparisonMode?
     public var status: Status
     public var exitCode: Int32
     public var `operator`: String
@@ -72,6 +79,8 @@ public struct RunReport: Codable, Sendable {
     public var changes: [ReportChange] = []
     public var issues: [Issue] = []
     public var abortReason: String?
+    /// How long the run held the portal's write lock (its one transaction), in seconds; nil when it wrote nothing.
+    public var writeLockSeconds: Double?
     /// Entity → canonical field → the export's own column name (from the mapping): the human reports name
     /// fields as the export does (`Maandag`, `E-mail`). Nil in reports written before it was kept.
     public var columns: [String: [String: String]]?
@@ -165,9 +174,9 @@ public struct AttendanceSummary: Codable, Sendable, Equatable {
 
 extension RunReport {
     enum CodingKeys: String, CodingKey {
-        case schemaVersion, runId, organisation, asOf, startedAt, finishedAt, mode, status, exitCode, `operator`, reason,
+        case schemaVersion, runId, organisation, asOf, startedAt, finishedAt, mode, comparison, status, exitCode, `operator`, reason,
              options, export, counts, removals, accounts, mail, attendance, retention, changes, issues, abortReason,
-             columns, locations, parentAccounts, undeliveredMail, version, host
+             writeLockSeconds, columns, locations, parentAccounts, undeliveredMail, version, host
     }
 
     /// Every key is written, absent values as `null`: readers of the report can rely on its shape.
@@ -180,6 +189,7 @@ extension RunReport {
         try container.encode(startedAt, forKey: .startedAt)
         try container.encode(finishedAt, forKey: .finishedAt)
         try container.encode(mode, forKey: .mode)
+        try container.encode(comparison, forKey: .comparison)
         try container.encode(status, forKey: .status)
         try container.encode(exitCode, forKey: .exitCode)
         try container.encode(`operator`, forKey: .operator)
@@ -195,6 +205,7 @@ extension RunReport {
         try container.encode(changes, forKey: .changes)
         try container.encode(issues, forKey: .issues)
         try container.encode(abortReason, forKey: .abortReason)
+        try container.encode(writeLockSeconds, forKey: .writeLockSeconds)
         try container.encode(columns, forKey: .columns)
         try container.encode(locations, forKey: .locations)
         try container.encode(parentAccounts, forKey: .parentAccounts)

@@ -14,6 +14,8 @@ public struct ImportRequest: Sendable {
     public var reason: String?
     /// `--only`: apply the export to one family or location.
     public var scope: Scope?
+    /// `--full`: compare every row with the whole portal, not only what changed (verification, recovery).
+    public var full = false
     /// `--send-mail`: deliver the queued mail right after the commit.
     public var sendMail = false
     public var operatorName: String
@@ -110,17 +112,20 @@ public struct Importer {
             progress(.phase("manifest"))
             let export = try ExportGate(request: request, mapping: mapping, asOf: asOf)
                 .check(source, repository: repository, report: &run.report)
+            let choice = try ModeChoice.choose(request, mapping: mapping, manifest: export.manifest, asOf: asOf, repository: repository)
+            run.report.comparison = .init(mode: choice.mode, reason: choice.reason)
             progress(.phase("lezen en controleren"))
             var read = try ExportReading(request: request, mapping: mapping, asOf: asOf)
-                .read(export, repository: repository, report: &run.report, progress: progress)
+                .read(export, choice: choice, repository: repository, report: &run.report, progress: progress)
             progress(.phase("vergelijken met het portaal"))
-            let compared = try Comparison(request: request, asOf: asOf).compare(read, repository: repository, report: &run.report)
+            let compared = try Comparison(request: request, asOf: asOf)
+                .compare(read, export: export, repository: repository, report: &run.report)
             // The plan holds what is needed from here on; the export's records (a third of the memory of a
             // large run) are let go before accounts and attendance build their own.
             read.validated = DesiredState()
             try SafetyChecks(request: request).check(compared, report: &run.report)
             let planned = try RunPlanning(request: request, asOf: asOf)
-                .plan(compared, scoped: read.scoped, repository: repository, report: &run.report, progress: progress)
+                .plan(compared, scoped: read.scoped, choice: choice, repository: repository, report: &run.report, progress: progress)
             if request.dryRun {
                 return try finish(&run, .applied, nil)
             }
@@ -168,7 +173,8 @@ public struct Importer {
         record.reportJSON = String(decoding: try ReportWriter.json(kept), as: UTF8.self)
         let context = MailContext(name: manifest.organisationName ?? manifest.organisationID, portalURL: export.portalURL)
         var staged: StagedReport?
-        let report = run.report
+        var report = run.report
+        let locked = Date()
         do {
             try writer.transaction(run: record) {
                 try writer.writeChanges(plan, runID: record.id, asOf: asOf) { done in
@@ -176,10 +182,17 @@ public struct Importer {
                 }
                 try writer.writeOrganisation(id: manifest.organisationID, name: context.name, portalURL: context.portalURL,
                                              runID: record.id)
-                _ = try writer.applyAccounts(planned.accounts, names: planned.names, organisation: context,
-                                             runID: record.id, now: request.now)
+                let accounts = try writer.applyAccounts(planned.accounts, names: planned.names, organisation: context,
+                                                        runID: record.id, now: request.now)
+                report.mail?.queued = accounts.queued
+                for owner in accounts.activatedMeanwhile {
+                    report.issues.append(Issue(.info, "activated-during-run", key: owner, message:
+                        "ouder \(owner) heeft het account geactiveerd terwijl deze import liep; het is behandeld als geactiveerd account: het wachtwoord blijft, een nieuw adres krijgt een melding aan het oude en het nieuwe adres in plaats van een nieuwe activatielink"))
+                }
                 try writer.markReported(outbox: planned.undelivered.map(\.id), runID: record.id)
                 try writer.writeAttendance(planned.attendance, runID: record.id)
+                // The hashes before the purges: a purge forgets the hashes of what it clears.
+                try writer.writeHashes(compared.hashes, runID: record.id)
                 try writer.applyRetention(planned.retention, runID: record.id, asOf: asOf)
                 try writer.restorePurged(children: compared.returning.children, parents: compared.returning.parents)
                 staged = try ReportWriter.stage(report, to: request.settings.reports)
@@ -188,6 +201,9 @@ public struct Importer {
             staged?.discard()
             throw error
         }
+        // How long the portal waited for this run (SPEC §5): its writes queue behind the transaction.
+        report.writeLockSeconds = Date().timeIntervalSince(locked)
+        run.report = report
         return staged
     }
 

@@ -1,3 +1,13 @@
+/// What the portal knows of the export it applied last (an incremental run).
+public struct KnownRows: Sendable {
+    /// Per kind: the content hash of every row applied, by canonical key.
+    public var hashes: [EntityKind: [String: UInt64]] = [:]
+    /// Kinds whose file has the SHA-256 of the file last applied, which gave no issue: its row count.
+    public var unchangedFiles: [EntityKind: Int] = [:]
+
+    public init() {}
+}
+
 /// Checks every row of an export and turns it into canonical records (SPEC §2, §5 "Bad rows").
 ///
 /// A bad row is rejected with file, line, column and reason; the rest of the export goes on. Kinds are
@@ -20,20 +30,47 @@ public struct Validator {
     /// `expectedRows` holds the manifest's row count per file; a mismatch is reported as an error issue
     /// with code `manifest-rows` (the caller aborts on it). `progress` is told each file as it finishes.
     /// `selections` narrows kinds to the rows a scoped run needs; other rows are counted, not checked.
+    ///
+    /// With `known` (an incremental run), a row whose content hash is the one the portal applied last, whose
+    /// key occurs once and whose references still hold, is not parsed: its key is noted in `unchanged`. A
+    /// file the portal applied byte for byte, without any issue, is not read at all while the kinds it
+    /// refers to are unchanged too.
     public func validate(_ source: ExportSource, expectedRows: [String: Int], selections: [EntityKind: RowSelection] = [:],
-                         progress: (FileSummary) -> Void = { _ in }) throws -> DesiredState {
+                         known: KnownRows? = nil, progress: (FileSummary) -> Void = { _ in }) throws -> DesiredState {
         var state = DesiredState()
         state.issues.append(contentsOf: mapping.warnings)
         for kind in EntityKind.allCases where mapping.entities[kind] != nil {
             state.kinds.append(kind)
-            try validate(kind, from: source, into: &state, expectedRows: expectedRows, selection: selections[kind])
+            if let known, let rows = known.unchangedFiles[kind], let stored = known.hashes[kind],
+               referencesUnchanged(kind, state: state, known: known) {
+                // The same bytes as last applied, and everything they refer to is as it was: the same result.
+                state.unchanged[kind] = Set(stored.keys)
+                state.acceptedKeys[kind] = Set(stored.keys)
+                state.skippedFiles.insert(kind)
+                state.cleanFiles.insert(kind)
+                state.files.append(FileSummary(entity: kind.rawValue, name: source.label(of: mapping.entities[kind]?.name ?? kind.rawValue),
+                                               rows: rows, rejected: 0, encoding: nil))
+            } else {
+                try validate(kind, from: source, into: &state, expectedRows: expectedRows, selection: selections[kind],
+                             known: known?.hashes[kind])
+            }
             if let summary = state.files.last { progress(summary) }
         }
         return state
     }
 
+    /// True when every kind `kind` refers to was read with nothing new, changed, missing or rejected: the
+    /// references of an unchanged file then hold as they did.
+    private func referencesUnchanged(_ kind: EntityKind, state: DesiredState, known: KnownRows) -> Bool {
+        for target in Set(kind.schema.fields.compactMap(\.references)) where mapping.entities[target] != nil {
+            guard (state.records[target] ?? []).isEmpty, (state.protectedKeys[target] ?? []).isEmpty,
+                  let unchanged = state.unchanged[target], unchanged.count == known.hashes[target]?.count else { return false }
+        }
+        return true
+    }
+
     private func validate(_ kind: EntityKind, from source: ExportSource, into state: inout DesiredState,
-                          expectedRows: [String: Int], selection: RowSelection?) throws {
+                          expectedRows: [String: Int], selection: RowSelection?, known: [String: UInt64]?) throws {
         let schema = kind.schema
         // Rows left out by a selection: their keys, when the selection does not determine the key.
         var selection = selection
@@ -42,6 +79,9 @@ public struct Validator {
         }
         var outside: [String: Int] = [:]
         var accepted: [Record] = []
+        // Rows not parsed because the portal applied the same content: key → line.
+        var unchangedLine: [String: Int] = [:]
+        let references = schema.fields.indices.compactMap { index in schema.fields[index].references.map { (index, $0) } }
         var positionOfKey: [String: Int] = [:]
         var duplicateLines: [String: [Int]] = [:]
         var rejectedCount = 0
@@ -76,6 +116,24 @@ public struct Validator {
             var rowIssues: [Issue] = []
             var values = [String?](repeating: nil, count: schema.fields.count)
             for (slot, field) in watched.enumerated() { keyChecks[slot].count(row.cells[field].text) }
+            let rowHash = RowHash.of(row.cells)
+            // An unparsed "Ouder 1" still counts as the child's first: a second one, parsed, is warned about.
+            func firstParentHolds(_ row: RawRow) -> Bool {
+                guard kind == .relation, let roleIndex, let childIndex = schema.fieldIndex("childNumber"),
+                      mapping.translate(row.cells[roleIndex].text, in: .role) == "Ouder 1" else { return true }
+                let child = row.cells[childIndex].text
+                if firstParentOf[child] != nil { return false }
+                firstParentOf[child] = row.line
+                return true
+            }
+            if let known, let key = protectionKey(schema, row), known[key] == rowHash,
+               unchangedLine[key] == nil, positionOfKey[key] == nil, duplicateLines[key] == nil,
+               referencesHold(row, schema, references, state: state), firstParentHolds(row) {
+                // Applied before exactly as it is, its key once so far, what it refers to still there.
+                unchangedLine[key] = row.line
+                return
+            }
+            let issuesBefore = issues.count
             let label = kind == .calendar || kind == .deviation ? nil : Validator.visible(row.cells[schema.keyFields[0]].text)
             func reject(_ code: String, _ index: Int, _ message: String) {
                 let cell = row.cells[index]
@@ -131,8 +189,16 @@ public struct Validator {
                 return
             }
             guard let key else { return }
+            if duplicateLines[key] != nil {
+                duplicateLines[key]?.append(row.line)
+                return
+            }
             if let earlier = positionOfKey[key] {
-                duplicateLines[key, default: [accepted[earlier].line]].append(row.line)
+                duplicateLines[key] = [accepted[earlier].line, row.line]
+                return
+            }
+            if let line = unchangedLine[key] {
+                duplicateLines[key] = [line, row.line]
                 return
             }
             if kind == .relation, let roleIndex, values[roleIndex] == "Ouder 1", let childIndex = schema.fieldIndex("childNumber"),
@@ -145,7 +211,9 @@ public struct Validator {
                 }
             }
             positionOfKey[key] = accepted.count
-            accepted.append(Record(key: key, values: values, line: row.line))
+            // A row with a warning is checked again every night, so its warning is reported until it is fixed.
+            accepted.append(Record(key: key, values: values, line: row.line,
+                                   rowHash: issues.count > issuesBefore ? RowHash.recheck : rowHash))
         }, skipped: { row in
             if !row.watched.isEmpty { outside[row.watched] = outside[row.watched] ?? row.line }
         })
@@ -168,6 +236,7 @@ public struct Validator {
                 rejectedKeys.insert(key)
             }
             accepted.removeAll { duplicateLines[$0.key] != nil }
+            for key in duplicateLines.keys { unchangedLine[key] = nil }
         }
 
         for (slot, field) in watched.enumerated() {
@@ -179,13 +248,35 @@ public struct Validator {
                 "het manifest noemt \(expected) regels, het bestand heeft er \(read.rows); de export is onvolledig"))
         }
         state.records[kind] = accepted
-        state.acceptedKeys[kind] = Set(accepted.map(\.key))
+        state.acceptedKeys[kind] = Set(accepted.map(\.key)).union(unchangedLine.keys)
         state.protectedKeys[kind] = rejectedKeys
+        if known != nil { state.unchanged[kind] = Set(unchangedLine.keys) }
+        if rejectedCount == 0, issues.isEmpty { state.cleanFiles.insert(kind) }
         state.issues.append(contentsOf: issues)
         state.files.append(FileSummary(entity: kind.rawValue, name: read.file, rows: read.rows, rejected: rejectedCount,
                                        encoding: read.encoding?.rawValue))
     }
 
+
+    /// True when every reference of an unparsed row names a record accepted in this run (read or unchanged)
+    /// whose content did not change: then the checks that look beyond the row give what they gave before.
+    private func referencesHold(_ row: RawRow, _ schema: EntitySchema, _ references: [(Int, EntityKind)], state: DesiredState) -> Bool {
+        for (index, target) in references where index < row.cells.count {
+            let text = row.cells[index].text
+            guard !text.isEmpty else { continue }
+            let accepted = state.acceptedKeys[target] ?? []
+            let unchanged = state.unchanged[target] ?? []
+            if schema.fields[index].type == .list {
+                for item in text.split(separator: mapping.listSeparator) {
+                    let code = String(item).trimmingUnicodeSpace
+                    if !code.isEmpty, !(accepted.contains(code) && unchanged.contains(code)) { return false }
+                }
+            } else if !(accepted.contains(text) && unchanged.contains(text)) {
+                return false
+            }
+        }
+        return true
+    }
 
     enum Normalised {
         case success(String)

@@ -1,8 +1,10 @@
+import PortalStore
+
 /// What comparing the export with the portal gives: the plan of record changes, and the portal's state it
 /// was made against.
 struct Compared {
     var plan: Plan
-    /// The portal's records the plan was made against (a scoped run: the scope's).
+    /// The portal's records the plan was made against (a scoped or incremental run: those it compares).
     let current: [EntityKind: [String: StoredRecord]]
     /// The retention state: access windows, purged children and parents.
     let stored: RetentionPlanner.Stored
@@ -10,29 +12,59 @@ struct Compared {
     let returning: Comparison.Returning
     /// A scoped run's parents: the accounts it plans (nil: every parent).
     let scopeParents: Set<String>?
+    /// The content hashes the portal keeps after this run.
+    let hashes: HashUpdate
+}
+
+/// The content hashes a run leaves behind: those of the rows it read and applied, none for records that
+/// left the export, and the files it read whole without an issue.
+struct HashUpdate {
+    var upserts: [EntityKind: [(key: String, hash: UInt64)]] = [:]
+    var deletes: [EntityKind: Set<String>] = [:]
+    /// Files read whole and clean: the next run may skip them when their SHA-256 is the same.
+    var cleanFiles: [(kind: EntityKind, name: String, sha256: String, rows: Int)] = []
+    /// Kinds whose file record no longer holds: read in part, or with an issue.
+    var clearedFiles: Set<EntityKind> = []
+    /// Full and incremental runs record their basis and date; a scoped run does not.
+    var basis: (text: String, asOf: Day)?
+
+    /// The hashes of `records` that differ from `known` (all of them without `known`).
+    mutating func keep(_ kind: EntityKind, _ records: [Record], known: [String: UInt64]?) {
+        var list: [(key: String, hash: UInt64)] = []
+        for record in records where known?[record.key] != record.rowHash { list.append((record.key, record.rowHash)) }
+        if !list.isEmpty { upserts[kind, default: []] += list }
+    }
 }
 
 /// Stage 3 of SPEC §1, "compare": the export's records against the portal's, kind by kind. Purged
 /// children and parents stay purged while the planning system still exports them; a scoped run compares
-/// only its family or location.
+/// only its family or location, an incremental run only the rows that changed and what the date changes.
 struct Comparison {
     let request: ImportRequest
     let asOf: Day
 
-    func compare(_ read: ReadExport, repository: PortalRepository?, report: inout RunReport) throws -> Compared {
+    func compare(_ read: ReadExport, export: CheckedExport, repository: PortalRepository?,
+                 report: inout RunReport) throws -> Compared {
         let validated = read.validated
-        let current: [EntityKind: [String: StoredRecord]]
+        let choice = read.choice
+        var current: [EntityKind: [String: StoredRecord]]
         let stored: RetentionPlanner.Stored
+        var hashes = HashUpdate()
         if let loaded = read.snapshot {
             (current, stored) = (loaded.current, loaded.stored)
+        } else if choice.mode == .incremental {
+            current = [:]
+            stored = try RetentionStore(database: repository?.database).load()
         } else {
             current = try repository.map { try read.scoped?.current(validated.kinds, repository: $0) ?? $0.loadCurrent(validated.kinds) } ?? [:]
             stored = try RetentionStore(database: repository?.database).load()
         }
-        let (desired, returning) = Comparison.keepPurged(validated, stored: stored, asOf: asOf)
+        var (desired, returning) = Comparison.keepPurged(validated, stored: stored, asOf: asOf)
         var plan: Plan
         var scopeParents: Set<String>?
-        if let scope = request.scope {
+        switch choice.mode {
+        case .scoped:
+            guard let scope = request.scope else { throw UsageError("a scoped run without a scope") }
             if scope.matchesNothing(desired: desired, current: current) {
                 throw UsageError("--only \(scope): not in the export and not in the portal")
             }
@@ -44,8 +76,70 @@ struct Comparison {
             for kind in validated.kinds where plan.counts[kind]?.removals ?? 0 > 0 {
                 plan.activeBefore[kind] = try repository?.activeCount(kind) ?? 0
             }
-        } else {
+            // The rows it applied carry their hashes; the files it read in part are no longer "as applied".
+            for kind in narrowed.kinds {
+                let records = narrowed.records(of: kind)
+                hashes.keep(kind, records, known: nil)
+                let seen = Set(records.map(\.key)).union(narrowed.protectedKeys[kind] ?? [])
+                hashes.deletes[kind] = Set((narrowedCurrent[kind] ?? [:]).keys).subtracting(seen)
+                hashes.clearedFiles.insert(kind)
+            }
+        case .full:
             plan = Differ(asOf: asOf).plan(desired: desired, current: current)
+            for kind in desired.kinds {
+                let known = choice.known?.hashes[kind]
+                hashes.keep(kind, desired.records(of: kind), known: known)
+                let seen = Set(desired.records(of: kind).map(\.key)).union(desired.protectedKeys[kind] ?? [])
+                hashes.deletes[kind] = Set((known ?? [:]).keys).subtracting(seen)
+            }
+            hashes.basis = (choice.basis, asOf)
+        case .incremental:
+            guard let repository, let known = choice.known else { throw UsageError("an incremental run without a portal") }
+            // Placements past their end date whose row did not change: the date alone ends them.
+            let ending = Set(try PortalLookup(database: repository.database).strings(
+                "SELECT key FROM placements WHERE status = 'active' AND end_date < ?", [.text(asOf.iso)]))
+            var unchangedCount: [EntityKind: Int] = [:]
+            for kind in desired.kinds {
+                let parsed = Set(desired.records(of: kind).map(\.key))
+                let unchanged = validated.unchanged[kind] ?? []
+                let storedKeys = Set((known.hashes[kind] ?? [:]).keys)
+                let missing = storedKeys.subtracting(parsed).subtracting(unchanged).subtracting(desired.protectedKeys[kind] ?? [])
+                let dated = kind == .placement ? ending.intersection(unchanged) : []
+                let wanted = parsed.union(missing).union(dated)
+                current[kind] = wanted.isEmpty ? [:]
+                    : try repository.load(kind, where: "key IN \(PortalLookup.set)", [PortalLookup.bind(wanted)])
+                for key in dated.sorted() {
+                    guard let record = current[kind]?[key] else { continue }
+                    desired.records[kind, default: []].append(Record(key: key, values: record.values, line: 0,
+                                                                     rowHash: known.hashes[kind]?[key] ?? RowHash.recheck))
+                }
+                unchangedCount[kind] = unchanged.count - dated.count
+                hashes.keep(kind, desired.records(of: kind), known: known.hashes[kind])
+                hashes.deletes[kind] = missing
+            }
+            plan = Differ(asOf: asOf).plan(desired: desired, current: current)
+            for kind in desired.kinds {
+                plan.counts[kind]?.unchanged += unchangedCount[kind] ?? 0
+                // The removal guard weighs against the whole portal, not against what was compared.
+                if [EntityKind.child, .parent, .placement].contains(kind) { plan.activeBefore[kind] = try repository.activeCount(kind) }
+            }
+            hashes.basis = (choice.basis, asOf)
+        }
+        if choice.mode != .scoped, export.source is CSVExportSource {
+            let listed = Dictionary(export.manifest.files.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+            for kind in validated.kinds {
+                guard let name = export.source.mapping.entities[kind]?.name else { continue }
+                if validated.skippedFiles.contains(kind) { continue }
+                // Clean: no rejected row, no warning, and no row kept purged (whose hash the portal does not keep).
+                if validated.cleanFiles.contains(kind), (desired.protectedKeys[kind] ?? []).isEmpty,
+                   let file = listed[name], let sha = file.sha256 {
+                    hashes.cleanFiles.append((kind, name, sha, file.rows))
+                } else {
+                    hashes.clearedFiles.insert(kind)
+                }
+            }
+        } else if choice.mode != .scoped {
+            hashes.clearedFiles.formUnion(validated.kinds)
         }
         report.counts = Dictionary(uniqueKeysWithValues: plan.counts.map { ($0.key.rawValue, $0.value) })
         report.changes = plan.changes.map { change in
@@ -56,7 +150,8 @@ struct Comparison {
             report.issues.append(Issue(.warning, "placement-vanished", key: change.key, message:
                 "plaatsing \(change.key) staat niet meer in de export en had geen einddatum; controleer het planningssysteem"))
         }
-        return Compared(plan: plan, current: current, stored: stored, returning: returning, scopeParents: scopeParents)
+        return Compared(plan: plan, current: current, stored: stored, returning: returning, scopeParents: scopeParents,
+                        hashes: hashes)
     }
 
     /// Purged children and parents stay purged while the planning system still exports them: their rows

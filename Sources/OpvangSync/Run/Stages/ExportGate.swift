@@ -61,18 +61,10 @@ struct ExportGate {
         let ageHours = Importer.staleness(manifest.exportedAt, asOf: request.asOf, now: request.now)
         if ageHours > request.settings.rules.maxExportAgeHours {
             let text = "de export is \(Int(ageHours)) uur oud; de grens is \(Int(request.settings.rules.maxExportAgeHours)) uur (maxExportAgeHours)"
-            if !request.force {
-                report.issues.append(Issue(.error, "stale-export", file: mapping.manifest, message: text))
-                throw RunStop.aborted("verouderde export: \(text)")
-            }
-            report.issues.append(Issue(.warning, "stale-export", file: mapping.manifest, message: text + "; geforceerd ingelezen"))
+            try refuseUnlessForced("stale-export", file: mapping.manifest, text, abort: "verouderde export", report: &report)
         } else if ageHours < -24 {
             let text = "de export zegt gemaakt te zijn op \(manifest.exportedAtText), \(Int(-ageHours)) uur na de peildatum; de klok van het planningssysteem loopt vermoedelijk verkeerd"
-            if !request.force {
-                report.issues.append(Issue(.error, "export-in-future", file: mapping.manifest, message: text))
-                throw RunStop.aborted("export uit de toekomst: \(text)")
-            }
-            report.issues.append(Issue(.warning, "export-in-future", file: mapping.manifest, message: text + "; geforceerd ingelezen"))
+            try refuseUnlessForced("export-in-future", file: mapping.manifest, text, abort: "export uit de toekomst", report: &report)
         } else if ageHours < -1 {
             report.issues.append(Issue(.warning, "export-in-future", file: mapping.manifest,
                                        message: "exportedAt ligt \(Int(-ageHours)) uur na de peildatum"))
@@ -98,18 +90,19 @@ struct ExportGate {
             .max { $0.1 < $1.1 }
         if let newest, manifest.exportedAt < newest.1 {
             let text = "deze export is gemaakt op \(manifest.exportedAtText), vóór de laatst ingelezen export (\(newest.0)); inlezen zou nieuwere gegevens terugdraaien"
-            if !request.force {
-                report.issues.append(Issue(.error, "older-export", file: mapping.manifest, message: text))
-                throw RunStop.aborted("oudere export: \(text)")
-            }
-            report.issues.append(Issue(.warning, "older-export", file: mapping.manifest, message: text + "; geforceerd ingelezen"))
+            try refuseUnlessForced("older-export", file: mapping.manifest, text, abort: "oudere export", report: &report)
         }
         if let text = try AttendanceHistory.refusal(asOf: asOf, repository: repository) {
-            if !request.force {
-                report.issues.append(Issue(.error, "as-of-before-last-run", message: text))
-                throw RunStop.aborted("peildatum vóór de laatste run: \(text)")
-            }
-            report.issues.append(Issue(.warning, "as-of-before-last-run", message: text + "; geforceerd ingelezen"))
+            try refuseUnlessForced("as-of-before-last-run", file: nil, text, abort: "peildatum vóór de laatste run", report: &report)
         }
+    }
+
+    /// A check that `--force` overrides: an error that stops the run, or with `--force` a warning that says so.
+    private func refuseUnlessForced(_ code: String, file: String?, _ text: String, abort: String, report: inout RunReport) throws {
+        if !request.force {
+            report.issues.append(Issue(.error, code, file: file, message: text))
+            throw RunStop.aborted("\(abort): \(text)")
+        }
+        report.issues.append(Issue(.warning, code, file: file, message: text + "; geforceerd ingelezen"))
     }
 }

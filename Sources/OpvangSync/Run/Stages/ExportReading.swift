@@ -5,6 +5,8 @@ struct ReadExport {
     let snapshot: PortalSnapshot?
     /// A scoped run's family or location, found before any row was parsed.
     let scoped: ScopedRead?
+    /// Full, incremental or scoped, with what the portal knows of the last export.
+    let choice: ModeChoice
 }
 
 /// Stage 2 of SPEC §1, "read and check": every row parsed and checked (a scoped run: only its family's),
@@ -15,7 +17,7 @@ struct ExportReading {
     let mapping: Mapping
     let asOf: Day
 
-    func read(_ export: CheckedExport, repository: PortalRepository?, report: inout RunReport,
+    func read(_ export: CheckedExport, choice: ModeChoice, repository: PortalRepository?, report: inout RunReport,
               progress: (ImportProgress) -> Void) throws -> ReadExport {
         let manifest = export.manifest, source = export.source
         // A scoped run parses only its family's rows; everything else is counted, not checked.
@@ -27,12 +29,14 @@ struct ExportReading {
         var filesRead = 0
         // A full run reads the portal on a second core (its own connection) while this one reads the export.
         let kinds = EntityKind.allCases.filter { mapping.entities[$0] != nil }
-        let snapshotPath = scoped == nil && repository != nil ? request.settings.database : nil
+        // An incremental run reads only the portal's records of what changed, after the export.
+        let snapshotPath = choice.mode == .full && repository != nil ? request.settings.database : nil
+        let known = choice.mode == .incremental ? choice.known : nil
         let (snapshot, validatedState) = try sideBySide({
             try snapshotPath.map { try PortalSnapshot(path: $0, kinds: kinds) }
         }, { [mapping, asOf] in
             try Validator(mapping: mapping, asOf: asOf).validate(source, expectedRows: expectedRows,
-                                                                 selections: scoped?.selections ?? [:], progress: { summary in
+                                                                 selections: scoped?.selections ?? [:], known: known, progress: { summary in
                 filesRead += 1
                 progress(.file(summary, index: filesRead, total: mapping.entities.count))
             })
@@ -66,7 +70,7 @@ struct ExportReading {
             throw RunStop.aborted(
                 "te veel afgewezen regels (\(detail)); de grens is \(MarkdownReport.percent(limit)) per bestand (maxRejectedFraction)")
         }
-        return ReadExport(validated: validated, snapshot: snapshot, scoped: scoped)
+        return ReadExport(validated: validated, snapshot: snapshot, scoped: scoped, choice: choice)
     }
 
     /// The keys are citizen service numbers, and other files refer to them: the run stops, and no issue

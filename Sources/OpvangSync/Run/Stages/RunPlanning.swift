@@ -19,10 +19,20 @@ struct RunPlanning {
     let request: ImportRequest
     let asOf: Day
 
-    func plan(_ compared: Compared, scoped: ScopedRead?, repository: PortalRepository?, report: inout RunReport,
-              progress: (ImportProgress) -> Void) throws -> PlannedRun {
+    func plan(_ compared: Compared, scoped: ScopedRead?, choice: ModeChoice, repository: PortalRepository?,
+              report: inout RunReport, progress: (ImportProgress) -> Void) throws -> PlannedRun {
         let plan = compared.plan, current = compared.current, stored = compared.stored
-        let scopeParents = compared.scopeParents
+        var scopeParents = compared.scopeParents
+        var scoped = scoped
+        // An incremental run plans for the families its changes and the date reach, as a scoped run would.
+        var incremental: IncrementalScope?
+        if choice.mode == .incremental, let repository, let lastAsOf = choice.lastAsOf {
+            let found = try IncrementalScope(plan, current: current, asOf: asOf, lastAsOf: lastAsOf,
+                                             rules: request.settings.rules, database: repository.database)
+            scoped = ScopedRead(children: found.children, parents: found.parents)
+            scopeParents = found.parents
+            incremental = found
+        }
         let accountStore = repository.map { AccountStore(database: $0.database) }
         // A scoped run has read only its family; the planners also see the portal around it.
         var portal = current
@@ -47,13 +57,32 @@ struct RunPlanning {
         // The attendance lists are built from the same post-run state, with (for a scoped run) every
         // child of the groups the scope touches; the account planners see only the scope's families.
         let horizon = asOf...asOf.adding(days: request.settings.rules.attendanceHorizonDays)
-        let attendanceGroups = request.scope == nil ? nil : RunPlanning.groupsTouched(by: plan, current: current, post: post)
+        var attendanceGroups = request.scope == nil ? nil : RunPlanning.groupsTouched(by: plan, current: current, post: post)
+        // An incremental run: the groups its changes touch for the whole horizon, every other group for the
+        // days the horizon gained since the last run (nothing else about a day's list changes by itself).
+        var gained: (groups: Set<String>, days: ClosedRange<Day>)?
+        if let incremental, let repository, let lastAsOf = choice.lastAsOf {
+            // Groups whose last rebuild found an issue are rebuilt whole again, so that it is reported every
+            // night until it is solved, as a full run would.
+            let flagged = try PortalLookup(database: repository.database).strings("SELECT group_code FROM attendance_flags", [])
+            let touched = RunPlanning.groupsTouched(by: plan, current: current, post: post).union(incremental.groups).union(flagged)
+            attendanceGroups = touched
+            let first = max(asOf, lastAsOf.adding(days: request.settings.rules.attendanceHorizonDays + 1))
+            if first <= horizon.upperBound {
+                let others = Set(try PortalLookup(database: repository.database).strings("SELECT key FROM groups", []))
+                    .union(plan.changes.filter { $0.kind == .group }.map(\.key)).subtracting(touched)
+                if !others.isEmpty { gained = (others, first...horizon.upperBound) }
+            }
+        }
         var listed = post
         if let attendanceGroups, let repository {
             ScopedRead.merge(&portal, try ScopedRead.attendanceContext(groups: attendanceGroups, days: horizon, repository: repository))
+            if let gained {
+                ScopedRead.merge(&portal, try ScopedRead.attendanceContext(groups: gained.groups, days: gained.days, repository: repository))
+            }
             listed = PostState(current: portal, plan: plan)
         }
-        let inputs = AttendanceInputs(records: listed.records, groups: attendanceGroups)
+        let inputs = AttendanceInputs(records: listed.records, groups: gained.map { attendanceGroups?.union($0.groups) } ?? attendanceGroups)
         let builder = AttendanceBuilder(holidays: request.settings.holidays)
         let attendanceStore = AttendanceStore(database: repository?.database)
 
@@ -66,9 +95,17 @@ struct RunPlanning {
              RetentionPlanner(asOf: asOf).plan(post, existing: existing, stored: stored, scope: scopeParents))
         }, {
             progress(.phase("accounts en aanwezigheidslijsten"))
-            return try attendanceStore.diff(groups: Set(inputs.groups.keys), days: horizon) { group in
+            let whole = gained.map { Set(inputs.groups.keys).subtracting($0.groups) } ?? Set(inputs.groups.keys)
+            var diff = try attendanceStore.diff(groups: whole, days: horizon) { group in
                 builder.build(inputs, group: group, days: horizon)
             }
+            diff.rebuilt = whole
+            if let gained {
+                diff.append(try attendanceStore.diff(groups: gained.groups.intersection(inputs.groups.keys), days: gained.days) { group in
+                    builder.build(inputs, group: group, days: gained.days)
+                })
+            }
+            return diff
         })
         report.accounts = accountPlan.summary
         report.accounts?.disabled = retention.disabledCount
@@ -76,7 +113,13 @@ struct RunPlanning {
         report.retention = retention.summary
         report.issues += accountPlan.issues
         report.parentAccounts = ParentAccounts.of(accountPlan, post: post)
-        report.locations = request.scope == nil ? LocationTotals.of(listed, plan: plan, asOf: asOf) : nil
+        if request.scope == nil {
+            if incremental != nil, let repository {
+                report.locations = try LocationTotals.incremental(post, plan: plan, asOf: asOf, database: repository.database)
+            } else {
+                report.locations = LocationTotals.of(listed, plan: plan, asOf: asOf)
+            }
+        }
         for owner in retention.unlinked {
             report.issues.append(Issue(.warning, "account-disabled-unlinked", key: owner, message:
                 "het account van ouder \(owner) is uitgeschakeld: het gezin is aan geen enkel kind meer gekoppeld (bijvoorbeeld na een wijziging in het gezag); er geldt geen termijn van 8 weken"))

@@ -1,0 +1,102 @@
+import PortalStore
+
+/// What an incremental run plans accounts and lists for: the families that its changes touch and those
+/// the date alone reaches, found from the portal's indexes rather than by reading every record.
+///
+/// - families: a changed child, parent, relation, placement or deviation brings in its child and parent,
+///   then every child of those parents and every parent of those children (as a scoped run of the family);
+/// - the date: placements whose end passed or whose start came within the invitation window since the last
+///   run, and access windows that passed since then;
+/// - lists: the groups of every changed placement and deviation (and of a child that left or returned),
+///   of changed groups and of changed closing days, for the whole horizon; every other group only for the
+///   days the horizon gained since the last run.
+struct IncrementalScope {
+    var children: Set<String> = []
+    var parents: Set<String> = []
+    /// Groups whose lists are built again for the whole horizon.
+    var groups: Set<String> = []
+
+    init(_ plan: Plan, current: [EntityKind: [String: StoredRecord]], asOf: Day, lastAsOf: Day, rules: Rules,
+         database: Database) throws {
+        let lookup = PortalLookup(database: database)
+        func value(_ change: Change, _ field: String) -> String? {
+            let index = change.kind.schema.index(field)
+            return change.values?[index] ?? current[change.kind]?[change.key]?.values[index] ?? nil
+        }
+        var locations: Set<String> = []
+        var everyGroup = false
+        for change in plan.changes {
+            switch change.kind {
+            case .child: children.insert(change.key)
+            case .parent: parents.insert(change.key)
+            case .relation:
+                if let child = value(change, "childNumber") { children.insert(child) }
+                if let parent = value(change, "parentNumber") { parents.insert(parent) }
+            case .placement, .deviation:
+                if let child = value(change, "childNumber") { children.insert(child) }
+            case .group: groups.insert(change.key)
+            case .location: locations.insert(change.key)
+            case .calendar:
+                if let location = value(change, "locationCode") { locations.insert(location) } else { everyGroup = true }
+            case .staff: break
+            }
+        }
+        // The date alone: care that ended or comes within the invitation window, windows after care that passed.
+        let window = rules.inviteDaysBeforeStart
+        children.formUnion(try lookup.strings("""
+            SELECT child_number FROM placements WHERE status = 'active' AND end_date >= ? AND end_date < ?
+            UNION SELECT child_number FROM placements WHERE status = 'active' AND start_date > ? AND start_date <= ?
+            """, [.text(lastAsOf.iso), .text(asOf.iso), .text(lastAsOf.adding(days: window).iso), .text(asOf.adding(days: window).iso)]))
+        let passed: [SQLValue] = [.text(lastAsOf.iso), .text(asOf.iso)]
+        try database.statement("""
+            SELECT parent_number, child_number FROM access_windows WHERE photos_until >= ? AND photos_until < ?
+            UNION SELECT parent_number, child_number FROM access_windows WHERE documents_until >= ? AND documents_until < ?
+            """).forEachRow(passed + passed) { row in
+            if let parent = row.string(0) { parents.insert(parent) }
+            if let child = row.string(1) { children.insert(child) }
+        }
+        // Whole families, as a scoped run of each would take them; then every parent who has (or had) one
+        // of their addresses, with that parent's family: who gets an address is decided among all of them.
+        try closeFamilies(plan, value: value, lookup: lookup)
+        var addresses: Set<String> = []
+        for change in plan.changes where change.kind == .parent {
+            for field in ["email", "email2"] { if let address = value(change, field) { addresses.insert(address.lowercased()) } }
+        }
+        addresses.formUnion(try lookup.strings("""
+            SELECT lower(email) FROM parents WHERE key IN \(PortalLookup.set) AND email IS NOT NULL
+            UNION SELECT lower(email2) FROM parents WHERE key IN \(PortalLookup.set) AND email2 IS NOT NULL
+            UNION SELECT lower(username) FROM accounts WHERE parent_number IN \(PortalLookup.set)
+            """, [PortalLookup.bind(parents), PortalLookup.bind(parents), PortalLookup.bind(parents)]))
+        let sharing = Set(try lookup.strings("""
+            SELECT key FROM parents WHERE lower(email) IN \(PortalLookup.set) OR lower(email2) IN \(PortalLookup.set)
+            UNION SELECT parent_number FROM accounts WHERE lower(username) IN \(PortalLookup.set)
+            """, [PortalLookup.bind(addresses), PortalLookup.bind(addresses), PortalLookup.bind(addresses)]))
+        if !sharing.isSubset(of: parents) {
+            parents.formUnion(sharing)
+            try closeFamilies(plan, value: value, lookup: lookup)
+        }
+        if everyGroup {
+            groups.formUnion(try lookup.strings("SELECT key FROM groups", []))
+        } else if !locations.isEmpty {
+            groups.formUnion(try lookup.strings("SELECT key FROM groups WHERE location_code IN \(PortalLookup.set)",
+                                                [PortalLookup.bind(locations)]))
+        }
+    }
+
+    /// Every child of the parents, then every parent of those children (the relations in the portal and in
+    /// the plan).
+    private mutating func closeFamilies(_ plan: Plan, value: (Change, String) -> String?, lookup: PortalLookup) throws {
+        for relation in plan.changes where relation.kind == .relation {
+            if let child = value(relation, "childNumber"), let parent = value(relation, "parentNumber"),
+               parents.contains(parent) { children.insert(child) }
+        }
+        children.formUnion(try lookup.strings("SELECT child_number FROM relations WHERE parent_number IN \(PortalLookup.set)",
+                                              [PortalLookup.bind(parents)]))
+        parents.formUnion(try lookup.strings("SELECT parent_number FROM relations WHERE child_number IN \(PortalLookup.set)",
+                                             [PortalLookup.bind(children)]))
+        for relation in plan.changes where relation.kind == .relation {
+            if let child = value(relation, "childNumber"), let parent = value(relation, "parentNumber"),
+               children.contains(child) { parents.insert(parent) }
+        }
+    }
+}

@@ -1,0 +1,283 @@
+import Foundation
+import OpvangSync
+import PortalStore
+import TestSupport
+import Testing
+
+/// SPEC §9 "Scale": a nightly run reads only what changed. The incremental path must leave the portal
+/// exactly as a full comparison does, night after night, through every kind of change and the days passing.
+@Suite struct IncrementalDifferentialTests {
+    /// One night's export as file → lines, edited in place from the night before.
+    struct Night {
+        var files: [String: [String]]
+        var organisation: String
+        var name: String
+        var portalURL: String
+
+        func write(to folder: URL, exportedAt: String) throws -> URL {
+            var export = MiniExport()
+            export.files = files
+            export.organisation = organisation
+            export.organisationName = name
+            export.portalURL = portalURL
+            export.exportedAt = exportedAt
+            return try export.write(to: folder)
+        }
+
+        /// The line of `file` whose first field is `key`.
+        func index(_ file: String, _ key: String) -> Int? {
+            files[file]?.firstIndex { $0.split(separator: ";", omittingEmptySubsequences: false).first.map(String.init) == key }
+        }
+
+        /// Sets field `column` (by header name) of the line of `file` whose first field is `key`.
+        mutating func set(_ file: String, _ key: String, _ column: String, _ value: String) {
+            guard let line = index(file, key), let header = files[file]?.first else { Issue.record("\(key) not in \(file)"); return }
+            let position = header.split(separator: ";", omittingEmptySubsequences: false).firstIndex { $0 == column }!
+            var fields = files[file]![line].split(separator: ";", omittingEmptySubsequences: false).map(String.init)
+            fields[position] = value
+            files[file]![line] = fields.joined(separator: ";")
+        }
+
+        func field(_ file: String, line: Int, _ column: String) -> String {
+            let header = files[file]![0].split(separator: ";", omittingEmptySubsequences: false)
+            let position = header.firstIndex { $0 == column }!
+            return String(files[file]![line].split(separator: ";", omittingEmptySubsequences: false)[position])
+        }
+    }
+
+    static func dutch(_ day: Day) -> String { String(format: "%02d-%02d-%04d", day.day, day.month, day.year) }
+
+    /// Every table of a portal, every row, without what differs by nature between two runs of the same
+    /// import: run ids, row ids, Message-IDs, timestamps and token hashes (reduced to whether they are set).
+    static func contents(_ path: String) throws -> [String: [String]] {
+        let database = try Database(path: path, mode: .readOnly)
+        let tables = try database.query("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name") {
+            $0.string(0) ?? ""
+        }
+        var result: [String: [String]] = [:]
+        for table in tables where !["runs", "schema_migrations"].contains(table) {
+            let columns = try database.query("SELECT name FROM pragma_table_info(?)", [.text(table)]) { $0.string(0) ?? "" }
+            let shown: [String] = columns.compactMap { column in
+                if column == "id" || column == "message_id" || column == "run_id" || column.hasSuffix("_run") || column == "reported_run" {
+                    return nil
+                }
+                if column.hasSuffix("_at") || column == "token_hash" || column.hasSuffix("_id") {
+                    return "CASE WHEN \(column) IS NULL THEN '∅' ELSE 'set' END"
+                }
+                return "COALESCE(CAST(\(column) AS TEXT), '∅')"
+            }
+            guard !shown.isEmpty else { continue }
+            result[table] = try database.query("SELECT \(shown.joined(separator: " || '|' || ")) FROM \(table)") {
+                $0.string(0) ?? ""
+            }.sorted()
+        }
+        return result
+    }
+
+    /// A run is incremental only when it can rely on what the portal knows of the last export.
+    @Test func aRunIsFullWhenItsBasisChangedOrItsHashesAreGone() throws {
+        let folder = temporaryFolder("basis")
+        func mode(_ result: ProcessResult) throws -> (String?, String?) {
+            let comparison = try reportJSON(of: result, in: folder)["comparison"] as? [String: Any]
+            return (comparison?["mode"] as? String, comparison?["reason"] as? String)
+        }
+        var export = MiniExport()
+        var night = 0
+        func next(_ day: String, _ extra: [String] = []) throws -> ProcessResult {
+            night += 1
+            export.exportedAt = "\(Day(iso: day)!.adding(days: -1).iso)T23:\(10 + night):00+01:00"
+            let result = try opvangsync(["import", export.write(to: folder.appendingPathComponent("n\(night)")).path, "--as-of", day] + extra, in: folder)
+            #expect(result.status == 0, "\(result.stderr)")
+            return result
+        }
+        #expect(try mode(next("2026-11-22")).0 == "full")
+        #expect(try mode(next("2026-11-23")).0 == "incremental")
+        let asked = try mode(next("2026-11-24", ["--full"]))
+        #expect(asked.0 == "full" && (asked.1 ?? "").contains("gevraagd"))
+
+        // Another mapping: the same built-in one with another description.
+        let mapping = folder.appendingPathComponent("mapping.json")
+        let text = BuiltInMapping.flexkidsCSV.text.replacingOccurrences(of: "\"description\": \"", with: "\"description\": \"Aangepast. ")
+        try Data(text.utf8).write(to: mapping)
+        let changed = try mode(next("2026-11-25", ["--mapping", mapping.path]))
+        #expect(changed.0 == "full" && (changed.1 ?? "").contains("mapping"))
+        #expect(try mode(next("2026-11-26", ["--mapping", mapping.path])).0 == "incremental")
+
+        try Database(path: folder.appendingPathComponent("portal.sqlite").path).execute("DELETE FROM record_hashes")
+        let lost = try mode(next("2026-11-27", ["--mapping", mapping.path]))
+        #expect(lost.0 == "full" && (lost.1 ?? "").contains("ontbreken"))
+        #expect(try mode(next("2026-11-28", ["--mapping", mapping.path])).0 == "incremental")
+    }
+
+    @Test func tenNightsThroughTheIncrementalPathLeaveThePortalAsFullRunsDo() throws {
+        let folder = temporaryFolder("differential")
+        try Data(#"{"rules": {"maxRemovalFraction": 0.5}}"#.utf8).write(to: folder.appendingPathComponent("opvangsync.json"))
+        let generated = folder.appendingPathComponent("generated")
+        let made = try exportgen(["--children", "80", "--locations", "2", "--groups-per-location", "3", "--encoding", "utf-8",
+                                  "--as-of", "2026-11-22", "--out", generated.path], in: folder)
+        #expect(made.status == 0, "\(made.stderr)")
+        var files: [String: [String]] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: generated.path) where name.hasSuffix(".csv") {
+            files[name] = try String(contentsOf: generated.appendingPathComponent(name), encoding: .utf8)
+                .split(whereSeparator: \.isNewline).map(String.init)
+        }
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: generated.appendingPathComponent("manifest.json"))) as! [String: Any]
+        let organisation = manifest["organisation"] as! [String: Any]
+        var night = Night(files: files, organisation: organisation["id"] as! String, name: organisation["name"] as? String ?? "",
+                          portalURL: organisation["portalUrl"] as? String ?? "https://portaal.example")
+        let full = folder.appendingPathComponent("full.sqlite").path
+        let incremental = folder.appendingPathComponent("incremental.sqlite").path
+        let start = Day(iso: "2026-11-22")!
+        var number = 0
+
+        /// Both portals take the same step; then every table must be the same.
+        func both(_ arguments: [String], incrementalMode expected: String? = nil, _ what: String) throws {
+            let isImport = arguments.first == "import"
+            let a = try opvangsync(arguments + ["--db", full] + (isImport ? ["--reports", folder.appendingPathComponent("r-full").path] : []), in: folder)
+            let b = try opvangsync(arguments + ["--db", incremental] + (isImport ? ["--reports", folder.appendingPathComponent("r-inc").path] : []), in: folder)
+            #expect([0, 4].contains(a.status), "\(what), full: \(a.stdout) \(a.stderr)")
+            #expect(a.status == b.status, "\(what): exit \(a.status) full, \(b.status) incremental; \(b.stderr)")
+            if let expected, arguments.first == "import" {
+                let mode = (try reportJSON(of: b, in: folder)["comparison"] as? [String: Any])?["mode"] as? String
+                #expect(mode == expected, "\(what): the incremental portal ran \(mode ?? "?")")
+            }
+            try compare(what)
+        }
+        /// Every table of both portals, after `what`.
+        func compare(_ what: String) throws {
+            let left = try IncrementalDifferentialTests.contents(full), right = try IncrementalDifferentialTests.contents(incremental)
+            for table in Set(left.keys).union(right.keys).sorted() where left[table] != right[table] {
+                let onlyFull = Set(left[table] ?? []).subtracting(right[table] ?? []).sorted().prefix(5)
+                let onlyIncremental = Set(right[table] ?? []).subtracting(left[table] ?? []).sorted().prefix(5)
+                Issue.record("\(what): table \(table) differs; only after full runs: \(Array(onlyFull)); only after incremental runs: \(Array(onlyIncremental))")
+            }
+        }
+        /// One night: the export as edited, imported with --full into one portal and incrementally into the other.
+        func importNight(_ day: Day, _ what: String, mode: String = "incremental", extra: [String] = []) throws -> URL {
+            number += 1
+            let exportedAt = day.adding(days: -1).iso + "T23:40:00+01:00"
+            let export = try night.write(to: folder.appendingPathComponent("night\(number)"), exportedAt: exportedAt)
+            let a = try opvangsync(["import", export.path, "--as-of", day.iso, "--full", "--db", full,
+                                    "--reports", folder.appendingPathComponent("r-full").path] + extra, in: folder)
+            let b = try opvangsync(["import", export.path, "--as-of", day.iso, "--db", incremental,
+                                    "--reports", folder.appendingPathComponent("r-inc").path] + extra, in: folder)
+            #expect([0, 4].contains(a.status), "night \(number) (\(what)), full: \(a.stdout) \(a.stderr)")
+            #expect(a.status == b.status, "night \(number) (\(what)): exit \(a.status) full, \(b.status) incremental; \(b.stderr)")
+            let report = try reportJSON(of: b, in: folder)
+            #expect((report["comparison"] as? [String: Any])?["mode"] as? String == mode, "night \(number) (\(what))")
+            try compare("night \(number) (\(what))")
+            return export
+        }
+        func rejectedCodes(_ export: URL) throws -> [String] {
+            let reports = folder.appendingPathComponent("r-inc/\(night.organisation)")
+            let newest = try FileManager.default.contentsOfDirectory(atPath: reports.path).filter { $0.hasSuffix(".json") }.sorted().last!
+            let report = try JSONSerialization.jsonObject(with: Data(contentsOf: reports.appendingPathComponent(newest))) as! [String: Any]
+            return (report["issues"] as! [[String: Any]]).filter { $0["severity"] as? String == "error" }.compactMap { $0["code"] as? String }
+        }
+
+        // 1. The first import: a full run in both portals.
+        _ = try importNight(start, "first import", mode: "full")
+
+        // 2. Changed families and a new one, whose care starts beyond the invitation window.
+        let placements = "plaatsingen.csv", parents = "ouders.csv", children = "kinderen.csv", relations = "relaties.csv"
+        let firstParent = night.field(parents, line: 1, "Oudernummer")
+        night.set(parents, firstParent, "E-mail", "nieuw.adres.\(firstParent)@example.nl")
+        let firstChild = night.field(children, line: 1, "Kindnummer")
+        night.set(children, firstChild, "Roepnaam", "Anouk")
+        let group = night.field(placements, line: 1, "Groepcode")
+        let careType = night.field(placements, line: 1, "Opvangsoort")
+        night.files[children]!.append("199001;Sem;;Nieuw;01-03-2024;M;")
+        night.files[parents]!.append("299001;Lotte;;Nieuw;lotte.nieuw@example.nl;;;;;;")
+        night.files[relations]!.append("199001;299001;Ouder 1")
+        night.files[placements]!.append("399001;199001;\(group);\(careType);52 weken;\(Self.dutch(start.adding(days: 50)));;08:00-17:00;;;;;;;alle")
+        _ = try importNight(start.adding(days: 1), "changed and new families")
+
+        // 3. A placement ends, one vanishes, and a new row is rejected.
+        let ending = night.field(placements, line: 2, "Plaatsingsnummer")
+        night.set(placements, ending, "Einddatum", Self.dutch(start.adding(days: 1)))
+        night.files[placements]!.remove(at: 3)
+        night.files[placements]!.append("399002;199001;\(group);\(careType);52 weken;31-02-2026;;;08:00-17:00;;;;;;alle")
+        var export = try importNight(start.adding(days: 2), "ended, vanished, rejected")
+        #expect(try rejectedCodes(export).contains("unparseable-date"))
+
+        // 4. The rejected row is reported again; an absence; a change of custody.
+        let absent = night.field(placements, line: 1, "Kindnummer")
+        night.files["afwijkingen.csv"]!.append("\(absent);\(group);\(Self.dutch(start.adding(days: 5)));Afwezig;;;ziek")
+        if let second = night.files[relations]!.firstIndex(where: { $0.hasSuffix(";Ouder 2") }) { night.files[relations]!.remove(at: second) }
+        export = try importNight(start.adding(days: 3), "rejected again, absence, custody")
+        #expect(try rejectedCodes(export).contains("unparseable-date"), "a rejected row is reported every night until it is fixed")
+
+        // The portal: a parent activates the account (the same in both).
+        for path in [full, incremental] {
+            let database = try Database(path: path)
+            try database.run("UPDATE accounts SET activated_at = '2026-11-25T10:00:00Z' WHERE parent_number = ?", [.text(firstParent)])
+        }
+
+        // 5. The rejected row is fixed; a scoped run for the activated parent's new address, then the night.
+        night.set(placements, "399002", "Ingangsdatum", Self.dutch(start.adding(days: 3)))
+        night.set(parents, firstParent, "E-mail", "derde.adres.\(firstParent)@example.nl")
+        number += 1
+        let scopedExport = try night.write(to: folder.appendingPathComponent("night\(number)"), exportedAt: start.adding(days: 3).iso + "T23:40:00+01:00")
+        try both(["import", scopedExport.path, "--only", "parent=\(firstParent)", "--as-of", start.adding(days: 4).iso], incrementalMode: "scoped", "scoped run")
+        _ = try importNight(start.adding(days: 4), "after a scoped run")
+
+        // 6. A refresh of one group's list, then a group and a closing day change.
+        try both(["attendance", "refresh", "--group", group, "--as-of", start.adding(days: 5).iso], "refresh")
+        night.set("groepen.csv", group, "Capaciteit", "9")
+        let location = night.field("groepen.csv", line: 1, "Locatiecode")
+        night.files["kalender.csv"]!.append("\(Self.dutch(start.adding(days: 10)));\(Self.dutch(start.adding(days: 10)));Sluitingsdag;\(location);Studiedag")
+        // A parent takes the address of a parent of another family: who gets it is decided among both.
+        let taker = night.field(parents, line: 10, "Oudernummer")
+        night.set(parents, taker, "E-mail", night.field(parents, line: 20, "E-mail").uppercased())
+        _ = try importNight(start.adding(days: 5), "group, closing day, an address taken")
+
+        // 7. A week on: the new family's care comes within the invitation window; nothing else changed.
+        _ = try importNight(start.adding(days: 12), "invitation window opens")
+
+        // 8. A whole family leaves the export.
+        let leaving = night.field(children, line: 5, "Kindnummer")
+        let leavingParents = night.files[relations]!.filter { $0.hasPrefix(leaving + ";") }.map { String($0.split(separator: ";")[1]) }
+        night.files[children]!.removeAll { $0.hasPrefix(leaving + ";") }
+        night.files[relations]!.removeAll { $0.hasPrefix(leaving + ";") }
+        night.files[placements]!.removeAll { $0.split(separator: ";")[1] == leaving }
+        night.files["afwijkingen.csv"]!.removeAll { $0.hasPrefix(leaving + ";") }
+        for parent in leavingParents where !night.files[relations]!.contains(where: { $0.hasSuffix(";\(parent);Ouder 1") || $0.contains(";\(parent);") }) {
+            night.files[parents]!.removeAll { $0.hasPrefix(parent + ";") }
+        }
+        _ = try importNight(start.adding(days: 13), "a family leaves")
+
+        // 9. A row with a warning (an address that is no address), 10. fixed, with a future end date.
+        night.set(parents, "299001", "E-mail", "geen-adres")
+        _ = try importNight(start.adding(days: 14), "warning")
+        night.set(parents, "299001", "E-mail", "lotte.nieuw@example.nl")
+        let later = night.field(placements, line: 4, "Plaatsingsnummer")
+        night.set(placements, later, "Einddatum", Self.dutch(start.adding(days: 20)))
+        _ = try importNight(start.adding(days: 15), "fixed, future end")
+
+        // 11. Two months on: placements end by date alone, windows after care pass, accounts are disabled.
+        _ = try importNight(start.adding(days: 80), "windows pass")
+
+        // 12. The family that left comes back.
+        night.files = files
+        night.files[children]!.append("199001;Sem;;Nieuw;01-03-2024;M;")
+        night.files[parents]!.append("299001;Lotte;;Nieuw;lotte.nieuw@example.nl;;;;;;")
+        night.files[relations]!.append("199001;299001;Ouder 1")
+        night.files[placements]!.append("399001;199001;\(group);\(careType);52 weken;\(Self.dutch(start.adding(days: 50)));;08:00-17:00;;;;;;;alle")
+        _ = try importNight(start.adding(days: 81), "back as it was")
+
+        // 13. Care ends for one child, whose rows stay in the export; 14. two years and more later it is
+        // purged; 15. its unchanged rows stay purged; 16. it comes back into care.
+        let leaver = night.field(placements, line: 2, "Kindnummer")
+        for line in night.files[placements]!.indices.dropFirst() where night.field(placements, line: line, "Kindnummer") == leaver {
+            night.set(placements, night.field(placements, line: line, "Plaatsingsnummer"), "Einddatum", Self.dutch(start.adding(days: 81)))
+        }
+        _ = try importNight(start.adding(days: 82), "care ends")
+        _ = try importNight(start.adding(days: 82 + 800), "purged")
+        let purged = try Database(path: incremental, mode: .readOnly).scalarString("SELECT purged_at FROM children WHERE key = ?", [.text(leaver)])
+        #expect(purged != nil, "child \(leaver) is purged")
+        _ = try importNight(start.adding(days: 82 + 801), "kept purged")
+        night.files[placements]!.append("399003;\(leaver);\(group);\(careType);52 weken;\(Self.dutch(start.adding(days: 82 + 830)));;08:00-17:00;;;;;;;alle")
+        _ = try importNight(start.adding(days: 82 + 802), "back in care")
+        #expect(number >= 16)
+    }
+}
