@@ -102,7 +102,7 @@ import Testing
         #expect(technicalTerms(in: body(markdown), codes: codes(report)).isEmpty, "\(technicalTerms(in: body(markdown), codes: codes(report)))")
     }
 
-    @Test func anIncrementalRunGivesTheSameFiguresPerLocationAsAFullOne() throws {
+    @Test func anIncrementalRunGivesTheSameFiguresPerLocationAndParentsWithoutAnAccountAsAFullOne() throws {
         var export = MiniExport()
         export["locaties.csv"].append("L2;Het Kabouterhuis")
         export["groepen.csv"].append("G3;L2;Bevers;KDV;10")
@@ -110,8 +110,8 @@ import Testing
         export["locaties.csv"].append("L3;Villa Kakelbont")
         export["groepen.csv"].append("G4;L3;Otters;BSO;20")
         export["kinderen.csv"].append(contentsOf: ["K5;Sem;;Visser;01-01-2019;", "K6;Noa;;Visser;01-01-2020;"])
-        export["ouders.csv"].append("O5;Eva;Visser;eva@example.nl;")
-        export["relaties.csv"].append(contentsOf: ["K5;O5;Ouder 1", "K6;O5;Ouder 1"])
+        export["ouders.csv"].append(contentsOf: ["O5;Eva;Visser;eva@example.nl;", "O7;Piet;Visser;;"])
+        export["relaties.csv"].append(contentsOf: ["K5;O5;Ouder 1", "K6;O5;Ouder 1", "K5;O7;Ouder 2"])
         export["plaatsingen.csv"].append(contentsOf: ["P5;K5;G4;BSO;52 weken;01-09-2025;;14:00-18:30;;",
                                                       "P6;K6;G4;BSO;52 weken;01-09-2025;;;14:00-18:30;",
                                                       "P7;K6;G4;BSO;52 weken;01-06-2027;;;14:00-18:30;"])   // beyond the horizon
@@ -121,6 +121,7 @@ import Testing
         next["kinderen.csv"].append("K4;Tim;;Bos;01-01-2022;")
         next["plaatsingen.csv"].append("P4;K4;G3;KDV;52 weken;01-12-2026;;08:00-17:00;;")                // starts later
         var figures: [[[String: Any]]] = []
+        var without: [[String]] = []
         // The same day again (a corrected export that afternoon): no day of the lists' horizon is new, so
         // an incremental run reads nothing of the groups it does not touch.
         next.exportedAt = "2026-11-22T14:00:00+01:00"
@@ -133,7 +134,9 @@ import Testing
             #expect(result.status == 0, "\(result.stderr)")
             #expect((report["comparison"] as? [String: Any])?["mode"] as? String == (extra.isEmpty ? "incremental" : "full"))
             figures.append(report["locations"] as? [[String: Any]] ?? [])
+            without.append(((report["parentAccounts"] as? [String: Any])?["withoutAccount"] as? [[String: Any]] ?? []).compactMap { $0["parent"] as? String })
         }
+        #expect(without[0] == ["O7"] && without[1] == ["O7"], "a parent without an account is listed every night: \(without)")
         #expect(figures[0].count == 3)
         let villa = figures[0].first { $0["code"] as? String == "L3" }
         #expect(villa?["childrenInCare"] as? Int == 2 && villa?["groups"] as? Int == 1 && villa?["placements"] as? Int == 3, "\(villa ?? [:])")

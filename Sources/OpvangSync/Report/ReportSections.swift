@@ -65,6 +65,29 @@ public struct ParentAccounts: Codable, Sendable, Equatable {
     }
 }
 
+extension ParentAccounts {
+    /// An incremental run plans accounts only for the families it touches: the parents it leaves alone
+    /// who are without an account are taken from the states the portal keeps (`account_state`), so the
+    /// list stays complete every night, as a full run's is.
+    mutating func addStored(from database: Database, except planned: Set<String>) throws {
+        var listed = Set(withoutAccount.map(\.parent))
+        try database.statement("""
+            SELECT s.parent_number, s.state, s.detail, \(PortalRepository.fullName("p")), p.email, p.email2
+            FROM account_state s JOIN parents p ON p.key = s.parent_number AND p.status = 'active' AND p.purged_at IS NULL
+            WHERE s.state IN ('no-email', 'conflict')
+              AND NOT EXISTS (SELECT 1 FROM account_members m WHERE m.parent_number = s.parent_number)
+            """).forEachRow([]) { row in
+            guard let parent = row.string(0), !planned.contains(parent), listed.insert(parent).inserted else { return }
+            let reason = row.string(1) == "conflict"
+                ? (row.string(2) ?? "het e-mailadres hoort bij een ander gezin")
+                : AccountPlanner.unusable(email: row.string(4), email2: row.string(5))
+            let name = row.string(3)
+            withoutAccount.append(WithoutAccount(parent: parent, name: name?.isEmpty == false ? name : nil, reason: reason))
+        }
+        withoutAccount.sort { AccountPlanner.precedes($0.parent, $1.parent) }
+    }
+}
+
 /// The figures of one location, so that each location's staff find their own part of the run.
 public struct LocationTotals: Codable, Sendable, Equatable {
     public var code: String

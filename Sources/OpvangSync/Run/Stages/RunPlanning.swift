@@ -113,6 +113,7 @@ struct RunPlanning {
         report.retention = retention.summary
         report.issues += accountPlan.issues
         report.parentAccounts = ParentAccounts.of(accountPlan, post: post)
+        if incremental != nil, let repository { try report.parentAccounts?.addStored(from: repository.database, except: scopeParents ?? []) }
         if request.scope == nil {
             if incremental != nil, let repository {
                 report.locations = try LocationTotals.incremental(post, plan: plan, asOf: asOf, database: repository.database)
