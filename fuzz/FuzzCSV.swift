@@ -4,10 +4,11 @@
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzCSV(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let input = Array(UnsafeBufferPointer(start: data, count: size))
-    // The first byte picks the delimiter and the declared encoding, so both paths are explored.
-    let delimiter: UInt8 = input.first.map { $0 & 1 == 0 ? UInt8(ascii: ";") : UInt8(ascii: ",") } ?? UInt8(ascii: ";")
-    let encodings: [TextEncoding] = [.auto, .utf8, .windows1252]
-    let encoding = encodings[(Int(input.first ?? 0) >> 1) % encodings.count]
+    // The first byte picks the delimiter and the declared encoding, so every path is explored.
+    let delimiters: [UInt8] = [UInt8(ascii: ";"), UInt8(ascii: ","), 0x09]
+    let delimiter = delimiters[Int(input.first ?? 0) % delimiters.count]
+    let encodings: [TextEncoding] = [.auto, .utf8, .windows1252, .utf16, .iso88591, .iso885915]
+    let encoding = encodings[(Int(input.first ?? 0) / delimiters.count) % encodings.count]
     let bytes = Array(input.dropFirst())
     guard let decoded = try? TextDecoder.decode(bytes, as: encoding) else { return 0 }
     precondition(TextDecoder.firstInvalidUTF8(decoded.bytes) == nil, "decoded text is not UTF-8")

@@ -273,7 +273,10 @@ public enum PortalSchema {
             CREATE INDEX access_windows_photos ON access_windows (photos_until);
             CREATE INDEX access_windows_documents ON access_windows (documents_until);
             """),
-            Migration(version: 9, summary: "delivery reports that come back later, and who did what to an account", sql: """
+            Migration(version: 9, summary: "where a school-holiday day on the attendance list comes from", sql: """
+            ALTER TABLE attendance_days ADD COLUMN school_holiday TEXT;
+            """),
+            Migration(version: 10, summary: "delivery reports that come back later, and who did what to an account", sql: """
             ALTER TABLE outbox ADD COLUMN return_tag TEXT;
             CREATE UNIQUE INDEX outbox_by_return_tag ON outbox (return_tag) WHERE return_tag IS NOT NULL;
             ALTER TABLE outbox ADD COLUMN bounce_status TEXT;

@@ -74,10 +74,11 @@ enum AttendanceCommands {
                     for child in day.children {
                         let status = child.absent ? "afwezig" : child.absentHours == nil ? "aanwezig" : "deels afwezig"
                         rows.append([day.date, day.group, child.number, child.name, child.times, status,
-                                     child.reason ?? "", day.closed ?? "", child.absentHours ?? "", child.expectedHours ?? ""])
+                                     child.reason ?? "", day.closed ?? "", child.absentHours ?? "", child.expectedHours ?? "", day.schoolHoliday ?? ""])
                     }
                 }
-                try Table.print(header: ["datum", "groep", "kindnummer", "naam", "tijden", "status", "reden", "gesloten", "afwezig_tijden", "verwacht_tijden"],
+                try Table.print(header: ["datum", "groep", "kindnummer", "naam", "tijden", "status", "reden", "gesloten", "afwezig_tijden", "verwacht_tijden",
+                                         "schoolvakantie"],
                                 rows: rows, json: list, format: "csv")
             case "table":
                 for day in list { printDay(day) }
@@ -103,6 +104,8 @@ enum AttendanceCommands {
             print("")
             return
         }
+        // Why children with a contract for school weeks are not on the list, and who says it is a holiday.
+        if let holiday = day.schoolHoliday { print("  Schoolvakantie: \(holiday)") }
         let present = day.children.filter { !$0.absent }
         let absent = day.children.filter(\.absent)
         let width = max(20, (day.children.map { $0.name.count + $0.number.count + 3 }.max() ?? 20))

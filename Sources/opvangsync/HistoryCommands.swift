@@ -44,7 +44,9 @@ enum HistoryCommands {
             for (name, value) in entity.members ?? [] { totals[name, default: 0] += value.int ?? 0 }
         }
         let rejected = node["rejected"]?.int ?? 0
+        let held = node["held"]?.int ?? 0
         return "+\(totals["created"] ?? 0) ~\(totals["updated"] ?? 0) -\((totals["ended"] ?? 0) + (totals["vanished"] ?? 0)), \(rejected) afgewezen"
+            + (held > 0 ? ", \(DutchText.count(held, "locatie", "locaties")) vastgehouden" : "")
     }
 
     static func report(_ words: [String]) throws -> ExitCode {

@@ -14,7 +14,8 @@ enum ImportCommand {
           --config FILE          configuration file (default ./opvangsync.json when present)
           --db FILE              portal database (default ./portal.sqlite)
           --reports DIR          report folder (default ./reports)
-          --mapping FILE         mapping file (default: the built-in Flexkids mapping)
+          --mapping FILE         mapping file (default: the built-in Flexkids mapping); how to write one for
+                                 another planning system: docs/mapping.md
           --as-of DATE           "today" for every date rule, jjjj-mm-dd (default: today, Europe/Amsterdam)
           --dry-run              compare and report only: the database is not touched, no mail is queued
           --only SCOPE           apply the export to one family or location only: parent=ID, child=ID or
@@ -23,19 +24,23 @@ enum ImportCommand {
                                  only the rows that changed since the last import (verification, recovery)
           --force                import past the staleness and already-imported checks (needs --reason)
           --allow-mass-changes   let a run end more than maxRemovalFraction of the records (needs --reason)
+          --release location=CODE
+                                 apply a location that the per-location removal guard holds
+                                 (maxRemovalFractionPerLocation), its removals included (needs --reason)
           --reason TEXT          why a run is forced; kept in the report and the change log
           --send-mail            deliver the queued mail (invitations, notices) right after the commit
-          --quiet                print nothing when the run applied or skipped its export (for cron, which
-                                 mails any output); problems still go to stderr
+          --quiet                print nothing when the run applied or skipped its export and held no
+                                 location (for cron, which mails any output); problems still go to stderr
           --help                 this text
 
         Exit codes: 0 applied or skipped, 1 failed, 2 usage or configuration error,
-                    3 aborted by a safety check, 4 applied with rejected rows.
+                    3 aborted by a safety check, 4 applied with rejected rows,
+                    5 applied, but one or more locations were held as they were.
         """
 
     static func run(_ words: [String]) throws -> ExitCode {
         let arguments = try Arguments(
-            words, options: ["org", "config", "db", "reports", "mapping", "as-of", "reason", "only"],
+            words, options: ["org", "config", "db", "reports", "mapping", "as-of", "reason", "only", "release"],
             flags: ["dry-run", "force", "full", "allow-mass-changes", "send-mail", "quiet", "help"])
         if arguments.flag("help") {
             print(help)
@@ -70,7 +75,14 @@ enum ImportCommand {
             }
             exportDirectory = given
         } else if let inbox = settings.inbox {
-            let choice = Inbox(path: inbox).choose()
+            // The configured mapping says what a complete export looks like (a manifest, or a ready marker).
+            let mapping: Mapping?
+            do {
+                mapping = try settings.mapping.map { path throws(Mapping.Failure) in try Mapping.load(path: path) }
+            } catch {
+                throw UsageError(error.description)
+            }
+            let choice = Inbox(path: inbox, mapping: mapping, organisation: organisation ?? settings.id).choose()
             if let newest = choice.newest {
                 exportDirectory = newest
             } else {
@@ -95,6 +107,12 @@ enum ImportCommand {
         request.allowMassChanges = arguments.flag("allow-mass-changes")
         request.reason = arguments.value("reason")
         request.sendMail = arguments.flag("send-mail")
+        if let release = arguments.value("release") {
+            guard case .location(let code)? = Scope(argument: release) else {
+                throw UsageError("--release takes location=CODE, got \"\(TextSafety.visible(release))\"")
+            }
+            request.release = code
+        }
         if let only = arguments.value("only") {
             guard let scope = Scope(argument: only) else {
                 throw UsageError("--only takes parent=ID, child=ID or location=CODE, got \"\(only)\"")
@@ -150,7 +168,8 @@ enum ImportCommand {
     }
 
     /// Errors on stderr, the report's paths and the summary on stdout. With `--quiet` a run that applied
-    /// or skipped its export prints nothing; any other run prints its report path and summary on stderr.
+    /// or skipped its export, and held no location, prints nothing; any other run prints its report path and
+    /// summary on stderr.
     static func show(_ outcome: ImportOutcome) {
         let report = outcome.report
         let applied = report.status == .applied || report.status == .skipped
@@ -162,9 +181,16 @@ enum ImportCommand {
             if errors.count > 20 { write("… and \(errors.count - 20) more; see the report") }
         }
         if let reason = report.abortReason, report.status != .applied { Terminal.error("opvangsync: \(report.status.rawValue): \(reason)") }
+        // A held location waits for someone to decide: said even with --quiet, so cron mails it.
+        let held = report.held.map(\.code)
+        if !held.isEmpty {
+            Terminal.warning("opvangsync: \(held.count == 1 ? "location" : "locations") \(held.map { TextSafety.visible($0) }.joined(separator: ", ")) held as \(held.count == 1 ? "it was" : "they were"): the export would remove more of \(held.count == 1 ? "its" : "their") placements or children than maxRemovalFractionPerLocation allows; see the report")
+        }
         let output: (String) -> Void
         if !Terminal.quiet {
             output = { Swift.print($0) }
+        } else if applied, !held.isEmpty {
+            output = { Terminal.warning($0) }
         } else if applied {
             output = { _ in }
         } else {
@@ -196,6 +222,7 @@ enum ImportCommand {
             parts.append("\(totals.created) created, \(totals.updated) updated, \(totals.restored) restored, \(totals.ended) ended, \(totals.vanished) vanished, \(totals.unchanged) unchanged")
         }
         parts.append("\(report.rejectedRows) rejected")
+        if !report.held.isEmpty { parts.append("\(report.held.count) \(report.held.count == 1 ? "location" : "locations") held") }
         return "opvangsync: " + parts.joined(separator: "; ")
     }
 }

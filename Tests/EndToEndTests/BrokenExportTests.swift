@@ -31,6 +31,10 @@ import Testing
         #expect(healthy.status == 0)
         let before = try portalContents(folder.appendingPathComponent("portal.sqlite").path)
 
+        // The broken exports are of a one-location organisation: over the sample's three, the removal
+        // guards would speak first. `--allow-mass-changes` lets the overall guard through, and a share of
+        // 1 no location can exceed keeps the other two from being held (SPEC §5), so the fault is what shows.
+        try Data(#"{"rules": {"maxRemovalFractionPerLocation": 1}}"#.utf8).write(to: folder.appendingPathComponent("opvangsync.json"))
         let result = try opvangsync(["import", export, "--as-of", "2026-11-22", "--force", "--reason", "test", "--allow-mass-changes"], in: folder)
         #expect(result.status == expected["exitCode"] as! Int32, "stdout: \(result.stdout)\nstderr: \(result.stderr)")
         let report = try reportJSON(of: result, in: folder)

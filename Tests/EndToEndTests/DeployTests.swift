@@ -170,6 +170,52 @@ import Testing
         #expect(messages.contains { $0.headers["to"] == "marieke@example.nl" })
     }
 
+    /// A night that holds a location (exit 5) applied the rest of its export: systemd counts it a success,
+    /// and opvangsync alerts as it does for a run that needs someone (SPEC §5, §6).
+    @Test func theNightlyServiceCountsAHeldLocationAsSuccessAndAlerts() throws {
+        let folder = temporaryFolder("deploy-held")
+        let server = try SMTPServer(in: folder)
+        try Data("""
+            { "database": "{org}.sqlite", "reports": "reports",
+              "mail": { "transport": "smtp://127.0.0.1:\(server.port)", "from": "Kinderopvang De Keten <noreply@keten.example>" },
+              "alerts": { "to": "beheer@keten.example" },
+              "organisations": [ { "id": "zonnebloem", "inbox": "inbox" } ] }
+            """.utf8).write(to: folder.appendingPathComponent("opvangsync.json"))
+        var export = MiniExport.locations(20, children: 1)
+        export.organisation = organisation
+        let formatter = ISO8601DateFormatter()
+        export.exportedAt = formatter.string(from: Date().addingTimeInterval(-3 * 3600))
+        try export.write(to: folder.appendingPathComponent("inbox/one"))
+        let text = try String(contentsOf: Package.root.appendingPathComponent("deploy/systemd/opvangsync@.service"), encoding: .utf8)
+        let success = Set(text.split(separator: "\n").filter { $0.hasPrefix("SuccessExitStatus=") }
+            .flatMap { $0.dropFirst("SuccessExitStatus=".count).split(separator: " ").map(String.init) }).union(["0"])
+        #expect(success.contains("4") && success.contains("5"), "\(success)")
+        for line in try execLines("opvangsync@.service", folder: folder) {
+            let result = try run(line, in: folder)
+            #expect(success.contains(String(result.status)), "\(line)\n\(result.stdout)\(result.stderr)")
+        }
+        let invited = server.messages().count
+        #expect(invited == 20 && !server.messages().contains { $0.headers["to"] == "beheer@keten.example" })
+
+        // The next night L07's placement is missing: held, the rest applied, the unit still succeeds.
+        export.remove(from: "plaatsingen.csv") { $0.contains(";L07-G") }
+        export.exportedAt = formatter.string(from: Date().addingTimeInterval(-3600))
+        try export.write(to: folder.appendingPathComponent("inbox/two"))
+        for line in try execLines("opvangsync@.service", folder: folder) {
+            let result = try run(line, in: folder)
+            #expect(result.status == 5, "\(line)\n\(result.stdout)\(result.stderr)")
+            #expect(success.contains(String(result.status)))
+        }
+        let alerts = server.messages().filter { $0.headers["to"] == "beheer@keten.example" }
+        #expect(alerts.count == 1)
+        let alert = try #require(alerts.first)
+        #expect(alert.subject.contains("1 locatie vastgehouden"), "\(alert.subject)")
+        #expect(alert.body.contains("L07") && alert.body.contains("Wat nu"), "\(alert.body)")
+        for word in ["maxRemovalFraction", "--", "location-held"] {
+            #expect(!alert.body.contains(word), "\(word) in \(alert.body)")
+        }
+    }
+
     /// The command lines of deploy/cron/opvangsync: minute, hour, day, month, weekday, user, command.
     func cronLines(folder: URL) throws -> [(user: String, command: String)] {
         let text = try String(contentsOf: Package.root.appendingPathComponent("deploy/cron/opvangsync"), encoding: .utf8)
@@ -191,6 +237,26 @@ import Testing
             #expect(result.stdout.isEmpty && result.stderr.isEmpty, "cron mails any output: \(result.stdout)\(result.stderr)")
         }
         #expect(server.messages().count == 3)
+    }
+
+    @Test func theCronExamplePrintsWhenALocationIsHeld() throws {
+        let folder = temporaryFolder("cron-held")
+        try Data("""
+            { "database": "{org}.sqlite", "reports": "reports", "organisations": [ { "id": "zonnebloem", "inbox": "inbox" } ] }
+            """.utf8).write(to: folder.appendingPathComponent("opvangsync.json"))
+        var export = MiniExport.locations(20, children: 1)
+        export.organisation = organisation
+        export.exportedAt = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-3 * 3600))
+        try export.write(to: folder.appendingPathComponent("inbox/one"))
+        let lines = try cronLines(folder: folder)
+        let first = try run(lines[0].command, in: folder)
+        #expect(first.status == 0 && first.stdout.isEmpty && first.stderr.isEmpty, "\(first.stdout)\(first.stderr)")
+        export.remove(from: "plaatsingen.csv") { $0.contains(";L07-G") }
+        export.exportedAt = ISO8601DateFormatter().string(from: Date().addingTimeInterval(-3600))
+        try export.write(to: folder.appendingPathComponent("inbox/two"))
+        let second = try run(lines[0].command, in: folder)
+        #expect(second.status == 5)
+        #expect(second.stderr.contains("L07") && second.stderr.contains("held"), "cron mails this: \(second.stderr)")
     }
 
     @Test func theCronExamplePrintsWhenTheRunDidNotApply() throws {

@@ -53,6 +53,14 @@ func records(_ text: String, delimiter: Character = ";") throws -> [(line: Int, 
         #expect(error?.issue.file == "t.csv")
     }
 
+    @Test func tabDelimitedFilesWithQuotedFieldsAreRead() throws {
+        // What Excel writes as "Unicode text": every field may be quoted, the delimiter is a tab.
+        let rows = try records("\"a\"\t\"b c\"\t\"d\"\r\n\"1\"\t\"x\ty\"\t\r\n\"2\"  \t\"\"\t\"z\"\r\n", delimiter: "\t")
+        #expect(rows.map(\.fields) == [["a", "b c", "d"], ["1", "x\ty", ""], ["2", "", "z"]])
+        // A tab after a closing quote is the delimiter, never padding: the next field keeps its place.
+        #expect(try records("\"a\"\t\tb\n", delimiter: "\t").map(\.fields) == [["a", "", "b"]])
+    }
+
     @Test func textAfterAClosingQuoteIsAStructuralError() throws {
         let error = #expect(throws: ExportFailure.self) { try records("a;b\n\"x\"y;2\n") }
         #expect(error?.issue.code == "text-after-quote")

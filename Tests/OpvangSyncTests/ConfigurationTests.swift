@@ -16,6 +16,23 @@ func parseConfiguration(_ json: String) throws(Configuration.Failure) -> Configu
         #expect(settings.rules == Rules())
         #expect(settings.rules.inviteDaysBeforeStart == 42)
         #expect(settings.rules.maxRemovalFraction == 0.10)
+        #expect(settings.rules.maxRemovalFractionPerLocation == 0.5)
+    }
+
+    @Test func theShareThatHoldsALocationIsARuleOfItsOwn() throws {
+        let configuration = try parseConfiguration("""
+            { "rules": { "maxRemovalFractionPerLocation": 0.8 },
+              "organisations": [ { "id": "keten", "rules": { "maxRemovalFractionPerLocation": 0.25 } }, { "id": "ander" } ] }
+            """)
+        #expect(try configuration.settings(for: "keten").rules.maxRemovalFractionPerLocation == 0.25)
+        #expect(try configuration.settings(for: "ander").rules.maxRemovalFractionPerLocation == 0.8)
+        #expect(try configuration.settings(for: "ander").rules.maxRemovalFraction == 0.10, "the overall guard is its own rule")
+        for bad in [#"1.5"#, #"-0.1"#, #""half""#] {
+            let error = #expect(throws: Configuration.Failure.self) {
+                try parseConfiguration(#"{"rules": {"maxRemovalFractionPerLocation": \#(bad)}}"#)
+            }
+            #expect(error?.key == "rules.maxRemovalFractionPerLocation", "\(bad)")
+        }
     }
 
     @Test func organisationsOverrideTheDefaultsAndFillInTheirId() throws {

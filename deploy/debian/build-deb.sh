@@ -31,7 +31,7 @@ install -m 0644 deploy/systemd/opvangsync@.service deploy/systemd/opvangsync@.ti
 install -m 0644 deploy/debian/opvangsync.json "$root/etc/opvangsync/opvangsync.json"
 install -m 0644 deploy/debian/copyright "$doc/copyright"
 install -m 0644 deploy/cron/opvangsync "$doc/examples/cron.d-opvangsync"
-for file in README.md docs/operations.md docs/report.md docs/schema.md; do
+for file in README.md docs/operations.md docs/report.md docs/schema.md docs/mapping.md; do
     gzip -9n < "$file" > "$doc/$(basename "$file").gz"
 done
 chmod 0644 "$doc"/*.gz

@@ -314,7 +314,7 @@ public struct AccountPlanner {
                                                email2: record.values[parentSchema.index("email2")])?.address
         }
         for (parent, account) in existing.accountOf.sorted(by: { $0.key < $1.key })
-        where account != parent && memberOf[parent] != account && (scope?.contains(parent) ?? true) {
+        where account != parent && memberOf[parent] != account && (scope?.contains(parent) ?? true) && !excluded.contains(parent) {
             if newStates[parent] == nil {
                 // Not looked at as a candidate this run (no child in care, or gone from the export): still a
                 // member only while it has the owner's address and exactly the owner's children.

@@ -25,9 +25,9 @@ extension PortalWriter {
                       entry.reason.sqlValue,
                       .text(entry.source), .text(runID)])
         }
-        for (key, reason) in diff.days {
-            try database.run("INSERT OR REPLACE INTO attendance_days (group_code, date, closed_reason, run_id) VALUES (?, ?, ?, ?)",
-                             [.text(key.group), .text(key.date.iso), reason.sqlValue, .text(runID)])
+        for (key, state) in diff.days {
+            try database.run("INSERT OR REPLACE INTO attendance_days (group_code, date, closed_reason, school_holiday, run_id) VALUES (?, ?, ?, ?, ?)",
+                             [.text(key.group), .text(key.date.iso), state.closed.sqlValue, state.schoolHoliday.sqlValue, .text(runID)])
         }
     }
 }

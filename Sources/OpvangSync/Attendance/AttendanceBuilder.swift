@@ -1,3 +1,5 @@
+import Foundation
+
 /// One child on one group's list for one day.
 public struct AttendanceEntry: Sendable, Equatable {
     public let group: String
@@ -41,14 +43,21 @@ public struct AttendanceEntry: Sendable, Equatable {
 struct AttendanceLists {
     var entries: [AttendanceEntry] = []
     var closed: [GroupDay: String] = [:]
+    /// The open days that are school holidays for the group's location, and where each comes from.
+    var schoolHolidays: [GroupDay: [SchoolHolidaySource]] = [:]
     var issues: [Issue] = []
 }
 
 /// SPEC §4 "Attendance lists": who is expected in each group on each day.
 public struct AttendanceBuilder {
     public let holidays: HolidayCalendar
+    /// The government's school holidays per region (`schoolHolidays`), merged with the export's `Schoolvakantie` rows.
+    public let schoolHolidays: SchoolHolidayCalendar
 
-    public init(holidays: HolidayCalendar) { self.holidays = holidays }
+    public init(holidays: HolidayCalendar, schoolHolidays: SchoolHolidayCalendar = .none) {
+        self.holidays = holidays
+        self.schoolHolidays = schoolHolidays
+    }
 
     /// Why the group's location is closed on `day`, or nil when it is open.
     func closure(_ group: AttendanceInputs.Group, on day: Day, calendar: [AttendanceInputs.Period]) -> String? {
@@ -60,8 +69,41 @@ public struct AttendanceBuilder {
         return nil
     }
 
-    func isSchoolHoliday(_ group: AttendanceInputs.Group, _ day: Day, calendar: [AttendanceInputs.Period]) -> Bool {
-        calendar.contains { $0.kind == "Schoolvakantie" && $0.from <= day && day <= $0.to && ($0.location == nil || $0.location == group.location) }
+    /// Why `day` is a school holiday at the group's location: the `Schoolvakantie` rows of the export's
+    /// calendar and the government's holidays of the location's region (`government`, already narrowed to
+    /// the location), each named once. Empty on a school day.
+    func schoolHolidaySources(_ group: AttendanceInputs.Group, _ day: Day, calendar: [AttendanceInputs.Period],
+                              government: [SchoolHoliday]) -> [SchoolHolidaySource] {
+        var sources: [SchoolHolidaySource] = []
+        for holiday in government where holiday.from <= day && day <= holiday.to {
+            let source = SchoolHolidaySource(name: holiday.name, origin: .rijksoverheid, region: holiday.region?.rawValue ?? "heel Nederland",
+                                             schoolYear: holiday.schoolYear)
+            if !sources.contains(source) { sources.append(source) }
+        }
+        for period in calendar where period.kind == "Schoolvakantie" && period.from <= day && day <= period.to
+            && (period.location == nil || period.location == group.location) {
+            let source = SchoolHolidaySource(name: period.description ?? "Schoolvakantie", origin: .kalender)
+            if !sources.contains(source) { sources.append(source) }
+        }
+        return sources
+    }
+
+    /// What customer service must hear about the school holidays of `inputs`' locations over `days`: a
+    /// location without a region, and a horizon past the last school year of the files.
+    func schoolHolidayIssues(_ inputs: AttendanceInputs, days: ClosedRange<Day>) -> [Issue] {
+        guard let settings = schoolHolidays.settings else { return [] }
+        var issues: [Issue] = []
+        let file = settings.files.last.map { ($0 as NSString).lastPathComponent }
+        let locations = Set(inputs.groups.values.map(\.location)).filter { settings.region(of: $0) == nil }.sorted()
+        if !locations.isEmpty {
+            issues.append(Issue(.warning, "school-holiday-region-unknown", file: file, message:
+                "voor \(locations.count == 1 ? "locatie" : "locaties") \(locations.joined(separator: ", ")) is geen schoolvakantieregio ingesteld; daar gelden alleen de vakanties voor heel Nederland en die uit de kalender van het planningssysteem"))
+        }
+        if let covered = schoolHolidays.coveredUntil, covered < days.upperBound {
+            issues.append(Issue(.warning, "school-holidays-outdated", file: file, message:
+                "het bestand met schoolvakanties loopt tot en met \(covered.dutch); de lijsten lopen tot en met \(days.upperBound.dutch). Download het bestand van het nieuwe schooljaar, anders staan kinderen met een contract voor schoolweken in de vakantie op de lijst"))
+        }
+        return issues
     }
 
     /// Whether a placement brings its child on `day` (contract, weekday, week parity, date range).
@@ -89,6 +131,7 @@ public struct AttendanceBuilder {
             let list = build(inputs, group: code, days: days)
             lists.entries += list.entries
             lists.closed.merge(list.closed) { first, _ in first }
+            lists.schoolHolidays.merge(list.schoolHolidays) { first, _ in first }
             lists.issues += list.issues
         }
         return lists
@@ -102,6 +145,7 @@ public struct AttendanceBuilder {
         // In byte order, so a merged day, its source and its warnings never depend on the order records were read.
         let placements = (inputs.placements[group.code] ?? []).sorted { $0.number.utf8.lexicographicallyPrecedes($1.number.utf8) }
         var overlaps: [[String]: (first: Day, days: Int)] = [:]
+        let government = schoolHolidays.holidays(of: group.location, in: days)
         var day = days.lowerBound
         while day <= days.upperBound {
             defer { day = day.adding(days: 1) }
@@ -116,7 +160,9 @@ public struct AttendanceBuilder {
                 }
                 continue
             }
-            let schoolHoliday = isSchoolHoliday(group, day, calendar: inputs.calendar)
+            let sources = schoolHolidaySources(group, day, calendar: inputs.calendar, government: government)
+            let schoolHoliday = !sources.isEmpty
+            if schoolHoliday { lists.schoolHolidays[GroupDay(group: group.code, date: day)] = sources }
             var covering: [String: [(number: String, hours: TimeRange)]] = [:]
             for placement in placements where inputs.activeChildren.contains(placement.child) {
                 guard let hours = covers(placement, day, schoolHoliday: schoolHoliday) else { continue }

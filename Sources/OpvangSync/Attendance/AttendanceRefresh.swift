@@ -24,6 +24,7 @@ public struct AttendanceRefresh {
         guard records[.group]?[group]?.status == .active else {
             throw UsageError("no active group \(group) in this portal")
         }
+        let schoolHolidays = try SchoolHolidayCalendar.configured(settings)
         let refusal = try AttendanceHistory.refusal(asOf: asOf, repository: repository)
         if let refusal, !force { throw AttendanceHistory.Refused(message: refusal) }
         let horizon = asOf...asOf.adding(days: settings.rules.attendanceHorizonDays)
@@ -40,9 +41,11 @@ public struct AttendanceRefresh {
         records[.child] = childRecords
 
         let inputs = AttendanceInputs(records: records, groups: [group])
-        let built = AttendanceBuilder(holidays: settings.holidays).build(inputs, days: horizon)
+        let builder = AttendanceBuilder(holidays: settings.holidays, schoolHolidays: schoolHolidays)
+        let built = builder.build(inputs, days: horizon)
         let store = AttendanceStore(database: repository.database)
-        var diff = try store.diff(groups: [group], days: horizon, entries: built.entries, closed: built.closed, issues: built.issues)
+        var diff = try store.diff(groups: [group], days: horizon, entries: built.entries, closed: built.closed,
+                                  schoolHolidays: built.schoolHolidays, issues: builder.schoolHolidayIssues(inputs, days: horizon) + built.issues)
         diff.rebuilt = [group]
         if !built.issues.isEmpty { diff.flagged = [group] }
         let runID = RunID.make(now)
@@ -108,6 +111,9 @@ public struct AttendanceDay: Codable, Sendable {
     public var weekday: String
     /// Why the location is closed that day, or nil.
     public var closed: String?
+    /// Where the day's school holiday comes from (the government's file for the location's region, or the
+    /// export's calendar), or nil on a school day.
+    public var schoolHoliday: String?
     public var children: [Child]
     public var expected: Int
     public var capacity: Int?
@@ -138,8 +144,8 @@ extension PortalRepository {
         var result: [AttendanceDay] = []
         for offset in 0..<max(1, days) {
             let day = from.adding(days: offset)
-            let state = try database.statement("SELECT closed_reason FROM attendance_days WHERE group_code = ? AND date = ?")
-                .firstRow([.text(group), .text(day.iso)]) { row in row.string(0) }
+            let state = try database.statement("SELECT closed_reason, school_holiday FROM attendance_days WHERE group_code = ? AND date = ?")
+                .firstRow([.text(group), .text(day.iso)]) { row in (closed: row.string(0), schoolHoliday: row.string(1)) }
             let children = try database.query("""
                 SELECT a.child_number, \(PortalRepository.fullName("c")),
                        a.start_time, a.end_time, a.absent, a.reason, a.source, a.absent_from, a.absent_until
@@ -156,7 +162,7 @@ extension PortalRepository {
             }
             let expected = children.filter { !$0.absent }.count
             result.append(AttendanceDay(group: group, groupName: groupName, date: day.iso, weekday: weekdays[day.isoWeekday - 1],
-                                        closed: state ?? nil, children: children, expected: expected, capacity: capacity,
+                                        closed: state?.closed, schoolHoliday: state?.schoolHoliday, children: children, expected: expected, capacity: capacity,
                                         overCapacity: capacity.map { expected > $0 } ?? false, built: state != nil))
         }
         return result

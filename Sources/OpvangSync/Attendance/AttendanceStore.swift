@@ -17,7 +17,8 @@ public struct AttendanceChange: Codable, Sendable, Equatable {
 struct AttendanceDiff {
     var upserts: [AttendanceEntry] = []
     var deletes: [(group: String, date: Day, child: String)] = []
-    var days: [GroupDay: String?] = [:]
+    /// Days whose state changed: why the group is closed, and where a school holiday comes from (Dutch, or nil).
+    var days: [GroupDay: (closed: String?, schoolHoliday: String?)] = [:]
     /// What the rebuild found that customer service must hear about (requests on closing days, overlapping placements).
     var issues: [Issue] = []
     /// Groups whose rebuild found an issue: an incremental run rebuilds them every night, so the issue is
@@ -73,7 +74,7 @@ struct AttendanceStore {
     /// rows of each group are read in the same order, so one merge pass finds every difference.
     /// Compares built lists (every group's, in group, date and child order) with the stored ones.
     func diff(groups: Set<String>, days: ClosedRange<Day>, entries: [AttendanceEntry], closed: [GroupDay: String],
-              issues: [Issue] = []) throws -> AttendanceDiff {
+              schoolHolidays: [GroupDay: [SchoolHolidaySource]] = [:], issues: [Issue] = []) throws -> AttendanceDiff {
         var ranges: [String: Range<Int>] = [:]
         var start = 0
         while start < entries.count {
@@ -82,7 +83,7 @@ struct AttendanceStore {
             ranges[entries[start].group] = start..<end
             start = end
         }
-        var result = try diff(groups: groups, days: days) { group in (entries[ranges[group] ?? 0..<0], closed) }
+        var result = try diff(groups: groups, days: days) { group in (entries[ranges[group] ?? 0..<0], closed, schoolHolidays) }
         result.issues = issues
         return result
     }
@@ -96,7 +97,7 @@ struct AttendanceStore {
             let lists = build(group)
             issues += lists.issues
             if !lists.issues.isEmpty { flagged.insert(group) }
-            return (lists.entries[...], lists.closed)
+            return (lists.entries[...], lists.closed, lists.schoolHolidays)
         }
         result.issues = issues
         result.flagged = flagged
@@ -105,15 +106,17 @@ struct AttendanceStore {
 
     /// Compares each group's lists, built by `build` one group at a time, with the stored ones.
     func diff(groups: Set<String>, days: ClosedRange<Day>,
-              build: (String) -> (entries: ArraySlice<AttendanceEntry>, closed: [GroupDay: String])) throws -> AttendanceDiff {
+              build: (String) -> (entries: ArraySlice<AttendanceEntry>, closed: [GroupDay: String],
+                                  schoolHolidays: [GroupDay: [SchoolHolidaySource]])) throws -> AttendanceDiff {
         var result = AttendanceDiff()
         result.summary.groups = groups.count
         result.summary.days = days.lowerBound.days(until: days.upperBound) + 1
         let from = days.lowerBound.iso, through = days.upperBound.iso
+        var spans = SchoolHolidaySpans()
         for group in groups.sorted() {
-            let (mine, closed) = build(group)
+            let (mine, closed, schoolHolidays) = build(group)
             var stored: [StoredEntry] = []
-            var storedDays: [Int: String?] = [:]
+            var storedDays: [Int: (closed: String?, schoolHoliday: String?)] = [:]
             if let database {
                 try database.statement("""
                     SELECT date, child_number, start_time, end_time, absent, absent_from, absent_until, reason, source FROM attendance
@@ -124,19 +127,26 @@ struct AttendanceStore {
                     stored.append(StoredEntry(day: day.dayNumber, child: child, start: row.string(2), end: row.string(3),
                                               absent: row.int(4) == 1, away: away, reason: row.string(7), source: row.string(8) ?? ""))
                 }
-                try database.statement("SELECT date, closed_reason FROM attendance_days WHERE group_code = ? AND date BETWEEN ? AND ?")
+                try database.statement("SELECT date, closed_reason, school_holiday FROM attendance_days WHERE group_code = ? AND date BETWEEN ? AND ?")
                     .forEachRow([.text(group), .text(from), .text(through)]) { row in
-                        if let day = row.string(0).flatMap(Day.init(iso:)) { storedDays[day.dayNumber] = row.string(1) }
+                        if let day = row.string(0).flatMap(Day.init(iso:)) { storedDays[day.dayNumber] = (row.string(1), row.string(2)) }
                     }
             }
             merge(group: group, built: mine, stored: stored, into: &result)
             var day = days.lowerBound
             while day <= days.upperBound {
-                let reason = closed[GroupDay(group: group, date: day)]
-                if let known = storedDays[day.dayNumber], known == reason {} else { result.days[GroupDay(group: group, date: day)] = reason }
+                let key = GroupDay(group: group, date: day)
+                let reason = closed[key]
+                let sources = schoolHolidays[key] ?? []
+                let note = sources.isEmpty ? nil : sources.map(\.dutch).joined(separator: "; ")
+                if let known = storedDays[day.dayNumber], known.closed == reason, known.schoolHoliday == note {} else {
+                    result.days[key] = (reason, note)
+                }
+                for source in sources { spans.add(source, day: day, group: group) }
                 day = day.adding(days: 1)
             }
         }
+        result.summary.schoolHolidays = spans.list
         return result
     }
 
@@ -198,5 +208,31 @@ struct AttendanceStore {
                 s += 1
             }
         }
+    }
+}
+
+/// The school holidays a rebuild met, for the report: each one's first and last day within the horizon and
+/// the groups it held for.
+struct SchoolHolidaySpans {
+    private var spans: [SchoolHolidaySource: (from: Day, to: Day, groups: Set<String>)] = [:]
+
+    mutating func add(_ source: SchoolHolidaySource, day: Day, group: String) {
+        if var span = spans[source] {
+            span.from = min(span.from, day)
+            span.to = max(span.to, day)
+            span.groups.insert(group)
+            spans[source] = span
+        } else {
+            spans[source] = (day, day, [group])
+        }
+    }
+
+    /// In date order, then by name and source.
+    var list: [SchoolHolidaySpan]? {
+        guard !spans.isEmpty else { return nil }
+        return spans.map { source, span in
+            SchoolHolidaySpan(name: source.name, source: source.origin.rawValue, region: source.region, schoolYear: source.schoolYear,
+                              from: span.from.iso, to: span.to.iso, groups: span.groups.count, description: source.dutch)
+        }.sorted { ($0.from, $0.name, $0.description) < ($1.from, $1.name, $1.description) }
     }
 }

@@ -13,6 +13,8 @@ public struct OrganisationSettings: Sendable {
     public var rules: Rules
     public var mail = MailSettings()
     public var holidays = HolidayCalendar()
+    /// `schoolHolidays`: the government's school-holiday file and the region of each location.
+    public var schoolHolidays: SchoolHolidaySettings?
     /// `portalUrl`: the base of every activation link. When set, it wins over the export's manifest.
     public var portalURL: String?
     /// `alerts`: who hears of a failed or aborted run, by mail through `mail.transport`.
@@ -167,11 +169,47 @@ public struct Configuration: Sendable {
                         guard let on = flag.bool else { throw fail("\(keyPath).\(name)", "must be true or false") }
                         if on { settings.holidays.enabled.insert(holiday) } else { settings.holidays.enabled.remove(holiday) }
                     }
+                case "schoolHolidays": settings.schoolHolidays = try readSchoolHolidays(value, prefix: keyPath + ".")
                 case "alerts": settings.alerts = try readAlerts(value, prefix: keyPath + ".", base: settings.alerts)
                 case "metrics": settings.metrics = resolve(try text(value, keyPath))
                 case "reportRetentionDays": settings.reportRetentionDays = try whole(value, keyPath, 1...36500)
                 default: break
                 }
+            }
+            return settings
+        }
+
+        /// `{"file": PATH or [PATH, ...], "region": "midden", "regions": {"LOC002": "zuid"}}`; an organisation's
+        /// own object replaces the top-level one as a whole.
+        func readSchoolHolidays(_ node: JSONNode, prefix: String) throws(Failure) -> SchoolHolidaySettings {
+            guard let members = node.members else { throw fail(String(prefix.dropLast()), "must be an object with file, region and regions") }
+            func region(_ value: JSONNode, _ keyPath: String) throws(Failure) -> SchoolRegion {
+                guard let text = value.string, let region = SchoolRegion(rawValue: text) else {
+                    throw fail(keyPath, "must be \"noord\", \"midden\" or \"zuid\"")
+                }
+                return region
+            }
+            var settings = SchoolHolidaySettings(files: [], region: nil)
+            for (key, value) in members {
+                let keyPath = prefix + key
+                switch key {
+                case "file":
+                    for item in value.elements ?? [value] { settings.files.append(resolve(try text(item, keyPath))) }
+                    guard !settings.files.isEmpty else { throw fail(keyPath, "must name the school-holiday file") }
+                case "region": settings.region = try region(value, keyPath)
+                case "regions":
+                    guard let regions = value.members else { throw fail(keyPath, "must be an object: Locatiecode → region") }
+                    for (location, entry) in regions {
+                        guard !location.isEmpty else { throw fail(keyPath, "a Locatiecode may not be empty") }
+                        settings.regions[location] = try region(entry, "\(keyPath).\(location)")
+                    }
+                default:
+                    throw fail(keyPath, "unknown key; known: file, region, regions")
+                }
+            }
+            guard !settings.files.isEmpty else { throw fail(prefix + "file", "required: the school-holiday file as the rijksoverheid open-data service publishes it") }
+            guard settings.region != nil || !settings.regions.isEmpty else {
+                throw fail(prefix + "region", "required (or regions per Locatiecode): which school-holiday region the locations are in")
             }
             return settings
         }
@@ -286,6 +324,7 @@ public struct Configuration: Sendable {
                 case "activationValidDays": rules.activationValidDays = try whole(value, keyPath, 1...365)
                 case "attendanceHorizonDays": rules.attendanceHorizonDays = try whole(value, keyPath, 1...366)
                 case "maxRemovalFraction": rules.maxRemovalFraction = try fraction()
+                case "maxRemovalFractionPerLocation": rules.maxRemovalFractionPerLocation = try fraction()
                 case "maxRejectedFraction": rules.maxRejectedFraction = try fraction()
                 case "maxExportAgeHours":
                     guard let number = value.double, number > 0, number <= 24 * 366 else {
@@ -293,13 +332,13 @@ public struct Configuration: Sendable {
                     }
                     rules.maxExportAgeHours = number
                 default:
-                    throw fail(keyPath, "unknown rule; known: activationValidDays, attendanceHorizonDays, inviteDaysBeforeStart, maxExportAgeHours, maxRejectedFraction, maxRemovalFraction")
+                    throw fail(keyPath, "unknown rule; known: activationValidDays, attendanceHorizonDays, inviteDaysBeforeStart, maxExportAgeHours, maxRejectedFraction, maxRemovalFraction, maxRemovalFractionPerLocation")
                 }
             }
             return rules
         }
 
-        let shared: Set = ["database", "reports", "mapping", "mail", "rules", "templates", "holidays", "portalUrl",
+        let shared: Set = ["database", "reports", "mapping", "mail", "rules", "templates", "holidays", "schoolHolidays", "portalUrl",
                            "alerts", "metrics", "reportRetentionDays"]
         defaults = try read(root, prefix: "", base: Configuration.builtIn.defaults, allowed: shared.union(["organisations"]))
         var organisations: [OrganisationSettings] = []

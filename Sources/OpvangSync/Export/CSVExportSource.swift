@@ -4,6 +4,7 @@ import Foundation
 public struct CSVExportSource: ExportSource {
     public let directory: String
     public let mapping: Mapping
+    public var organisation: String?
     /// The SHA-256 the manifest gives each file, once it is checked: every file is hashed again as it is
     /// read for parsing, so a file replaced between the check and the read is never applied.
     public var expectedSHA256: [String: String] = [:]
@@ -14,6 +15,7 @@ public struct CSVExportSource: ExportSource {
     }
 
     public func loadManifest() throws(ExportFailure) -> Manifest {
+        if mapping.manifestMode == .none { return try ReadyMarker.manifest(of: self) }
         let bytes = try contents(of: mapping.manifest)
         do {
             let node = try JSONParser.parse(bytes)
@@ -28,16 +30,75 @@ public struct CSVExportSource: ExportSource {
         }
     }
 
+    /// Where a field's text is found in a record, once the header is known.
+    enum Slot {
+        case absent
+        case column(Int)
+        case range(Int, Int)
+        case constant(String)
+
+        /// The trimmed text of this slot in `record`.
+        func text(_ record: CSVRecord) -> String {
+            switch self {
+            case .absent: return ""
+            case .column(let position): return record.field(position)
+            case .range(let from, let to): return joinedRange(record.field(from), record.field(to))
+            case .constant(let value): return value
+            }
+        }
+
+        func cell(_ record: CSVRecord) -> RawCell {
+            switch self {
+            case .absent: return RawCell(text: "", line: record.line, column: 0, present: false)
+            case .column(let position), .range(let position, _):
+                return RawCell(text: text(record), line: record.line, column: position + 1, present: true)
+            case .constant(let value): return RawCell(text: value, line: record.line, column: 0, present: true)
+            }
+        }
+    }
+
+    /// The slots of every part, from the header; throws when a column a required field needs is missing.
+    func slots(_ kind: EntityKind, _ source: Mapping.Source, header positions: [String: Int], file: String, line: Int) throws -> [[Slot]] {
+        let schema = kind.schema
+        return try source.parts.enumerated().map { number, part in
+            try part.fields.enumerated().map { index, fieldSource -> Slot in
+                let field = schema.fields[index]
+                func missing(_ column: String, _ what: String, _ besides: String = "") -> ExportFailure {
+                    ExportFailure("missing-column", file: file, line: line, field: column, message:
+                        "\(what) \"\(column)\" ontbreekt in de kopregel\(besides); de mapping \(mapping.path) leest haar voor \(mapping.fieldKeyPath(kind, field.name, part: number)): pas die sleutel aan als de kolom in deze export anders heet")
+                }
+                switch fieldSource {
+                case nil:
+                    return .absent
+                case .column(let column)?:
+                    if let position = positions[column.lowercased()] { return .column(position) }
+                    // An optional column that is absent: the field has no value.
+                    if field.required { throw missing(column, "verplichte kolom") }
+                    return .absent
+                case .range(let from, let to)?:
+                    switch (positions[from.lowercased()], positions[to.lowercased()]) {
+                    case let (start?, end?): return .range(start, end)
+                    case (nil, nil): return .absent
+                    case (nil, _): throw missing(from, "de kolom met de begintijd", " (de eindtijd staat wel in \"\(to)\")")
+                    case (_, nil): throw missing(to, "de kolom met de eindtijd", " (de begintijd staat wel in \"\(from)\")")
+                    }
+                case .constant(let value)?:
+                    return .constant(value)
+                }
+            }
+        }
+    }
+
     public func read(_ kind: EntityKind, selecting selection: RowSelection?, warn: (Issue) -> Void,
                      reject: (Issue, RawRow?) -> Void, row: (RawRow) throws -> Void, skipped: (SkippedRow) -> Void) throws -> FileRead {
         guard let source = mapping.entities[kind] else { return FileRead(file: "", rows: 0, encoding: nil) }
         let file = source.name
         let decoded = try decodedContents(of: file)
-        let schema = kind.schema
-        var headerIndex: [Int?] = []
+        var slots: [[Slot]] = []
         var headerCount = 0
         var rows = 0
         var sawHeader = false
+        let readColumns = source.columnNames
         try CSVReader.read(decoded.bytes, delimiter: mapping.delimiter, file: file) { record in
             guard sawHeader else {
                 sawHeader = true
@@ -52,7 +113,7 @@ public struct CSVExportSource: ExportSource {
                     }
                     if let first = positions[name.lowercased()] {
                         // Which of the two is meant cannot be known: a column the mapping reads may not be doubled.
-                        if source.columns.contains(where: { $0?.lowercased() == name.lowercased() }) {
+                        if readColumns.contains(name.lowercased()) {
                             throw ExportFailure("duplicate-column", file: file, line: record.line, column: index + 1, field: name,
                                                 message: "de kolom \"\(name)\" staat twee keer in de kopregel (ook als kolom \(first + 1)); welke bedoeld is, is niet te weten")
                         }
@@ -60,53 +121,41 @@ public struct CSVExportSource: ExportSource {
                     }
                     positions[name.lowercased()] = index
                 }
-                headerIndex = source.columns.map { column in column.flatMap { positions[$0.lowercased()] } }
-                for (index, field) in schema.fields.enumerated() {
-                    guard let column = source.columns[index], headerIndex[index] == nil else { continue }
-                    if field.required {
-                        throw ExportFailure("missing-column", file: file, line: record.line, field: column,
-                                            message: "verplichte kolom \"\(column)\" ontbreekt in de kopregel")
-                    }
-                    // An optional column that is absent: the field has no value.
-                }
+                slots = try self.slots(kind, source, header: positions, file: file, line: record.line)
                 return
             }
             rows += 1
-            if let selection {
-                // Only the selected field is turned into text; a row outside the selection costs no more.
-                let text = headerIndex[selection.field].map { record.field($0) } ?? ""
-                if !selection.values.contains(text) {
-                    if let watch = selection.watch {
-                        skipped(SkippedRow(line: record.line, watched: headerIndex[watch].map { record.field($0) } ?? ""))
+            for (number, part) in slots.enumerated() {
+                let mapped = source.parts[number]
+                if !mapped.onlyRowsWith.isEmpty, mapped.onlyRowsWith.allSatisfy({ part[$0].text(record).isEmpty }) { continue }
+                if let selection {
+                    // Only the selected field is turned into text; a row outside the selection costs no more.
+                    if !selection.values.contains(part[selection.field].text(record)) {
+                        if let watch = selection.watch { skipped(SkippedRow(line: record.line, watched: part[watch].text(record))) }
+                        continue
                     }
-                    return
                 }
-            }
-            var cells: [RawCell] = []
-            cells.reserveCapacity(headerIndex.count)
-            for position in headerIndex {
-                if let position {
-                    cells.append(RawCell(text: record.field(position), line: record.line, column: position + 1, present: true))
-                } else {
-                    cells.append(RawCell(text: "", line: record.line, column: 0, present: false))
+                var cells: [RawCell] = []
+                cells.reserveCapacity(part.count)
+                for slot in part { cells.append(slot.cell(record)) }
+                let raw = RawRow(line: record.line, cells: cells, part: number)
+                // A row of another width cannot be trusted cell by cell: a delimiter inside a value shifts
+                // every later cell, and a short row would blank the fields it lacks (SPEC §2). Its key, read
+                // from the first cells, still protects the record.
+                if record.count > headerCount {
+                    reject(Issue(.error, "extra-fields", file: file, line: record.line, column: headerCount + 1, message:
+                        "de regel heeft \(record.count) velden, de kopregel \(headerCount); staat er een scheidingsteken in een waarde zonder aanhalingstekens?"),
+                           raw)
+                    continue
                 }
+                if record.count < headerCount {
+                    reject(Issue(.error, "missing-fields", file: file, line: record.line, column: record.count + 1, message:
+                        "de regel heeft \(record.count) velden, de kopregel \(headerCount); ontbrekende velden worden niet als leeg gelezen"),
+                           raw)
+                    continue
+                }
+                try row(raw)
             }
-            // A row of another width cannot be trusted cell by cell: a delimiter inside a value shifts
-            // every later cell, and a short row would blank the fields it lacks (SPEC §2). Its key, read
-            // from the first cells, still protects the record.
-            if record.count > headerCount {
-                reject(Issue(.error, "extra-fields", file: file, line: record.line, column: headerCount + 1, message:
-                    "de regel heeft \(record.count) velden, de kopregel \(headerCount); staat er een scheidingsteken in een waarde zonder aanhalingstekens?"),
-                       RawRow(line: record.line, cells: cells))
-                return
-            }
-            if record.count < headerCount {
-                reject(Issue(.error, "missing-fields", file: file, line: record.line, column: record.count + 1, message:
-                    "de regel heeft \(record.count) velden, de kopregel \(headerCount); ontbrekende velden worden niet als leeg gelezen"),
-                       RawRow(line: record.line, cells: cells))
-                return
-            }
-            try row(RawRow(line: record.line, cells: cells))
         }
         guard sawHeader else {
             throw ExportFailure("missing-header", file: file, line: 1, message: "bestand is leeg: de kopregel ontbreekt")
@@ -124,17 +173,7 @@ public struct CSVExportSource: ExportSource {
             }
             return try TextDecoder.decode(bytes, as: mapping.encoding)
         } catch let failure as EncodingFailure {
-            let byte = "0x" + String(failure.byte, radix: 16, uppercase: true)
-            let message: String
-            switch failure.reason {
-            case .invalidUTF8:
-                message = "ongeldige UTF-8 (byte \(byte)) terwijl de mapping of het BOM UTF-8 voorschrijft"
-            case .invalidUTF8InUTF8File:
-                message = "ongeldige UTF-8 (byte \(byte)) in een bestand dat verder UTF-8 is; het bestand is beschadigd en wordt niet als Windows-1252 gelezen"
-            case .undefinedInWindows1252:
-                message = "byte \(byte) bestaat niet in Windows-1252; het bestand is beschadigd of in een andere tekenset geschreven"
-            }
-            throw ExportFailure("invalid-encoding", file: file, line: failure.line, column: failure.column, message: message)
+            throw failure.exportFailure(file: file, mapping: mapping)
         }
     }
 
@@ -142,20 +181,26 @@ public struct CSVExportSource: ExportSource {
         guard let source = mapping.entities[kind] else { return }
         let file = source.name
         let decoded = try decodedContents(of: file)
-        var positions: [Int?]?
+        var slots: [[Slot]]?
         var texts = [String](repeating: "", count: fields.count)
         try CSVReader.read(decoded.bytes, delimiter: mapping.delimiter, file: file) { record in
-            guard let positions else {
+            guard let slots else {
                 var byName: [String: Int] = [:]
                 for index in 0..<record.count {
                     let name = record.field(index).lowercased()
                     byName[name] = byName[name] ?? index
                 }
-                positions = fields.map { field in source.columns[field].flatMap { byName[$0.lowercased()] } }
+                // A missing column is found (and named) when the file is read in full.
+                slots = (try? self.slots(kind, source, header: byName, file: file, line: record.line))
+                    ?? source.parts.map { _ in [Slot](repeating: .absent, count: kind.schema.fields.count) }
                 return
             }
-            for (slot, position) in positions.enumerated() { texts[slot] = position.map { record.field($0) } ?? "" }
-            body(texts)
+            for (number, part) in slots.enumerated() {
+                let mapped = source.parts[number]
+                if !mapped.onlyRowsWith.isEmpty, mapped.onlyRowsWith.allSatisfy({ part[$0].text(record).isEmpty }) { continue }
+                for (index, field) in fields.enumerated() { texts[index] = part[field].text(record) }
+                body(texts)
+            }
         }
     }
 }

@@ -99,8 +99,9 @@ public enum CSVReader {
                         }
                         record.spans.append(.init(start: start, end: index, hasEscapedQuotes: escaped))
                         index += 1 // past the closing quote
-                        // Spaces may pad a quoted field; anything else before the delimiter is a fault.
-                        while index < count, buffer[index] == 0x20 || buffer[index] == 0x09 { index += 1 }
+                        // Spaces and tabs may pad a quoted field; anything else before the delimiter is a fault.
+                        // A tab that is the delimiter is never padding (tab-delimited files quote fields too).
+                        while index < count, buffer[index] != delimiter, buffer[index] == 0x20 || buffer[index] == 0x09 { index += 1 }
                         if index < count, buffer[index] != delimiter, buffer[index] != 0x0A, buffer[index] != 0x0D {
                             throw ExportFailure(
                                 "text-after-quote", file: file, line: line, column: record.spans.count,

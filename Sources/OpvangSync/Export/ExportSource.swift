@@ -14,6 +14,25 @@ public struct RawCell: Sendable {
 public struct RawRow: Sendable {
     public var line: Int
     public var cells: [RawCell]
+    /// Which of the mapping's parts read it (`Mapping.Source.parts`); 0 for most entities.
+    public var part: Int = 0
+
+    public init(line: Int, cells: [RawCell], part: Int = 0) {
+        self.line = line
+        self.cells = cells
+        self.part = part
+    }
+
+    /// Whether a part that reads only rows with a value in some fields skips this one.
+    func isSkipped(by part: Mapping.Part) -> Bool {
+        !part.onlyRowsWith.isEmpty && part.onlyRowsWith.allSatisfy { cells[$0].text.isEmpty }
+    }
+}
+
+/// Care hours from a `from` and a `to` column, as one cell would hold them: `07:30-18:00`, empty when both
+/// are empty, and with the missing side empty (`07:30-`) when only one is, which the validator rejects.
+func joinedRange(_ from: String, _ to: String) -> String {
+    from.isEmpty && to.isEmpty ? "" : from + "-" + to
 }
 
 /// The rows a scoped run reads in full: those whose canonical field `field` holds one of `values`
@@ -50,6 +69,9 @@ public struct FileRead: Sendable {
 public protocol ExportSource {
     var directory: String { get }
     var mapping: Mapping { get }
+    /// Whose export this is, from the configuration or `--org`: what an export without a manifest
+    /// (manifest mode `none`) cannot say itself.
+    var organisation: String? { get }
     /// Reads and parses the manifest.
     func loadManifest() throws(ExportFailure) -> Manifest
     /// Checks every file the manifest lists: present, and with the listed SHA-256. Row counts are
@@ -68,11 +90,17 @@ public protocol ExportSource {
     func project(_ kind: EntityKind, fields: [Int], _ body: ([String]) -> Void) throws
 }
 
-/// The export in `directory`, read the way `mapping` says (CSV files, or one JSON file).
-public func exportSource(in directory: String, mapping: Mapping) -> ExportSource {
-    mapping.format == .csv
-        ? CSVExportSource(directory: directory, mapping: mapping)
-        : JSONExportSource(directory: directory, mapping: mapping)
+/// The export in `directory`, read the way `mapping` says (CSV files, or one JSON file). `organisation` is
+/// whose export it is when the mapping's export has no manifest to say so (manifest mode `none`).
+public func exportSource(in directory: String, mapping: Mapping, organisation: String? = nil) -> ExportSource {
+    if mapping.format == .csv {
+        var source = CSVExportSource(directory: directory, mapping: mapping)
+        source.organisation = organisation
+        return source
+    }
+    let source = JSONExportSource(directory: directory, mapping: mapping)
+    source.organisation = organisation
+    return source
 }
 
 extension ExportSource {
@@ -94,6 +122,12 @@ extension ExportSource {
     /// (opened without following links and checked on the open descriptor, so nothing can be swapped in
     /// between the check and the read).
     func contents(of name: String) throws(ExportFailure) -> [UInt8] {
+        try opened(name).bytes
+    }
+
+    /// A file of the export, read as `contents(of:)` reads it, with what `fstat` said of the open file; a
+    /// file larger than `limit` bytes is refused unread.
+    func opened(_ name: String, limit: Int64 = ExportLimits.maxFileBytes) throws(ExportFailure) -> (bytes: [UInt8], info: stat) {
         if let problem = Manifest.fileNameProblem(name) {
             throw ExportFailure("file-not-plain", file: OrganisationID.shown(name), message: "geen gewone bestandsnaam: \(problem)")
         }
@@ -116,9 +150,10 @@ extension ExportSource {
         }
         // The whole Dutch market's largest file is a few hundred MB; anything near this is no export (a
         // sparse file, a disk image) and would otherwise be allocated whole before a byte is read.
-        guard info.st_size <= ExportLimits.maxFileBytes else {
-            throw ExportFailure("file-too-large", file: name, message:
-                "het bestand is \(info.st_size / 1_048_576) MB; meer dan \(ExportLimits.maxFileBytes / 1_048_576) MB is geen export, het wordt niet gelezen")
+        guard info.st_size <= limit else {
+            throw ExportFailure("file-too-large", file: name, message: limit < 1_048_576
+                ? "het bestand is \(info.st_size) bytes; meer dan \(limit) bytes past niet bij wat het hoort te zijn, het wordt niet gelezen"
+                : "het bestand is \(info.st_size / 1_048_576) MB; meer dan \(limit / 1_048_576) MB is geen export, het wordt niet gelezen")
         }
         var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
         var offset = 0
@@ -133,15 +168,16 @@ extension ExportSource {
             }
             if count == 0 { break }
             offset += count
-            if offset > ExportLimits.maxFileBytes {
-                throw ExportFailure("file-too-large", file: name, message: "het bestand groeit tijdens het lezen voorbij \(ExportLimits.maxFileBytes / 1_048_576) MB; het wordt niet gelezen")
+            if offset > limit {
+                throw ExportFailure("file-too-large", file: name, message: "het bestand groeit tijdens het lezen voorbij \(limit) bytes; het wordt niet gelezen")
             }
         }
         bytes.removeSubrange(offset...)
-        return bytes
+        return (bytes, info)
     }
 
     public func verify(_ manifest: Manifest) -> [Issue] {
+        if mapping.manifestMode == .none { return ReadyMarker.verify(self) }
         var issues: [Issue] = []
         for file in manifest.files {
             guard let expected = file.sha256 else {
@@ -204,4 +240,32 @@ func isSensitiveColumn(_ header: String, mapping: Mapping) -> Bool {
 public enum ExportLimits {
     /// One file of an export: 4 GiB (ten times the largest file of the whole Dutch market).
     public static let maxFileBytes: Int64 = 4 << 30
+}
+
+extension EncodingFailure {
+    /// The run-stopping fault this is in `file`, in Dutch, naming the mapping when its `encoding` is the cause.
+    func exportFailure(file: String, mapping: Mapping) -> ExportFailure {
+        let byte = "0x" + String(self.byte, radix: 16, uppercase: true)
+        let setting = "(de mapping \(mapping.path) zegt \(Mapping.keyPath(["encoding"])): \(Mapping.quoted(mapping.encoding.rawValue)))"
+        let message: String
+        switch reason {
+        case .invalidUTF8:
+            message = "ongeldige UTF-8 (byte \(byte)) terwijl de mapping of het BOM UTF-8 voorschrijft"
+        case .invalidUTF8InUTF8File:
+            message = "ongeldige UTF-8 (byte \(byte)) in een bestand dat verder UTF-8 is; het bestand is beschadigd en wordt niet als Windows-1252 gelezen"
+        case .undefinedInWindows1252:
+            message = "byte \(byte) bestaat niet in Windows-1252; het bestand is beschadigd of in een andere tekenset geschreven"
+        case .controlInISO8859:
+            message = "byte \(byte) is een stuurteken in \(mapping.encoding.rawValue.uppercased()) \(setting); zo'n bestand is bijna altijd Windows-1252: pas de mapping aan"
+        case .missingUTF16BOM:
+            message = "het bestand begint niet met een UTF-16-bytevolgordeteken (BOM) \(setting); het is dus geen UTF-16 zoals Excel het als Unicode-tekst schrijft"
+        case .truncatedUTF16:
+            message = "het UTF-16-bestand houdt midden in een teken op (een oneven aantal bytes); het is waarschijnlijk afgebroken"
+        case .loneSurrogate:
+            message = "half UTF-16-teken (een losse surrogaat); het bestand is beschadigd"
+        case .utf8BOMInSingleByteFile:
+            message = "het bestand begint met een UTF-8-bytevolgordeteken (BOM), dus het is UTF-8 \(setting); gelezen als \(mapping.encoding.rawValue) zou elke letter met een accent verminkt worden: pas de mapping aan"
+        }
+        return ExportFailure("invalid-encoding", file: file, line: line, column: column, message: message)
+    }
 }

@@ -7,8 +7,11 @@ import Foundation
 public final class JSONExportSource: ExportSource {
     public let directory: String
     public let mapping: Mapping
+    public var organisation: String?
     private var root: JSONNode?
     private var rawSize = 0
+    /// The encoding the export file was read in.
+    private var encoding = TextEncoding.utf8
 
     public init(directory: String, mapping: Mapping) {
         self.directory = directory
@@ -21,7 +24,9 @@ public final class JSONExportSource: ExportSource {
         if let root { return root }
         let bytes = try contents(of: file)
         do {
-            let parsed = try JSONParser.parse(bytes)
+            let decoded = try JSONExportSource.utf8(bytes, encoding: mapping.encoding, file: file, mapping: mapping)
+            let parsed = try JSONParser.parse(decoded.bytes)
+            encoding = decoded.encoding
             guard parsed.members != nil else {
                 throw ExportFailure("invalid-json", file: file, line: parsed.line, column: parsed.column,
                                     message: "de export moet een JSON-object zijn")
@@ -38,7 +43,20 @@ public final class JSONExportSource: ExportSource {
         }
     }
 
+    /// JSON is UTF-8 (RFC 8259), which the parser checks itself; a mapping may name another encoding
+    /// (Windows tools write UTF-16 with a byte order mark), which is decoded first.
+    static func utf8(_ bytes: [UInt8], encoding: TextEncoding, file: String, mapping: Mapping) throws(ExportFailure) -> DecodedText {
+        let hasUTF16BOM = bytes.starts(with: [0xFF, 0xFE]) || bytes.starts(with: [0xFE, 0xFF])
+        guard encoding != .utf8, encoding != .auto || hasUTF16BOM else { return DecodedText(bytes: bytes, encoding: .utf8) }
+        do {
+            return try TextDecoder.decode(bytes, as: encoding)
+        } catch {
+            throw error.exportFailure(file: file, mapping: mapping)
+        }
+    }
+
     public func loadManifest() throws(ExportFailure) -> Manifest {
+        if mapping.manifestMode == .none { return try ReadyMarker.manifest(of: self) }
         let root = try document()
         guard let node = root[mapping.manifest] else {
             throw ExportFailure("manifest-invalid", file: file, line: 1, column: 1,
@@ -50,6 +68,7 @@ public final class JSONExportSource: ExportSource {
     }
 
     public func verify(_ manifest: Manifest) -> [Issue] {
+        if mapping.manifestMode == .none { return ReadyMarker.verify(self) }
         var issues: [Issue] = []
         for listed in manifest.files {
             if listed.sha256 != nil {
@@ -103,14 +122,10 @@ public final class JSONExportSource: ExportSource {
                                                    message: "het veld \"\(key.prefix(40))\" staat twee keer in dit record (hoofdletters tellen niet)")
                 }
             }
-            var cells: [RawCell] = []
-            cells.reserveCapacity(source.columns.count)
             let schema = kind.schema
-            for (index, column) in source.columns.enumerated() {
-                guard let column, let node = byKey[column.lowercased()] else {
-                    cells.append(RawCell(text: "", line: element.line, column: element.column, present: column != nil))
-                    continue
-                }
+            /// The text of one key of this record, as a cell holds it.
+            func text(_ column: String, field index: Int) -> (text: String, node: JSONNode)? {
+                guard let node = byKey[column.lowercased()] else { return nil }
                 let text: String
                 switch node.value {
                 case .number(let literal):
@@ -139,16 +154,40 @@ public final class JSONExportSource: ExportSource {
                 default:
                     text = node.scalarText ?? ""
                 }
-                cells.append(RawCell(text: text.trimmingUnicodeSpace, line: node.line, column: node.column, present: true))
+                return (text.trimmingUnicodeSpace, node)
             }
-            if let selection, !selection.values.contains(cells[selection.field].text) {
-                if let watch = selection.watch { skipped(SkippedRow(line: element.line, watched: cells[watch].text)) }
-                continue
+            for (number, part) in source.parts.enumerated() {
+                var cells: [RawCell] = []
+                cells.reserveCapacity(part.fields.count)
+                for (index, fieldSource) in part.fields.enumerated() {
+                    switch fieldSource {
+                    case nil:
+                        cells.append(RawCell(text: "", line: element.line, column: element.column, present: false))
+                    case .constant(let value)?:
+                        cells.append(RawCell(text: value, line: element.line, column: element.column, present: true))
+                    case .column(let column)?:
+                        if let found = text(column, field: index) {
+                            cells.append(RawCell(text: found.text, line: found.node.line, column: found.node.column, present: true))
+                        } else {
+                            cells.append(RawCell(text: "", line: element.line, column: element.column, present: true))
+                        }
+                    case .range(let from, let to)?:
+                        let start = text(from, field: index), end = text(to, field: index)
+                        let at = start?.node ?? end?.node
+                        cells.append(RawCell(text: joinedRange(start?.text ?? "", end?.text ?? ""), line: at?.line ?? element.line,
+                                             column: at?.column ?? element.column, present: true))
+                    }
+                }
+                let raw = RawRow(line: element.line, cells: cells, part: number)
+                if raw.isSkipped(by: part) { continue }
+                if let selection, !selection.values.contains(cells[selection.field].text) {
+                    if let watch = selection.watch { skipped(SkippedRow(line: element.line, watched: cells[watch].text)) }
+                    continue
+                }
+                if let rejection { reject(rejection, raw) } else { try row(raw) }
             }
-            let raw = RawRow(line: element.line, cells: cells)
-            if let rejection { reject(rejection, raw) } else { try row(raw) }
         }
-        return FileRead(file: label, rows: elements.count, encoding: .utf8)
+        return FileRead(file: label, rows: elements.count, encoding: encoding)
     }
 
     /// The whole document is parsed anyway: the fields are taken from the rows as `read` makes them.

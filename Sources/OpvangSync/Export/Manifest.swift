@@ -21,6 +21,26 @@ public struct Manifest: Sendable {
     public let files: [File]
     /// SHA-256 of the manifest's bytes: two runs of the same export share it ("already imported").
     public let fingerprint: String
+    /// Whether files, row counts and checksums are checked against it (manifest mode `sha256`); without a
+    /// manifest (`none`) only a ready marker says the export is complete.
+    public var integrityVerified = true
+    /// What the report must say about how the export was taken in (the integrity that was not verified,
+    /// where its time came from).
+    public var notes: [Issue] = []
+
+    /// The manifest of an export that has none: who and when come from elsewhere, no file is listed.
+    init(system: String?, organisationID: String, exportedAt: Date, exportedAtText: String, fingerprint: String, notes: [Issue]) {
+        self.system = system
+        self.organisationID = organisationID
+        organisationName = nil
+        portalURL = nil
+        self.exportedAt = exportedAt
+        self.exportedAtText = exportedAtText
+        files = []
+        self.fingerprint = fingerprint
+        integrityVerified = false
+        self.notes = notes
+    }
 
     /// Reads a manifest node; `file` names it in errors.
     init(node: JSONNode, fingerprint: String, file: String) throws(ExportFailure) {

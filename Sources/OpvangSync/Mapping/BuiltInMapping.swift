@@ -104,7 +104,8 @@ public struct BuiltInMapping: Sendable {
     },
     "role": { "Ouder1": "Ouder 1", "Ouder2": "Ouder 2" },
     "deviationKind": { "Ziek": "Afwezig", "Extra": "Extra dag", "Ruil": "Ruildag" },
-    "weeks": { "Elke week": "alle", "Even weken": "even", "Oneven weken": "oneven" }
+    "weeks": { "Elke week": "alle", "Even weken": "even", "Oneven weken": "oneven" },
+    "gender": { "Jongen": "M", "Man": "M", "Meisje": "V", "Vrouw": "V", "Onbekend": "X", "O": "X", "Anders": "X" }
   }
 }
 

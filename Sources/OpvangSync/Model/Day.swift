@@ -129,32 +129,46 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 }
 
-/// A date layout such as `dd-mm-jjjj` or `yyyy-mm-dd`, parsed by hand (no DateFormatter).
+/// A date layout such as `dd-mm-jjjj`, `d-m-jjjj` or `jjjj-mm-dd`, parsed by hand (no DateFormatter).
+///
+/// Parts: `d`/`dd` (day), `m`/`mm` (month), `jjjj`/`yyyy` (year), `jj`/`yy` (a two-digit year, which needs
+/// a pivot), and single separator characters. A day or month next to a separator may be written with one
+/// digit (`3-2-2025` for `dd-mm-jjjj`); without a separator `dd` and `mm` take exactly two.
 public struct DatePattern: Sendable, Equatable {
     enum Part: Sendable, Equatable {
         case day, month, year
+        /// A two-digit year.
+        case shortYear
         case separator(UInt8)
     }
 
     let parts: [Part]
     /// The pattern as written in the mapping file.
     public let text: String
+    /// With a two-digit year: the first year of the hundred years it can mean (1950: `49` is 2049, `50` is 1950).
+    public let pivot: Int?
 
     public static let iso = DatePattern(validated: "yyyy-mm-dd")
     public static let dutch = DatePattern(validated: "dd-mm-jjjj")
 
     private init(validated text: String) {
         // Only called with literals known to be valid.
-        self = (try? DatePattern(text)) ?? DatePattern(parts: [], text: text)
+        self = (try? DatePattern(text)) ?? DatePattern(parts: [], text: text, pivot: nil)
     }
 
-    private init(parts: [Part], text: String) {
+    private init(parts: [Part], text: String, pivot: Int?) {
         self.parts = parts
         self.text = text
+        self.pivot = pivot
     }
 
-    /// Parses a pattern made of `dd`, `mm`, `yyyy` (or Dutch `jjjj`) and single separator characters.
-    public init(_ text: String) throws {
+    /// Why a pattern cannot be used.
+    public struct PatternError: Error, Sendable {
+        public let reason: String
+    }
+
+    /// Parses a layout; a two-digit year (`jj`) needs `pivot`, and a pivot needs a two-digit year.
+    public init(_ text: String, pivot: Int? = nil) throws(PatternError) {
         var parts: [Part] = []
         let lower = Array(text.lowercased().utf8)
         var index = 0
@@ -163,33 +177,59 @@ public struct DatePattern: Sendable, Equatable {
             while end < lower.count, lower[end] == byte { end += 1 }
             return end - index
         }
+        let letters = "use d or dd, m or mm, and jjjj (or yyyy) or jj (or yy), with separators, e.g. \"d-m-jjjj\""
         while index < lower.count {
             let byte = lower[index]
+            let length = run(of: byte)
             switch byte {
-            case UInt8(ascii: "d"):
-                guard run(of: byte) == 2 else { throw PatternError(text: text) }
-                parts.append(.day); index += 2
-            case UInt8(ascii: "m"):
-                guard run(of: byte) == 2 else { throw PatternError(text: text) }
-                parts.append(.month); index += 2
+            case UInt8(ascii: "d"), UInt8(ascii: "m"):
+                guard length <= 2 else { throw PatternError(reason: letters) }
+                parts.append(byte == UInt8(ascii: "d") ? .day : .month)
+                if length == 1 { parts.append(.separator(0)) } // marks a one-letter part, removed below
+                index += length
             case UInt8(ascii: "y"), UInt8(ascii: "j"):
-                guard run(of: byte) == 4 else { throw PatternError(text: text) }
-                parts.append(.year); index += 4
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                throw PatternError(text: text)
+                guard length == 4 || length == 2 else { throw PatternError(reason: letters) }
+                parts.append(length == 4 ? .year : .shortYear)
+                index += length
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"), 0..<0x20, 0x7F:
+                throw PatternError(reason: letters)
             default:
                 parts.append(.separator(byte)); index += 1
             }
         }
-        let fields = parts.filter { if case .separator = $0 { return false } else { return true } }
-        guard fields.count == 3, Set(fields.map { "\($0)" }).count == 3 else { throw PatternError(text: text) }
-        self.parts = parts
+        // A one-letter day or month has no fixed width: a separator must end it, or it must end the layout.
+        var cleaned: [Part] = []
+        for (position, part) in parts.enumerated() {
+            if part == .separator(0) {
+                let next = position + 1 < parts.count ? parts[position + 1] : nil
+                if let next, case .separator = next {} else if next != nil {
+                    throw PatternError(reason: "a one-letter d or m has no fixed width, so a separator must follow it (\"d-m-jjjj\", not \"dmjjjj\")")
+                }
+                continue
+            }
+            cleaned.append(part)
+        }
+        let fields = cleaned.filter { if case .separator = $0 { return false } else { return true } }
+        let kinds = Set(fields.map { $0 == .shortYear ? "\(Part.year)" : "\($0)" })
+        guard fields.count == 3, kinds.count == 3 else {
+            throw PatternError(reason: "a date layout has one day, one month and one year; " + letters)
+        }
+        let hasShortYear = fields.contains(.shortYear)
+        if hasShortYear, pivot == nil {
+            throw PatternError(reason: "a two-digit year (jj) needs \"yearPivot\": the first year it can mean, e.g. 1950 (then 49 is 2049 and 50 is 1950)")
+        }
+        if !hasShortYear, pivot != nil {
+            throw PatternError(reason: "\"yearPivot\" is only for a layout with a two-digit year (jj)")
+        }
+        if let pivot, !(1000...9899).contains(pivot) {
+            throw PatternError(reason: "\"yearPivot\" must be a four-digit year")
+        }
+        self.parts = cleaned
         self.text = text
+        self.pivot = pivot
     }
 
-    struct PatternError: Error { let text: String }
-
-    /// Parses `text` (already trimmed). Day and month may have one digit (`3-2-2025`) when separated.
+    /// Parses `text` (already trimmed).
     public func parse(_ text: String) -> Day? {
         var bytes = text.utf8.makeIterator()
         var pending = bytes.next()
@@ -199,20 +239,33 @@ public struct DatePattern: Sendable, Equatable {
             case .separator(let expected):
                 guard pending == expected else { return nil }
                 pending = bytes.next()
-            case .day, .month, .year:
+            case .day, .month, .year, .shortYear:
                 let maxDigits = part == .year ? 4 : 2
-                let nextIsSeparator = position + 1 < parts.count
+                // Next to a separator (before it, or after it at the end), a day or month may have one digit.
+                let separated: Bool
+                if position + 1 < parts.count {
+                    if case .separator = parts[position + 1] { separated = true } else { separated = false }
+                } else if position > 0, case .separator = parts[position - 1] {
+                    separated = true
+                } else {
+                    separated = false
+                }
                 var value = 0, digits = 0
                 while let byte = pending, byte >= 48, byte <= 57, digits < maxDigits {
                     value = value * 10 + Int(byte - 48)
                     digits += 1
                     pending = bytes.next()
                 }
-                let minDigits = part == .year ? 4 : (nextIsSeparator || position > 0 ? 1 : 2)
+                let minDigits = (part == .day || part == .month) && separated ? 1 : maxDigits
                 guard digits >= minDigits else { return nil }
                 switch part {
                 case .day: day = value
                 case .month: month = value
+                case .shortYear:
+                    guard let pivot else { return nil }
+                    var full = pivot / 100 * 100 + value
+                    if full < pivot { full += 100 }
+                    year = full
                 default: year = value
                 }
             }

@@ -28,7 +28,7 @@ public enum EntityKind: String, CaseIterable, Sendable, Codable, Comparable {
 
 /// Canonical code lists; a mapping translates a planning system's codes into these.
 public enum CodeTable: String, CaseIterable, Sendable, Codable {
-    case careType, contractType, role, deviationKind, calendarKind, weeks
+    case careType, contractType, role, deviationKind, calendarKind, weeks, gender
 
     public var values: [String] {
         switch self {
@@ -38,6 +38,8 @@ public enum CodeTable: String, CaseIterable, Sendable, Codable {
         case .deviationKind: return ["Afwezig", "Extra dag", "Ruildag"]
         case .calendarKind: return ["Sluitingsdag", "Schoolvakantie"]
         case .weeks: return ["alle", "even", "oneven"]
+        // M jongen, V meisje, X anders of onbekend (as in Dutch identity documents).
+        case .gender: return ["M", "V", "X"]
         }
     }
 }
@@ -163,7 +165,7 @@ public struct EntitySchema: Sendable {
                 FieldSpec("infix", "infix", .freeText, personal: true),
                 FieldSpec("lastName", "last_name", .freeText, required: true, personal: true),
                 FieldSpec("birthDate", "birth_date", .date, required: true, personal: true),
-                FieldSpec("gender", "gender", .freeText, personal: true),
+                FieldSpec("gender", "gender", .code(.gender), personal: true),
                 FieldSpec("mentor", "mentor", .identifier, references: .staff),
             ]),
             EntitySchema(.parent, table: "parents", key: ["number"], fields: [

@@ -95,7 +95,7 @@ public enum PortalURL {
         }
         guard let exported else {
             throw ExportFailure("manifest-invalid", file: manifestFile, message:
-                "het manifest noemt geen portaaladres (organisation.portalUrl) en er is er ook geen ingesteld: activatielinks beginnen ermee")
+                "de export noemt geen portaaladres (organisation.portalUrl in het manifest; een export zonder manifest noemt er nooit een) en er is er ook geen ingesteld (portalUrl in de configuratie): activatielinks beginnen ermee")
         }
         if let problem = problem(exported) {
             throw ExportFailure("portal-url-invalid", file: manifestFile, message:

@@ -1,8 +1,9 @@
 import Foundation
 import Mail
 
-/// The alert mail of a run that did not apply its export (exit 1 or 3), or applied it with rejected rows
-/// (exit 4, when `alerts.onRejected`). It goes straight through the configured transport, not through the
+/// The alert mail of a run that did not apply its export (exit 1 or 3), applied it but held one or more
+/// locations as they were (exit 5: someone must decide), or applied it with rejected rows (exit 4, when
+/// `alerts.onRejected`). It goes straight through the configured transport, not through the
 /// portal's outbox: the run may have failed because of that very database. Dutch, for customer service
 /// and the ops engineer; no flags, keys or codes.
 public struct RunAlert: Sendable {
@@ -13,7 +14,7 @@ public struct RunAlert: Sendable {
                  settings: OrganisationSettings, now: Date = Date()) {
         guard !settings.alerts.to.isEmpty, report?.mode != "dry-run" else { return nil }
         switch exitCode {
-        case .failed, .aborted: break
+        case .failed, .aborted, .appliedWithHeldLocations: break
         case .appliedWithRejections where settings.alerts.onRejected: break
         default: return nil
         }
@@ -28,17 +29,28 @@ public struct RunAlert: Sendable {
         case .appliedWithRejections:
             status = "verwerkt, met afgewezen regels"
             consequence = "De export is verwerkt, maar een deel van de regels is afgewezen. Die regels staan in het rapport; herstel ze in het planningssysteem, de volgende import neemt ze mee."
+        case .appliedWithHeldLocations:
+            let count = report?.held.count ?? 0
+            status = count == 1 ? "verwerkt, 1 locatie vastgehouden" : "verwerkt, \(count) locaties vastgehouden"
+            consequence = (count == 1 ? "De export is verwerkt, behalve voor één locatie: daar" : "De export is verwerkt, behalve voor \(count) locaties: daar")
+                + " zou zoveel verdwijnen dat het op een fout in de export lijkt. Die locaties zijn vastgehouden zoals ze waren; ouders en medewerkers zien daar de gegevens van de vorige import."
         default:
             status = "mislukt"
             consequence = "Het ouderportaal is niet gewijzigd: ouders en medewerkers zien de gegevens van de vorige import."
         }
         let reason = DutchText.plain(report?.abortReason ?? failure ?? (exitCode == .appliedWithRejections
-            ? "\(report?.rejectedRows ?? 0) regels afgewezen" : "onbekend"))
+            ? "\(report?.rejectedRows ?? 0) regels afgewezen"
+            : exitCode == .appliedWithHeldLocations ? "vastgehouden: " + (report?.held ?? []).map(\.code).joined(separator: ", ") : "onbekend"))
         var lines = [
             "De import van het ouderportaal van \(name) is \(status).",
             "",
             consequence,
             "",
+        ]
+        if exitCode == .appliedWithHeldLocations {
+            for location in report?.held ?? [] { lines += [location.message, ""] }
+        }
+        lines += [
             "Organisatie: \(name) (\(organisationID))",
             "Status:      \(status)",
             "Reden:       \(reason)",

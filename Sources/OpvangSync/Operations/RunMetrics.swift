@@ -19,6 +19,7 @@ public struct RunMetrics: Sendable {
         ("opvangsync_last_run_duration_seconds", "How long the last import run took."),
         ("opvangsync_last_run_changes", "Records the last import run changed, per action."),
         ("opvangsync_last_run_rejected_rows", "Rows the last import run rejected."),
+        ("opvangsync_last_run_held_locations", "Locations the last import run held as they were (their data in the export looked like a mistake)."),
         ("opvangsync_last_success_timestamp_seconds", "When the last import run that applied or skipped its export ended (Unix time)."),
         ("opvangsync_mail_messages", "Messages in the portal's outbox waiting (queued), given up (failed) or refused by the recipient's server (bounced)."),
     ]
@@ -42,16 +43,19 @@ public struct RunMetrics: Sendable {
             if let start, let end { samples.append(("opvangsync_last_run_duration_seconds", label, RunMetrics.number(max(0, end.timeIntervalSince(start))))) }
             var totals: [String: Int] = [:]
             var rejected = 0
+            var held = 0
             if let node = try? JSONParser.parse(Array(summary.utf8)) {
                 for (_, counts) in node["counts"]?.members ?? [] {
                     for (action, value) in counts.members ?? [] where action != "unchanged" { totals[action, default: 0] += value.int ?? 0 }
                 }
                 rejected = node["rejected"]?.int ?? 0
+                held = node["held"]?.int ?? 0
             }
             for action in ["created", "updated", "restored", "ended", "vanished"] {
                 samples.append(("opvangsync_last_run_changes", "\(label),action=\"\(action)\"", String(totals[action] ?? 0)))
             }
             samples.append(("opvangsync_last_run_rejected_rows", label, String(rejected)))
+            samples.append(("opvangsync_last_run_held_locations", label, String(held)))
         }
         if let success = try database.scalarString(
             "SELECT finished_at FROM runs WHERE mode = 'apply' AND status IN ('applied', 'skipped') ORDER BY rowid DESC LIMIT 1"),

@@ -16,7 +16,8 @@ enum ReportContent {
     static func document(_ report: RunReport) -> ReportDocument {
         let title: Text = [.text("Importrapport " + (report.organisation.name.map { "\($0) (\(report.organisation.id))" }
             ?? report.organisation.id))]
-        var sections: [ReportDocument.Section] = []
+        // A held location is what customer service must act on first.
+        var sections = HeldLocationsReport.sections(report)
         sections.append(ReportDocument.Section(title: "Wat betekent dit?", anchor: "betekenis", blocks: meaning(report)))
         sections.append(ReportDocument.Section(title: "Wat moet er gebeuren?", anchor: "actie", blocks: [.list(todo(report).map { [.text($0)] })]))
         if let removals = removals(report) { sections.append(removals) }
@@ -30,6 +31,7 @@ enum ReportContent {
         if let attendance = attendance(report) { sections.append(attendance) }
         if let retention = retention(report) { sections.append(retention) }
         sections.append(provenance(report))
+        if let release = HeldLocationsReport.technicalSection(report) { sections.append(release) }
         sections.append(technical(report))
         return ReportDocument(title: title, tone: tone(report), status: statusText(report), sections: sections)
     }
@@ -47,8 +49,13 @@ enum ReportContent {
     static func statusText(_ report: RunReport) -> String {
         switch report.status {
         case .applied:
-            if report.mode == "dry-run" { return report.rejectedRows > 0 ? "proefrun, met afgewezen regels" : "proefrun geslaagd" }
+            let held = report.held.count
+            if report.mode == "dry-run" {
+                if held > 0 { return held == 1 ? "proefrun, 1 locatie zou worden vastgehouden" : "proefrun, \(held) locaties zouden worden vastgehouden" }
+                return report.rejectedRows > 0 ? "proefrun, met afgewezen regels" : "proefrun geslaagd"
+            }
             if report.mode == "refresh" { return "planning ververst" }
+            if held > 0 { return held == 1 ? "verwerkt, 1 locatie vastgehouden" : "verwerkt, \(held) locaties vastgehouden" }
             return report.rejectedRows > 0 ? "verwerkt, met afgewezen regels" : "verwerkt"
         case .skipped: return "overgeslagen"
         case .aborted: return "afgebroken door een veiligheidscontrole"
@@ -68,6 +75,11 @@ enum ReportContent {
         ]
         if let exportedAt = report.export.exportedAt { facts.append(("Export gemaakt op", [.text(DutchText.localTime(exportedAt))])) }
         if report.export.path.isEmpty { facts.append(("Export", [.text("geen: de planning die het portaal al heeft")])) }
+        switch report.export.integrity {
+        case "sha256": facts.append(("Controle van de export", [.text("volledig: aantallen regels en controlegetallen uit het manifest")]))
+        case "none": facts.append(("Controle van de export", [.strong("niet gecontroleerd"), .text(": geen manifest, alleen een gereed-bestand")]))
+        default: break
+        }
         if let comparison = report.comparison { facts.append(("Vergelijking", [.text(comparisonText(comparison))])) }
         if let seconds = report.writeLockSeconds {
             facts.append(("Portaal bezet", [.text("\(String(format: "%.1f", seconds).replacingOccurrences(of: ".", with: ",")) seconden (wijzigingen in het portaal wachtten zo lang)")]))
@@ -77,7 +89,15 @@ enum ReportContent {
         if let only = report.options.only {
             facts.append(("Beperkt tot", [.text(Scope(argument: only)?.dutchDescription ?? only)]))
         }
+        if let release = report.options.release {
+            facts.append(("Vrijgegeven", [.text(release.hasPrefix("location=") ? "locatie " + release.dropFirst("location=".count) : release)]))
+        }
         var blocks: [Block] = [.facts(facts), .paragraph([.text(explanation(report))])]
+        if report.export.integrity == "none" {
+            // SPEC §3: said where everyone reads, not only in the list of issues.
+            blocks.append(.paragraph([.strong("Let op: de volledigheid van de export is niet gecontroleerd."),
+                                      .text(" Dit planningssysteem levert geen manifest met het aantal regels en een controlegetal per bestand; alleen een gereed-bestand zegt dat de export klaar is. Een afgebroken of onvolledig bestand wordt daarom niet als zodanig herkend. De controles op te veel afgewezen regels en op te veel beëindigingen gelden wel.")]))
+        }
         if let reason = report.abortReason {
             blocks.append(.note([.strong("Reden van afbreken: "), .text(DutchText.plain(reason))]))
         }
@@ -104,10 +124,19 @@ enum ReportContent {
             return "Dit was een proefrun: het portaal is niet gewijzigd en er is geen mail verstuurd. Hieronder staat wat een echte import zou doen."
         case .applied:
             let total = report.changes.count
-            var text = total == 0
-                ? "De export is verwerkt. Er was niets te wijzigen: het portaal was al gelijk aan het planningssysteem."
-                : total == 1 ? "De export is verwerkt: 1 wijziging staat nu in het ouderportaal."
-                : "De export is verwerkt: \(total) wijzigingen staan nu in het ouderportaal."
+            let held = report.held.count
+            var text: String
+            if held > 0 {
+                text = held == 1
+                    ? "Eén locatie is vastgehouden zoals ze was (zie boven): daar is niets gewijzigd. De export is verwerkt voor alle andere locaties"
+                    : "\(held) locaties zijn vastgehouden zoals ze waren (zie boven): daar is niets gewijzigd. De export is verwerkt voor alle andere locaties"
+                text += total == 0 ? "; daar was niets te wijzigen." : total == 1 ? ": 1 wijziging staat nu in het ouderportaal." : ": \(total) wijzigingen staan nu in het ouderportaal."
+            } else {
+                text = total == 0
+                    ? "De export is verwerkt. Er was niets te wijzigen: het portaal was al gelijk aan het planningssysteem."
+                    : total == 1 ? "De export is verwerkt: 1 wijziging staat nu in het ouderportaal."
+                    : "De export is verwerkt: \(total) wijzigingen staan nu in het ouderportaal."
+            }
             if report.rejectedRows > 0 {
                 text += report.rejectedRows == 1
                     ? " Let op: 1 regel is afgewezen en niet verwerkt (zie hieronder)."
@@ -147,6 +176,9 @@ enum ReportContent {
             return lines
         case .applied:
             var lines: [String] = []
+            if !report.held.isEmpty {
+                lines.append(DutchText.count(report.held.count, "locatie is", "locaties zijn") + " vastgehouden: zie \"Vastgehouden locaties\" bovenaan, met wat er nu moet gebeuren.")
+            }
             if report.rejectedRows > 0 {
                 lines.append(DutchText.count(report.rejectedRows, "afgewezen regel", "afgewezen regels")
                              + ": herstel ze in het planningssysteem; de volgende import neemt ze mee.")
@@ -359,6 +391,12 @@ enum ReportContent {
             return name.firstIndex(of: "(").map { String(name[$0...]) } ?? ""
         }
         func order(_ codes: some Sequence<String>) -> [String] { codes.sorted { (location($0), $0) < (location($1), $1) } }
+        if let holidays = attendance.schoolHolidays, !holidays.isEmpty {
+            blocks.append(.paragraph([.text("Schoolvakanties in deze dagen (kinderen met een contract voor schoolweken staan dan niet op de lijst, kinderen met een vakantiecontract juist wel), met de bron:")]))
+            blocks.append(.list(holidays.map { holiday in
+                [.text("\(holiday.description): \(DutchText.localTime(holiday.from)) t/m \(DutchText.localTime(holiday.to)), \(DutchText.count(holiday.groups, "groep", "groepen"))")]
+            }))
+        }
         if let perGroup = attendance.perGroup, !perGroup.isEmpty {
             let rows: [[Text]] = order(perGroup.keys).prefix(listLimit).map { code in
                 let counts = perGroup[code] ?? GroupAttendance()
@@ -439,6 +477,7 @@ enum ReportContent {
         if report.options.force { options.append("--force") }
         if report.options.allowMassChanges { options.append("--allow-mass-changes") }
         if let only = report.options.only { options.append("--only \(only)") }
+        if let release = report.options.release { options.append("--release \(release)") }
         if report.reason != nil { options.append("--reason") }
         if !options.isEmpty { facts.append(("Opties", [.code(options.joined(separator: " "))])) }
         if !report.export.path.isEmpty { facts.append(("Exportmap", [.code(report.export.path)])) }

@@ -21,6 +21,8 @@ public struct RunReport: Codable, Sendable {
         public var allowMassChanges = false
         /// `parent=ID`, `child=ID` or `location=CODE` for a scoped run.
         public var only: String?
+        /// `location=CODE`: a location released from the per-location removal guard.
+        public var release: String?
     }
 
     public struct Export: Codable, Sendable {
@@ -29,6 +31,9 @@ public struct RunReport: Codable, Sendable {
         public var exportedAt: String?
         public var fingerprint: String?
         public var mapping: String?
+        /// How the export's completeness was checked: `sha256` (its manifest's row counts and checksums) or
+        /// `none` (a ready marker only: integrity not verified). Nil when no export was read.
+        public var integrity: String?
         public var files: [FileSummary] = []
     }
 
@@ -39,6 +44,26 @@ public struct RunReport: Codable, Sendable {
         public var wouldEnd: Int
         public var fraction: Double
         public var threshold: Double
+    }
+
+    /// A location the per-location removal guard weighed as a drop (SPEC §5): held as it was, or released.
+    public struct HeldLocation: Codable, Sendable, Equatable {
+        public var code: String
+        /// The location's name as the portal (or else the export) has it.
+        public var name: String?
+        /// True when `--release` applied it anyway; false when it was held.
+        public var released: Bool
+        public var activePlacements: Int
+        /// Active placements the export no longer has (they would vanish).
+        public var placementsWouldEnd: Int
+        public var activeChildren: Int
+        /// Active children placed here whose record the export no longer has.
+        public var childrenWouldEnd: Int
+        /// The location itself is missing from the locations file: weighed as a location without placements.
+        public var missingFromLocationsFile: Bool
+        public var threshold: Double
+        /// What happened and what to do, in Dutch for customer service.
+        public var message: String
     }
 
     public struct ComparisonMode: Codable, Sendable, Equatable {
@@ -71,6 +96,12 @@ public struct RunReport: Codable, Sendable {
     public var export: Export
     public var counts: [String: ChangeCounts] = [:]
     public var removals: [Removal] = []
+    /// Locations held (or released) by the per-location removal guard; null when the run stopped before
+    /// the safety checks weighed them.
+    public var heldLocations: [HeldLocation]?
+    /// Per entity, the changes the export asked for that were not applied because their location is held;
+    /// null when no location is held.
+    public var heldChanges: [String: Int]?
     /// Filled by the account stage; null in runs that did not reach it.
     public var accounts: AccountSummary?
     public var mail: MailSummary?
@@ -98,6 +129,9 @@ public struct RunReport: Codable, Sendable {
 
     /// Rows rejected over all files.
     public var rejectedRows: Int { export.files.reduce(0) { $0 + $1.rejected } }
+
+    /// The locations held as they were in this run (not those released).
+    public var held: [HeldLocation] { (heldLocations ?? []).filter { !$0.released } }
 
     /// This machine's name, as `hostname` prints it.
     static let hostName: String = {
@@ -152,6 +186,23 @@ public struct MailSummary: Codable, Sendable, Equatable {
 }
 
 /// SPEC §7 `attendance`.
+/// A school holiday within the days a run rebuilt, and where it comes from (SPEC §4 "Attendance lists").
+public struct SchoolHolidaySpan: Codable, Sendable, Equatable {
+    public var name: String
+    /// `rijksoverheid` (the government's open-data file) or `kalender` (the export's `Schoolvakantie` rows).
+    public var source: String
+    /// `noord`, `midden`, `zuid` or `heel Nederland`; null for a calendar row.
+    public var region: String?
+    public var schoolYear: String?
+    /// The first and last day within the rebuilt days, `jjjj-mm-dd`.
+    public var from: String
+    public var to: String
+    /// How many of the rebuilt groups it holds for.
+    public var groups: Int
+    /// Dutch, as the lists name it: "Herfstvakantie (regio zuid; schoolvakanties van de rijksoverheid, schooljaar 2026-2027)".
+    public var description: String
+}
+
 public struct AttendanceSummary: Codable, Sendable, Equatable {
     /// Days rebuilt (the run date through `attendanceHorizonDays` ahead) and groups rebuilt.
     public var days = 0
@@ -165,6 +216,9 @@ public struct AttendanceSummary: Codable, Sendable, Equatable {
     public var changesTruncated = false
     /// Group code → "Groepnaam (Locatie)", so the report can group the changes per location and group.
     public var groupNames: [String: String] = [:]
+    /// The school holidays within the rebuilt days, each with where it comes from; nil when there were none.
+    public var schoolHolidays: [SchoolHolidaySpan]?
+
     /// Group code → what its list gained, lost and changed (complete, unlike `changes`); nil in reports
     /// written before it was kept.
     public var perGroup: [String: GroupAttendance]? = [:]
@@ -175,8 +229,8 @@ public struct AttendanceSummary: Codable, Sendable, Equatable {
 extension RunReport {
     enum CodingKeys: String, CodingKey {
         case schemaVersion, runId, organisation, asOf, startedAt, finishedAt, mode, comparison, status, exitCode, `operator`, reason,
-             options, export, counts, removals, accounts, mail, attendance, retention, changes, issues, abortReason,
-             writeLockSeconds, columns, locations, parentAccounts, undeliveredMail, version, host
+             options, export, counts, removals, heldLocations, heldChanges, accounts, mail, attendance, retention, changes, issues,
+             abortReason, writeLockSeconds, columns, locations, parentAccounts, undeliveredMail, version, host
     }
 
     /// Every key is written, absent values as `null`: readers of the report can rely on its shape.
@@ -198,6 +252,8 @@ extension RunReport {
         try container.encode(export, forKey: .export)
         try container.encode(counts, forKey: .counts)
         try container.encode(removals, forKey: .removals)
+        try container.encode(heldLocations, forKey: .heldLocations)
+        try container.encode(heldChanges, forKey: .heldChanges)
         try container.encode(accounts, forKey: .accounts)
         try container.encode(mail, forKey: .mail)
         try container.encode(attendance, forKey: .attendance)
@@ -216,18 +272,19 @@ extension RunReport {
 }
 
 extension RunReport.Options {
-    enum CodingKeys: String, CodingKey { case force, allowMassChanges, only }
+    enum CodingKeys: String, CodingKey { case force, allowMassChanges, only, release }
 
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(force, forKey: .force)
         try container.encode(allowMassChanges, forKey: .allowMassChanges)
         try container.encode(only, forKey: .only)
+        try container.encode(release, forKey: .release)
     }
 }
 
 extension RunReport.Export {
-    enum CodingKeys: String, CodingKey { case path, system, exportedAt, fingerprint, mapping, files }
+    enum CodingKeys: String, CodingKey { case path, system, exportedAt, fingerprint, mapping, integrity, files }
 
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -236,6 +293,7 @@ extension RunReport.Export {
         try container.encode(exportedAt, forKey: .exportedAt)
         try container.encode(fingerprint, forKey: .fingerprint)
         try container.encode(mapping, forKey: .mapping)
+        try container.encode(integrity, forKey: .integrity)
         try container.encode(files, forKey: .files)
     }
 }

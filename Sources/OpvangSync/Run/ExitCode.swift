@@ -10,4 +10,7 @@ public enum ExitCode: Int32, Sendable {
     case aborted = 3
     /// Applied, but rows were rejected.
     case appliedWithRejections = 4
+    /// Applied, but one or more locations were held as they were (SPEC §5): their data in the export
+    /// looked like a mistake. Takes precedence over 4: a held location needs someone to decide.
+    case appliedWithHeldLocations = 5
 }

@@ -14,6 +14,8 @@ public struct ImportRequest: Sendable {
     public var reason: String?
     /// `--only`: apply the export to one family or location.
     public var scope: Scope?
+    /// `--release location=CODE`: apply this location even when the per-location removal guard would hold it.
+    public var release: String?
     /// `--full`: compare every row with the whole portal, not only what changed (verification, recovery).
     public var full = false
     /// `--send-mail`: deliver the queued mail right after the commit.
@@ -64,10 +66,17 @@ public struct Importer {
         if let organisation = request.organisation, !OrganisationID.isValid(organisation) {
             throw UsageError("--org \"\(OrganisationID.shown(organisation))\" is not an organisation id: it must match \(OrganisationID.rule)")
         }
-        if (request.force || request.allowMassChanges), request.reason?.trimmingCharacters(in: .whitespaces).isEmpty ?? true {
-            throw UsageError("--force and --allow-mass-changes need --reason TEXT: the report and change log keep why")
+        if (request.force || request.allowMassChanges || request.release != nil),
+           request.reason?.trimmingCharacters(in: .whitespaces).isEmpty ?? true {
+            throw UsageError("--force, --allow-mass-changes and --release need --reason TEXT: the report and change log keep why")
         }
         let mapping = try resolveMapping(request)
+        // An export without a manifest does not say whose it is: the configuration or --org must.
+        let organisation = request.organisation ?? request.settings.id
+        if mapping.manifestMode == .none, organisation == nil {
+            throw UsageError("the mapping \(mapping.path) reads exports without a manifest, which do not say whose they are: name the organisation with --org ID or configure it")
+        }
+        let schoolHolidays = try SchoolHolidayCalendar.configured(request.settings)
         let templates: MailTemplates
         do {
             templates = try MailTemplates.load(overrides: request.settings.mail.templates)
@@ -78,7 +87,7 @@ public struct Importer {
             // A mail setting that cannot work is found now, not after the import has been committed.
             _ = try request.settings.mail.makeTransport()
         }
-        let source: ExportSource = exportSource(in: request.exportDirectory, mapping: mapping)
+        let source: ExportSource = exportSource(in: request.exportDirectory, mapping: mapping, organisation: organisation)
         let asOf = request.asOf ?? Day.today(now: request.now)
         let started = request.now
         var run = RunState(request: request, mapping: mapping, asOf: asOf, started: started)
@@ -123,15 +132,15 @@ public struct Importer {
             // The plan holds what is needed from here on; the export's records (a third of the memory of a
             // large run) are let go before accounts and attendance build their own.
             read.validated = DesiredState()
-            try SafetyChecks(request: request).check(compared, report: &run.report)
-            let planned = try RunPlanning(request: request, asOf: asOf)
-                .plan(compared, scoped: read.scoped, choice: choice, repository: repository, report: &run.report, progress: progress)
+            let safe = try SafetyChecks(request: request).check(compared, repository: repository, report: &run.report)
+            let planned = try RunPlanning(request: request, asOf: asOf, schoolHolidays: schoolHolidays)
+                .plan(safe, scoped: read.scoped, choice: choice, repository: repository, report: &run.report, progress: progress)
             if request.dryRun {
                 return try finish(&run, .applied, nil)
             }
             progress(.phase("toepassen"))
             guard let repository else { throw UsageError("no portal database") }
-            let staged = try write(&run, export: export, compared: compared, planned: planned,
+            let staged = try write(&run, export: export, compared: safe, planned: planned,
                                    writer: PortalWriter(database: repository.database), progress: progress)
             if request.sendMail {
                 progress(.phase("mail versturen"))
@@ -399,7 +408,8 @@ struct RunState {
             asOf: asOf.iso, startedAt: Timestamp.iso(started), finishedAt: Timestamp.iso(started),
             mode: request.dryRun ? "dry-run" : "apply", status: .failed, exitCode: ExitCode.failed.rawValue,
             operator: request.operatorName, reason: request.reason,
-            options: .init(force: request.force, allowMassChanges: request.allowMassChanges, only: request.scope?.description),
+            options: .init(force: request.force, allowMassChanges: request.allowMassChanges, only: request.scope?.description,
+                           release: request.release.map { "location=\($0)" }),
             export: .init(path: RunState.absolute(request.exportDirectory), mapping: mapping.path))
         report.columns = FieldNames.columns(of: mapping)
     }
@@ -411,19 +421,22 @@ struct RunState {
         return url.standardizedFileURL.path
     }
 
-    var exitCodeForApplied: ExitCode { report.rejectedRows > 0 ? .appliedWithRejections : .success }
+    var exitCodeForApplied: ExitCode {
+        if !report.held.isEmpty { return .appliedWithHeldLocations }
+        return report.rejectedRows > 0 ? .appliedWithRejections : .success
+    }
 
     /// The runs-table row; written with the apply transaction, or alone for runs that apply nothing.
     func record(status: RunReport.Status, exit: ExitCode) -> RunRecord {
         let summary = report.counts.sorted { $0.key < $1.key }.map { "\"\($0.key)\":{\"created\":\($0.value.created),\"updated\":\($0.value.updated),\"restored\":\($0.value.restored),\"ended\":\($0.value.ended),\"vanished\":\($0.value.vanished),\"unchanged\":\($0.value.unchanged)}" }
-        let options = "{\"force\":\(report.options.force),\"allowMassChanges\":\(report.options.allowMassChanges),\"only\":\(JSONText.quote(report.options.only))}"
+        let options = "{\"force\":\(report.options.force),\"allowMassChanges\":\(report.options.allowMassChanges),\"only\":\(JSONText.quote(report.options.only)),\"release\":\(JSONText.quote(report.options.release))}"
         let folder = (request.settings.reports as NSString).appendingPathComponent(report.organisation.id)
         return RunRecord(
             id: report.runId, organisation: report.organisation.id, mode: report.mode, status: status.rawValue,
             asOf: Day(iso: report.asOf) ?? Day(dayNumber: 0), startedAt: request.now, finishedAt: finishedAt ?? Date(),
             exportPath: report.export.path, exportFingerprint: report.export.fingerprint,
             exportedAt: report.export.exportedAt, operator: report.operator, reason: report.reason, options: options,
-            summary: "{\"counts\":{\(summary.joined(separator: ","))},\"rejected\":\(report.rejectedRows),\"issues\":\(report.issues.count)}",
+            summary: "{\"counts\":{\(summary.joined(separator: ","))},\"rejected\":\(report.rejectedRows),\"held\":\(report.held.count),\"issues\":\(report.issues.count)}",
             reportPath: (folder as NSString).appendingPathComponent(report.runId + ".json"), exitCode: exit.rawValue)
     }
 }

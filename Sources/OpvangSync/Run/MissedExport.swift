@@ -12,25 +12,28 @@ public struct MissedExport: Sendable {
     public let ageHours: Double
 
     /// The missed night this request runs into, or nil when there is a newer export, the last import is
-    /// recent enough, the portal has no import yet, or the run is forced, scoped or a dry run (which writes nothing).
+    /// recent enough, the portal has no import yet, or the run is forced, scoped, a release (which re-applies the
+    /// export it names) or a dry run (which writes nothing).
     public static func find(_ request: ImportRequest) throws -> MissedExport? {
-        guard !request.force, !request.dryRun, request.scope == nil, let inbox = request.settings.inbox,
+        guard !request.force, !request.dryRun, request.scope == nil, request.release == nil, let inbox = request.settings.inbox,
               FileManager.default.fileExists(atPath: request.settings.database) else { return nil }
         let repository = try PortalRepository(readOnlyAt: request.settings.database)
         let applied = try repository.newestAppliedExport().compactMap { text in Manifest.parseTimestamp(text).map { (text, $0) } }
         guard let last = applied.max(by: { $0.1 < $1.1 }) else { return nil }
-        let newest = Inbox(path: inbox).choose().newest
-        if let newest, let exported = MissedExport.exportedAt(folder: newest), exported > last.1 { return nil }
+        let mapping = request.settings.mapping == nil ? nil : try Importer().resolveMapping(request)
+        let organisation = request.organisation ?? request.settings.id
+        let newest = Inbox(path: inbox, mapping: mapping, organisation: organisation).choose().newest
+        if let newest, let exported = MissedExport.exportedAt(folder: newest, mapping: mapping, organisation: organisation), exported > last.1 { return nil }
         let age = Importer.staleness(last.1, asOf: request.asOf, now: request.now)
         guard age > request.settings.rules.maxExportAgeHours else { return nil }
         return MissedExport(newestInInbox: newest, lastImported: last.0, ageHours: age)
     }
 
-    /// `exportedAt` of the export in `folder`, read with whichever built-in mapping finds its manifest.
-    static func exportedAt(folder: String) -> Date? {
-        for builtIn in BuiltInMapping.all {
-            guard let mapping = try? builtIn.mapping() else { continue }
-            let source: ExportSource = exportSource(in: folder, mapping: mapping)
+    /// `exportedAt` of the export in `folder`, read with the configured mapping, else with whichever built-in
+    /// mapping finds its manifest.
+    static func exportedAt(folder: String, mapping: Mapping?, organisation: String?) -> Date? {
+        for mapping in mapping.map({ [$0] }) ?? BuiltInMapping.all.compactMap({ try? $0.mapping() }) {
+            let source: ExportSource = exportSource(in: folder, mapping: mapping, organisation: organisation)
             if let manifest = try? source.loadManifest() { return manifest.exportedAt }
         }
         return nil

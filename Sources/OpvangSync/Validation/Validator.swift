@@ -93,9 +93,13 @@ public struct Validator {
             state.records(of: .group).map { ($0.key, $0.values[EntityKind.group.schema.index("careType")]) },
             uniquingKeysWith: { first, _ in first })
         let fileName = source.mapping.entities[kind]?.name ?? kind.rawValue
-        // Column names (CSV header or JSON key) per field, for messages.
-        let columnNames = source.mapping.entities[kind]?.columns ?? []
-        func columnName(_ index: Int, _ cell: RawCell) -> String? { cell.present && index < columnNames.count ? columnNames[index] : nil }
+        // Column names (CSV header or JSON key) per field, for messages; one list per part of the mapping.
+        let partColumns = source.mapping.entities[kind]?.parts.map(\.columns) ?? [[]]
+        let columnNames = partColumns[0]
+        func columnName(_ index: Int, _ cell: RawCell, part: Int = 0) -> String? {
+            let names = part < partColumns.count ? partColumns[part] : columnNames
+            return cell.present && index < names.count ? names[index] : nil
+        }
         // The planning system's own numbers (keys and references) are watched for citizen service numbers.
         let watched = KeyColumnCheck.watchedFields(of: kind)
         var keyChecks = [KeyColumnCheck](repeating: KeyColumnCheck(), count: watched.count)
@@ -138,7 +142,7 @@ public struct Validator {
             func reject(_ code: String, _ index: Int, _ message: String) {
                 let cell = row.cells[index]
                 rowIssues.append(Issue(.error, code, file: source.label(of: fileName), line: cell.line,
-                                       column: cell.column > 0 ? cell.column : nil, field: columnName(index, cell),
+                                       column: cell.column > 0 ? cell.column : nil, field: columnName(index, cell, part: row.part),
                                        key: label?.isEmpty == false ? label : nil, message: message))
             }
             for (index, field) in schema.fields.enumerated() {
@@ -149,7 +153,7 @@ public struct Validator {
                 }
                 if cell.text.isEmpty {
                     if field.required {
-                        let column = source.mapping.entities[kind]?.columns[index] ?? field.name
+                        let column = columnName(index, cell, part: row.part) ?? field.name
                         reject("missing-required-field", index, "verplicht veld \"\(column)\" is leeg")
                     }
                     values[index] = field.defaultValue
@@ -167,7 +171,7 @@ public struct Validator {
                 case .warning(let value, let reason):
                     values[index] = value
                     issues.append(Issue(.warning, reason.code, file: source.label(of: fileName), line: cell.line,
-                                        column: cell.column, field: columnName(index, cell), key: label, message: reason.message))
+                                        column: cell.column, field: columnName(index, cell, part: row.part), key: label, message: reason.message))
                 }
             }
             let key = schema.key(of: values)
@@ -175,7 +179,7 @@ public struct Validator {
                 checkReferences(schema, &values, row, state: state, reject: reject, warn: { index, message in
                     let cell = row.cells[index]
                     issues.append(Issue(.warning, "unknown-optional-reference", file: source.label(of: fileName), line: cell.line,
-                                        column: cell.column > 0 ? cell.column : nil, field: columnName(index, cell),
+                                        column: cell.column > 0 ? cell.column : nil, field: columnName(index, cell, part: row.part),
                                         key: label?.isEmpty == false ? label : nil, message: message))
                 })
                 checkRecord(kind, values, row, groupCareType: groupCareType, reject: reject, warn: { code, message in
@@ -311,13 +315,17 @@ public struct Validator {
             }
             return .success(day.iso)
         case .time:
-            guard let time = TimeOfDay(Substring(text)) else {
-                return .failure(("unparseable-time", "ongeldige tijd\(shown); verwacht UU:MM"))
+            guard let time = mapping.timePattern.parse(Substring(text)) else {
+                return .failure(("unparseable-time", "ongeldige tijd\(shown); verwacht \(mapping.timePattern.expected)"))
             }
             return .success(time.description)
         case .timeRange:
-            guard let range = TimeRange(text) else {
-                return .failure(("unparseable-time", "ongeldige tijden\(shown); verwacht UU:MM-UU:MM met begin vóór einde"))
+            guard let range = mapping.timePattern.parseRange(text) else {
+                if text.hasPrefix("-") || text.hasSuffix("-") {
+                    // Care hours from two columns, one of them empty.
+                    return .failure(("unparseable-time", "alleen een \(text.hasPrefix("-") ? "eindtijd" : "begintijd") ingevuld\(shown); geef begin- en eindtijd, of geen van beide"))
+                }
+                return .failure(("unparseable-time", "ongeldige tijden\(shown); verwacht \(mapping.timePattern.dutch)-\(mapping.timePattern.dutch)\(mapping.timePattern.hasSeconds ? " (hele minuten: seconden 00)" : "") met begin vóór einde"))
             }
             return .success(range.description)
         case .integer:
@@ -327,7 +335,9 @@ public struct Validator {
             return .success(String(number))
         case .code(let table):
             guard let code = mapping.translate(text, in: table) else {
-                return .failure(("unknown-code", "onbekende code\(shown); bekend zijn \(table.values.joined(separator: ", ")) en de vertalingen in de mapping"))
+                // Where to add it: the mapping file and the key (SPEC §3).
+                let code = field.personal ? nil : BSN.redacted(text) == nil ? String(text.prefix(80)) : nil
+                return .failure(("unknown-code", mapping.unknownCodeMessage(code, table: table)))
             }
             return .success(code)
         case .list:

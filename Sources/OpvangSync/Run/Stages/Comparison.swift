@@ -9,11 +9,13 @@ struct Compared {
     /// The retention state: access windows, purged children and parents.
     let stored: RetentionPlanner.Stored
     /// Purged children and parents that are in care again.
-    let returning: Comparison.Returning
+    var returning: Comparison.Returning
     /// A scoped run's parents: the accounts it plans (nil: every parent).
     let scopeParents: Set<String>?
     /// The content hashes the portal keeps after this run.
-    let hashes: HashUpdate
+    var hashes: HashUpdate
+    /// The locations the safety checks hold as they were: left out of the plan, and of the planners.
+    var hold = LocationHold()
 }
 
 /// The content hashes a run leaves behind: those of the rows it read and applied, none for records that

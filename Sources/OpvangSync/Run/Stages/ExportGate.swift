@@ -37,6 +37,8 @@ struct ExportGate {
         report.export.system = manifest.system
         report.export.exportedAt = manifest.exportedAtText
         report.export.fingerprint = manifest.fingerprint
+        report.export.integrity = mapping.manifestMode.rawValue
+        report.issues += manifest.notes
 
         let manifestIssues = source.verify(manifest)
         if var csv = source as? CSVExportSource {
@@ -75,6 +77,11 @@ struct ExportGate {
     /// counts as nor is blocked by a full import.
     private func checkNew(_ manifest: Manifest, repository: PortalRepository?, report: inout RunReport) throws {
         guard request.scope == nil, let repository, try repository.wasImported(fingerprint: manifest.fingerprint) else { return }
+        if let release = request.release {
+            // Releasing a held location re-applies the export that held it.
+            report.issues.append(Issue(.info, "already-imported", message: "deze export is al eerder ingelezen; opnieuw ingelezen om locatie \(release) vrij te geven"))
+            return
+        }
         if !request.force {
             report.issues.append(Issue(.info, "already-imported", message: "deze export is al eerder ingelezen"))
             throw RunStop.skipped

@@ -64,7 +64,14 @@ enum ImportBasis {
         // a set prints in another order in every process).
         let r = settings.rules
         let holidays = settings.holidays.enabled.map { "\($0)" }.sorted().joined(separator: ",")
-        let rules = "invite=\(r.inviteDaysBeforeStart);activation=\(r.activationValidDays);horizon=\(r.attendanceHorizonDays);holidays=\(holidays)"
+        // The school-holiday files by content, and the regions of the locations.
+        var school = "none"
+        if let settings = settings.schoolHolidays {
+            let files = settings.files.map { FileManager.default.contents(atPath: $0).map { SHA256.hex(of: Array($0)) } ?? "missing:\($0)" }
+            let regions = settings.regions.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            school = "\(files.joined(separator: ","))|\(settings.region.map { "\($0)" } ?? "-")|\(regions.joined(separator: ","))"
+        }
+        let rules = "invite=\(r.inviteDaysBeforeStart);activation=\(r.activationValidDays);horizon=\(r.attendanceHorizonDays);holidays=\(holidays);school=\(school)"
         return [executableIdentity, SHA256.hex(of: mappingBytes), SHA256.hex(of: Array(rules.utf8))].joined(separator: ":")
     }
 

@@ -18,6 +18,8 @@ struct PlannedRun {
 struct RunPlanning {
     let request: ImportRequest
     let asOf: Day
+    /// The school holidays of the government's file, per region (`schoolHolidays`).
+    let schoolHolidays: SchoolHolidayCalendar
 
     func plan(_ compared: Compared, scoped: ScopedRead?, choice: ModeChoice, repository: PortalRepository?,
               report: inout RunReport, progress: (ImportProgress) -> Void) throws -> PlannedRun {
@@ -82,17 +84,22 @@ struct RunPlanning {
             }
             listed = PostState(current: portal, plan: plan)
         }
-        let inputs = AttendanceInputs(records: listed.records, groups: gained.map { attendanceGroups?.union($0.groups) } ?? attendanceGroups)
-        let builder = AttendanceBuilder(holidays: request.settings.holidays)
+        // A held location's lists stay as they are: they are not rebuilt, not even for the days the horizon gained.
+        let inputs = AttendanceInputs(records: listed.records, groups: compared.hold.listedGroups(
+            gained.map { attendanceGroups?.union($0.groups) } ?? attendanceGroups, records: listed.records))
+        let builder = AttendanceBuilder(holidays: request.settings.holidays, schoolHolidays: schoolHolidays)
+        report.issues += builder.schoolHolidayIssues(inputs, days: horizon)
         let attendanceStore = AttendanceStore(database: repository?.database)
 
         // Accounts and attendance share nothing but their inputs: on two cores they run side by side,
         // the attendance on this thread because it reads the stored lists through this connection.
         let rules = request.settings.rules
-        let excluded = stored.purgedParents.subtracting(compared.returning.parents)
-        let ((accountPlan, retention), attendance) = try sideBySide({ [post, existing, stored, scopeParents, asOf] in
+        // The families of a held location keep their accounts and access exactly as they are.
+        let excluded = stored.purgedParents.subtracting(compared.returning.parents).union(compared.hold.parents)
+        let retentionScope = compared.hold.retentionScope(scopeParents, records: post.records)
+        let ((accountPlan, retention), rebuilt) = try sideBySide({ [post, existing, stored, scopeParents, asOf] in
             (AccountPlanner(asOf: asOf, rules: rules).plan(post, existing: existing, parents: scopeParents, excluded: excluded),
-             RetentionPlanner(asOf: asOf).plan(post, existing: existing, stored: stored, scope: scopeParents))
+             RetentionPlanner(asOf: asOf).plan(post, existing: existing, stored: stored, scope: retentionScope))
         }, {
             progress(.phase("accounts en aanwezigheidslijsten"))
             let whole = gained.map { Set(inputs.groups.keys).subtracting($0.groups) } ?? Set(inputs.groups.keys)
@@ -107,6 +114,10 @@ struct RunPlanning {
             }
             return diff
         })
+        // A held group's lists are rebuilt whole once it is no longer held (an incremental run would otherwise
+        // only add the days the horizon gained meanwhile).
+        var attendance = rebuilt
+        attendance.flagged.formUnion(compared.hold.rebuildLater)
         report.accounts = accountPlan.summary
         report.accounts?.disabled = retention.disabledCount
         report.accounts?.enabled = retention.enabledCount
