@@ -203,7 +203,8 @@ import Testing
         try export.write(to: folder.appendingPathComponent("inbox/two"))
         for line in try execLines("opvangsync@.service", folder: folder) {
             let result = try run(line, in: folder)
-            #expect(result.status == 5, "\(line)\n\(result.stdout)\(result.stderr)")
+            // The import holds the location; reading the bounces before it (none configured) is plain success.
+            #expect(result.status == (line.contains(" import ") ? 5 : 0), "\(line)\n\(result.stdout)\(result.stderr)")
             #expect(success.contains(String(result.status)))
         }
         let alerts = server.messages().filter { $0.headers["to"] == "beheer@keten.example" }
