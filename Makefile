@@ -5,13 +5,18 @@ SWIFT ?= swift
 # and openssl (a throwaway certificate for STARTTLS). Operations and benchmarks: the sqlite3 shell.
 # The Debian package: dpkg-dev (dpkg-shlibdeps), binutils (strip), lintian; its tests: systemd
 # (systemd-analyze), adduser (the package's postinst), prometheus (promtool checks the metrics file).
+# The report's web page: chromium prints it to PDF and poppler-utils (pdftotext, pdfinfo) reads the PDF
+# back, with fonts-dejavu-core to print with. Bounces: postfix bounces mail for an unknown user into a
+# maildir for `mail bounces` (a throwaway instance from a temporary folder; the system's own postfix is
+# installed unconfigured and never started), and dovecot-imapd serves a bounce mailbox over IMAP (the same).
 PACKAGES = libsqlite3-dev sqlite3 libcurl4-openssl-dev python3-aiosmtpd openssl time \
            dpkg-dev binutils lintian systemd adduser
-# promtool is in Debian's prometheus package only (about 96 MB installed); its recommends are not needed.
-LEAN_PACKAGES = prometheus
+# promtool is in Debian's prometheus package only (about 96 MB installed); chromium's recommends (printing
+# dialogs, notification daemons) and postfix's are not needed either.
+LEAN_PACKAGES = prometheus chromium poppler-utils fonts-dejavu-core postfix dovecot-imapd
 AS_OF ?= 2026-11-22
 # The package's version is the binary's: `opvangsync --version` prints the same line.
-VERSION := $(shell sed -n 's/^let opvangsyncVersion = "\(.*\)"$$/\1/p' Sources/opvangsync/Version.swift)
+VERSION := $(shell sed -n 's/^public let opvangsyncVersion = "\(.*\)"$$/\1/p' Sources/OpvangSync/Support/Version.swift)
 # Every release build links the Swift runtime statically, so the binary runs on a server without Swift;
 # one configuration for all release products, so the benchmark smoke run and the package share a build.
 RELEASE = $(SWIFT) build -c release --static-swift-stdlib

@@ -9,7 +9,7 @@ set -eu
 cd "$(dirname "$0")/.."
 SWIFTC="${SWIFTC:-swiftc}"
 SECONDS_PER_TARGET="${FUZZ_SECONDS:-20}"
-TARGETS="${FUZZ_TARGETS:-csv json manifest}"
+TARGETS="${FUZZ_TARGETS:-csv json manifest dsn}"
 OUT=.build/fuzz
 SRC=Sources/OpvangSync
 mkdir -p "$OUT"
@@ -18,6 +18,7 @@ sources() {
     case "$1" in
         csv) echo "fuzz/FuzzCSV.swift $SRC/Export/CSVReader.swift $SRC/Export/TextEncoding.swift $SRC/Support/UnicodeText.swift $SRC/Model/Issue.swift $SRC/Support/TextSafety.swift $SRC/Validation/BSN.swift" ;;
         json) echo "fuzz/FuzzJSON.swift $SRC/Support/JSON.swift" ;;
+        dsn) echo "fuzz/FuzzDeliveryReport.swift Sources/Mail/MIMEEntity.swift Sources/Mail/DeliveryReport.swift Sources/Mail/Transport.swift Sources/Mail/MailMessage.swift" ;;
         manifest) echo "fuzz/FuzzManifest.swift $SRC/Export/Manifest.swift $SRC/Support/JSON.swift $SRC/Model/Issue.swift $SRC/Support/TextSafety.swift $SRC/Support/UnicodeText.swift $SRC/Model/OrganisationID.swift $SRC/Validation/BSN.swift $SRC/Model/Day.swift" ;;
         *) echo "unknown fuzz target $1" >&2; exit 2 ;;
     esac
@@ -32,6 +33,7 @@ seed() {
         json) head -c 4096 sample-exports/zonnebloem-json/export.json > "$corpus/export.json"
               cp sample-exports/zonnebloem/manifest.json "$corpus/manifest.json" ;;
         manifest) cp sample-exports/zonnebloem/manifest.json "$corpus/manifest.json" ;;
+        dsn) for f in Tests/Fixtures/bounces/*.eml; do head -c 8192 "$f" > "$corpus/$(basename "$f")"; done ;;
     esac
 }
 

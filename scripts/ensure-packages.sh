@@ -22,6 +22,8 @@ done
 if [ "$(id -u)" -eq 0 ]; then
     echo "Installing missing system packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
+    # postfix is only run from a temporary folder by the tests: the machine's own stays unconfigured and off.
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections 2>/dev/null || true
     apt-get update -qq
     apt-get install -y -qq "${options[@]}" "${missing[@]}"
 else

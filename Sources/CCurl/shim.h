@@ -8,6 +8,7 @@
 
 typedef size_t (*opvangsync_curl_read_callback)(char *buffer, size_t size, size_t count, void *userdata);
 typedef int (*opvangsync_curl_debug_callback)(CURL *handle, curl_infotype type, char *data, size_t size, void *userdata);
+typedef size_t (*opvangsync_curl_write_callback)(char *data, size_t size, size_t count, void *userdata);
 
 static inline CURLcode opvangsync_curl_setopt_long(CURL *handle, CURLoption option, long value) {
     return curl_easy_setopt(handle, option, value);
@@ -27,6 +28,11 @@ static inline CURLcode opvangsync_curl_setopt_slist(CURL *handle, CURLoption opt
 
 static inline CURLcode opvangsync_curl_setopt_read_function(CURL *handle, opvangsync_curl_read_callback callback) {
     return curl_easy_setopt(handle, CURLOPT_READFUNCTION, callback);
+}
+
+/* What an IMAP server sends back (a message, the untagged answer to a custom command) arrives here. */
+static inline CURLcode opvangsync_curl_setopt_write_function(CURL *handle, opvangsync_curl_write_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, callback);
 }
 
 /* The SMTP conversation (commands sent, replies received) reaches the debug callback only with

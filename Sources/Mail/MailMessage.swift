@@ -51,9 +51,12 @@ public struct MailMessage: Sendable {
     public var messageID: String
     public var date: Date
     public var extraHeaders: [(String, String)]
+    /// The envelope sender (SMTP `MAIL FROM`), where bounces go; nil: the `From` address. A per-message
+    /// address (VERP, `bounces+tag@domain`) lets a bounce that comes back later name its message.
+    public var envelopeFrom: String?
 
     public init(from: MailAddress, to: MailAddress, subject: String, body: String, messageID: String,
-                date: Date = Date(), extraHeaders: [(String, String)] = []) {
+                date: Date = Date(), extraHeaders: [(String, String)] = [], envelopeFrom: String? = nil) {
         self.from = from
         self.to = to
         self.subject = subject
@@ -61,6 +64,7 @@ public struct MailMessage: Sendable {
         self.messageID = messageID
         self.date = date
         self.extraHeaders = extraHeaders
+        self.envelopeFrom = envelopeFrom
     }
 
     /// The message as it goes over the wire: headers, a blank line, quoted-printable body, CRLF throughout.

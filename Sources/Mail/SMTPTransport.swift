@@ -213,7 +213,8 @@ public final class SMTPTransport: MailTransport {
     }
 
     public func send(_ message: MailMessage, before deadline: Date?) throws(DeliveryError) {
-        guard SMTPTransport.isEnvelopeSafe(message.from.address) else {
+        let sender = message.envelopeFrom ?? message.from.address
+        guard SMTPTransport.isEnvelopeSafe(sender) else {
             throw .refused(step: .sender, reply: nil, detail: "the sender address cannot be used in an SMTP envelope")
         }
         guard SMTPTransport.isEnvelopeSafe(message.to.address) else {
@@ -230,7 +231,7 @@ public final class SMTPTransport: MailTransport {
         let curl = try curl()
         curl.set(CURLOPT_TIMEOUT_MS, totalMilliseconds)
         curl.set(CURLOPT_CONNECTTIMEOUT_MS, connectMilliseconds)
-        curl.set(CURLOPT_MAIL_FROM, "<\(message.from.address)>")
+        curl.set(CURLOPT_MAIL_FROM, "<\(sender)>")
         var recipients: UnsafeMutablePointer<curl_slist>?
         recipients = curl_slist_append(recipients, "<\(message.to.address)>")
         _ = opvangsync_curl_setopt_slist(curl.raw, CURLOPT_MAIL_RCPT, recipients)

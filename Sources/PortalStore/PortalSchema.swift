@@ -276,5 +276,37 @@ public enum PortalSchema {
             Migration(version: 9, summary: "where a school-holiday day on the attendance list comes from", sql: """
             ALTER TABLE attendance_days ADD COLUMN school_holiday TEXT;
             """),
+            Migration(version: 10, summary: "delivery reports that come back later, and who did what to an account", sql: """
+            ALTER TABLE outbox ADD COLUMN return_tag TEXT;
+            CREATE UNIQUE INDEX outbox_by_return_tag ON outbox (return_tag) WHERE return_tag IS NOT NULL;
+            ALTER TABLE outbox ADD COLUMN bounce_status TEXT;
+            ALTER TABLE outbox ADD COLUMN bounce_diagnostic TEXT;
+            ALTER TABLE outbox ADD COLUMN bounced_at TEXT;
+            ALTER TABLE outbox ADD COLUMN delay_status TEXT;
+            ALTER TABLE outbox ADD COLUMN delay_diagnostic TEXT;
+            ALTER TABLE outbox ADD COLUMN delayed_at TEXT;
+
+            CREATE TABLE delivery_reports (
+                sha256 TEXT PRIMARY KEY,
+                processed_at TEXT NOT NULL,
+                source TEXT NOT NULL,
+                outbox_id INTEGER REFERENCES outbox (id),
+                action TEXT NOT NULL CHECK (action IN ('bounced', 'delayed', 'delivered', 'unmatched')),
+                status TEXT,
+                diagnostic TEXT
+            );
+
+            CREATE TABLE account_events (
+                id INTEGER PRIMARY KEY,
+                parent_number TEXT NOT NULL,
+                at TEXT NOT NULL,
+                kind TEXT NOT NULL CHECK (kind IN ('resend', 'bounce', 'delay')),
+                operator TEXT,
+                reason TEXT,
+                address TEXT,
+                detail TEXT
+            );
+            CREATE INDEX account_events_by_parent ON account_events (parent_number);
+            """),
     ]
 }

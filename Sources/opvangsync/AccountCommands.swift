@@ -14,17 +14,24 @@ enum AccountCommands {
         return settings
     }
 
+    /// The words `accounts list --status` takes: Dutch first, with the codes of the JSON.
+    static var statusWords: String { DutchText.accountStatusWords.map { $0.words[0] }.joined(separator: "|") }
+
     static func accounts(_ words: [String]) throws -> ExitCode {
         let help = """
-            Usage: opvangsync accounts list [--status invited|verlopen|ingetrokken|active|disabled|none|conflict] [--format table|json|csv]
-                   opvangsync accounts show EMAIL|OUDERNUMMER [--format table|json]
-                   opvangsync accounts resend EMAIL|OUDERNUMMER [--force --reason TEXT]
+            Usage: opvangsync accounts list [--status \(statusWords)] [--format table|json|csv]
+                   opvangsync accounts show EMAIL|OUDERNUMMER|KINDNUMMER [--format table|json]
+                   opvangsync accounts resend EMAIL|OUDERNUMMER [--reason TEXT] [--force]
 
-            list     every parent with an account or an account problem, with status and dates
-            show     one parent's account: status, which e-mail column was used, invitations, terms accepted,
-                     linked children and the mail sent
+            list     every parent with an account or an account problem, with status and dates (local time)
+            show     one parent's account, or the accounts of every parent of a child: status, both addresses
+                     of the planning system and which one is used and why, every invitation with what became
+                     of its mail (a bounce with what the receiving server said), terms accepted, the children,
+                     and who sent a new link when and why
             resend   a fresh activation link ("Nieuw wachtwoord verzenden"); the previous link stops working.
-                     The mail is sent straight away. A disabled account needs --force --reason TEXT.
+                     The mail is sent straight away; the account's history keeps who sent it, --reason, and
+                     the address. A disabled account, or a parent without a usable address of its own, needs
+                     --force and --reason TEXT.
 
             Options: --db FILE, --config FILE, --org ID
             """
@@ -41,98 +48,84 @@ enum AccountCommands {
         let settings = try settings(arguments)
         switch subcommand {
         case "list":
-            let status = arguments.value("status")
-            if let status, !["invited", "verlopen", "ingetrokken", "active", "disabled", "none", "conflict"].contains(status) {
-                throw UsageError("--status takes invited, verlopen, ingetrokken, active, disabled, none or conflict")
+            var status: String?
+            if let word = arguments.value("status") {
+                guard let code = DutchText.accountStatusCode(word) else {
+                    throw UsageError("--status takes \(DutchText.accountStatusWords.map { $0.words[0] }.joined(separator: ", "))")
+                }
+                status = code
             }
             let repository = try PortalRepository(readOnlyAt: settings.database)
             let listings = try repository.accountListings(status: status)
-            let rows = listings.map { item in
-                [item.parent, item.name, item.status, item.username ?? "", item.emailColumn ?? "", item.invitedAt ?? "",
-                 item.activatedAt ?? "", item.termsAcceptedAt ?? "", item.detail ?? ""]
+            let rows = listings.map { item -> [String] in
+                let column = FieldNames.emailColumn(item.emailColumn, in: HistoryCommands.fieldNames(settings)) ?? ""
+                return [item.parent, item.name, DutchText.accountStatus(item.status), item.username ?? "", column,
+                        DutchText.localTime(item.invitedAt, or: ""), DutchText.localTime(item.activatedAt, or: ""),
+                        DutchText.localTime(item.termsAcceptedAt, or: ""), item.detail ?? ""]
             }
-            try Table.print(header: ["parent", "name", "status", "username", "column", "invited", "activated", "terms accepted", "note"],
+            try Table.print(header: ["ouder", "naam", "status", "gebruikersnaam", "kolom", "uitgenodigd", "geactiveerd",
+                                     "voorwaarden geaccepteerd", "opmerking"],
                             rows: rows, json: listings, format: arguments.value("format"))
             return .success
         case "show":
-            guard arguments.positionals.count == 1 else { throw UsageError("accounts show takes one e-mail address or Oudernummer") }
+            guard arguments.positionals.count == 1 else {
+                throw UsageError("accounts show takes one e-mail address, Oudernummer or Kindnummer")
+            }
             let repository = try PortalRepository(readOnlyAt: settings.database)
-            guard let details = try repository.accountDetails(arguments.positionals[0]) else {
-                throw UsageError("no parent or account \(arguments.positionals[0]) in this portal")
+            guard let lookup = try repository.accountLookup(arguments.positionals[0]) else {
+                Terminal.error("opvangsync: onbekend: geen ouder, kind of account \(TextSafety.visible(arguments.positionals[0])) in dit portaal")
+                return .failed
             }
-            if arguments.value("format") == "json" {
-                try Table.print(header: [], rows: [], json: details, format: "json")
-                return .success
+            switch arguments.value("format") ?? "table" {
+            case "json": try Table.print(header: [], rows: [], json: lookup, format: "json")
+            case "table": AccountView.print(lookup, columns: HistoryCommands.fieldNames(settings))
+            case let other: throw UsageError("--format takes table or json, got \(other)")
             }
-            for parent in details.parents {
-                print("Ouder \(parent.parent) \(parent.name)")
-                print("  status:              \(parent.status)\(parent.detail.map { " (\($0))" } ?? "")")
-                print("  gebruikersnaam:      \(parent.username ?? "—")")
-                print("  e-mailkolom:         \(parent.emailColumn ?? "—")")
-                print("  uitgenodigd:         \(parent.invitedAt ?? "—")")
-                print("  geactiveerd:         \(parent.activatedAt ?? "nee")")
-                print("  voorwaarden:         \(parent.termsAcceptedAt.map { "geaccepteerd op \($0)" } ?? "niet geaccepteerd")")
-            }
-            if let owner = details.owner, details.parents.count > 1 { print("Gedeeld account van ouder \(owner)") }
-            print("Kinderen:")
-            for child in details.children {
-                print("  \(child.number) \(child.name) — \(child.role)")
-                print("      mentor: \(child.mentor ?? "—"); groepen: \(child.groups.isEmpty ? "geen lopende plaatsing" : child.groups.joined(separator: ", "))")
-                if let photos = child.photosUntil {
-                    let documents = child.documentsUntil.map { "documenten tot en met \(Day(iso: $0)?.dutch ?? $0)" } ?? "geen documenten (alleen Ouder 1)"
-                    print("      opvang beëindigd: foto's en dagboek tot en met \(Day(iso: photos)?.dutch ?? photos), \(documents)")
-                }
-            }
-            if details.children.isEmpty { print("  —") }
-            print("Uitnodigingen:")
-            for invitation in details.invitations {
-                let state = invitation.usedAt.map { "gebruikt \($0)" } ?? invitation.revokedAt.map { "ingetrokken \($0) (\(invitation.revokedReason ?? ""))" }
-                    ?? invitation.sentAt.map { "verstuurd \($0), geldig tot \(invitation.expiresAt ?? "?")" } ?? "nog niet verstuurd"
-                print("  \(invitation.createdAt) aan \(invitation.address): \(state)")
-            }
-            if details.invitations.isEmpty { print("  —") }
-            print("Mail:")
-            for line in details.mail { print("  \(line)") }
-            if details.mail.isEmpty { print("  —") }
             return .success
         case "resend":
-            guard arguments.positionals.count == 1 else { throw UsageError("accounts resend takes one e-mail address or Oudernummer") }
-            let lock = try RunLock(databasePath: settings.database)
-            defer { withExtendedLifetime(lock) {} }
-            let repository = try PortalRepository(path: settings.database)
-            guard let (parent, owner) = try repository.resolveAccount(arguments.positionals[0]) else {
-                throw UsageError("no parent or account \(arguments.positionals[0]) in this portal")
-            }
-            guard let owner else { throw UsageError("parent \(parent) has no account; `opvangsync accounts show \(parent)` says why") }
-            // A disabled account has nothing left to see (or was disabled for a reason): a new link needs a
-            // deliberate decision, recorded with who made it and why.
-            // A parent the planning system gave no usable address, another family's address or no child in
-            // care, or whose link was withdrawn for that: a new link would go where the export no longer
-            // points. The same deliberate decision is needed.
-            let listing = try repository.accountListings().first { $0.parent == parent }
-            let withdrawn = listing?.status == "ingetrokken" || ["no-email", "conflict", "not-eligible"].contains(listing?.state ?? "")
-            if try repository.isDisabled(account: owner) || withdrawn {
-                guard arguments.flag("force"), let reason = arguments.value("reason"), !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
-                    Terminal.error(withdrawn
-                        ? "opvangsync: parent \(parent) has no usable address of its own in the planning system, or no child in care, or its link was withdrawn for that; no new link was sent. Correct the planning system, or use --force --reason TEXT when it must."
-                        : "opvangsync: the account of parent \(owner) is disabled (every window after care has passed, or the family is linked to no child any more); no new link was sent. Only with --force --reason TEXT when it must.")
-                    return .aborted
-                }
-                Terminal.info("opvangsync: resend for the disabled account of parent \(owner) forced: \(reason)")
-            }
-            let message = try repository.resendInvitation(account: owner, operator: Operator.current())
-            let templates = try MailTemplates.load(overrides: settings.mail.templates)
-            let result = try Importer.sendQueuedMail(repository.database, settings: settings, templates: templates, ids: [message])
-            if result.summary.sent == 1 {
-                print("opvangsync: a new activation link was sent for parent \(owner); the previous link no longer works")
-                return .success
-            }
-            if let problem = result.transportProblem { Terminal.error("opvangsync: \(problem)") }
-            Terminal.error("opvangsync: the new link is queued for parent \(owner) but was not delivered yet; `opvangsync accounts show \(owner)` shows why")
-            return .failed
+            return try resend(arguments, settings: settings)
         default:
             throw UsageError("accounts takes list, show or resend")
         }
+    }
+
+    static func resend(_ arguments: Arguments, settings: OrganisationSettings) throws -> ExitCode {
+        guard arguments.positionals.count == 1 else { throw UsageError("accounts resend takes one e-mail address or Oudernummer") }
+        let lock = try RunLock(databasePath: settings.database)
+        defer { withExtendedLifetime(lock) {} }
+        let repository = try PortalRepository(path: settings.database)
+        guard let (parent, owner) = try repository.resolveAccount(arguments.positionals[0]) else {
+            throw UsageError("no parent or account \(arguments.positionals[0]) in this portal")
+        }
+        guard let owner else { throw UsageError("parent \(parent) has no account; `opvangsync accounts show \(parent)` says why") }
+        let reason = arguments.value("reason").flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+        // A disabled account has nothing left to see (or was disabled for a reason): a new link needs a
+        // deliberate decision, recorded with who made it and why.
+        // A parent the planning system gave no usable address, another family's address or no child in
+        // care, or whose link was withdrawn for that: a new link would go where the export no longer
+        // points. The same deliberate decision is needed.
+        let listing = try repository.accountListings().first { $0.parent == parent }
+        let withdrawn = listing?.status == "ingetrokken" || ["no-email", "conflict", "not-eligible"].contains(listing?.state ?? "")
+        if try repository.isDisabled(account: owner) || withdrawn {
+            guard arguments.flag("force"), let reason else {
+                Terminal.error(withdrawn
+                    ? "opvangsync: parent \(parent) has no usable address of its own in the planning system, or no child in care, or its link was withdrawn for that; no new link was sent. Correct the planning system, or use --force --reason TEXT when it must."
+                    : "opvangsync: the account of parent \(owner) is disabled (every window after care has passed, or the family is linked to no child any more); no new link was sent. Only with --force --reason TEXT when it must.")
+                return .aborted
+            }
+            Terminal.info("opvangsync: resend for the disabled account of parent \(owner) forced: \(reason)")
+        }
+        let sent = try repository.resendInvitation(account: owner, parent: parent, operator: Operator.current(), reason: reason)
+        let templates = try MailTemplates.load(overrides: settings.mail.templates)
+        let result = try Importer.sendQueuedMail(repository.database, settings: settings, templates: templates, ids: [sent.message])
+        let column = FieldNames.emailColumn(sent.column, in: HistoryCommands.fieldNames(settings)).map { " (kolom \($0))" } ?? ""
+        if result.summary.sent == 1 {
+            print("Een nieuwe activatielink is verstuurd naar \(sent.address)\(column) voor ouder \(owner); de vorige link werkt niet meer.")
+            return .success
+        }
+        if let problem = result.transportProblem { Terminal.error("opvangsync: \(problem)") }
+        Terminal.error("opvangsync: de nieuwe link voor ouder \(owner) (naar \(sent.address)\(column)) staat klaar maar is nog niet afgeleverd; `opvangsync accounts show \(owner)` laat zien waarom")
+        return .failed
     }
 
     static func team(_ words: [String]) throws -> ExitCode {
@@ -154,8 +147,12 @@ enum AccountCommands {
     }
 
     static func mail(_ words: [String]) throws -> ExitCode {
+        if words.first == "bounces" { return try bounces(Array(words.dropFirst())) }
         guard words.first == "send" else {
-            print("Usage: opvangsync mail send [--limit N] [--quiet] [--db FILE] [--config FILE] [--org ID]")
+            print("""
+                Usage: opvangsync mail send [--limit N] [--quiet] [--db FILE] [--config FILE] [--org ID]
+                       opvangsync mail bounces [--quiet] [--db FILE] [--config FILE] [--org ID]
+                """)
             return words.first == "--help" ? .success : .usage
         }
         let arguments = try Arguments(Array(words.dropFirst()), options: ["config", "org", "db", "limit"], flags: ["help", "quiet"])
@@ -200,5 +197,63 @@ enum AccountCommands {
             return .failed
         }
         return summary.failed + summary.bounced > 0 ? .appliedWithRejections : .success
+    }
+
+    static func bounces(_ words: [String]) throws -> ExitCode {
+        let arguments = try Arguments(words, options: ["config", "org", "db"], flags: ["help", "quiet"])
+        if arguments.flag("help") {
+            print("""
+                Usage: opvangsync mail bounces [--quiet] [--db FILE] [--config FILE] [--org ID]
+
+                Reads the delivery status notifications (RFC 3464 bounces) that came back to the bounce mailbox,
+                mail.bounces: "maildir:DIR", or "imaps://host/MAILBOX" with mail.bouncesUsername and
+                mail.bouncesPasswordFile. Each is matched to the message it reports on: by the envelope sender
+                bounces+TAG@… (set mail.returnPath to send every message with a tag of its own), or by the
+                original Message-ID and the recipient. A permanent failure (5.x.x) marks the message bounced
+                with the status and what the receiving server said: `accounts show` shows it and the next import
+                report lists it. A delay (4.x.x) is only noted. Reports that were dealt with move to the folder
+                Verwerkt and are never counted twice; anything else stays where it is and is counted.
+                The nightly service runs this before each import.
+
+                Exit codes: 0 the mailbox was read (or none is configured); 1 it could not be read.
+                --quiet prints nothing unless something bounced or could not be read (for cron).
+                """)
+            return .success
+        }
+        Terminal.quiet = arguments.flag("quiet")
+        let configuration = try Configuration.load(path: arguments.value("config"))
+        var settings = try configuration.settings(for: arguments.value("org"))
+        if let db = arguments.value("db") { settings.database = db }
+        guard FileManager.default.fileExists(atPath: settings.database) else {
+            // Before the first import nothing was sent, so nothing can have bounced.
+            if !Terminal.quiet { print("opvangsync: no portal database at \(settings.database) yet; no bounces read") }
+            return .success
+        }
+        guard let mailbox = try settings.mail.makeBounceMailbox() else {
+            if !Terminal.quiet { print("opvangsync: no bounce mailbox configured (mail.bounces); nothing read") }
+            return .success
+        }
+        let lock = try RunLock(databasePath: settings.database + ".bounces")
+        defer { withExtendedLifetime(lock) {} }
+        let repository = try PortalRepository(path: settings.database)
+        let result: BounceReading.Result
+        do {
+            result = try BounceReading(database: repository.database).read(mailbox)
+        } catch let error as UsageError {
+            throw error
+        } catch {
+            // The mailbox could not be listed, read or changed: nothing was lost, the next pass tries again.
+            Terminal.error("opvangsync: \(error)")
+            return .failed
+        }
+        let summary = "opvangsync: bounces gelezen: \(DutchText.count(result.read, "bericht", "berichten")); "
+            + "\(result.bounced) onbestelbaar, \(result.delayed) vertraagd, \(result.withoutEffect) zonder gevolg; "
+            + "\(result.unrecognised + result.unmatched) niet herkend (blijven staan)"
+        if !Terminal.quiet || result.bounced > 0 {
+            for line in result.lines { print("  \(TextSafety.visible(line))") }
+            print(summary)
+        }
+        for problem in result.notMoved { Terminal.warning("opvangsync: not moved aside: \(problem)") }
+        return .success
     }
 }

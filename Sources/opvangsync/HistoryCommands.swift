@@ -14,7 +14,9 @@ enum HistoryCommands {
             print("""
                 Usage: opvangsync runs [--db FILE] [--limit N] [--format table|json|csv]
 
-                The runs on this portal database, newest first: when, which export, status, counts and operator.
+                The runs on this portal database, newest first: when (local time), what kind of run, its status,
+                the changes, who ran it and why, and which export. --format json gives every field as stored
+                (times in UTC, statuses as codes), with the options and the summary as nested objects.
                 """)
             return .success
         }
@@ -22,34 +24,39 @@ enum HistoryCommands {
         let limit = Int(arguments.value("limit") ?? "50") ?? 50
         let runs = try repository.runs(limit: limit)
         let rows = runs.map { run in
-            [run.id, run.startedAt, run.mode, run.status, countsText(run.summary), run.operator,
-             run.reason ?? "", run.exportPath ?? ""]
+            [run.id, DutchText.localTime(run.startedAt), DutchText.runMode(run.mode), DutchText.runStatus(run.status),
+             countsText(run.summary), run.operator, run.reason ?? "", run.exportPath ?? ""]
         }
-        try Table.print(header: ["run", "started", "mode", "status", "changes", "operator", "reason", "export"],
+        try Table.print(header: ["run", "gestart", "soort", "status", "wijzigingen", "uitgevoerd door", "reden", "export"],
                         rows: rows, json: runs, format: arguments.value("format"))
         return .success
     }
 
+    /// `+3 ~1 -0, 2 afgewezen`: created, updated, ended or vanished, and rejected rows, from a runs row's summary.
     static func countsText(_ summary: String) -> String {
-        guard let node = try? JSONParser.parse(Array(summary.utf8)), let counts = node["counts"]?.members else { return "" }
+        guard let node = try? JSONParser.parse(Array(summary.utf8)) else { return "" }
+        if let attendance = node["attendance"] {
+            return "aanwezigheid +\(attendance["added"]?.int ?? 0) -\(attendance["removed"]?.int ?? 0) ~\(attendance["changed"]?.int ?? 0)"
+        }
+        guard let counts = node["counts"]?.members else { return "" }
         var totals = [String: Int]()
         for (_, entity) in counts {
             for (name, value) in entity.members ?? [] { totals[name, default: 0] += value.int ?? 0 }
         }
         let rejected = node["rejected"]?.int ?? 0
         let held = node["held"]?.int ?? 0
-        return "+\(totals["created"] ?? 0) ~\(totals["updated"] ?? 0) -\((totals["ended"] ?? 0) + (totals["vanished"] ?? 0)) rejected \(rejected)"
-            + (held > 0 ? " held \(held)" : "")
+        return "+\(totals["created"] ?? 0) ~\(totals["updated"] ?? 0) -\((totals["ended"] ?? 0) + (totals["vanished"] ?? 0)), \(rejected) afgewezen"
+            + (held > 0 ? ", \(DutchText.count(held, "locatie", "locaties")) vastgehouden" : "")
     }
 
     static func report(_ words: [String]) throws -> ExitCode {
         let arguments = try Arguments(words, options: ["config", "org", "db", "format"], flags: ["help"])
         if arguments.flag("help") || arguments.positionals.count != 1 {
             print("""
-                Usage: opvangsync report RUN_ID [--db FILE] [--format md|json|csv]
+                Usage: opvangsync report RUN_ID [--db FILE] [--format md|html|json|csv]
 
-                Prints a run's report: the Dutch Markdown (default), the JSON, or the CSV of its changes. Dry runs,
-                which leave the database untouched, are found in the reports folder.
+                Prints a run's report: the Dutch Markdown (default), the Dutch web page (html), the JSON, or the
+                CSV of its changes. Dry runs, which leave the database untouched, are found in the reports folder.
                 """)
             return arguments.flag("help") ? .success : .usage
         }
@@ -80,9 +87,10 @@ enum HistoryCommands {
         let path: String
         switch arguments.value("format") ?? "md" {
         case "md": path = base + ".md"
+        case "html": path = base + ".html"
         case "json": path = jsonPath
         case "csv": path = base + "-wijzigingen.csv"
-        case let other: throw UsageError("--format takes md, json or csv, got \(other)")
+        case let other: throw UsageError("--format takes md, html, json or csv, got \(other)")
         }
         if !FileManager.default.fileExists(atPath: path), let kept {
             // The run committed but its files were never put in place (a kill right after the commit, a
@@ -105,35 +113,75 @@ enum HistoryCommands {
         return .success
     }
 
+    /// The kinds of record `history` takes: the same list in its help, its errors and the README.
+    static let historyKinds = EntityKind.allCases.map(\.rawValue)
+
     static func history(_ words: [String]) throws -> ExitCode {
         let arguments = try Arguments(words, options: ["config", "org", "db", "format"], flags: ["help"])
+        let kinds = historyKinds.joined(separator: "|")
         guard !arguments.flag("help"), arguments.positionals.count == 2 else {
-            print("Usage: opvangsync history child|parent|placement|group|location|relation ID [--db FILE] [--format table|json|csv]")
+            print("""
+                Usage: opvangsync history \(kinds) ID [--db FILE] [--format table|json|csv]
+
+                Every change to one record, oldest first: the run and its date, what changed (with the export's
+                own column names), who ran it and why. For a parent also what happened to its account between
+                runs: a new activation link (who sent it, why, to which address) and mail that bounced.
+                An ID the portal does not know is an error (exit 1).
+                """)
             return arguments.flag("help") ? .success : .usage
         }
         guard let kind = EntityKind(rawValue: arguments.positionals[0]) else {
-            throw UsageError("history takes child, parent, placement, group, location, staff, relation, deviation or calendar")
+            throw UsageError("history takes \(historyKinds.joined(separator: ", ")), not \"\(TextSafety.visible(arguments.positionals[0]))\"")
         }
-        let (repository, _) = try open(arguments)
-        let changes = try repository.history(of: kind, key: arguments.positionals[1])
-        if changes.isEmpty, arguments.value("format") == nil {
-            print("No changes recorded for \(kind.rawValue) \(arguments.positionals[1]).")
+        let key = arguments.positionals[1]
+        let (repository, settings) = try open(arguments)
+        guard try repository.recordExists(kind, key: key) else {
+            Terminal.error("opvangsync: onbekend: geen \(kind.dutchSingular) met nummer \(TextSafety.visible(key)) in dit portaal")
+            return .failed
+        }
+        let entries = try repository.fullHistory(of: kind, key: key)
+        if entries.isEmpty, arguments.value("format") == nil {
+            print("Geen wijzigingen vastgelegd voor \(kind.dutchSingular) \(key).")
             return .success
         }
-        let rows = changes.map { change in
-            [change.asOf, change.runId, change.action, fieldsText(change.changes), change.operator, change.reason ?? "", change.exportPath ?? ""]
+        let columns = fieldNames(settings)
+        let rows = entries.map { entry in
+            [entry.asOf.map { DutchText.localTime($0) } ?? "", DutchText.localTime(entry.at), entry.runId ?? "",
+             entry.source == "account" ? accountAction(entry.action) : DutchText.action(entry.action),
+             entry.source == "account" ? eventText(entry) : fieldsText(entry.changes, entity: kind.rawValue, columns: columns),
+             entry.operator ?? "", entry.reason ?? "", entry.exportPath ?? ""]
         }
-        try Table.print(header: ["as of", "run", "action", "changes", "operator", "reason", "export"],
-                        rows: rows, json: changes, format: arguments.value("format"))
+        try Table.print(header: ["peildatum", "tijdstip", "run", "actie", "wijzigingen", "uitgevoerd door", "reden", "export"],
+                        rows: rows, json: entries, format: arguments.value("format"))
         return .success
     }
 
-    static func fieldsText(_ json: String) -> String {
-        guard let node = try? JSONParser.parse(Array(json.utf8)), let list = node.elements else { return "" }
-        return list.map { item in
-            "\(item["field"]?.string ?? "?"): \(item["old"]?.string ?? "—") → \(item["new"]?.string ?? "—")"
+    /// The export's column names under the configured mapping (the default export's when none is set).
+    static func fieldNames(_ settings: OrganisationSettings) -> [String: [String: String]]? {
+        guard let path = settings.mapping, let mapping = try? Mapping.load(path: path) else { return nil }
+        return FieldNames.columns(of: mapping)
+    }
+
+    static func fieldsText(_ changes: [FieldChange], entity: String, columns: [String: [String: String]]?) -> String {
+        changes.map { change in
+            let old = FieldNames.display(entity, change.field, change.old) ?? "—", new = FieldNames.display(entity, change.field, change.new) ?? "—"
+            return "\(FieldNames.label(entity, change.field, in: columns)): \(old) → \(new)"
         }.joined(separator: "; ")
     }
+
+    static func accountAction(_ kind: String) -> String {
+        switch kind {
+        case "resend": return "nieuwe activatielink"
+        case "bounce": return "e-mail onbestelbaar"
+        case "delay": return "e-mail vertraagd"
+        default: return kind
+        }
+    }
+
+    static func eventText(_ entry: HistoryEntry) -> String {
+        [entry.address.map { "aan \($0)" }, entry.detail].compactMap { $0 }.joined(separator: ", ")
+    }
+
 }
 
 /// Lists as an aligned table, JSON or CSV (SPEC §6).

@@ -7,7 +7,7 @@ enum ImportCommand {
         Usage: opvangsync import [EXPORT_DIR] [options]
 
         Reads one export of the planning system, checks it, and applies the difference to the portal
-        database in one transaction. Writes a report (JSON, Markdown, CSV) for every run.
+        database in one transaction. Writes a report (JSON, Markdown, a web page, CSV) for every run.
 
         Options:
           --org ID               organisation; with a config file, takes the newest export in its inbox
@@ -198,6 +198,7 @@ enum ImportCommand {
         }
         if let paths = outcome.reportPaths {
             output("report: \(paths.markdown)")
+            output("        \(paths.html)")
             output("        \(paths.json)")
         } else if let error = outcome.reportError {
             Terminal.error("opvangsync: the report could not be written: \(error)")

@@ -10,10 +10,11 @@ let usage = """
     Commands:
       import [EXPORT_DIR]     read an export and apply it to the portal database
       runs                    the history of runs
-      report RUN_ID           show one run's report (--format md|json|csv)
-      history KIND ID         every change to one child, parent or placement
-      accounts list|show|resend   parent accounts: status, invitations, a new activation link
+      report RUN_ID           show one run's report (--format md|html|json|csv)
+      history KIND ID         every change to one record (child, parent, placement, ...)
+      accounts list|show|resend   parent accounts: status, addresses, invitations and their mail, a new link
       mail send [--limit N]   deliver queued mail
+      mail bounces            read the bounces that came back (mail.bounces)
       attendance show|refresh --group CODE   a group's attendance list; rebuild it without an export
       team show --group CODE  the staff of a group ("Ons team")
       --version               the version of opvangsync

@@ -64,8 +64,8 @@ import Testing
 
         let history = try opvangsync(["history", "placement", "P2"], in: folder)
         #expect(history.status == 0)
-        #expect(history.stdout.contains("created"))
-        #expect(history.stdout.contains("contractType: Schoolweken → 52 weken"))
+        #expect(history.stdout.contains("nieuw"))
+        #expect(history.stdout.contains("Contractsoort: Schoolweken → 52 weken"))
     }
 
     @Test func missingRecordsBecomeInactiveAndAreRestoredWhenTheyReturn() throws {

@@ -150,7 +150,7 @@ func locationRows(_ path: String, _ location: String) throws -> [String: [String
         let waiting = (report["issues"] as? [[String: Any]] ?? []).filter { $0["code"] as? String == "held-placement-waiting" }
         #expect(waiting.map { $0["key"] as? String } == ["P0799"], "the new family at L07 waits, and the report says so")
         let runs = try opvangsync(["runs"], in: folder)
-        #expect(runs.stdout.contains("held 1"), "\(runs.stdout)")
+        #expect(runs.stdout.contains("1 locatie vastgehouden"), "\(runs.stdout)")
         #expect(!codes(report).contains("placement-vanished"), "the held placements did not vanish")
         #expect((report["heldChanges"] as? [String: Int])?["placement"] == 6, "P0701–P0705 ending, P0799 new")
         let counts = report["counts"] as? [String: [String: Int]] ?? [:]

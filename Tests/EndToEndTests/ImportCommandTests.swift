@@ -217,7 +217,7 @@ import Testing
         #expect(runs.status == 0)
         let lines = runs.stdout.split(separator: "\n")
         #expect(lines.count == 3)
-        #expect(lines[1].contains("applied") && lines[1].contains("groep gewisseld"))
+        #expect(lines[1].contains("verwerkt") && lines[1].contains("groep gewisseld"))
 
         let runId = try reportJSON(of: second, in: folder)["runId"] as! String
         let markdown = try opvangsync(["report", runId], in: folder)
@@ -235,7 +235,7 @@ import Testing
 
         // "Why did child K1 leave group G1?"
         let history = try opvangsync(["history", "placement", "P1", "--format", "csv"], in: folder)
-        #expect(history.stdout.contains("groupCode: G1 → G2"))
+        #expect(history.stdout.contains("Groepcode: G1 → G2"))
         // The first version stays readable: the created entry holds every value the export gave.
         let database = try Database(path: folder.appendingPathComponent("portal.sqlite").path, mode: .queryOnly)
         let created = try database.scalarString("SELECT changes FROM change_log WHERE entity = 'placement' AND key = 'P1' AND action = 'created'")

@@ -262,12 +262,12 @@ import Testing
         export["plaatsingen.csv"][3] = "P3;K3;G1;KDV;52 weken;04-01-2027;;;08:00-17:00;"   // 43 days ahead
         #expect(try importExport(export, in: folder).status == 0)
         let inge = try opvangsync(["accounts", "show", "O3"], in: folder)
-        #expect(inge.stdout.contains("status:              none (geen kind in de opvang"))
+        #expect(inge.stdout.contains("status:              geen account (geen kind in de opvang"))
         export["plaatsingen.csv"][3] = "P3;K3;G1;KDV;52 weken;03-01-2027;;;08:00-17:00;"   // 42 days ahead
         export.exportedAt = "2026-11-22T10:00:00+01:00"
         #expect(try importExport(export, in: folder).status == 0)
         let invited = try opvangsync(["accounts", "show", "inge@example.nl"], in: folder)
-        #expect(invited.stdout.contains("status:              invited"))
+        #expect(invited.stdout.contains("status:              uitgenodigd"))
         #expect(invited.stdout.contains("e-mailkolom:         E-mail 2"))
         #expect(invited.stdout.contains("voorwaarden:         niet geaccepteerd"))
         #expect(invited.stdout.contains("K3 Noël de Vries"))

@@ -49,4 +49,40 @@ import Testing
         two.export.files[0].rejected = 2
         #expect(MarkdownReport.explanation(two) == "De export is verwerkt: 2 wijzigingen staan nu in het ouderportaal. Let op: 2 regels zijn afgewezen en niet verwerkt (zie hieronder).")
     }
+
+    @Test func theWebPageEscapesEverythingFromOutside() {
+        var hostile = report([RunReport.ReportChange(entity: "parent", key: "O1\"><script>", action: .updated, fields: [
+            FieldChange(field: "firstName", old: "Jan", new: "<img src=x onerror=alert(1)>\u{202E}gpj.exe\u{1B}[31m"),
+        ])])
+        hostile.organisation.name = "</title><script>alert('t')</script>"
+        hostile.reason = "a & b \" ' < >"
+        hostile.issues = [Issue(.error, "unknown-code", file: "<x>.csv", line: 2, column: 3, field: "Naam\"onload=\"", key: "K'1",
+                                message: "onbekend <b>")]
+        let html = HTMLReport.render(hostile)
+        #expect(!html.contains("<script") && !html.contains("<img") && !html.contains("<b>") && !html.contains("<x>"))
+        #expect(html.contains("&lt;img src=x onerror=alert(1)&gt;gpj.exe[31m"), "the override and the escape left out")
+        #expect(!html.unicodeScalars.contains { $0.value == 0x202E || $0.value == 0x1B })
+        #expect(html.contains("&lt;/title&gt;&lt;script&gt;alert(&#39;t&#39;)&lt;/script&gt;"))
+        #expect(html.contains("a &amp; b &quot; &#39; &lt; &gt;"))
+        // Every tag in the page is one opvangsync wrote: none comes from the data.
+        let tags = Set(html.matches(of: /<\/?([a-zA-Z0-9]+)/).map { String($0.1).lowercased() })
+        #expect(tags.isSubset(of: ["html", "head", "meta", "title", "style", "body", "header", "h1", "h2", "h3", "h4", "p", "nav", "ol", "li", "a",
+                                   "main", "section", "table", "thead", "tbody", "tr", "th", "td", "ul", "strong", "code", "div", "footer"]), "\(tags)")
+    }
+
+    @Test func timesAreLocalAndCountsAgree() {
+        #expect(DutchText.localTime("2026-11-23T16:56:14Z") == "23-11-2026 17:56")
+        #expect(DutchText.localTime("2026-07-01T10:00:00Z") == "01-07-2026 12:00", "summer time")
+        #expect(DutchText.localTime("2026-11-21T23:40:00+01:00") == "21-11-2026 23:40")
+        #expect(DutchText.localTime("2026-11-22") == "22-11-2026")
+        #expect(DutchText.count(1, "groep", "groepen") == "1 groep" && DutchText.count(2, "groep", "groepen") == "2 groepen")
+        #expect(DutchText.plain("de grens is 36 uur (maxExportAgeHours)") == "de grens is 36 uur")
+        #expect(DutchText.plain("kalender.csv:3:5: error: aanhalingsteken niet afgesloten [unbalanced-quote]") == "kalender.csv:3:5: aanhalingsteken niet afgesloten")
+        #expect(DutchText.plain("het certificaat is niet te controleren (zie mail.caFile); x") == "het certificaat is niet te controleren; x")
+        #expect(DutchText.technicalTerms("de grens is 36 uur (maxExportAgeHours)") == ["maxExportAgeHours"])
+        #expect(FieldNames.label("placement", "monday") == "Maandag")
+        #expect(FieldNames.label("placement", "monday", in: ["placement": ["monday": "maandag"]]) == "maandag")
+        #expect(FieldNames.display("placement", "startDate", "2026-01-05") == "05-01-2026")
+        #expect(FieldNames.display("placement", "monday", "08:00-12:00") == "08:00-12:00")
+    }
 }

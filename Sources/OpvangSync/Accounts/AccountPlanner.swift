@@ -65,6 +65,9 @@ public struct AccountPlan: Sendable {
     public var states: [String: ParentAccountState] = [:]
     public var summary = AccountSummary()
     public var issues: [Issue] = []
+    /// Parents with a child in care who get no account, each with the reason in Dutch: the report lists
+    /// them every night until the planning system is corrected.
+    public var withoutAccount: [(parent: String, reason: String)] = []
 }
 
 /// SPEC §4 "Which e-mail", "When an account is made", "One address, one account" and "Address changes".
@@ -87,6 +90,16 @@ public struct AccountPlanner {
             return (EmailAddress.normalised(email2), "E-mail 2")
         }
         return nil
+    }
+
+    /// Why neither address of a parent can be a login, in Dutch, without repeating either address:
+    /// `E-mail is leeg; E-mail 2: twee punten achter elkaar`.
+    public static func unusable(email: String?, email2: String?) -> String {
+        func why(_ value: String?) -> String {
+            guard let value, !value.trimmingUnicodeSpace.isEmpty else { return "is leeg" }
+            return "is ongeldig: " + (EmailAddress.problem(value.trimmingUnicodeSpace) ?? "onbekende reden")
+        }
+        return "geen bruikbaar e-mailadres (E-mail \(why(email)); E-mail 2 \(why(email2)))"
     }
 
     /// Oudernummers in their natural order: numerically when both are numbers.
@@ -185,6 +198,8 @@ public struct AccountPlanner {
                     // The account stays (the parent may have a password); what happens to it is said exactly.
                     lostAddress(parent, account, why: "heeft geen bruikbaar e-mailadres meer (E-mail en E-mail 2 leeg of ongeldig)", state: .noEmail)
                 } else {
+                    result.withoutAccount.append((parent, AccountPlanner.unusable(email: values[parentSchema.index("email")],
+                                                                                  email2: values[parentSchema.index("email2")])))
                     result.issues.append(Issue(.warning, "parent-without-email", key: parent, message:
                         "ouder \(parent) heeft een kind in de opvang, maar geen bruikbaar e-mailadres (E-mail en E-mail 2 leeg of ongeldig): geen account"))
                 }
@@ -208,6 +223,10 @@ public struct AccountPlanner {
                     result.summary.conflicts += 1
                     if let account = existing.accounts[candidate.parent], account.username != address {
                         lostAddress(candidate.parent, account, why: "heeft nu het adres van een ander gezin", state: .conflict)
+                    }
+                    if existing.accountOf[candidate.parent] == nil {
+                        result.withoutAccount.append((candidate.parent,
+                            "het e-mailadres (\(candidate.column)) is al de gebruikersnaam van het account van ouder \(holder), een ander gezin"))
                     }
                     result.issues.append(Issue(.error, "address-in-use", key: candidate.parent, message:
                         "het e-mailadres (\(candidate.column)) van ouder \(candidate.parent) is al de gebruikersnaam van het account van ouder \(holder); er verandert niets tot dit in het planningssysteem is opgelost"))
@@ -235,6 +254,10 @@ public struct AccountPlanner {
                         result.summary.conflicts += 1
                         if let account = existing.accounts[loser.parent], account.username != address {
                             lostAddress(loser.parent, account, why: "heeft nu het adres van een ander gezin", state: .conflict)
+                        }
+                        if existing.accountOf[loser.parent] == nil {
+                            result.withoutAccount.append((loser.parent,
+                                "hetzelfde e-mailadres (\(loser.column)) als ouder \(owner.parent), maar niet dezelfde kinderen"))
                         }
                         result.issues.append(Issue(.error, "address-conflict", key: loser.parent, message:
                             "ouder \(loser.parent) heeft hetzelfde e-mailadres (\(loser.column)) als ouder \(owner.parent), maar niet dezelfde kinderen: geen account voor \(loser.parent), zodat gezinnen elkaars gegevens niet zien"))

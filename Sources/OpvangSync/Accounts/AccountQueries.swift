@@ -5,7 +5,8 @@ import PortalStore
 public struct AccountListing: Codable, Sendable {
     public var parent: String
     public var name: String
-    /// `invited`, `verlopen`, `ingetrokken`, `active`, `disabled`, `none` or `conflict`.
+    /// `invited`, `verlopen`, `ingetrokken`, `bounced`, `active`, `disabled`, `none` or `conflict` (a code, for
+    /// machines; `DutchText.accountStatus` says it in words).
     public var status: String
     /// Where the parent stands in the planning system's terms (`account_state.state`): `account`, `member`,
     /// `no-email`, `conflict`, `not-eligible`.
@@ -28,7 +29,7 @@ public struct TeamMember: Codable, Sendable {
 }
 
 /// Everything customer service needs to answer a parent: `accounts show`.
-public struct AccountDetails: Codable, Sendable {
+public struct AccountDetails: Encodable, Sendable {
     public struct Child: Codable, Sendable {
         public var number: String
         public var name: String
@@ -42,6 +43,26 @@ public struct AccountDetails: Codable, Sendable {
         public var documentsUntil: String?
     }
 
+    /// What became of the mail of an invitation (or of any message): the outbox's record of it.
+    public struct Delivery: Codable, Sendable {
+        public var kind: String
+        /// `queued`, `sent`, `failed`, `bounced` or `cancelled`.
+        public var status: String
+        public var recipient: String
+        public var attempts: Int
+        public var queuedAt: String
+        public var sentAt: String?
+        public var lastError: String?
+        /// A bounce: the enhanced status code, what the receiving server said, and when it came back.
+        public var bounceStatus: String?
+        public var bounceDiagnostic: String?
+        public var bouncedAt: String?
+        /// A delay reported by a delivery report (4.x.x): noted only.
+        public var delayStatus: String?
+        public var delayDiagnostic: String?
+        public var delayedAt: String?
+    }
+
     public struct Invitation: Codable, Sendable {
         public var address: String
         public var createdAt: String
@@ -50,13 +71,45 @@ public struct AccountDetails: Codable, Sendable {
         public var usedAt: String?
         public var revokedAt: String?
         public var revokedReason: String?
+        /// The invitation's last message.
+        public var delivery: Delivery?
+    }
+
+    /// Both addresses the planning system gives a parent, which one is the login and why.
+    public struct Addresses: Codable, Sendable {
+        public var parent: String
+        /// `E-mail` and `E-mail 2` as the export has them (as written).
+        public var email: String?
+        public var email2: String?
+        /// `E-mail` or `E-mail 2`: the column the login address comes from; nil when neither is usable.
+        public var used: String?
+        /// Why, in Dutch.
+        public var why: String
     }
 
     public var parents: [AccountListing]
+    public var addresses: [Addresses]
     public var owner: String?
     public var children: [Child]
     public var invitations: [Invitation]
-    public var mail: [String]
+    /// Every message of the account, oldest first.
+    public var mail: [Delivery]
+    /// New links sent by customer service, bounces and delays, oldest first.
+    public var events: [AccountEvent]
+}
+
+/// What `accounts show` found for an e-mail address, an Oudernummer or a Kindnummer.
+public struct AccountLookup: Encodable, Sendable {
+    /// A child asked about: its number, name and parents (Oudernummer and role).
+    public struct ChildMatch: Codable, Sendable {
+        public var number: String
+        public var name: String
+        public var parents: [String]
+    }
+
+    public var child: ChildMatch?
+    /// One entry per account (or parent without one) involved.
+    public var accounts: [AccountDetails]
 }
 
 extension PortalRepository {
@@ -79,7 +132,8 @@ extension PortalRepository {
                    (SELECT COUNT(*) FROM invitations i WHERE i.account = a.parent_number AND i.used_at IS NULL
                         AND i.revoked_at IS NULL AND i.expires_at <= ?),
                    (SELECT COUNT(*) FROM invitations i WHERE i.account = a.parent_number AND i.used_at IS NULL
-                        AND i.revoked_at IS NOT NULL AND i.revoked_reason IN ('address-gone', 'no-children', 'address-changed'))
+                        AND i.revoked_at IS NOT NULL AND i.revoked_reason IN ('address-gone', 'no-children', 'address-changed')),
+                   (SELECT i.revoked_reason FROM invitations i WHERE i.account = a.parent_number ORDER BY i.id DESC LIMIT 1)
             FROM parents p
             LEFT JOIN account_state s ON s.parent_number = p.key
             LEFT JOIN account_members m ON m.parent_number = p.key
@@ -100,6 +154,9 @@ extension PortalRepository {
             } else if (row.int(12) ?? 0) == 0, (row.int(13) ?? 0) > 0 {
                 // The link ran out before the parent used it: customer service sends a new one.
                 listingStatus = "verlopen"
+            } else if (row.int(12) ?? 0) == 0, row.string(15) == "bounced" {
+                // The last link never arrived: the receiving server refused it (now, or in a bounce later).
+                listingStatus = "bounced"
             } else if (row.int(12) ?? 0) == 0, (row.int(14) ?? 0) > 0 {
                 // The link was withdrawn (the address went, the family changed): no working link now.
                 listingStatus = "ingetrokken"
@@ -127,14 +184,55 @@ extension PortalRepository {
         return exists || owner != nil ? (query, owner) : nil
     }
 
-    public func accountDetails(_ query: String) throws -> AccountDetails? {
-        guard let (parent, owner) = try resolveAccount(query) else { return nil }
+    /// `accounts show`: an e-mail address (an account's username, or E-mail or E-mail 2 of a parent), an
+    /// Oudernummer, or a Kindnummer (every parent of the child). Nil when nothing matches.
+    public func accountLookup(_ query: String, now: Date = Date()) throws -> AccountLookup? {
+        var parents: [String] = []
+        var child: AccountLookup.ChildMatch?
+        if query.contains("@") {
+            let address = EmailAddress.normalised(query)
+            if let owner = try database.scalarString("SELECT parent_number FROM accounts WHERE username = ?", [.text(address)]) {
+                parents.append(owner)
+            }
+            // The address as the planning system holds it: a parent who uses the other column, or has no account.
+            let lowered = query.trimmingUnicodeSpace.lowercased()
+            parents += try database.query("""
+                SELECT key FROM parents WHERE LOWER(TRIM(email)) = ? OR LOWER(TRIM(email2)) = ? ORDER BY CAST(key AS INTEGER), key
+                """, [.text(lowered), .text(lowered)]) { $0.string(0) ?? "" }
+        } else {
+            if try database.scalarInt("SELECT COUNT(*) FROM parents WHERE key = ?", [.text(query)]) ?? 0 > 0
+                || database.scalarInt("SELECT COUNT(*) FROM account_members WHERE parent_number = ?", [.text(query)]) ?? 0 > 0 {
+                parents.append(query)
+            }
+            if let name = try database.statement("SELECT \(PortalRepository.fullName("")) FROM children WHERE key = ?")
+                .firstRow([.text(query)], { $0.string(0) ?? "" }) {
+                let linked = try database.query("""
+                    SELECT parent_number, role FROM relations WHERE child_number = ? AND status = 'active' ORDER BY role, parent_number
+                    """, [.text(query)]) { (number: $0.string(0) ?? "", role: $0.string(1) ?? "") }
+                child = AccountLookup.ChildMatch(number: query, name: name, parents: linked.map { "\($0.number) (\($0.role))" })
+                parents += linked.map(\.number)
+            }
+        }
+        // One entry per account: a parent who shares an account is shown with it.
+        var seen: Set<String> = []
+        var accounts: [AccountDetails] = []
+        for parent in parents {
+            let owner = try database.scalarString("SELECT account FROM account_members WHERE parent_number = ?", [.text(parent)])
+            guard seen.insert(owner ?? "parent:" + parent).inserted else { continue }
+            accounts.append(try accountDetails(parent: parent, owner: owner, now: now))
+        }
+        guard child != nil || !accounts.isEmpty else { return nil }
+        return AccountLookup(child: child, accounts: accounts)
+    }
+
+    /// The account of `parent` (owned by `owner`, or none), with all its members.
+    func accountDetails(parent: String, owner: String?, now: Date) throws -> AccountDetails {
         var members = [parent]
         if let owner {
             members = try database.query("SELECT parent_number FROM account_members WHERE account = ? ORDER BY parent_number",
                                          [.text(owner)]) { $0.string(0) ?? "" }
         }
-        let listings = try accountListings().filter { members.contains($0.parent) }
+        let listings = try accountListings(now: now).filter { members.contains($0.parent) }
         let placeholders = Array(repeating: "?", count: members.count).joined(separator: ", ")
         let children = try database.query("""
             SELECT c.key, \(PortalRepository.fullName("c")),
@@ -154,19 +252,55 @@ extension PortalRepository {
                                      .filter { !$0.isEmpty },
                                  photosUntil: row.string(5), documentsUntil: row.string(6))
         }
+        let addresses = try database.query("""
+            SELECT key, email, email2 FROM parents WHERE key IN (\(placeholders)) ORDER BY CAST(key AS INTEGER), key
+            """, members.map { .text($0) }) { row -> AccountDetails.Addresses in
+            let email = row.string(1), email2 = row.string(2)
+            let (used, why) = PortalRepository.loginChoice(email: email, email2: email2)
+            return AccountDetails.Addresses(parent: row.string(0) ?? "", email: email, email2: email2, used: used, why: why)
+        }
         let invitations = try database.query("""
-            SELECT address, created_at, sent_at, expires_at, used_at, revoked_at, revoked_reason FROM invitations
-            WHERE account = ? ORDER BY id
+            SELECT i.address, i.created_at, i.sent_at, i.expires_at, i.used_at, i.revoked_at, i.revoked_reason, o.id
+            FROM invitations i LEFT JOIN outbox o ON o.id = (SELECT MAX(x.id) FROM outbox x WHERE x.invitation_id = i.id)
+            WHERE i.account = ? ORDER BY i.id
             """, [.text(owner ?? "")]) { row in
-            AccountDetails.Invitation(address: row.string(0) ?? "", createdAt: row.string(1) ?? "", sentAt: row.string(2),
-                                      expiresAt: row.string(3), usedAt: row.string(4), revokedAt: row.string(5),
-                                      revokedReason: row.string(6))
+            (AccountDetails.Invitation(address: row.string(0) ?? "", createdAt: row.string(1) ?? "", sentAt: row.string(2),
+                                       expiresAt: row.string(3), usedAt: row.string(4), revokedAt: row.string(5),
+                                       revokedReason: row.string(6)), row.int(7))
         }
         let mail = try database.query("""
-            SELECT kind || ' aan ' || recipient || ': ' || status || COALESCE(' (' || last_error || ')', '') || ', ' || queued_at
+            SELECT id, kind, status, recipient, attempts, queued_at, sent_at, last_error, bounce_status, bounce_diagnostic, bounced_at,
+                   delay_status, delay_diagnostic, delayed_at
             FROM outbox WHERE account = ? ORDER BY id
-            """, [.text(owner ?? "")]) { $0.string(0) ?? "" }
-        return AccountDetails(parents: listings, owner: owner, children: children, invitations: invitations, mail: mail)
+            """, [.text(owner ?? "")]) { row in
+            (row.int(0) ?? 0, AccountDetails.Delivery(
+                kind: row.string(1) ?? "", status: row.string(2) ?? "", recipient: row.string(3) ?? "", attempts: row.int(4) ?? 0,
+                queuedAt: row.string(5) ?? "", sentAt: row.string(6), lastError: row.string(7), bounceStatus: row.string(8),
+                bounceDiagnostic: row.string(9), bouncedAt: row.string(10), delayStatus: row.string(11), delayDiagnostic: row.string(12),
+                delayedAt: row.string(13)))
+        }
+        let byID = Dictionary(mail, uniquingKeysWith: { first, _ in first })
+        let events = try members.flatMap { try accountEvents(parent: $0) }.sorted { $0.at < $1.at }
+        return AccountDetails(parents: listings, addresses: addresses, owner: owner, children: children,
+                              invitations: invitations.map { invitation, message in
+                                  var item = invitation
+                                  item.delivery = message.flatMap { byID[$0] }
+                                  return item
+                              },
+                              mail: mail.map(\.1), events: events)
+    }
+
+    /// Which column the login address comes from and why, in Dutch, by the rule of SPEC §4 "Which e-mail".
+    static func loginChoice(email: String?, email2: String?) -> (column: String?, why: String) {
+        func problem(_ value: String?) -> String? {
+            guard let value, !value.trimmingUnicodeSpace.isEmpty else { return "leeg" }
+            return EmailAddress.problem(value.trimmingUnicodeSpace).map { "ongeldig: \($0)" }
+        }
+        switch (problem(email), problem(email2)) {
+        case (nil, _): return ("E-mail", "E-mail is een geldig adres; dat gaat altijd voor")
+        case (let first?, nil): return ("E-mail 2", "E-mail is \(first), dus E-mail 2")
+        case (let first?, let second?): return (nil, "geen bruikbaar adres: E-mail is \(first), E-mail 2 is \(second)")
+        }
     }
 
     /// The staff of a group ("Ons team"): who works there, and how many of its children each mentors.
@@ -219,16 +353,27 @@ extension PortalRepository {
         try database.scalarString("SELECT MAX(started_at) FROM runs WHERE status = 'applied' AND mode = 'apply'")
     }
 
-    public func resendInvitation(account owner: String, operator name: String, now: Date = Date()) throws -> Int64 {
+    /// A new link for the account of `owner`, asked for `parent` (the owner or a member), by `name` for
+    /// `reason`: the previous link dies, and the account's history records who sent it, why and to which
+    /// address. Returns the outbox id of the new message, the address and the column it came from.
+    public func resendInvitation(account owner: String, parent: String? = nil, operator name: String, reason: String? = nil,
+                                 now: Date = Date()) throws -> (message: Int64, address: String, column: String?) {
         guard let context = try organisationContext() else {
             throw UsageError("no import has run on this portal yet, so its name and portal URL are unknown")
         }
         let parentName = try database.scalarString("""
             SELECT \(PortalRepository.fullName("")) FROM parents WHERE key = ?
             """, [.text(owner)])
+        let column = try database.scalarString("SELECT email_column FROM accounts WHERE parent_number = ?", [.text(owner)])
         return try database.inTransaction {
-            try PortalWriter(database: database).resend(account: owner, name: parentName, organisation: context,
-                                                        runID: "resend by \(name)", now: now)
+            let writer = PortalWriter(database: database)
+            let message = try writer.resend(account: owner, name: parentName, organisation: context, runID: "resend by \(name)", now: now)
+            let address = try database.scalarString("SELECT recipient FROM outbox WHERE id = ?", [.integer(message)]) ?? ""
+            let detail = [column.map { "kolom \($0)" }, parent.flatMap { $0 == owner ? nil : "gedeeld account van ouder \(owner)" }]
+                .compactMap { $0 }.joined(separator: ", ")
+            try writer.recordAccountEvent(AccountEvent(parent: parent ?? owner, at: Timestamp.iso(now), kind: "resend", operator: name,
+                                                       reason: reason, address: address, detail: detail))
+            return (message, address, column)
         }
     }
 }

@@ -36,6 +36,8 @@ public struct MailDelivery {
         let recipient: String
         let data: [String: String]
         let attempts: Int
+        /// The message's own part of its envelope sender (VERP), once one was given.
+        let returnTag: String?
     }
 
     /// What one batch did.
@@ -59,12 +61,12 @@ public struct MailDelivery {
     public func deliver(limit: Int? = nil, ids: [Int64]? = nil, now: () -> Date = Date.init) throws -> Result {
         var result = Result()
         let due = try database.query("""
-            SELECT id, message_id, kind, account, invitation_id, recipient, data, attempts FROM outbox
+            SELECT id, message_id, kind, account, invitation_id, recipient, data, attempts, return_tag FROM outbox
             WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY id LIMIT ?
             """, [.text(Timestamp.iso(now())), .integer(Int64(limit ?? Int(Int32.max)))]) { row in
             Due(id: Int64(row.int(0) ?? 0), messageID: row.string(1) ?? "", kind: row.string(2) ?? "", account: row.string(3),
                 invitation: row.int(4).map(Int64.init), recipient: row.string(5) ?? "",
-                data: MailDelivery.decode(row.string(6) ?? "{}"), attempts: row.int(7) ?? 0)
+                data: MailDelivery.decode(row.string(6) ?? "{}"), attempts: row.int(7) ?? 0, returnTag: row.string(8))
         }.filter { ids?.contains($0.id) ?? true }
         let deadline = now().addingTimeInterval(TimeInterval(settings.batchDeadlineSeconds))
         var failuresInARow = 0
@@ -147,9 +149,15 @@ public struct MailDelivery {
         let organisation = values["organisatie"] ?? "Kinderopvang"
         let host = MailDelivery.senderDomain(portal: values["portaal"])
         let from = settings.from.flatMap(MailAddress.init(parsing:)) ?? MailAddress(name: organisation, address: "noreply@\(host)")
+        // With mail.returnPath, the envelope sender names this message: a bounce hours later finds it back.
+        var envelope: String?
+        if settings.returnPath != nil {
+            let tag = try message.returnTag ?? assignReturnTag(message.id)
+            envelope = settings.envelopeSender(tag: tag)
+        }
         let mail = MailMessage(from: from, to: MailAddress(address: message.recipient), subject: subject, body: body,
                                messageID: message.messageID, date: now,
-                               extraHeaders: [("Auto-Submitted", "auto-generated")])
+                               extraHeaders: [("Auto-Submitted", "auto-generated")], envelopeFrom: envelope)
         let attempts = message.attempts + 1
         let failure: DeliveryError?
         do {
@@ -170,8 +178,16 @@ public struct MailDelivery {
             return .sent
         case .bounced(let code, let text):
             try database.inTransaction {
-                try database.run("UPDATE outbox SET status = 'bounced', attempts = ?, last_error = ? WHERE id = ?",
-                                 [.integer(Int64(attempts)), .text("\(code) \(text)"), .integer(message.id)])
+                try database.run("""
+                    UPDATE outbox SET status = 'bounced', attempts = ?, last_error = ?, bounce_status = ?, bounce_diagnostic = ?, bounced_at = ?
+                    WHERE id = ?
+                    """, [.integer(Int64(attempts)), .text("\(code) \(text)"), DeliveryReport.enhancedCode(in: text).sqlValue,
+                          .text("\(code) \(text)"), .text(Timestamp.iso(now)), .integer(message.id)])
+                if let account = message.account {
+                    try PortalWriter(database: database).recordAccountEvent(AccountEvent(
+                        parent: account, at: Timestamp.iso(now), kind: "bounce", operator: nil, reason: nil, address: message.recipient,
+                        detail: "\(DutchText.mailKind(message.kind)) geweigerd bij het versturen: \(code) \(text)"))
+                }
                 if let invitation = message.invitation {
                     // The link never arrived: the invitation is closed, so a resend can open a new one.
                     try database.run("UPDATE invitations SET revoked_at = ?, revoked_reason = 'bounced', token_hash = NULL WHERE id = ?",
@@ -195,6 +211,16 @@ public struct MailDelivery {
                              [.integer(Int64(attempts)), .text(Timestamp.iso(next)), .text(problem), .integer(message.id)])
             return .stopped(problem: problem)
         }
+    }
+
+    /// A random tag of 16 letters and digits for a message's envelope sender, stored before the message goes
+    /// out: a bounce that names it can only be of this message.
+    private func assignReturnTag(_ id: Int64) throws -> String {
+        var random = SystemRandomNumberGenerator()
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567")
+        let tag = String((0..<16).map { _ in alphabet[Int(random.next() as UInt64 % 32)] })
+        try database.run("UPDATE outbox SET return_tag = ? WHERE id = ?", [.text(tag), .integer(id)])
+        return tag
     }
 
     /// Puts a message back for a later attempt, or fails it after its last one; true when it failed.

@@ -136,4 +136,12 @@ extension PortalWriter {
         try revokeOpenInvitations(of: account, reason: "resend", at: stamp)
         return try invite(account, username, kind: .resend, name: name, organisation: organisation, runID: runID, stamp: stamp)
     }
+
+    /// Something done to a parent's account between runs (a new link, a bounce, a delay), for its history.
+    func recordAccountEvent(_ event: AccountEvent) throws {
+        try database.run("""
+            INSERT INTO account_events (parent_number, at, kind, operator, reason, address, detail) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, [.text(event.parent), .text(event.at), .text(event.kind), event.operator.sqlValue, event.reason.sqlValue,
+                  event.address.sqlValue, event.detail.sqlValue])
+    }
 }

@@ -165,6 +165,9 @@ struct AttendanceStore {
 
     private func merge(group: String, built: ArraySlice<AttendanceEntry>, stored: [StoredEntry], into result: inout AttendanceDiff) {
         var b = built.startIndex, s = 0
+        // What this group's list gained, lost and changed, for the report's figures per group.
+        let before = (added: result.summary.added, removed: result.summary.removed, changed: result.summary.changed)
+        defer { result.summary.record(group: group, since: before) }
         func removed(_ old: StoredEntry) {
             let day = Day(dayNumber: old.day)
             result.deletes.append((group, day, old.child))

@@ -280,8 +280,29 @@ public struct Configuration: Sendable {
                 case "connectTimeoutSeconds": mail.connectTimeoutSeconds = try whole(value, keyPath, 1...300)
                 case "replyTimeoutSeconds": mail.replyTimeoutSeconds = try whole(value, keyPath, 1...600)
                 case "batchDeadlineSeconds": mail.batchDeadlineSeconds = try whole(value, keyPath, 1...86400)
+                case "returnPath":
+                    let address = try text(value, keyPath)
+                    guard EmailAddress.isValid(address), !address.contains("+"), address == address.trimmingCharacters(in: .whitespaces) else {
+                        throw fail(keyPath, "must be a plain address without a +, e.g. \"bounces@zonnebloem.example\": each message is sent from bounces+TAG@… so that its bounce names it")
+                    }
+                    mail.returnPath = address.lowercased()
+                case "bounces":
+                    let bounces = try text(value, keyPath)
+                    if bounces.hasPrefix("maildir:") {
+                        let folder = String(bounces.dropFirst("maildir:".count))
+                        guard !folder.isEmpty else { throw fail(keyPath, "maildir: needs a folder, e.g. maildir:/var/mail/bounces") }
+                        mail.bounces = "maildir:" + resolve(folder)
+                    } else if bounces.hasPrefix("imaps://") {
+                        // The reason never quotes the URL: it may hold a password.
+                        if let problem = IMAPSettings.problem(bounces) { throw fail(keyPath, problem) }
+                        mail.bounces = bounces
+                    } else {
+                        throw fail(keyPath, "must be maildir:DIR or imaps://host/MAILBOX")
+                    }
+                case "bouncesUsername": mail.bouncesUsername = try text(value, keyPath)
+                case "bouncesPasswordFile": mail.bouncesPasswordFile = resolve(try text(value, keyPath))
                 default:
-                    throw fail(keyPath, "unknown key; known: batchDeadlineSeconds, caFile, connectTimeoutSeconds, from, maxAttempts, passwordFile, replyTimeoutSeconds, timeoutSeconds, transport, username")
+                    throw fail(keyPath, "unknown key; known: batchDeadlineSeconds, bounces, bouncesPasswordFile, bouncesUsername, caFile, connectTimeoutSeconds, from, maxAttempts, passwordFile, replyTimeoutSeconds, returnPath, timeoutSeconds, transport, username")
                 }
             }
             return mail

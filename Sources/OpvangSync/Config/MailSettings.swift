@@ -22,8 +22,41 @@ public struct MailSettings: Sendable, Equatable {
     public var batchDeadlineSeconds = 300
     /// Template kind → file replacing the built-in Dutch text.
     public var templates: [String: String] = [:]
+    /// The envelope sender's address (`bounces@example.nl`): each message goes out from
+    /// `bounces+TAG@example.nl`, TAG random and its own, so a bounce that comes back names its message (VERP).
+    /// nil: the envelope sender is the From address, and bounces are matched by the original Message-ID.
+    public var returnPath: String?
+    /// Where bounces arrive: `maildir:DIR` or `imaps://host/MAILBOX`; nil: `mail bounces` reads nothing.
+    public var bounces: String?
+    public var bouncesUsername: String?
+    /// A file holding the bounce mailbox's password (IMAP).
+    public var bouncesPasswordFile: String?
 
     public init() {}
+
+    /// The bounce mailbox these settings name, or nil when none is configured. The password is read here.
+    public func makeBounceMailbox() throws -> BounceMailbox? {
+        guard let bounces else { return nil }
+        if bounces.hasPrefix("maildir:") { return MaildirBounceMailbox(directory: String(bounces.dropFirst("maildir:".count))) }
+        guard let username = bouncesUsername, let file = bouncesPasswordFile else {
+            throw UsageError("mail.bounces over IMAP needs mail.bouncesUsername and mail.bouncesPasswordFile")
+        }
+        guard let data = FileManager.default.contents(atPath: file), let text = String(data: data, encoding: .utf8) else {
+            throw UsageError("cannot read the bounce mailbox's password file \(file)")
+        }
+        do {
+            return try IMAPBounceMailbox(settings: IMAPSettings(url: bounces, username: username,
+                                                                password: text.trimmingCharacters(in: .newlines), caFile: caFile))
+        } catch {
+            throw UsageError("mail.bounces: \(error)")
+        }
+    }
+
+    /// The envelope sender of one message: `local+TAG@domain` of `returnPath`; nil without one.
+    public func envelopeSender(tag: String) -> String? {
+        guard let returnPath, let at = returnPath.lastIndex(of: "@") else { return nil }
+        return "\(returnPath[..<at])+\(tag)\(returnPath[at...])"
+    }
 
     /// The transport these settings describe. The password is read here, at the last moment.
     public func makeTransport() throws -> MailTransport {

@@ -38,7 +38,7 @@ public struct RunAlert: Sendable {
             status = "mislukt"
             consequence = "Het ouderportaal is niet gewijzigd: ouders en medewerkers zien de gegevens van de vorige import."
         }
-        let reason = RunAlert.plain(report?.abortReason ?? failure ?? (exitCode == .appliedWithRejections
+        let reason = DutchText.plain(report?.abortReason ?? failure ?? (exitCode == .appliedWithRejections
             ? "\(report?.rejectedRows ?? 0) regels afgewezen"
             : exitCode == .appliedWithHeldLocations ? "vastgehouden: " + (report?.held ?? []).map(\.code).joined(separator: ", ") : "onbekend"))
         var lines = [
@@ -56,7 +56,7 @@ public struct RunAlert: Sendable {
             "Reden:       \(reason)",
         ]
         if let report {
-            lines.append("Run:         \(report.runId), gestart \(RunAlert.local(report.startedAt))")
+            lines.append("Run:         \(report.runId), gestart \(DutchText.localTime(report.startedAt))")
             if !report.export.path.isEmpty { lines.append("Export:      \(report.export.path)") }
         }
         lines.append("Rapport:     \(reportPath ?? "er is geen rapport geschreven")")
@@ -97,20 +97,5 @@ public struct RunAlert: Sendable {
             }
         }
         return problems.isEmpty ? nil : "the alert could not be sent: \(problems.joined(separator: "; "))"
-    }
-
-    /// The reason as customer service reads it: without the configuration keys in parentheses that the
-    /// report keeps for the ops engineer ("de grens is 36 uur (maxExportAgeHours)").
-    static func plain(_ text: String) -> String {
-        text.replacingOccurrences(of: #"\s*\((max|rules\.|mail\.)[A-Za-z.]*\)"#, with: "", options: .regularExpression)
-    }
-
-    /// `dd-mm-jjjj HH:MM` in Europe/Amsterdam, as the reports show times.
-    static func local(_ iso: String) -> String {
-        guard let date = Manifest.parseTimestamp(iso) else { return iso }
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "Europe/Amsterdam") ?? .current
-        let p = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: date)
-        return String(format: "%02d-%02d-%04d %02d:%02d", p.day ?? 0, p.month ?? 0, p.year ?? 0, p.hour ?? 0, p.minute ?? 0)
     }
 }

@@ -27,72 +27,72 @@ enum HeldLocationsReport {
 
     static func fraction(_ part: Int, _ whole: Int) -> Double { whole == 0 ? 0 : Double(part) / Double(whole) }
 
-    /// The section the report opens with, when a location was held or released.
-    static func markdown(_ report: RunReport) -> [String] {
+    /// The sections the report opens with, when a location was held or released: what customer service
+    /// must act on first.
+    static func sections(_ report: RunReport) -> [ReportDocument.Section] {
         let locations = report.heldLocations ?? []
         guard !locations.isEmpty else { return [] }
         let held = locations.filter { !$0.released }, released = locations.filter(\.released)
-        var out: [String] = []
+        var sections: [ReportDocument.Section] = []
         let dryRun = report.mode == "dry-run"
         if !held.isEmpty {
-            out.append("## Vastgehouden locaties")
-            out.append("")
             let subject = held.count == 1 ? "Bij 1 locatie" : "Bij \(held.count) locaties"
-            out.append(dryRun
+            var blocks: [ReportDocument.Block] = [.paragraph([.text(dryRun
                 ? "\(subject) zou de export meer weghalen dan een gewone nacht kan verklaren. Een echte import zou \(held.count == 1 ? "die locatie" : "die locaties") vasthouden zoals \(held.count == 1 ? "ze was" : "ze waren") en de rest verwerken."
-                : "\(subject) haalt de export meer weg dan een gewone nacht kan verklaren. \(held.count == 1 ? "Die locatie is" : "Die locaties zijn") vastgehouden zoals \(held.count == 1 ? "ze was" : "ze waren"): daar is niets gewijzigd, ook de aanwezigheidslijsten en de accounts van de ouders niet. Alle andere locaties zijn bijgewerkt.")
-            out.append("")
-            out += table(held)
-            out.append("**Wat nu?**")
-            out.append("")
-            out.append("- Controleer in het planningssysteem of deze plaatsingen echt zijn beëindigd.")
-            out.append("- Ontbreken ze door een fout in de export (een verkeerd filter, een afgebroken upload): laat het planningssysteem opnieuw exporteren. De volgende import verwerkt de locatie dan weer gewoon, en tot die tijd blijft ze zoals ze was.")
-            out.append("- Zijn ze echt beëindigd (de locatie sluit, de kinderen zijn verhuisd): laat een beheerder de locatie vrijgeven. Dan worden de beëindigingen alsnog verwerkt (zie de technische toelichting onderaan).")
-            out.append("- Tot dan zien de ouders en medewerkers van deze locatie de gegevens van de vorige import: nieuwe gezinnen krijgen nog geen uitnodiging en de aanwezigheidslijsten worden niet bijgewerkt.")
-            out.append("")
+                : "\(subject) haalt de export meer weg dan een gewone nacht kan verklaren. \(held.count == 1 ? "Die locatie is" : "Die locaties zijn") vastgehouden zoals \(held.count == 1 ? "ze was" : "ze waren"): daar is niets gewijzigd, ook de aanwezigheidslijsten en de accounts van de ouders niet. Alle andere locaties zijn bijgewerkt.")])]
+            blocks.append(table(held))
+            blocks.append(.paragraph([.strong("Wat nu?")]))
+            blocks.append(.list([
+                [.text("Controleer in het planningssysteem of deze plaatsingen echt zijn beëindigd.")],
+                [.text("Ontbreken ze door een fout in de export (een verkeerd filter, een afgebroken upload): laat het planningssysteem opnieuw exporteren. De volgende import verwerkt de locatie dan weer gewoon, en tot die tijd blijft ze zoals ze was.")],
+                [.text("Zijn ze echt beëindigd (de locatie sluit, de kinderen zijn verhuisd): laat een beheerder de locatie vrijgeven. Dan worden de beëindigingen alsnog verwerkt (zie de technische toelichting onderaan).")],
+                [.text("Tot dan zien de ouders en medewerkers van deze locatie de gegevens van de vorige import: nieuwe gezinnen krijgen nog geen uitnodiging en de aanwezigheidslijsten worden niet bijgewerkt.")],
+            ]))
             let elsewhere = report.issues.filter { $0.code == "held-child-placed-elsewhere" }.count
             if elsewhere > 0 {
-                out.append(elsewhere == 1
+                blocks.append(.paragraph([.text(elsewhere == 1
                     ? "1 kind van een vastgehouden locatie staat in de export bij een andere locatie en is daar verwerkt; het staat tot de vrijgave op de lijsten van beide (zie de waarschuwingen)."
-                    : "\(elsewhere) kinderen van een vastgehouden locatie staan in de export bij een andere locatie en zijn daar verwerkt; ze staan tot de vrijgave op de lijsten van beide (zie de waarschuwingen).")
-                out.append("")
+                    : "\(elsewhere) kinderen van een vastgehouden locatie staan in de export bij een andere locatie en zijn daar verwerkt; ze staan tot de vrijgave op de lijsten van beide (zie de waarschuwingen).")]))
             }
+            sections.append(ReportDocument.Section(title: "Vastgehouden locaties", anchor: "vastgehouden", blocks: blocks))
         }
         if !released.isEmpty {
-            out.append("## Vrijgegeven locaties")
-            out.append("")
-            let reason = report.reason.map { " (reden: \(MarkdownReport.escape($0)))" } ?? ""
-            out.append("\(released.count == 1 ? "Deze locatie zou zijn vastgehouden, maar is" : "Deze locaties zouden zijn vastgehouden, maar zijn") op verzoek vrijgegeven\(reason): de export is \(dryRun ? "in deze proefrun " : "")verwerkt, ook wat eruit verdwenen is.")
-            out.append("")
-            out += table(released)
+            let reason = report.reason.map { " (reden: \($0))" } ?? ""
+            sections.append(ReportDocument.Section(title: "Vrijgegeven locaties", anchor: "vrijgegeven", blocks: [
+                .paragraph([.text("\(released.count == 1 ? "Deze locatie zou zijn vastgehouden, maar is" : "Deze locaties zouden zijn vastgehouden, maar zijn") op verzoek vrijgegeven\(reason): de export is \(dryRun ? "in deze proefrun " : "")verwerkt, ook wat eruit verdwenen is.")]),
+                table(released),
+            ]))
         }
-        return out
+        return sections
     }
 
-    private static func table(_ locations: [RunReport.HeldLocation]) -> [String] {
-        var out = ["| Locatie | Actieve plaatsingen | Zouden verdwijnen | Actieve kinderen | Zouden verdwijnen | Grens |",
-                   "|---|---:|---:|---:|---:|---:|"]
-        for location in locations {
-            var name = MarkdownReport.code(location.code) + (location.name.map { " \(MarkdownReport.escape($0))" } ?? "")
-            if location.missingFromLocationsFile { name += " (niet in het locatiebestand)" }
-            out.append("| \(name) | \(location.activePlacements) | \(location.placementsWouldEnd) (\(MarkdownReport.percent(fraction(location.placementsWouldEnd, location.activePlacements)))) | \(location.activeChildren) | \(location.childrenWouldEnd) (\(MarkdownReport.percent(fraction(location.childrenWouldEnd, location.activeChildren)))) | \(MarkdownReport.percent(location.threshold)) |")
+    private static func table(_ locations: [RunReport.HeldLocation]) -> ReportDocument.Block {
+        let rows: [[ReportDocument.Text]] = locations.map { location in
+            var name: ReportDocument.Text = [.code(location.code)]
+            if let label = location.name { name.append(.text(" \(label)")) }
+            if location.missingFromLocationsFile { name.append(.text(" (niet in het locatiebestand)")) }
+            return [name, [.text(String(location.activePlacements))],
+                    [.text("\(location.placementsWouldEnd) (\(MarkdownReport.percent(fraction(location.placementsWouldEnd, location.activePlacements))))")],
+                    [.text(String(location.activeChildren))],
+                    [.text("\(location.childrenWouldEnd) (\(MarkdownReport.percent(fraction(location.childrenWouldEnd, location.activeChildren))))")],
+                    [.text(MarkdownReport.percent(location.threshold))]]
         }
-        out.append("")
-        return out
+        return .table(header: ["Locatie", "Actieve plaatsingen", "Zouden verdwijnen", "Actieve kinderen", "Zouden verdwijnen", "Grens"],
+                      numeric: [1, 2, 3, 4, 5], rows: rows)
     }
 
-    /// The closing technical section: how an administrator releases a held location.
-    static func technical(_ report: RunReport) -> [String] {
+    /// For IT, after the rest of the report: how an administrator releases a held location.
+    static func technicalSection(_ report: RunReport) -> ReportDocument.Section? {
         let held = report.held
-        guard !held.isEmpty else { return [] }
-        var out = ["## Technische toelichting", ""]
-        out.append("Een locatie wordt vastgehouden als de export meer dan `rules.maxRemovalFractionPerLocation` (nu \(MarkdownReport.percent(held[0].threshold))) van haar actieve plaatsingen of kinderen zou beëindigen. Vrijgeven, met dezelfde export (en, op de server, met dezelfde `--config` en `--org` als de nachtelijke import):")
-        out.append("")
-        for location in held {
-            out.append("- " + MarkdownReport.code("opvangsync import \(shellQuoted(report.export.path)) --release location=\(shellQuoted(location.code)) --reason \"...\""))
-        }
-        out.append("")
-        return out
+        guard !held.isEmpty else { return nil }
+        return ReportDocument.Section(title: "Technische toelichting", anchor: "vrijgeven", blocks: [
+            .paragraph([.text("Een locatie wordt vastgehouden als de export meer dan "), .code("rules.maxRemovalFractionPerLocation"),
+                        .text(" (nu \(MarkdownReport.percent(held[0].threshold))) van haar actieve plaatsingen of kinderen zou beëindigen. Vrijgeven, met dezelfde export (en, op de server, met dezelfde "),
+                        .code("--config"), .text(" en "), .code("--org"), .text(" als de nachtelijke import):")]),
+            .list(held.map { location in
+                [.code("opvangsync import \(shellQuoted(report.export.path)) --release location=\(shellQuoted(location.code)) --reason \"...\"")]
+            }),
+        ])
     }
 
     /// A word as the shell reads it back: plain when it is, else in single quotes.

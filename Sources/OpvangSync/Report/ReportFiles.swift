@@ -140,6 +140,8 @@ public enum SpreadsheetCSV {
 public struct ReportPaths: Sendable {
     public let json: String
     public let markdown: String
+    /// The same report as a self-contained web page, for reading in a browser and printing.
+    public let html: String
     public let changesCSV: String
     public let rejectedCSV: String
 }
@@ -157,23 +159,26 @@ public struct StagedReport {
         return paths
     }
 
-    /// The same files with the JSON and the Markdown written again from `report` (its end time and mail
-    /// counts, known only after the commit); the old temporaries of those two are removed.
+    /// The same files with the JSON, the Markdown and the web page written again from `report` (its end time
+    /// and mail counts, known only after the commit); the old temporaries of those three are removed.
     public func restaging(_ report: RunReport) throws -> StagedReport {
-        let json = try ProtectedFile.stage(try ReportWriter.json(report), for: paths.json)
-        let markdown: String
+        var fresh: [String: String] = [:]
         do {
-            markdown = try ProtectedFile.stage(Array(MarkdownReport.render(report).utf8), for: paths.markdown)
+            for (bytes, path) in [(try ReportWriter.json(report), paths.json), (Array(MarkdownReport.render(report).utf8), paths.markdown),
+                                  (Array(HTMLReport.render(report).utf8), paths.html)] {
+                fresh[path] = try ProtectedFile.stage(bytes, for: path)
+            }
         } catch {
-            ProtectedFile.discard(json)
+            for temporary in fresh.values { ProtectedFile.discard(temporary) }
             throw error
         }
         var updated: [(temporary: String, final: String)] = []
         for file in files {
-            switch file.final {
-            case paths.json: ProtectedFile.discard(file.temporary); updated.append((json, file.final))
-            case paths.markdown: ProtectedFile.discard(file.temporary); updated.append((markdown, file.final))
-            default: updated.append(file)
+            if let temporary = fresh[file.final] {
+                ProtectedFile.discard(file.temporary)
+                updated.append((temporary, file.final))
+            } else {
+                updated.append(file)
             }
         }
         return StagedReport(paths: paths, files: updated)
@@ -186,7 +191,7 @@ public struct StagedReport {
 }
 
 public enum ReportWriter {
-    /// Writes `<reports>/<org>/<run-id>.json`, `.md`, `-wijzigingen.csv` and `-afgewezen.csv`.
+    /// Writes `<reports>/<org>/<run-id>.json`, `.md`, `.html`, `-wijzigingen.csv` and `-afgewezen.csv`.
     public static func write(_ report: RunReport, to reportsDirectory: String) throws -> ReportPaths {
         try stage(report, to: reportsDirectory).commit()
     }
@@ -207,11 +212,12 @@ public enum ReportWriter {
         try ProtectedFile.makeDirectory(folder)
         try ProtectedFile.requireRealDirectory(folder)
         let base = (folder as NSString).appendingPathComponent(report.runId)
-        let paths = ReportPaths(json: base + ".json", markdown: base + ".md",
+        let paths = ReportPaths(json: base + ".json", markdown: base + ".md", html: base + ".html",
                                 changesCSV: base + "-wijzigingen.csv", rejectedCSV: base + "-afgewezen.csv")
         var files: [(temporary: String, final: String)] = []
         do {
             for (bytes, path) in [(try serialised ?? json(report), paths.json), (Array(MarkdownReport.render(report).utf8), paths.markdown),
+                                  (Array(HTMLReport.render(report).utf8), paths.html),
                                   (Array(changesCSV(report).utf8), paths.changesCSV), (Array(issuesCSV(report).utf8), paths.rejectedCSV)] {
                 files.append((try ProtectedFile.stage(bytes, for: path), path))
             }

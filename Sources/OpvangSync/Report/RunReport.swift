@@ -1,3 +1,5 @@
+import Foundation
+
 /// The report of one run (SPEC §7), written as JSON, Dutch Markdown and CSV. Described in `docs/report.md`.
 public struct RunReport: Codable, Sendable {
     public static let currentSchemaVersion = 1
@@ -110,12 +112,34 @@ public struct RunReport: Codable, Sendable {
     public var abortReason: String?
     /// How long the run held the portal's write lock (its one transaction), in seconds; nil when it wrote nothing.
     public var writeLockSeconds: Double?
+    /// Entity → canonical field → the export's own column name (from the mapping): the human reports name
+    /// fields as the export does (`Maandag`, `E-mail`). Nil in reports written before it was kept.
+    public var columns: [String: [String: String]]?
+    /// Figures per location; nil when the run stopped before comparing, and for a scoped run (which read
+    /// only part of the export).
+    public var locations: [LocationTotals]?
+    /// The parents invited by this run and those left without an account; nil when the run stopped before
+    /// the account stage.
+    public var parentAccounts: ParentAccounts?
+    /// Mail found undelivered since the previous report (refused, bounced later, failed): listed once.
+    public var undeliveredMail: [UndeliveredMail]?
+    /// Provenance: the opvangsync that made the run, and on which machine.
+    public var version: String? = opvangsyncVersion
+    public var host: String? = RunReport.hostName
 
     /// Rows rejected over all files.
     public var rejectedRows: Int { export.files.reduce(0) { $0 + $1.rejected } }
 
     /// The locations held as they were in this run (not those released).
     public var held: [HeldLocation] { (heldLocations ?? []).filter { !$0.released } }
+
+    /// This machine's name, as `hostname` prints it.
+    static let hostName: String = {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "onbekend" }
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return name.isEmpty ? "onbekend" : name
+    }()
 }
 
 /// SPEC §7 `accounts`.
@@ -195,6 +219,10 @@ public struct AttendanceSummary: Codable, Sendable, Equatable {
     /// The school holidays within the rebuilt days, each with where it comes from; nil when there were none.
     public var schoolHolidays: [SchoolHolidaySpan]?
 
+    /// Group code → what its list gained, lost and changed (complete, unlike `changes`); nil in reports
+    /// written before it was kept.
+    public var perGroup: [String: GroupAttendance]? = [:]
+
     public static let listLimit = 2000
 }
 
@@ -202,7 +230,7 @@ extension RunReport {
     enum CodingKeys: String, CodingKey {
         case schemaVersion, runId, organisation, asOf, startedAt, finishedAt, mode, comparison, status, exitCode, `operator`, reason,
              options, export, counts, removals, heldLocations, heldChanges, accounts, mail, attendance, retention, changes, issues,
-             abortReason, writeLockSeconds
+             abortReason, writeLockSeconds, columns, locations, parentAccounts, undeliveredMail, version, host
     }
 
     /// Every key is written, absent values as `null`: readers of the report can rely on its shape.
@@ -234,6 +262,12 @@ extension RunReport {
         try container.encode(issues, forKey: .issues)
         try container.encode(abortReason, forKey: .abortReason)
         try container.encode(writeLockSeconds, forKey: .writeLockSeconds)
+        try container.encode(columns, forKey: .columns)
+        try container.encode(locations, forKey: .locations)
+        try container.encode(parentAccounts, forKey: .parentAccounts)
+        try container.encode(undeliveredMail, forKey: .undeliveredMail)
+        try container.encode(version, forKey: .version)
+        try container.encode(host, forKey: .host)
     }
 }
 

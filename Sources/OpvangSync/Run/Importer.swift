@@ -225,11 +225,11 @@ public struct Importer {
             run.report.mail?.bounced += delivered.summary.bounced
             if let problem = delivered.transportProblem {
                 run.report.issues.append(Issue(.warning, "mail-not-sent", message:
-                    "de import is verwerkt, maar niet alle mail is verstuurd: \(problem); de mail blijft klaarstaan voor `opvangsync mail send`"))
+                    "de import is verwerkt, maar niet alle mail is verstuurd: \(problem); de mail blijft klaarstaan en gaat mee met de volgende verzendronde"))
             }
         } catch {
             run.report.issues.append(Issue(.warning, "mail-not-sent", message:
-                "de import is verwerkt, maar de mail is niet verstuurd: \(error); hij blijft klaarstaan voor `opvangsync mail send`"))
+                "de import is verwerkt, maar de mail is niet verstuurd: \(error); hij blijft klaarstaan en gaat mee met de volgende verzendronde"))
         }
     }
 
@@ -411,6 +411,7 @@ struct RunState {
             options: .init(force: request.force, allowMassChanges: request.allowMassChanges, only: request.scope?.description,
                            release: request.release.map { "location=\($0)" }),
             export: .init(path: RunState.absolute(request.exportDirectory), mapping: mapping.path))
+        report.columns = FieldNames.columns(of: mapping)
     }
 
     /// Auditors read the report later and elsewhere: a path relative to some working folder says little.

@@ -388,3 +388,37 @@ enum JSONNumber {
         return negative && text != "0" ? "-" + text : text
     }
 }
+
+/// A parsed value written back as nested JSON (what `runs --format json` shows of a stored summary):
+/// numbers as numbers, objects as objects, never as a string holding JSON.
+extension JSONNode: Encodable {
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        switch value {
+        case .null:
+            var container = encoder.singleValueContainer()
+            try container.encodeNil()
+        case .bool(let flag):
+            var container = encoder.singleValueContainer()
+            try container.encode(flag)
+        case .number(let text):
+            var container = encoder.singleValueContainer()
+            if let whole = Int(text) { try container.encode(whole) } else if let real = Double(text) { try container.encode(real) } else { try container.encode(text) }
+        case .string(let text):
+            var container = encoder.singleValueContainer()
+            try container.encode(text)
+        case .array(let elements):
+            var container = encoder.unkeyedContainer()
+            for element in elements { try container.encode(element) }
+        case .object(let members):
+            var container = encoder.container(keyedBy: Key.self)
+            for member in members { try container.encode(member.node, forKey: Key(stringValue: member.key)) }
+        }
+    }
+}

@@ -7,7 +7,7 @@ struct PlannedRun {
     let retention: RetentionPlan
     let attendance: AttendanceDiff
     /// Failed and bounced mail not yet in a report: this run's report names it, once.
-    let undelivered: [(id: Int64, status: String, issue: Issue)]
+    let undelivered: [(id: Int64, status: String, issue: Issue, entry: UndeliveredMail)]
     /// "Voornaam tussenvoegsel achternaam" per parent, for the salutation of their mail.
     let names: [String: String]
 }
@@ -123,6 +123,15 @@ struct RunPlanning {
         report.accounts?.enabled = retention.enabledCount
         report.retention = retention.summary
         report.issues += accountPlan.issues
+        report.parentAccounts = ParentAccounts.of(accountPlan, post: post)
+        if incremental != nil, let repository { try report.parentAccounts?.addStored(from: repository.database, except: scopeParents ?? []) }
+        if request.scope == nil {
+            if incremental != nil, let repository {
+                report.locations = try LocationTotals.incremental(post, plan: plan, asOf: asOf, database: repository.database)
+            } else {
+                report.locations = LocationTotals.of(listed, plan: plan, asOf: asOf)
+            }
+        }
         for owner in retention.unlinked {
             report.issues.append(Issue(.warning, "account-disabled-unlinked", key: owner, message:
                 "het account van ouder \(owner) is uitgeschakeld: het gezin is aan geen enkel kind meer gekoppeld (bijvoorbeeld na een wijziging in het gezag); er geldt geen termijn van 8 weken"))
@@ -140,6 +149,7 @@ struct RunPlanning {
             report.issues.append(message.issue)
         }
         report.mail = mail
+        report.undeliveredMail = undelivered.map(\.entry)
         report.attendance = RunPlanning.summary(attendance, inputs: inputs, post: listed)
         report.issues += attendance.issues
         return PlannedRun(accounts: accountPlan, retention: retention, attendance: attendance, undelivered: undelivered,
@@ -174,7 +184,7 @@ struct RunPlanning {
         summary.changes = Array(diff.changes.prefix(AttendanceSummary.listLimit))
         summary.changesTruncated = diff.changes.count > AttendanceSummary.listLimit
         let l = EntityKind.location.schema
-        for code in Set(summary.changes.map(\.group)) {
+        for code in Set(summary.changes.map(\.group)).union(summary.perGroup.map { Array($0.keys) } ?? []) {
             guard let group = inputs.groups[code] else { continue }
             let location = post.record(.location, group.location)?.values[l.index("name")] ?? nil
             summary.groupNames[code] = "\(group.name) (\(location ?? group.location))"
@@ -191,21 +201,5 @@ struct RunPlanning {
                 .compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
         }
         return names
-    }
-
-    /// Mail that failed or bounced since the last report: customer service hears of it once, in the next report.
-    static func undeliveredMail(_ database: Database) throws -> [(id: Int64, status: String, issue: Issue)] {
-        try database.query("""
-            SELECT id, status, kind, account, attempts, last_error FROM outbox
-            WHERE status IN ('failed', 'bounced') AND reported_run IS NULL ORDER BY id
-            """) { row in
-            let status = row.string(1) ?? "failed"
-            let account = row.string(3) ?? "?"
-            let kind = row.string(2) ?? "mail"
-            let message = status == "bounced"
-                ? "de \(kind)-mail voor ouder \(account) is geweigerd door de mailserver van de ontvanger (\(row.string(5) ?? "")); controleer het e-mailadres in het planningssysteem"
-                : "de \(kind)-mail voor ouder \(account) kon na \(row.int(4) ?? 0) pogingen niet worden afgeleverd (\(row.string(5) ?? "")); opnieuw versturen: opvangsync accounts resend \(account)"
-            return (Int64(row.int(0) ?? 0), status, Issue(.error, status == "bounced" ? "mail-bounced" : "mail-failed", key: account, message: message))
-        }
     }
 }

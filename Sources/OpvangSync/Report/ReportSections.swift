@@ -1,0 +1,239 @@
+import PortalStore
+
+/// The parents a run invited, and those it left without an account: SPEC §7 "the invited parents with the
+/// e-mail column used".
+public struct ParentAccounts: Codable, Sendable, Equatable {
+    /// A parent whose invitation this run queued (a dry run: would queue).
+    public struct Invited: Codable, Sendable, Equatable {
+        public var parent: String
+        public var name: String?
+        /// The address the invitation goes to.
+        public var address: String
+        /// `E-mail` or `E-mail 2`: the column the address came from.
+        public var column: String
+        /// `new-account`, or `address-changed` (an account not yet activated moved to a new address).
+        public var why: String
+    }
+
+    /// A parent with a child in care who gets no account.
+    public struct WithoutAccount: Codable, Sendable, Equatable {
+        public var parent: String
+        public var name: String?
+        /// Why, in Dutch.
+        public var reason: String
+    }
+
+    /// The first `listLimit` invitations, in Oudernummer order; `accounts.invited` counts them all.
+    public var invited: [Invited] = []
+    public var invitedTruncated = false
+    public var withoutAccount: [WithoutAccount] = []
+
+    public static let listLimit = 2000
+
+    public init() {}
+
+    /// The invitations and refusals of an account plan, with the parents' names from the post-run state.
+    static func of(_ plan: AccountPlan, post: PostState) -> ParentAccounts {
+        let schema = EntityKind.parent.schema
+        func name(_ parent: String) -> String? {
+            guard let values = post.record(.parent, parent)?.values else { return nil }
+            let text = [values[schema.index("firstName")], values[schema.index("infix")], values[schema.index("lastName")]]
+                .compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
+            return text.isEmpty ? nil : text
+        }
+        var invitations: [(parent: String, address: String, column: String, why: String)] = []
+        for action in plan.actions {
+            switch action {
+            case .create(let owner, let username, let column, _):
+                invitations.append((owner, username, column, "new-account"))
+            case .move(let owner, _, let to, let column, let activated) where !activated:
+                invitations.append((owner, to, column, "address-changed"))
+            default:
+                break
+            }
+        }
+        invitations.sort { AccountPlanner.precedes($0.parent, $1.parent) }
+        var result = ParentAccounts()
+        result.invited = invitations.prefix(listLimit).map {
+            Invited(parent: $0.parent, name: name($0.parent), address: $0.address, column: $0.column, why: $0.why)
+        }
+        result.invitedTruncated = invitations.count > listLimit
+        result.withoutAccount = plan.withoutAccount.sorted { AccountPlanner.precedes($0.parent, $1.parent) }.map {
+            WithoutAccount(parent: $0.parent, name: name($0.parent), reason: $0.reason)
+        }
+        return result
+    }
+}
+
+extension ParentAccounts {
+    /// An incremental run plans accounts only for the families it touches: the parents it leaves alone
+    /// who are without an account are taken from the states the portal keeps (`account_state`), so the
+    /// list stays complete every night, as a full run's is.
+    mutating func addStored(from database: Database, except planned: Set<String>) throws {
+        var listed = Set(withoutAccount.map(\.parent))
+        try database.statement("""
+            SELECT s.parent_number, s.state, s.detail, \(PortalRepository.fullName("p")), p.email, p.email2
+            FROM account_state s JOIN parents p ON p.key = s.parent_number AND p.status = 'active' AND p.purged_at IS NULL
+            WHERE s.state IN ('no-email', 'conflict')
+              AND NOT EXISTS (SELECT 1 FROM account_members m WHERE m.parent_number = s.parent_number)
+            """).forEachRow([]) { row in
+            guard let parent = row.string(0), !planned.contains(parent), listed.insert(parent).inserted else { return }
+            let reason = row.string(1) == "conflict"
+                ? (row.string(2) ?? "het e-mailadres hoort bij een ander gezin")
+                : AccountPlanner.unusable(email: row.string(4), email2: row.string(5))
+            let name = row.string(3)
+            withoutAccount.append(WithoutAccount(parent: parent, name: name?.isEmpty == false ? name : nil, reason: reason))
+        }
+        withoutAccount.sort { AccountPlanner.precedes($0.parent, $1.parent) }
+    }
+}
+
+/// The figures of one location, so that each location's staff find their own part of the run.
+public struct LocationTotals: Codable, Sendable, Equatable {
+    public var code: String
+    public var name: String?
+    /// Active groups of the location after the run.
+    public var groups = 0
+    /// Children with a placement in one of its groups that has started and not ended on the run date.
+    public var childrenInCare = 0
+    /// Active placements (started or yet to start) after the run.
+    public var placements = 0
+    /// This run's placement changes in its groups.
+    public var placementsCreated = 0
+    public var placementsUpdated = 0
+    /// Ended or vanished in this run.
+    public var placementsEnded = 0
+
+    /// Every location of the post-run state, in code order, with the placement changes of `plan`.
+    static func of(_ post: PostState, plan: Plan, asOf: Day) -> [LocationTotals] {
+        let g = EntityKind.group.schema, p = EntityKind.placement.schema, l = EntityKind.location.schema
+        var totals: [String: LocationTotals] = [:]
+        for (code, values) in post.active(.location) {
+            totals[code] = LocationTotals(code: code, name: values[l.index("name")])
+        }
+        var locationOfGroup: [String: String] = [:]
+        for (key, record) in post.records[.group] ?? [:] {
+            guard let location = record.values[g.index("locationCode")] ?? nil else { continue }
+            locationOfGroup[key] = location
+            if record.status == .active { totals[location, default: LocationTotals(code: location)].groups += 1 }
+        }
+        var children: [String: Set<String>] = [:]
+        for (_, values) in post.active(.placement) {
+            guard let group = values[p.index("groupCode")], let location = locationOfGroup[group] else { continue }
+            totals[location, default: LocationTotals(code: location)].placements += 1
+            let start = values[p.index("startDate")].flatMap(Day.init(iso:))
+            let end = values[p.index("endDate")].flatMap(Day.init(iso:))
+            if let start, start <= asOf, end.map({ $0 >= asOf }) ?? true, let child = values[p.index("childNumber")] {
+                children[location, default: []].insert(child)
+            }
+        }
+        for (location, set) in children { totals[location]?.childrenInCare = set.count }
+        for change in plan.changes where change.kind == .placement {
+            let record = post.record(.placement, change.key)
+            guard let group = record?.values[p.index("groupCode")] ?? nil, let location = locationOfGroup[group] else { continue }
+            switch change.action {
+            case .created, .restored: totals[location, default: LocationTotals(code: location)].placementsCreated += 1
+            case .updated: totals[location, default: LocationTotals(code: location)].placementsUpdated += 1
+            case .ended, .vanished: totals[location, default: LocationTotals(code: location)].placementsEnded += 1
+            }
+        }
+        return totals.values.sorted { $0.code < $1.code }
+    }
+}
+
+extension LocationTotals {
+    /// The same figures for an incremental run, whose post-run state holds only the records it compared:
+    /// what the run did not touch is counted in the portal, what it touched is taken from the plan.
+    static func incremental(_ post: PostState, plan: Plan, asOf: Day, database: Database) throws -> [LocationTotals] {
+        let g = EntityKind.group.schema, p = EntityKind.placement.schema, l = EntityKind.location.schema
+        var names: [String: String?] = [:]
+        try database.statement("SELECT key, name FROM locations WHERE status = 'active'").forEachRow([]) { row in
+            if let key = row.string(0) { names[key] = row.string(1) }
+        }
+        var groups: [String: (location: String, active: Bool)] = [:]
+        try database.statement("SELECT key, location_code, status FROM groups").forEachRow([]) { row in
+            if let key = row.string(0), let location = row.string(1) { groups[key] = (location, row.string(2) == "active") }
+        }
+        let touched = Set(plan.changes.filter { $0.kind == .placement }.map(\.key))
+        for change in plan.changes {
+            switch change.kind {
+            case .location:
+                let record = post.record(.location, change.key)
+                if record?.status == .active { names[change.key] = record?.values[l.index("name")] ?? nil } else { names[change.key] = nil }
+            case .group:
+                if let record = post.record(.group, change.key), let location = record.values[g.index("locationCode")] {
+                    groups[change.key] = (location, record.status == .active)
+                }
+            default: break
+            }
+        }
+        var totals: [String: LocationTotals] = [:]
+        for (code, name) in names { totals[code] = LocationTotals(code: code, name: name) }
+        for (_, group) in groups where group.active { totals[group.location, default: LocationTotals(code: group.location)].groups += 1 }
+        var children: [String: Set<String>] = [:]
+        // The placements the run left alone, as the portal holds them; the touched ones as they will be.
+        try database.statement("""
+            SELECT group_code, child_number, start_date <= ? AND (end_date IS NULL OR end_date >= ?) FROM placements
+            WHERE status = 'active' AND key NOT IN \(PortalLookup.set)
+            """).forEachRow([.text(asOf.iso), .text(asOf.iso), PortalLookup.bind(touched)]) { row in
+            guard let group = row.string(0), let location = groups[group]?.location else { return }
+            totals[location, default: LocationTotals(code: location)].placements += 1
+            if row.int(2) == 1, let child = row.string(1) { children[location, default: []].insert(child) }
+        }
+        for key in touched {
+            guard let record = post.record(.placement, key), record.status == .active,
+                  let group = record.values[p.index("groupCode")], let location = groups[group]?.location else { continue }
+            totals[location, default: LocationTotals(code: location)].placements += 1
+            let start = record.values[p.index("startDate")].flatMap(Day.init(iso:))
+            let end = record.values[p.index("endDate")].flatMap(Day.init(iso:))
+            if let start, start <= asOf, end.map({ $0 >= asOf }) ?? true, let child = record.values[p.index("childNumber")] {
+                children[location, default: []].insert(child)
+            }
+        }
+        for (location, set) in children { totals[location]?.childrenInCare = set.count }
+        for change in plan.changes where change.kind == .placement {
+            guard let group = post.record(.placement, change.key)?.values[p.index("groupCode")] ?? nil,
+                  let location = groups[group]?.location else { continue }
+            switch change.action {
+            case .created, .restored: totals[location, default: LocationTotals(code: location)].placementsCreated += 1
+            case .updated: totals[location, default: LocationTotals(code: location)].placementsUpdated += 1
+            case .ended, .vanished: totals[location, default: LocationTotals(code: location)].placementsEnded += 1
+            }
+        }
+        return totals.values.sorted { $0.code < $1.code }
+    }
+}
+
+/// Mail that could not be delivered, listed once in the next report: a refusal at sending (SMTP 5xx), a
+/// delivery status notification that came back later, or a message that failed after its last attempt.
+public struct UndeliveredMail: Codable, Sendable, Equatable {
+    public var parent: String?
+    /// `invitation`, `resend`, `address-change-old`, `address-change-new`.
+    public var kind: String
+    /// `bounced` or `failed`.
+    public var status: String
+    public var address: String
+    /// The enhanced status code of a bounce (`5.1.1`), when known.
+    public var statusCode: String?
+    /// What the receiving server said, cleaned of control characters and addresses.
+    public var diagnostic: String?
+    /// When it was found (a bounce report's arrival, or the last attempt).
+    public var at: String?
+}
+
+/// Changes to one group's attendance list over the horizon.
+public struct GroupAttendance: Codable, Sendable, Equatable {
+    public var added = 0
+    public var removed = 0
+    public var changed = 0
+}
+
+extension AttendanceSummary {
+    /// Adds to `perGroup` what the counts grew by since `before`, for one group whose list was just compared.
+    mutating func record(group: String, since before: (added: Int, removed: Int, changed: Int)) {
+        let counts = GroupAttendance(added: added - before.added, removed: removed - before.removed, changed: changed - before.changed)
+        guard counts.added + counts.removed + counts.changed > 0 else { return }
+        perGroup = perGroup ?? [:]
+        perGroup?[group] = counts
+    }
+}
