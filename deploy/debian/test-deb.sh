@@ -62,7 +62,7 @@ check "a demo import runs with the Swift toolchain hidden and delivers its invit
     cd '$work/demo'
     '$binary' import '$export_dir' --as-of 2026-11-22 --send-mail
     [ \$(ls outbox/new | wc -l) -gt 0 ]
-    '$binary' runs | grep -q applied"
+    '$binary' runs | grep -q verwerkt"
 
 check "lintian reports no errors" lintian --fail-on error "$deb"
 
