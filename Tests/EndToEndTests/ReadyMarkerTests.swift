@@ -167,6 +167,10 @@ import Testing
         try export(at: inbox.appendingPathComponent("2026-11-20"), marker: "2026-11-20T23:40:00+01:00")
         try export(at: inbox.appendingPathComponent("2026-11-21"), marker: "2026-11-21T23:40:00+01:00")
         try export(at: inbox.appendingPathComponent("2026-11-22"), marker: nil)
+        // Newer by its modification time, as an upload that is still going on is: files written in the same
+        // clock tick would otherwise leave the two folders equally new.
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(60)],
+                                              ofItemAtPath: inbox.appendingPathComponent("2026-11-22").path)
         let result = try opvangsync(["import", "--org", "mini", "--as-of", "2026-11-22"], in: folder)
         #expect(result.status == 0, "\(result.stderr)")
         let report = try reportJSON(of: result, in: folder)
