@@ -7,14 +7,6 @@ import Testing
 /// SPEC §4 "Lifecycle edges": families that diverge, addresses that disappear, parents unlinked, care that
 /// vanishes. Each is a sequence of nights through the built binary.
 @Suite struct AccountEdgeTests {
-    func night(_ export: MiniExport, _ asOf: String, in folder: URL, _ extra: [String] = []) throws -> (ProcessResult, [String: Any]) {
-        var copy = export
-        copy.exportedAt = "\(asOf)T01:00:00+01:00"
-        let path = try copy.write(to: folder.appendingPathComponent("export-\(asOf)-\(UUID().uuidString)"))
-        let result = try opvangsync(["import", path.path, "--as-of", asOf] + extra, in: folder)
-        return (result, try reportJSON(of: result, in: folder))
-    }
-
     func db(_ folder: URL) throws -> Database { try Database(path: folder.appendingPathComponent("portal.sqlite").path) }
 
     func codes(_ report: [String: Any]) -> [String] {

@@ -21,14 +21,6 @@ import Testing
 
     func database(_ folder: URL) throws -> Database { try Database(path: folder.appendingPathComponent("portal.sqlite").path) }
 
-    func night(_ export: MiniExport, _ asOf: String, in folder: URL, _ extra: [String] = []) throws -> (ProcessResult, [String: Any]) {
-        var copy = export
-        copy.exportedAt = "\(asOf)T01:00:00+01:00"
-        let path = try copy.write(to: folder.appendingPathComponent("export-\(asOf)-\(UUID().uuidString)"))
-        let result = try opvangsync(["import", path.path, "--as-of", asOf] + extra, in: folder)
-        return (result, try reportJSON(of: result, in: folder))
-    }
-
     /// A bounce of the fixture `name` for the message of `parent` in the outbox.
     func bounce(_ name: String, for parent: String, in folder: URL, byTag: Bool, recipient: String? = nil) throws -> Data {
         let db = try database(folder)

@@ -10,14 +10,6 @@ import Testing
 @Suite struct ReportReadingTests {
     static let technicalHeading = "## Technische gegevens"
 
-    func night(_ export: MiniExport, _ asOf: String, in folder: URL, _ extra: [String] = []) throws -> (ProcessResult, [String: Any]) {
-        var copy = export
-        copy.exportedAt = "\(asOf)T01:00:00+01:00"
-        let path = try copy.write(to: folder.appendingPathComponent("export-\(asOf)-\(UUID().uuidString)"))
-        let result = try opvangsync(["import", path.path, "--as-of", asOf] + extra, in: folder)
-        return (result, try reportJSON(of: result, in: folder))
-    }
-
     func file(_ report: [String: Any], _ suffix: String, in folder: URL) throws -> String {
         let id = report["runId"] as? String ?? ""
         let organisation = (report["organisation"] as? [String: Any])?["id"] as? String ?? "mini"

@@ -62,3 +62,13 @@ public func temporaryFolder(_ name: String = "t") -> URL {
     return url
 }
 
+
+/// One night: `export` as made that night (01:00 on `asOf`), imported for `asOf` in `folder`; the run's
+/// result and its JSON report.
+public func night(_ export: MiniExport, _ asOf: String, in folder: URL, _ extra: [String] = []) throws -> (ProcessResult, [String: Any]) {
+    var copy = export
+    copy.exportedAt = "\(asOf)T01:00:00+01:00"
+    let path = try copy.write(to: folder.appendingPathComponent("export-\(asOf)-\(UUID().uuidString)"))
+    let result = try opvangsync(["import", path.path, "--as-of", asOf] + extra, in: folder)
+    return (result, try reportJSON(of: result, in: folder))
+}
