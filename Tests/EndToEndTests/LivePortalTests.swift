@@ -28,7 +28,13 @@ import Testing
         var request = ImportRequest(exportDirectory: next.path, settings: settings(folder), operatorName: "test")
         request.asOf = Day(iso: "2026-11-22")
         var activated = false
+        // Inside the transaction: the report's files must be staged already, not written while portal writes wait.
+        var stagedInTransaction: [String]?
         let outcome = try Importer().run(request) { progress in
+            if case .applying = progress, stagedInTransaction == nil {
+                let folder = URL(fileURLWithPath: request.settings.reports).appendingPathComponent(export.organisation).path
+                stagedInTransaction = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.contains(".tmp-") }
+            }
             guard case .phase("toepassen") = progress, !activated else { return }
             activated = true
             let portal = try? Database(path: request.settings.database)
@@ -49,6 +55,13 @@ import Testing
                 == "marieke.nieuw@example.nl $argon2id$geheim")
         #expect(try database.scalarString("SELECT revoked_at FROM invitations WHERE account = 'O1'") == nil, "the used link is not revoked")
         #expect(outcome.report.issues.contains { $0.code == "activated-during-run" && $0.key == "O1" })
+        #expect(stagedInTransaction.map { Set($0.map { $0.components(separatedBy: ".tmp-")[0] }).count } == 5,
+                "all five report files staged before the write lock: \(stagedInTransaction ?? [])")
+        // The note made inside the transaction reaches every file the run leaves, the issues CSV included.
+        let paths = try #require(outcome.reportPaths)
+        for path in [paths.json, paths.markdown, paths.html, paths.rejectedCSV] {
+            #expect(try String(contentsOfFile: path, encoding: .utf8).contains("terwijl deze import liep"), "\(path)")
+        }
         #expect(outcome.report.mail?.queued == 2)
         #expect((outcome.report.writeLockSeconds ?? -1) >= 0)
     }

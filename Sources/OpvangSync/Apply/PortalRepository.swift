@@ -122,11 +122,21 @@ public final class PortalRepository {
     /// The content hash of every row the portal applied, per kind; and, when the basis is the same, the kinds
     /// whose file in this export is byte for byte the one last applied without any issue (CSV exports).
     func knownRows(manifest: Manifest, mapping: Mapping, sameBasis: Bool) throws -> KnownRows {
-        var known = KnownRows()
         let kinds = Dictionary(uniqueKeysWithValues: EntityKind.allCases.map { ($0.rawValue, $0) })
-        try database.statement("SELECT entity, key, hash FROM record_hashes").forEachRow { row in
-            guard let kind = row.string(0).flatMap({ kinds[$0] }), let key = row.string(1) else { return }
-            known.hashes[kind, default: [:]][key] = UInt64(bitPattern: Int64(row.int(2) ?? 0))
+        var counts: [EntityKind: Int] = [:]
+        try database.statement("SELECT entity, COUNT(*) FROM record_hashes GROUP BY entity").forEachRow { row in
+            guard let kind = row.string(0).flatMap({ kinds[$0] }) else { return }
+            counts[kind] = row.int(1) ?? 0
+        }
+        let database = database
+        let known = KnownRows(counts: counts) { kind in
+            var hashes: [String: UInt64] = [:]
+            hashes.reserveCapacity(counts[kind] ?? 0)
+            try database.statement("SELECT key, hash FROM record_hashes WHERE entity = ?").forEachRow([.text(kind.rawValue)]) { row in
+                guard let key = row.string(0) else { return }
+                hashes[key] = UInt64(bitPattern: Int64(row.int(1) ?? 0))
+            }
+            return hashes
         }
         guard sameBasis, mapping.format == .csv else { return known }
         let listed = Dictionary(manifest.files.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })

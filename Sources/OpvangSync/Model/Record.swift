@@ -39,9 +39,11 @@ public struct DesiredState: Sendable {
     public var files: [FileSummary] = []
     public var issues: [Issue] = []
     /// An incremental read: the keys of rows whose content the portal applied before, which were not
-    /// parsed again (each kind read; a kind whose file was skipped whole has all its stored keys here).
+    /// parsed again (each kind read; a kind whose file was skipped whole has its stored keys here only when a
+    /// file read after it refers to it).
     public var unchanged: [EntityKind: Set<String>] = [:]
-    /// Kinds whose file was not read at all: its SHA-256 is the one last applied, which had no issue.
+    /// Kinds whose file was not read at all: its SHA-256 is the one last applied, which had no issue, so
+    /// every record the portal keeps a hash for is unchanged.
     public var skippedFiles: Set<EntityKind> = []
     /// Kinds whose file gave no rejected row and no warning: a file the next run may skip when unchanged.
     public var cleanFiles: Set<EntityKind> = []

@@ -159,32 +159,23 @@ public enum DutchText {
     /// code in square brackets and the English severity word of a `file:line:column: error: …` line are
     /// left out; the closing "Technische gegevens" keeps them.
     public static func plain(_ text: String) -> String {
+        // Most messages name nothing technical: no pattern below can match without one of these characters.
+        guard text.contains(where: { $0 == "`" || $0 == "[" || $0 == "(" || $0 == ":" }) || text.contains("opvangsync ") else {
+            return text
+        }
         var result = text
-        // `file:line:column: error: message (kolom X) [code]`: the form of a terminal line, in an abort reason.
-        result = result.replacingOccurrences(of: #"(:\d+)?(:\d+)?: (error|warning|info): "#, with: "$1$2: ", options: .regularExpression)
-        result = result.replacingOccurrences(of: #"\s*\[[a-z0-9]+(-[a-z0-9]+)*\]"#, with: "", options: .regularExpression)
-        // `(maxExportAgeHours)`, `(rules.x)`, `(mail.batchDeadlineSeconds: 300 seconden)`, `(zie mail.caFile)`,
-        // `(controleer mail.from)`: a parenthesis that names a configuration key.
-        result = result.replacingOccurrences(
-            of: #"\s*\((zie |controleer )?(max[A-Z][A-Za-z]*|rules\.[A-Za-z.]+|mail\.[A-Za-z.]+|alerts\.[A-Za-z.]+|reportRetentionDays)[^()]*\)"#,
-            with: "", options: .regularExpression)
-        // A command or option in backquotes: said in words instead.
-        result = result.replacingOccurrences(of: #"`opvangsync mail send`"#, with: "de volgende verzendronde")
-        result = result.replacingOccurrences(of: #"`opvangsync [^`]*`"#, with: "de beheerder", options: .regularExpression)
-        result = result.replacingOccurrences(of: #"`--[^`]*`"#, with: "de beheerder", options: .regularExpression)
-        result = result.replacingOccurrences(of: #"opvangsync accounts resend \S+"#, with: "Nieuw wachtwoord verzenden",
-                                             options: .regularExpression)
+        for (expression, template) in Plain.rules {
+            result = expression.stringByReplacingMatches(in: result, range: NSRange(result.startIndex..., in: result),
+                                                         withTemplate: template)
+        }
         return result
     }
 
     /// The configuration keys, commands and options a message names: what `plain` leaves out, for the
     /// technical section.
     public static func technicalTerms(_ text: String) -> [String] {
-        let patterns = [#"\b(max[A-Z][A-Za-z]*|rules\.[A-Za-z.]+[A-Za-z]|mail\.[A-Za-z.]+[A-Za-z]|alerts\.[A-Za-z.]+[A-Za-z]|reportRetentionDays)\b"#,
-                        #"`[^`]+`"#, #"opvangsync accounts resend \S+"#]
         var terms: [String] = []
-        for pattern in patterns {
-            guard let expression = try? NSRegularExpression(pattern: pattern) else { continue }
+        for expression in Plain.terms {
             let range = NSRange(text.startIndex..., in: text)
             for match in expression.matches(in: text, range: range) {
                 guard let found = Range(match.range, in: text) else { continue }
@@ -193,5 +184,32 @@ public enum DutchText {
             }
         }
         return terms
+    }
+
+    /// The patterns of `plain` and `technicalTerms`, compiled once: a report of a large run passes thousands
+    /// of messages through them, and compiling a pattern costs more than matching it.
+    private enum Plain {
+        static let rules: [(NSRegularExpression, String)] = [
+            // `file:line:column: error: message (kolom X) [code]`: the form of a terminal line, in an abort reason.
+            (#"(:\d+)?(:\d+)?: (error|warning|info): "#, "$1$2: "),
+            (#"\s*\[[a-z0-9]+(-[a-z0-9]+)*\]"#, ""),
+            // `(maxExportAgeHours)`, `(rules.x)`, `(mail.batchDeadlineSeconds: 300 seconden)`, `(zie mail.caFile)`,
+            // `(controleer mail.from)`: a parenthesis that names a configuration key.
+            (#"\s*\((zie |controleer )?(max[A-Z][A-Za-z]*|rules\.[A-Za-z.]+|mail\.[A-Za-z.]+|alerts\.[A-Za-z.]+|reportRetentionDays)[^()]*\)"#, ""),
+            // A command or option in backquotes: said in words instead.
+            (#"`opvangsync mail send`"#, "de volgende verzendronde"),
+            (#"`opvangsync [^`]*`"#, "de beheerder"),
+            (#"`--[^`]*`"#, "de beheerder"),
+            (#"opvangsync accounts resend \S+"#, "Nieuw wachtwoord verzenden"),
+        ].map { pattern, template in (compiled(pattern), template) }
+
+        static let terms: [NSRegularExpression] = [
+            #"\b(max[A-Z][A-Za-z]*|rules\.[A-Za-z.]+[A-Za-z]|mail\.[A-Za-z.]+[A-Za-z]|alerts\.[A-Za-z.]+[A-Za-z]|reportRetentionDays)\b"#,
+            #"`[^`]+`"#, #"opvangsync accounts resend \S+"#,
+        ].map(compiled)
+
+        private static func compiled(_ pattern: String) -> NSRegularExpression {
+            do { return try NSRegularExpression(pattern: pattern) } catch { preconditionFailure("pattern \(pattern): \(error)") }
+        }
     }
 }

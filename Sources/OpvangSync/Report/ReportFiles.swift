@@ -152,6 +152,8 @@ public struct StagedReport {
     public let paths: ReportPaths
     /// Each temporary file with the name it gets.
     let files: [(temporary: String, final: String)]
+    /// The number of issues the staged issues CSV lists.
+    let issueCount: Int
 
     /// Renames every file into place.
     public func commit() throws -> ReportPaths {
@@ -160,12 +162,15 @@ public struct StagedReport {
     }
 
     /// The same files with the JSON, the Markdown and the web page written again from `report` (its end time
-    /// and mail counts, known only after the commit); the old temporaries of those three are removed.
+    /// and mail counts, known only after the commit), and the issues CSV when the run noted more since it
+    /// was staged; the old temporaries of those are removed.
     public func restaging(_ report: RunReport) throws -> StagedReport {
         var fresh: [String: String] = [:]
         do {
-            for (bytes, path) in [(try ReportWriter.json(report), paths.json), (Array(MarkdownReport.render(report).utf8), paths.markdown),
-                                  (Array(HTMLReport.render(report).utf8), paths.html)] {
+            var renewed = [(try ReportWriter.json(report), paths.json), (Array(MarkdownReport.render(report).utf8), paths.markdown),
+                           (Array(HTMLReport.render(report).utf8), paths.html)]
+            if report.issues.count != issueCount { renewed.append((Array(ReportWriter.issuesCSV(report).utf8), paths.rejectedCSV)) }
+            for (bytes, path) in renewed {
                 fresh[path] = try ProtectedFile.stage(bytes, for: path)
             }
         } catch {
@@ -181,7 +186,7 @@ public struct StagedReport {
                 updated.append(file)
             }
         }
-        return StagedReport(paths: paths, files: updated)
+        return StagedReport(paths: paths, files: updated, issueCount: report.issues.count)
     }
 
     /// Removes the temporary files (the run rolled back, or a newer version was staged).
@@ -225,7 +230,7 @@ public enum ReportWriter {
             for file in files { ProtectedFile.discard(file.temporary) }
             throw error
         }
-        return StagedReport(paths: paths, files: files)
+        return StagedReport(paths: paths, files: files, issueCount: report.issues.count)
     }
 
     public static func json(_ report: RunReport) throws -> [UInt8] {

@@ -162,9 +162,9 @@ public struct Importer {
         }
     }
 
-    /// Stage 6, "write": the run, its record changes, accounts and mail, attendance, retention and its report
-    /// in one transaction. The report is staged (and kept in the runs row) inside it, so a report that
-    /// cannot be written rolls the run back.
+    /// Stage 6, "write": the run, its record changes, accounts and mail, attendance and retention in one
+    /// transaction. The report files are staged just before it, so a report that cannot be written (a full
+    /// disk) stops the run before the portal changes, and the portal's own writes never wait for the report.
     private func write(_ run: inout RunState, export: CheckedExport, compared: Compared, planned: PlannedRun,
                        writer: PortalWriter, progress: (ImportProgress) -> Void) throws -> StagedReport? {
         let request = run.request, plan = compared.plan, manifest = export.manifest
@@ -181,8 +181,8 @@ public struct Importer {
         kept.changes = []
         record.reportJSON = String(decoding: try ReportWriter.json(kept), as: UTF8.self)
         let context = MailContext(name: manifest.organisationName ?? manifest.organisationID, portalURL: export.portalURL)
-        var staged: StagedReport?
         var report = run.report
+        let staged = try ReportWriter.stage(report, to: request.settings.reports)
         let locked = Date()
         do {
             try writer.transaction(run: record) {
@@ -204,10 +204,9 @@ public struct Importer {
                 try writer.writeHashes(compared.hashes, runID: record.id)
                 try writer.applyRetention(planned.retention, runID: record.id, asOf: asOf)
                 try writer.restorePurged(children: compared.returning.children, parents: compared.returning.parents)
-                staged = try ReportWriter.stage(report, to: request.settings.reports)
             }
         } catch {
-            staged?.discard()
+            staged.discard()
             throw error
         }
         // How long the portal waited for this run (SPEC §5): its writes queue behind the transaction.
@@ -315,8 +314,8 @@ public struct Importer {
         // the runs row (which otherwise keeps no copy once the files are there).
         var files = staged
         do {
-            // Only the JSON and the Markdown carry the end time and the mail counts: the CSV files staged
-            // before the commit are final.
+            // The JSON, the Markdown and the web page carry the end time and the mail counts (and the issues
+            // CSV a note made inside the transaction); the changes CSV staged before the commit is final.
             files = try files?.restaging(run.report)
         } catch {
             // The report staged before the commit is still good; only the end time and mail counts differ.

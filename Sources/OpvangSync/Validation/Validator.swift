@@ -1,11 +1,34 @@
-/// What the portal knows of the export it applied last (an incremental run).
-public struct KnownRows: Sendable {
-    /// Per kind: the content hash of every row applied, by canonical key.
-    public var hashes: [EntityKind: [String: UInt64]] = [:]
+/// What the portal knows of the export it applied last (an incremental or full run): how many rows of each
+/// kind it keeps a content hash for, which files it applied byte for byte, and the hashes themselves, read
+/// one kind at a time and only when the run reads that kind (a file skipped whole needs none of them).
+///
+/// Read on the thread that runs the validator and the comparison, through the run's own connection.
+public final class KnownRows {
+    /// Per kind: how many rows the portal keeps a hash for.
+    public let counts: [EntityKind: Int]
     /// Kinds whose file has the SHA-256 of the file last applied, which gave no issue: its row count.
     public var unchangedFiles: [EntityKind: Int] = [:]
+    private let read: (EntityKind) throws -> [String: UInt64]
+    private var loaded: [EntityKind: [String: UInt64]] = [:]
 
-    public init() {}
+    init(counts: [EntityKind: Int], read: @escaping (EntityKind) throws -> [String: UInt64]) {
+        self.counts = counts
+        self.read = read
+    }
+
+    /// True when the portal keeps no hash at all.
+    public var isEmpty: Bool { counts.values.allSatisfy { $0 == 0 } }
+
+    /// The content hash of every row of `kind` the portal applied, by canonical key.
+    func hashes(of kind: EntityKind) throws -> [String: UInt64] {
+        if let hashes = loaded[kind] { return hashes }
+        let hashes = counts[kind] ?? 0 > 0 ? try read(kind) : [:]
+        loaded[kind] = hashes
+        return hashes
+    }
+
+    /// Lets the hashes of `kind` go: its comparison is done.
+    func release(_ kind: EntityKind) { loaded[kind] = nil }
 }
 
 /// Checks every row of an export and turns it into canonical records (SPEC §2, §5 "Bad rows").
@@ -41,18 +64,27 @@ public struct Validator {
         state.issues.append(contentsOf: mapping.warnings)
         for kind in EntityKind.allCases where mapping.entities[kind] != nil {
             state.kinds.append(kind)
-            if let known, let rows = known.unchangedFiles[kind], let stored = known.hashes[kind],
+            if let known, let rows = known.unchangedFiles[kind], known.counts[kind] != nil,
                referencesUnchanged(kind, state: state, known: known) {
                 // The same bytes as last applied, and everything they refer to is as it was: the same result.
-                state.unchanged[kind] = Set(stored.keys)
-                state.acceptedKeys[kind] = Set(stored.keys)
+                // Its keys are read only when a later file that refers to it is read.
                 state.skippedFiles.insert(kind)
                 state.cleanFiles.insert(kind)
                 state.files.append(FileSummary(entity: kind.rawValue, name: source.label(of: mapping.entities[kind]?.name ?? kind.rawValue),
                                                rows: rows, rejected: 0, encoding: nil))
             } else {
+                if let known {
+                    // The records a skipped file holds are the ones the portal keeps hashes for.
+                    for target in Set(kind.schema.fields.compactMap(\.references))
+                    where state.skippedFiles.contains(target) && state.acceptedKeys[target] == nil {
+                        let keys = Set(try known.hashes(of: target).keys)
+                        state.unchanged[target] = keys
+                        state.acceptedKeys[target] = keys
+                        known.release(target)
+                    }
+                }
                 try validate(kind, from: source, into: &state, expectedRows: expectedRows, selection: selections[kind],
-                             known: known?.hashes[kind])
+                             known: try known?.hashes(of: kind))
             }
             if let summary = state.files.last { progress(summary) }
         }
@@ -63,8 +95,9 @@ public struct Validator {
     /// references of an unchanged file then hold as they did.
     private func referencesUnchanged(_ kind: EntityKind, state: DesiredState, known: KnownRows) -> Bool {
         for target in Set(kind.schema.fields.compactMap(\.references)) where mapping.entities[target] != nil {
-            guard (state.records[target] ?? []).isEmpty, (state.protectedKeys[target] ?? []).isEmpty,
-                  let unchanged = state.unchanged[target], unchanged.count == known.hashes[target]?.count else { return false }
+            guard (state.records[target] ?? []).isEmpty, (state.protectedKeys[target] ?? []).isEmpty else { return false }
+            if state.skippedFiles.contains(target) { continue }
+            guard let unchanged = state.unchanged[target], let count = known.counts[target], unchanged.count == count else { return false }
         }
         return true
     }

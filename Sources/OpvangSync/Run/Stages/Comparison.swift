@@ -89,35 +89,46 @@ struct Comparison {
         case .full:
             plan = Differ(asOf: asOf).plan(desired: desired, current: current)
             for kind in desired.kinds {
-                let known = choice.known?.hashes[kind]
+                let known = try choice.known?.hashes(of: kind)
                 hashes.keep(kind, desired.records(of: kind), known: known)
                 let seen = Set(desired.records(of: kind).map(\.key)).union(desired.protectedKeys[kind] ?? [])
                 hashes.deletes[kind] = Set((known ?? [:]).keys).subtracting(seen)
+                choice.known?.release(kind)
             }
             hashes.basis = (choice.basis, asOf)
         case .incremental:
             guard let repository, let known = choice.known else { throw UsageError("an incremental run without a portal") }
-            // Placements past their end date whose row did not change: the date alone ends them.
-            let ending = Set(try PortalLookup(database: repository.database).strings(
-                "SELECT key FROM placements WHERE status = 'active' AND end_date < ?", [.text(asOf.iso)]))
+            // Placements past their end date that the portal applied from the export: when their row did not
+            // change, the date alone ends them. With the hash each was applied with.
+            var ending: [String: UInt64] = [:]
+            try repository.database.statement("""
+                SELECT p.key, h.hash FROM placements p JOIN record_hashes h ON h.entity = 'placement' AND h.key = p.key
+                WHERE p.status = 'active' AND p.end_date < ?
+                """).forEachRow([.text(asOf.iso)]) { row in
+                if let key = row.string(0) { ending[key] = UInt64(bitPattern: Int64(row.int(1) ?? 0)) }
+            }
             var unchangedCount: [EntityKind: Int] = [:]
             for kind in desired.kinds {
+                // A file skipped whole: nothing parsed, nothing missing, every stored record unchanged.
+                let skipped = validated.skippedFiles.contains(kind)
+                let stored = skipped ? [:] : try known.hashes(of: kind)
                 let parsed = Set(desired.records(of: kind).map(\.key))
                 let unchanged = validated.unchanged[kind] ?? []
-                let storedKeys = Set((known.hashes[kind] ?? [:]).keys)
-                let missing = storedKeys.subtracting(parsed).subtracting(unchanged).subtracting(desired.protectedKeys[kind] ?? [])
-                let dated = kind == .placement ? ending.intersection(unchanged) : []
-                let wanted = parsed.union(missing).union(dated)
+                let missing = skipped ? [] : Set(stored.keys).subtracting(parsed).subtracting(unchanged)
+                    .subtracting(desired.protectedKeys[kind] ?? [])
+                let dated = kind != .placement ? [:] : skipped ? ending : ending.filter { unchanged.contains($0.key) }
+                let wanted = parsed.union(missing).union(dated.keys)
                 current[kind] = wanted.isEmpty ? [:]
                     : try repository.load(kind, where: "key IN \(PortalLookup.set)", [PortalLookup.bind(wanted)])
-                for key in dated.sorted() {
+                for key in dated.keys.sorted() {
                     guard let record = current[kind]?[key] else { continue }
                     desired.records[kind, default: []].append(Record(key: key, values: record.values, line: 0,
-                                                                     rowHash: known.hashes[kind]?[key] ?? RowHash.recheck))
+                                                                     rowHash: dated[key] ?? RowHash.recheck))
                 }
-                unchangedCount[kind] = unchanged.count - dated.count
-                hashes.keep(kind, desired.records(of: kind), known: known.hashes[kind])
+                unchangedCount[kind] = (skipped ? known.counts[kind] ?? 0 : unchanged.count) - dated.count
+                hashes.keep(kind, desired.records(of: kind), known: skipped ? dated : stored)
                 hashes.deletes[kind] = missing
+                known.release(kind)
             }
             plan = Differ(asOf: asOf).plan(desired: desired, current: current)
             for kind in desired.kinds {

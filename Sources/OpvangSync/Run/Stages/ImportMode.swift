@@ -41,7 +41,7 @@ struct ModeChoice {
             return ModeChoice(mode: .full, reason: "de mapping, de regels of de versie van opvangsync zijn gewijzigd sinds de vorige import",
                               known: known, lastAsOf: stored.asOf, basis: basis)
         }
-        if known.hashes.isEmpty, try repository.activeCount(.child) + repository.activeCount(.parent) > 0 {
+        if known.isEmpty, try repository.activeCount(.child) + repository.activeCount(.parent) > 0 {
             // Hashes emptied by hand, or lost: without them a missing row could not be told from an unread one.
             return ModeChoice(mode: .full, reason: "de gegevens over de vorige import ontbreken in het portaal",
                               known: known, lastAsOf: stored.asOf, basis: basis)
