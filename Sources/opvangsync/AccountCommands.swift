@@ -117,7 +117,7 @@ enum AccountCommands {
         }
         let sent = try repository.resendInvitation(account: owner, parent: parent, operator: Operator.current(), reason: reason)
         let templates = try MailTemplates.load(overrides: settings.mail.templates)
-        let result = try Importer.sendQueuedMail(repository.database, settings: settings, templates: templates, ids: [sent.message])
+        let result = try Importer.sendQueuedMail(repository, settings: settings, templates: templates, ids: [sent.message])
         let column = FieldNames.emailColumn(sent.column, in: HistoryCommands.fieldNames(settings)).map { " (kolom \($0))" } ?? ""
         if result.summary.sent == 1 {
             print("Een nieuwe activatielink is verstuurd naar \(sent.address)\(column) voor ouder \(owner); de vorige link werkt niet meer.")
@@ -181,10 +181,10 @@ enum AccountCommands {
         }
         let repository = try PortalRepository(path: settings.database)
         let templates = try MailTemplates.load(overrides: settings.mail.templates)
-        let result = try Importer.sendQueuedMail(repository.database, settings: settings, templates: templates, limit: limit)
+        let result = try Importer.sendQueuedMail(repository, settings: settings, templates: templates, limit: limit)
         let summary = result.summary
-        let waiting = try repository.database.scalarInt("SELECT COUNT(*) FROM outbox WHERE status = 'queued'") ?? 0
-        AfterRun.writeMetrics(settings: settings, database: repository.database)
+        let waiting = try repository.queuedMailCount()
+        AfterRun.writeMetrics(settings: settings, repository: repository)
         let line = "opvangsync: mail \(summary.sent) sent, \(summary.failed) failed, \(summary.bounced) bounced, \(waiting) waiting"
         // Quiet (cron): only a batch with bounced or failed mail says so, on stderr.
         if !Terminal.quiet {
@@ -238,7 +238,7 @@ enum AccountCommands {
         let repository = try PortalRepository(path: settings.database)
         let result: BounceReading.Result
         do {
-            result = try BounceReading(database: repository.database).read(mailbox)
+            result = try BounceReading(repository: repository).read(mailbox)
         } catch let error as UsageError {
             throw error
         } catch {

@@ -1,6 +1,5 @@
 import Foundation
 import OpvangSync
-import PortalStore
 
 /// What happens after an import, whatever its outcome: old reports removed, the metrics file rewritten,
 /// and the alert mail sent. None of it changes the exit code: a problem is a warning on stderr.
@@ -9,14 +8,13 @@ enum AfterRun {
                                dryRun: Bool) {
         if !dryRun, FileManager.default.fileExists(atPath: settings.database) {
             do {
-                let database = try Database(path: settings.database)
-                let organisation = try database.scalarString("SELECT id FROM organisation ORDER BY rowid LIMIT 1")
-                    ?? outcome?.report.organisation.id ?? settings.id
+                let repository = try PortalRepository(afterRunAt: settings.database)
+                let organisation = try repository.owner()?.id ?? outcome?.report.organisation.id ?? settings.id
                 if let organisation {
                     try ReportRetention(days: settings.reportRetentionDays)
-                        .apply(reports: settings.reports, organisation: organisation, database: database)
+                        .apply(reports: settings.reports, organisation: organisation, repository: repository)
                 }
-                writeMetrics(settings: settings, database: database)
+                writeMetrics(settings: settings, repository: repository)
             } catch {
                 Terminal.warning("opvangsync: after the run: \(error)")
             }
@@ -28,10 +26,10 @@ enum AfterRun {
     }
 
     /// Rewrites `metrics: FILE` from the portal database, when configured.
-    static func writeMetrics(settings: OrganisationSettings, database: Database) {
+    static func writeMetrics(settings: OrganisationSettings, repository: PortalRepository) {
         guard let path = settings.metrics else { return }
         do {
-            try RunMetrics(database: database, organisation: settings.id).write(to: path)
+            try RunMetrics(repository: repository, organisation: settings.id).write(to: path)
         } catch {
             Terminal.warning("opvangsync: the metrics file could not be written: \(error)")
         }

@@ -1,6 +1,5 @@
 import Foundation
 import OpvangSync
-import PortalStore
 
 enum ImportCommand {
     static let help = """

@@ -1,6 +1,5 @@
 import Foundation
 import OpvangSync
-import PortalStore
 
 let usage = """
     Usage: opvangsync COMMAND [options]

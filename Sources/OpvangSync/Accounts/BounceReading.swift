@@ -39,9 +39,9 @@ public struct BounceReading {
     /// A bounce for one of our small messages is a few kilobytes, even with the message returned whole.
     public static let sizeLimit = 1 << 20
 
-    public let database: Database
+    let database: Database
 
-    public init(database: Database) { self.database = database }
+    public init(repository: PortalRepository) { self.database = repository.database }
 
     /// The message a report is about, as the outbox has it.
     struct Sent {

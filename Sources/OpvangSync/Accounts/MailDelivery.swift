@@ -6,21 +6,23 @@ import PortalStore
 ///
 /// An invitation's token is made here, at the moment of sending, and only its SHA-256 is stored: the
 /// outbox never holds a usable link. Each message is its own small transaction, so a crash loses at most
-/// the bookkeeping of one message (see docs/operations.md, "Mail").
+/// the bookkeeping of one message (see docs/operations.md, "Mail"). What it records, `PortalWriter` writes.
 public struct MailDelivery {
-    public let database: Database
+    let database: Database
     public let transport: MailTransport
     public let templates: MailTemplates
     public let settings: MailSettings
     public let rules: Rules
 
-    public init(database: Database, transport: MailTransport, templates: MailTemplates, settings: MailSettings, rules: Rules) {
-        self.database = database
+    public init(repository: PortalRepository, transport: MailTransport, templates: MailTemplates, settings: MailSettings, rules: Rules) {
+        self.database = repository.database
         self.transport = transport
         self.templates = templates
         self.settings = settings
         self.rules = rules
     }
+
+    private var writer: PortalWriter { PortalWriter(database: database) }
 
     /// Seconds to wait before attempt `attempt + 1`: 5 minutes, tripling, at most 6 hours.
     public static func retryDelay(afterAttempt attempt: Int) -> TimeInterval {
@@ -118,8 +120,7 @@ public struct MailDelivery {
 
     private func deliver(_ message: Due, now: Date, deadline: Date) throws -> Outcome {
         guard let kind = MailTemplates.Kind.allCases.first(where: { $0.outboxKind == message.kind }) else {
-            try database.run("UPDATE outbox SET status = 'failed', last_error = ? WHERE id = ?",
-                             [.text("unknown message kind \(message.kind)"), .integer(message.id)])
+            try writer.failUnknownMail(outbox: message.id, kind: message.kind)
             return .failed
         }
         var values = message.data
@@ -130,18 +131,14 @@ public struct MailDelivery {
             let open = try database.scalarInt(
                 "SELECT COUNT(*) FROM invitations WHERE id = ? AND revoked_at IS NULL AND used_at IS NULL", [.integer(invitation)]) ?? 0
             guard open > 0 else {
-                try database.run("UPDATE outbox SET status = 'cancelled', last_error = 'invitation no longer open' WHERE id = ?",
-                                 [.integer(message.id)])
+                try writer.cancelMail(outbox: message.id)
                 return .cancelled
             }
             // A fresh token for every attempt: only the last one sent can work.
             let token = ActivationToken()
             let validUntil = Day.today(now: now).adding(days: rules.activationValidDays)
             let expires = Calendar(identifier: .gregorian).date(byAdding: .day, value: rules.activationValidDays, to: now) ?? now
-            try database.inTransaction {
-                try database.run("UPDATE invitations SET token_hash = ?, expires_at = ? WHERE id = ?",
-                                 [.text(token.hash), .text(Timestamp.iso(expires)), .integer(invitation)])
-            }
+            try writer.renewToken(invitation: invitation, hash: token.hash, expires: expires)
             values["link"] = "\(values["portaal"] ?? "")/activeren/\(token.text)"
             values["geldigTot"] = validUntil.adding(days: -1).dutch
         }
@@ -168,32 +165,11 @@ public struct MailDelivery {
         }
         switch failure {
         case nil:
-            try database.inTransaction {
-                try database.run("UPDATE outbox SET status = 'sent', attempts = ?, sent_at = ?, last_error = NULL WHERE id = ?",
-                                 [.integer(Int64(attempts)), .text(Timestamp.iso(now)), .integer(message.id)])
-                if let invitation = message.invitation {
-                    try database.run("UPDATE invitations SET sent_at = ? WHERE id = ?", [.text(Timestamp.iso(now)), .integer(invitation)])
-                }
-            }
+            try writer.markSent(outbox: message.id, invitation: message.invitation, attempts: attempts, at: now)
             return .sent
         case .bounced(let code, let text):
-            try database.inTransaction {
-                try database.run("""
-                    UPDATE outbox SET status = 'bounced', attempts = ?, last_error = ?, bounce_status = ?, bounce_diagnostic = ?, bounced_at = ?
-                    WHERE id = ?
-                    """, [.integer(Int64(attempts)), .text("\(code) \(text)"), DeliveryReport.enhancedCode(in: text).sqlValue,
-                          .text("\(code) \(text)"), .text(Timestamp.iso(now)), .integer(message.id)])
-                if let account = message.account {
-                    try PortalWriter(database: database).recordAccountEvent(AccountEvent(
-                        parent: account, at: Timestamp.iso(now), kind: "bounce", operator: nil, reason: nil, address: message.recipient,
-                        detail: "\(DutchText.mailKind(message.kind)) geweigerd bij het versturen: \(code) \(text)"))
-                }
-                if let invitation = message.invitation {
-                    // The link never arrived: the invitation is closed, so a resend can open a new one.
-                    try database.run("UPDATE invitations SET revoked_at = ?, revoked_reason = 'bounced', token_hash = NULL WHERE id = ?",
-                                     [.text(Timestamp.iso(now)), .integer(invitation)])
-                }
-            }
+            try writer.markBounced(outbox: message.id, kind: message.kind, account: message.account, invitation: message.invitation,
+                                   recipient: message.recipient, attempts: attempts, code: code, text: text, at: now)
             return .bounced
         case .deferred(let reply):
             return try retryLater(message, attempts: attempts, now: now,
@@ -207,8 +183,7 @@ public struct MailDelivery {
             // so that one message the server will not take does not stop every batch before the others.
             let problem = MailDelivery.dutch(step: step, reply: reply, detail: detail, refused: true)
             let next = now.addingTimeInterval(MailDelivery.retryDelay(afterAttempt: attempts))
-            try database.run("UPDATE outbox SET attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
-                             [.integer(Int64(attempts)), .text(Timestamp.iso(next)), .text(problem), .integer(message.id)])
+            try writer.postponeMail(outbox: message.id, attempts: attempts, next: next, problem: problem)
             return .stopped(problem: problem)
         }
     }
@@ -219,7 +194,7 @@ public struct MailDelivery {
         var random = SystemRandomNumberGenerator()
         let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567")
         let tag = String((0..<16).map { _ in alphabet[Int(random.next() as UInt64 % 32)] })
-        try database.run("UPDATE outbox SET return_tag = ? WHERE id = ?", [.text(tag), .integer(id)])
+        try writer.assignReturnTag(tag, outbox: id)
         return tag
     }
 
@@ -227,9 +202,7 @@ public struct MailDelivery {
     private func retryLater(_ message: Due, attempts: Int, now: Date, problem: String) throws -> Bool {
         let final = attempts >= settings.maxAttempts
         let next = now.addingTimeInterval(MailDelivery.retryDelay(afterAttempt: attempts))
-        try database.run("UPDATE outbox SET status = ?, attempts = ?, next_attempt_at = ?, last_error = ? WHERE id = ?",
-                         [.text(final ? "failed" : "queued"), .integer(Int64(attempts)), .text(Timestamp.iso(next)),
-                          .text(problem), .integer(message.id)])
+        try writer.recordAttempt(outbox: message.id, status: final ? "failed" : "queued", attempts: attempts, next: next, problem: problem)
         return final
     }
 

@@ -28,13 +28,21 @@ public struct RunRecord: Sendable {
 /// The portal database as the import sees it: load the current state once, write a plan at once.
 ///
 /// Every statement is prepared once and reused for every row; nothing here queries per record.
+///
+/// The connection stays inside this module: the command line reads through the repository's questions
+/// and changes the portal through `Importer`, `MailDelivery` and the other owners of a `PortalWriter`.
 public final class PortalRepository {
-    public let database: Database
+    let database: Database
 
     public init(database: Database) throws {
         self.database = database
         try database.migrate(PortalSchema.migrations)
         try database.claim(applicationID: PortalSchema.applicationID)
+    }
+
+    /// The portal as it is: neither migrated nor checked for its schema (see `init(afterRunAt:)`).
+    init(asItIs database: Database) {
+        self.database = database
     }
 
     init(readOnly database: Database) throws {

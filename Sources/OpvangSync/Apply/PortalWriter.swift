@@ -2,7 +2,8 @@ import Foundation
 import PortalStore
 
 /// The one place that changes the portal: every statement that writes to it is here, in this type and its
-/// extensions (accounts and mail, attendance, retention). The stages before it only read; a run's writes
+/// extensions (accounts, attendance, retention, mail delivery and bounces, report retention), and
+/// `PortalOwnershipTests` fails on one anywhere else. The stages before it only read; a run's writes
 /// happen inside `transaction`, so that they land together or not at all (SPEC §5).
 ///
 /// Statements are prepared once per text and reused for every row (`Database.run` caches them).

@@ -22,10 +22,10 @@ public struct ReportRetention: Sendable {
     /// before the cutoff, and files in `<reports>/<organisation>/` whose name is the id of a run made
     /// before it (dry runs leave only files). Returns the number of files removed.
     @discardableResult
-    public func apply(reports: String, organisation: String, database: Database?) throws -> Int {
+    public func apply(reports: String, organisation: String, repository: PortalRepository?) throws -> Int {
         var removed = 0
         let cutoffText = Timestamp.iso(cutoff)
-        if let database {
+        if let database = repository?.database {
             let old = try database.query(
                 "SELECT id, report_path FROM runs WHERE started_at < ? AND (report_json IS NOT NULL OR report_path IS NOT NULL)",
                 [.text(cutoffText)]) { row in (row.string(0) ?? "", row.string(1)) }
@@ -37,9 +37,7 @@ public struct ReportRetention: Sendable {
                 for suffix in ReportRetention.suffixes where unlink(base + suffix) == 0 { removed += 1 }
             }
             if !old.isEmpty {
-                try database.inTransaction {
-                    try database.run("UPDATE runs SET report_json = NULL WHERE started_at < ? AND report_json IS NOT NULL", [.text(cutoffText)])
-                }
+                try PortalWriter(database: database).releaseKeptReports(startedBefore: cutoffText)
             }
         }
         guard OrganisationID.isValid(organisation) else { return removed }

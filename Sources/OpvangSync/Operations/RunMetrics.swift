@@ -25,7 +25,8 @@ public struct RunMetrics: Sendable {
     ]
 
     /// Reads this organisation's metrics from its portal database.
-    public init(database: Database, organisation fallback: String?) throws {
+    public init(repository: PortalRepository, organisation fallback: String?) throws {
+        let database = repository.database
         let owner = try database.scalarString("SELECT id FROM organisation ORDER BY rowid LIMIT 1")
         organisation = owner ?? fallback ?? "onbekend"
         let label = "organisation=\"\(RunMetrics.escape(organisation))\""

@@ -144,7 +144,7 @@ public struct Importer {
                                    writer: PortalWriter(database: repository.database), progress: progress)
             if request.sendMail {
                 progress(.phase("mail versturen"))
-                deliverMail(&run, database: repository.database, templates: templates)
+                deliverMail(&run, repository: repository, templates: templates)
             }
             return committed(&run, repository, staged: staged)
         } catch let stop as RunStop {
@@ -216,9 +216,9 @@ public struct Importer {
     }
 
     /// `--send-mail`: the import is committed; mail that cannot go now stays queued for `opvangsync mail send`.
-    private func deliverMail(_ run: inout RunState, database: Database, templates: MailTemplates) {
+    private func deliverMail(_ run: inout RunState, repository: PortalRepository, templates: MailTemplates) {
         do {
-            let delivered = try Importer.sendQueuedMail(database, settings: run.request.settings, templates: templates)
+            let delivered = try Importer.sendQueuedMail(repository, settings: run.request.settings, templates: templates)
             run.report.mail?.sent += delivered.summary.sent
             run.report.mail?.failed += delivered.summary.failed
             run.report.mail?.bounced += delivered.summary.bounced
@@ -233,11 +233,11 @@ public struct Importer {
     }
 
     /// Sends every due message, holding the mail lock so two senders never send the same message.
-    public static func sendQueuedMail(_ database: Database, settings: OrganisationSettings, templates: MailTemplates,
+    public static func sendQueuedMail(_ repository: PortalRepository, settings: OrganisationSettings, templates: MailTemplates,
                                       limit: Int? = nil, ids: [Int64]? = nil) throws -> MailDelivery.Result {
         let lock = try RunLock(databasePath: settings.database + ".mail")
         defer { withExtendedLifetime(lock) {} }
-        let delivery = MailDelivery(database: database, transport: try settings.mail.makeTransport(), templates: templates,
+        let delivery = MailDelivery(repository: repository, transport: try settings.mail.makeTransport(), templates: templates,
                                     settings: settings.mail, rules: settings.rules)
         return try delivery.deliver(limit: limit, ids: ids)
     }
