@@ -1,12 +1,12 @@
-/// Typed records, one struct per kind: built once from a record's canonical values (`Record.values`,
-/// `StoredRecord.values`, `Change.values`), with every value parsed once (dates, times, numbers, keys).
-///
-/// `Record` and `StoredRecord` stay the storage and diff form; these are what the rest of a run reads.
-/// Each `init?(values:)` is nil when a required value is missing or does not parse. Personal values are
-/// optional even where the export requires them: retention clears them from a purged record, whose keys,
-/// dates and references stay.
-///
-/// The positions of the fields are resolved from `EntitySchema` once per kind (`Field`), not per record.
+// Typed records, one struct per kind: built once from a record's canonical values (`Record.values`,
+// `StoredRecord.values`, `Change.values`), with every value parsed once (dates, times, numbers, keys).
+//
+// `Record` and `StoredRecord` stay the storage and diff form; these are what the rest of a run reads.
+// Each `init?(values:)` is nil when a value the record cannot do without is missing or does not parse.
+// Personal values are optional even where the export requires them: retention clears them from a purged
+// record, whose keys, dates and references stay.
+//
+// The positions of the fields are resolved from `EntitySchema` once per kind (`Field`), not per record.
 
 /// Reads typed values out of one record's canonical values.
 private struct Reader {
