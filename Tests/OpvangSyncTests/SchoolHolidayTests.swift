@@ -128,7 +128,7 @@ import TestSupport
     @Test func aHorizonPastTheFileAndALocationWithoutRegionAreReported() throws {
         let calendar = try SchoolHolidayCalendar.load(SchoolHolidaySettings(files: [Self.fixture], region: nil, regions: ["L1": .noord]))
         var inputs = AttendanceInputs()
-        inputs.groups = ["G1": .init(code: "G1", location: "L1", name: "A", capacity: nil), "G2": .init(code: "G2", location: "L2", name: "B", capacity: nil)]
+        inputs.groups = ["G1": .init(code: "G1", location: "L1", name: "A", careType: "KDV", capacity: nil), "G2": .init(code: "G2", location: "L2", name: "B", careType: "KDV", capacity: nil)]
         let builder = AttendanceBuilder(holidays: HolidayCalendar(), schoolHolidays: calendar)
         let late = builder.schoolHolidayIssues(inputs, days: day("2027-08-20")...day("2027-09-17"))
         #expect(late.map(\.code).sorted() == ["school-holiday-region-unknown", "school-holidays-outdated"])

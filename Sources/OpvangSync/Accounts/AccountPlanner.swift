@@ -111,24 +111,19 @@ public struct AccountPlanner {
     /// Plans accounts for `parents` (all parents, or those of a scoped run).
     func plan(_ post: PostState, existing: ExistingAccounts, parents scope: Set<String>?, excluded: Set<String> = []) -> AccountPlan {
         var result = AccountPlan()
-        let parentSchema = EntityKind.parent.schema, relationSchema = EntityKind.relation.schema
-        let placementSchema = EntityKind.placement.schema
-
         // Children with a placement that has started and not ended, or starts within the window.
         let horizon = asOf.adding(days: rules.inviteDaysBeforeStart)
-        var childrenInCare: Set<String> = []
-        for (_, values) in post.active(.placement) {
-            guard let start = values[placementSchema.index("startDate")].flatMap(Day.init(iso:)), start <= horizon else { continue }
-            if let end = values[placementSchema.index("endDate")].flatMap(Day.init(iso:)), end < asOf { continue }
-            if let child = values[placementSchema.index("childNumber")], post.record(.child, child)?.status == .active {
-                childrenInCare.insert(child)
-            }
+        var childrenInCare: Set<ChildNumber> = []
+        for placement in post.active(.placement).compactMap({ Placement(values: $0.values) }) {
+            guard placement.start <= horizon else { continue }
+            if let end = placement.end, end < asOf { continue }
+            if post.record(.child, placement.child.text)?.status == .active { childrenInCare.insert(placement.child) }
         }
-        var childrenOf: [String: Set<String>] = [:]
-        for (_, values) in post.active(.relation) {
-            guard let child = values[relationSchema.index("childNumber")], let parent = values[relationSchema.index("parentNumber")] else { continue }
-            childrenOf[parent, default: []].insert(child)
+        var childrenByParent: [ParentNumber: Set<ChildNumber>] = [:]
+        for relation in post.active(.relation).compactMap({ Relation(values: $0.values) }) {
+            childrenByParent[relation.parent, default: []].insert(relation.child)
         }
+        func childrenOf(_ parent: String) -> Set<ChildNumber>? { childrenByParent[ParentNumber(parent)] }
 
         struct Candidate { let parent: String; let address: String; let column: String }
         // The account each parent is confirmed a member (or owner) of in this run.
@@ -152,12 +147,13 @@ public struct AccountPlanner {
         var candidates: [String: [Candidate]] = [:]
         var newStates: [String: ParentAccountState] = [:]
         for (parent, values) in post.active(.parent) where (scope?.contains(parent) ?? true) && !excluded.contains(parent) {
-            let login = AccountPlanner.loginAddress(email: values[parentSchema.index("email")], email2: values[parentSchema.index("email2")])
-            let eligible = !(childrenOf[parent] ?? []).isDisjoint(with: childrenInCare)
+            guard let record = Parent(values: values) else { continue }
+            let login = AccountPlanner.loginAddress(email: record.email, email2: record.email2)
+            let eligible = !(childrenOf(parent) ?? []).isDisjoint(with: childrenInCare)
             guard eligible else {
                 if existing.accountOf[parent] == nil {
                     newStates[parent] = ParentAccountState(state: .notEligible, emailColumn: login?.column)
-                } else if (childrenOf[parent] ?? []).isEmpty, let account = existing.accounts[parent] {
+                } else if (childrenOf(parent) ?? []).isEmpty, let account = existing.accounts[parent] {
                     // Unlinked from every child (a change of custody, a mistake upstream): an invitation
                     // not yet used must not open the portal any more.
                     newStates[parent] = ParentAccountState(state: .notEligible, emailColumn: login?.column,
@@ -198,8 +194,7 @@ public struct AccountPlanner {
                     // The account stays (the parent may have a password); what happens to it is said exactly.
                     lostAddress(parent, account, why: "heeft geen bruikbaar e-mailadres meer (E-mail en E-mail 2 leeg of ongeldig)", state: .noEmail)
                 } else {
-                    result.withoutAccount.append((parent, AccountPlanner.unusable(email: values[parentSchema.index("email")],
-                                                                                  email2: values[parentSchema.index("email2")])))
+                    result.withoutAccount.append((parent, AccountPlanner.unusable(email: record.email, email2: record.email2)))
                     result.issues.append(Issue(.warning, "parent-without-email", key: parent, message:
                         "ouder \(parent) heeft een kind in de opvang, maar geen bruikbaar e-mailadres (E-mail en E-mail 2 leeg of ongeldig): geen account"))
                 }
@@ -235,7 +230,7 @@ public struct AccountPlanner {
             }
 
             // Only a shared address needs the comparison of children (one parent per address is the rule).
-            let sameChildren = group.count == 1 || group.dropFirst().allSatisfy { childrenOf[$0.parent] == childrenOf[group[0].parent] }
+            let sameChildren = group.count == 1 || group.dropFirst().allSatisfy { childrenOf($0.parent) == childrenOf(group[0].parent) }
             // The address stays with the parent who has it; then with a parent who already has an account
             // (an address change); otherwise the lowest Oudernummer gets it.
             let owner = group.first { $0.parent == holder }
@@ -309,16 +304,15 @@ public struct AccountPlanner {
         var detached: [AccountAction] = []
         // The post-run address of every parent with a record, for members this run did not look at.
         func loginOf(_ parent: String) -> String? {
-            guard let record = post.record(.parent, parent), record.status == .active else { return nil }
-            return AccountPlanner.loginAddress(email: record.values[parentSchema.index("email")],
-                                               email2: record.values[parentSchema.index("email2")])?.address
+            guard let stored = post.record(.parent, parent), stored.status == .active, let record = Parent(values: stored.values) else { return nil }
+            return AccountPlanner.loginAddress(email: record.email, email2: record.email2)?.address
         }
         for (parent, account) in existing.accountOf.sorted(by: { $0.key < $1.key })
         where account != parent && memberOf[parent] != account && (scope?.contains(parent) ?? true) && !excluded.contains(parent) {
             if newStates[parent] == nil {
                 // Not looked at as a candidate this run (no child in care, or gone from the export): still a
                 // member only while it has the owner's address and exactly the owner's children.
-                let sameFamily = (childrenOf[parent] ?? []) == (childrenOf[account] ?? [])
+                let sameFamily = (childrenOf(parent) ?? []) == (childrenOf(account) ?? [])
                     && loginOf(parent) != nil && loginOf(parent) == existing.accounts[account]?.username
                 if sameFamily { continue }
             }

@@ -52,21 +52,21 @@ struct RetentionPlanner {
 
     struct Stored {
         var windows: [String: AccessWindow] = [:]
-        var purgedChildren: Set<String> = []
-        var purgedParents: Set<String> = []
+        var purgedChildren: Set<ChildNumber> = []
+        var purgedParents: Set<ParentNumber> = []
     }
 
     func plan(_ post: PostState, existing: ExistingAccounts, stored: Stored, scope: Set<String>?) -> RetentionPlan {
         var result = RetentionPlan()
-        let p = EntityKind.placement.schema, r = EntityKind.relation.schema
-        var inCare: Set<String> = []
-        var lastEnd: [String: Day] = [:]
+        var inCare: Set<ChildNumber> = []
+        var lastEnd: [ChildNumber: Day] = [:]
         for (_, record) in post.records[.placement] ?? [:] {
-            guard let child = record.values[p.index("childNumber")] else { continue }
+            guard let placement = Placement(values: record.values) else { continue }
+            let child = placement.child
             switch record.status {
             case .active: inCare.insert(child)
             case .ended:
-                if let end = record.values[p.index("endDate")].flatMap(Day.init(iso:)) { lastEnd[child] = max(lastEnd[child] ?? end, end) }
+                if let end = placement.end { lastEnd[child] = max(lastEnd[child] ?? end, end) }
             case .vanished:
                 // Care that vanished from the export without an end date ended the day it vanished (SPEC §4
                 // "Lifecycle edges"): otherwise its access would never end and the child never be purged.
@@ -78,20 +78,21 @@ struct RetentionPlanner {
         // Relations in any status: a family that left the export still had these children. But a relation
         // removed while the child and the parent are both still exported is a change of custody: that
         // parent loses access to the child at once, without a window (SPEC §4 "Lifecycle edges").
-        var parentsOf: [String: [(parent: String, key: String, first: Bool)]] = [:]
-        var childrenOf: [String: Set<String>] = [:]
+        var parentsOf: [ChildNumber: [(parent: ParentNumber, key: String, first: Bool)]] = [:]
+        var childrenOf: [ParentNumber: Set<ChildNumber>] = [:]
         for (key, record) in post.records[.relation] ?? [:] {
-            guard let child = record.values[r.index("childNumber")], let parent = record.values[r.index("parentNumber")] else { continue }
-            if record.status != .active, post.record(.child, child)?.status == .active, post.record(.parent, parent)?.status == .active {
+            guard let relation = Relation(values: record.values) else { continue }
+            let child = relation.child, parent = relation.parent
+            if record.status != .active, post.record(.child, child.text)?.status == .active, post.record(.parent, parent.text)?.status == .active {
                 continue
             }
-            parentsOf[child, default: []].append((parent, key, record.values[r.index("role")] == "Ouder 1"))
+            parentsOf[child, default: []].append((parent, key, relation.isFirstParent))
             childrenOf[parent, default: []].insert(child)
         }
 
         for (child, end) in lastEnd where !inCare.contains(child) {
-            for link in parentsOf[child] ?? [] where scope?.contains(link.parent) ?? true {
-                let window = AccessWindow(parent: link.parent, child: child, lastEnd: end, firstParent: link.first)
+            for link in parentsOf[child] ?? [] where scope?.contains(link.parent.text) ?? true {
+                let window = AccessWindow(parent: link.parent.text, child: child.text, lastEnd: end, firstParent: link.first)
                 result.windows["\(link.parent)/\(child)"] = window
             }
         }
@@ -107,7 +108,7 @@ struct RetentionPlanner {
         for (parent, owner) in existing.accountOf { membersOf[owner, default: []].append(parent) }
         for (owner, account) in existing.accounts where scope?.contains(owner) ?? true {
             let members = membersOf[owner] ?? [owner]
-            let links = members.flatMap { parent in (childrenOf[parent] ?? []).map { (parent, $0) } }
+            let links = members.flatMap { parent in (childrenOf[ParentNumber(parent)] ?? []).map { (parent, $0) } }
             guard !links.isEmpty else {
                 // Unlinked from every child: nothing left to see, so the account is disabled now.
                 if !account.disabled, members.contains(where: { post.record(.parent, $0)?.status == .active }) {
@@ -128,29 +129,31 @@ struct RetentionPlanner {
 
         // A child is purged once all its windows have passed; its parents once they have no child left.
         var purged = stored.purgedChildren
+        var purgeChildren: [ChildNumber] = []
         for (child, end) in lastEnd where !inCare.contains(child) && !stored.purgedChildren.contains(child) {
             let links = parentsOf[child] ?? []
-            guard links.allSatisfy({ scope?.contains($0.parent) ?? true }) || scope == nil else { continue }
-            let until = links.map { AccessWindow(parent: $0.parent, child: child, lastEnd: end, firstParent: $0.first).until }.max()
+            guard links.allSatisfy({ scope?.contains($0.parent.text) ?? true }) || scope == nil else { continue }
+            let until = links.map { AccessWindow(parent: $0.parent.text, child: child.text, lastEnd: end, firstParent: $0.first).until }.max()
                 ?? end.adding(days: 8 * 7)
             if until < asOf {
-                result.purgeChildren.append(child)
+                purgeChildren.append(child)
                 purged.insert(child)
             }
         }
-        let keptChildren = { (parent: String) in (childrenOf[parent] ?? []).filter { !purged.contains($0) } }
-        for child in result.purgeChildren {
+        let keptChildren = { (parent: ParentNumber) in (childrenOf[parent] ?? []).filter { !purged.contains($0) } }
+        for child in purgeChildren {
             for link in parentsOf[child] ?? [] where keptChildren(link.parent).isEmpty {
                 result.removeRelations.append(link.key)
             }
         }
+        var purgeParents: [ParentNumber] = []
         for (parent, children) in childrenOf where !children.isEmpty && keptChildren(parent).isEmpty
-            && !stored.purgedParents.contains(parent) && !result.purgeChildren.isEmpty
-            && children.contains(where: { result.purgeChildren.contains($0) }) {
-            result.purgeParents.append(parent)
+            && !stored.purgedParents.contains(parent) && !purgeChildren.isEmpty
+            && children.contains(where: { purgeChildren.contains($0) }) {
+            purgeParents.append(parent)
         }
-        result.purgeChildren.sort()
-        result.purgeParents.sort()
+        result.purgeChildren = purgeChildren.sorted().map(\.text)
+        result.purgeParents = purgeParents.sorted().map(\.text)
         result.summary.childrenPurged = result.purgeChildren
         result.summary.parentsPurged = result.purgeParents
         result.summary.relationsRemoved = result.removeRelations.count
@@ -172,8 +175,8 @@ struct RetentionStore {
             window.documentsUntil = row.string(4).flatMap(Day.init(iso:))
             stored.windows["\(parent)/\(child)"] = window
         }
-        stored.purgedChildren = Set(try database.query("SELECT key FROM children WHERE purged_at IS NOT NULL") { $0.string(0) ?? "" })
-        stored.purgedParents = Set(try database.query("SELECT key FROM parents WHERE purged_at IS NOT NULL") { $0.string(0) ?? "" })
+        stored.purgedChildren = Set(try database.query("SELECT key FROM children WHERE purged_at IS NOT NULL") { ChildNumber($0.string(0) ?? "") })
+        stored.purgedParents = Set(try database.query("SELECT key FROM parents WHERE purged_at IS NOT NULL") { ParentNumber($0.string(0) ?? "") })
         return stored
     }
 

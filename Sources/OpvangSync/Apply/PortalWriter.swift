@@ -48,12 +48,12 @@ struct PortalWriter {
     }
 
     /// Purged children and parents in care again: their data is imported anew from here on.
-    func restorePurged(children: Set<String>, parents: Set<String>) throws {
+    func restorePurged(children: Set<ChildNumber>, parents: Set<ParentNumber>) throws {
         for key in children.sorted() {
-            try database.run("UPDATE children SET purged_at = NULL WHERE key = ?", [.text(key)])
+            try database.run("UPDATE children SET purged_at = NULL WHERE key = ?", [.text(key.text)])
         }
         for key in parents.sorted() {
-            try database.run("UPDATE parents SET purged_at = NULL WHERE key = ?", [.text(key)])
+            try database.run("UPDATE parents SET purged_at = NULL WHERE key = ?", [.text(key.text)])
         }
     }
 

@@ -60,9 +60,9 @@ public struct AttendanceBuilder {
     }
 
     /// Why the group's location is closed on `day`, or nil when it is open.
-    func closure(_ group: AttendanceInputs.Group, on day: Day, calendar: [AttendanceInputs.Period]) -> String? {
+    func closure(_ group: Group, on day: Day, calendar: [CalendarEntry]) -> String? {
         if let holiday = holidays.holiday(on: day) { return holiday.name }
-        for period in calendar where period.kind == "Sluitingsdag" && period.from <= day && day <= period.to
+        for period in calendar where period.kind == "Sluitingsdag" && period.covers(day)
             && (period.location == nil || period.location == group.location) {
             return period.description ?? "Sluitingsdag"
         }
@@ -72,7 +72,7 @@ public struct AttendanceBuilder {
     /// Why `day` is a school holiday at the group's location: the `Schoolvakantie` rows of the export's
     /// calendar and the government's holidays of the location's region (`government`, already narrowed to
     /// the location), each named once. Empty on a school day.
-    func schoolHolidaySources(_ group: AttendanceInputs.Group, _ day: Day, calendar: [AttendanceInputs.Period],
+    func schoolHolidaySources(_ group: Group, _ day: Day, calendar: [CalendarEntry],
                               government: [SchoolHoliday]) -> [SchoolHolidaySource] {
         var sources: [SchoolHolidaySource] = []
         for holiday in government where holiday.from <= day && day <= holiday.to {
@@ -80,7 +80,7 @@ public struct AttendanceBuilder {
                                              schoolYear: holiday.schoolYear)
             if !sources.contains(source) { sources.append(source) }
         }
-        for period in calendar where period.kind == "Schoolvakantie" && period.from <= day && day <= period.to
+        for period in calendar where period.kind == "Schoolvakantie" && period.covers(day)
             && (period.location == nil || period.location == group.location) {
             let source = SchoolHolidaySource(name: period.description ?? "Schoolvakantie", origin: .kalender)
             if !sources.contains(source) { sources.append(source) }
@@ -94,7 +94,7 @@ public struct AttendanceBuilder {
         guard let settings = schoolHolidays.settings else { return [] }
         var issues: [Issue] = []
         let file = settings.files.last.map { ($0 as NSString).lastPathComponent }
-        let locations = Set(inputs.groups.values.map(\.location)).filter { settings.region(of: $0) == nil }.sorted()
+        let locations = Set(inputs.groups.values.map(\.location.text)).filter { settings.region(of: $0) == nil }.sorted()
         if !locations.isEmpty {
             issues.append(Issue(.warning, "school-holiday-region-unknown", file: file, message:
                 "voor \(locations.count == 1 ? "locatie" : "locaties") \(locations.joined(separator: ", ")) is geen schoolvakantieregio ingesteld; daar gelden alleen de vakanties voor heel Nederland en die uit de kalender van het planningssysteem"))
@@ -107,14 +107,8 @@ public struct AttendanceBuilder {
     }
 
     /// Whether a placement brings its child on `day` (contract, weekday, week parity, date range).
-    func covers(_ placement: AttendanceInputs.Placement, _ day: Day, schoolHoliday: Bool) -> TimeRange? {
-        guard placement.start <= day, placement.end.map({ day <= $0 }) ?? true else { return nil }
-        guard let hours = placement.hours[day.isoWeekday - 1] else { return nil }
-        switch placement.weeks {
-        case "even": guard day.isoWeek % 2 == 0 else { return nil }
-        case "oneven": guard day.isoWeek % 2 == 1 else { return nil }
-        default: break
-        }
+    func covers(_ placement: Placement, _ day: Day, schoolHoliday: Bool) -> TimeRange? {
+        guard placement.runs(on: day), let hours = placement.hours(on: day), placement.weeks.includes(day) else { return nil }
         switch placement.contract {
         case "52 weken": return hours
         case "Schoolweken": return schoolHoliday ? nil : hours
@@ -128,7 +122,7 @@ public struct AttendanceBuilder {
     func build(_ inputs: AttendanceInputs, days: ClosedRange<Day>) -> AttendanceLists {
         var lists = AttendanceLists()
         for code in inputs.groups.keys.sorted() {
-            let list = build(inputs, group: code, days: days)
+            let list = build(inputs, group: code.text, days: days)
             lists.entries += list.entries
             lists.closed.merge(list.closed) { first, _ in first }
             lists.schoolHolidays.merge(list.schoolHolidays) { first, _ in first }
@@ -141,42 +135,42 @@ public struct AttendanceBuilder {
     /// and compares one group at a time rather than holding every list of every group at once.
     func build(_ inputs: AttendanceInputs, group code: String, days: ClosedRange<Day>) -> AttendanceLists {
         var lists = AttendanceLists()
-        guard let group = inputs.groups[code] else { return lists }
+        guard let group = inputs.groups[GroupCode(code)] else { return lists }
         // In byte order, so a merged day, its source and its warnings never depend on the order records were read.
-        let placements = (inputs.placements[group.code] ?? []).sorted { $0.number.utf8.lexicographicallyPrecedes($1.number.utf8) }
+        let placements = (inputs.placements[group.code] ?? []).sorted { $0.number.text.utf8.lexicographicallyPrecedes($1.number.text.utf8) }
         var overlaps: [[String]: (first: Day, days: Int)] = [:]
-        let government = schoolHolidays.holidays(of: group.location, in: days)
+        let government = schoolHolidays.holidays(of: group.location.text, in: days)
         var day = days.lowerBound
         while day <= days.upperBound {
             defer { day = day.adding(days: 1) }
             let deviations = (inputs.deviations[group.code]?[day] ?? []).sorted { ($0.child, $0.kind) < ($1.child, $1.kind) }
             if let reason = closure(group, on: day, calendar: inputs.calendar) {
-                lists.closed[GroupDay(group: group.code, date: day)] = reason
+                lists.closed[GroupDay(group: group.code.text, date: day)] = reason
                 // Dropped as before, but a parent who asked for the day must hear that it is off.
                 for request in deviations where request.kind != "Afwezig" && inputs.activeChildren.contains(request.child) {
                     let why = holidays.holiday(on: day) != nil ? "feestdag: \(reason)" : "sluitingsdag van de locatie: \(reason)"
-                    lists.issues.append(Issue(.warning, "request-on-closing-day", key: request.child, message:
+                    lists.issues.append(Issue(.warning, "request-on-closing-day", key: request.child.text, message:
                         "het verzoek (\(request.kind)) van kind \(request.child) voor groep \(group.code) op \(day.dutch) vervalt: de locatie is die dag gesloten (\(why)). Laat de ouder dit weten"))
                 }
                 continue
             }
             let sources = schoolHolidaySources(group, day, calendar: inputs.calendar, government: government)
             let schoolHoliday = !sources.isEmpty
-            if schoolHoliday { lists.schoolHolidays[GroupDay(group: group.code, date: day)] = sources }
-            var covering: [String: [(number: String, hours: TimeRange)]] = [:]
+            if schoolHoliday { lists.schoolHolidays[GroupDay(group: group.code.text, date: day)] = sources }
+            var covering: [ChildNumber: [(number: PlacementNumber, hours: TimeRange)]] = [:]
             for placement in placements where inputs.activeChildren.contains(placement.child) {
                 guard let hours = covers(placement, day, schoolHoliday: schoolHoliday) else { continue }
                 covering[placement.child, default: []].append((placement.number, hours))
             }
-            var list: [String: AttendanceEntry] = [:]
+            var list: [ChildNumber: AttendanceEntry] = [:]
             for (child, parts) in covering {
                 let merged = AttendanceBuilder.union(parts.map(\.hours))
-                var entry = AttendanceEntry(group: group.code, date: day, child: child, start: merged.hours.start, end: merged.hours.end,
-                                            absent: false, reason: nil, source: parts.map(\.number).joined(separator: "+"))
+                var entry = AttendanceEntry(group: group.code.text, date: day, child: child.text, start: merged.hours.start, end: merged.hours.end,
+                                            absent: false, reason: nil, source: parts.map(\.number.text).joined(separator: "+"))
                 if parts.count > 1 {
                     // Two placements of one child in one group on one day: a mistake upstream, merged like an Extra dag.
                     for i in parts.indices { for j in parts.indices where j > i {
-                        let key = [child, parts[i].number, parts[j].number]
+                        let key = [child.text, parts[i].number.text, parts[j].number.text]
                         overlaps[key] = overlaps[key].map { ($0.first, $0.days + 1) } ?? (day, 1)
                     } }
                     if merged.gap {
@@ -188,10 +182,10 @@ public struct AttendanceBuilder {
             for request in deviations where request.kind != "Afwezig" && inputs.activeChildren.contains(request.child) {
                 // Their own times, else the child's usual hours in this group on this weekday, else any.
                 let own = placements.filter { $0.child == request.child }
-                let usual = own.compactMap { $0.hours[day.isoWeekday - 1] }.first ?? own.lazy.flatMap { $0.hours.compactMap { $0 } }.first
+                let usual = own.compactMap { $0.hours(on: day) }.first ?? own.lazy.flatMap { $0.hours.compactMap { $0 } }.first
                 let start = request.from ?? usual?.start, end = request.to ?? usual?.end
                 guard var entry = list[request.child] else {
-                    list[request.child] = AttendanceEntry(group: group.code, date: day, child: request.child, start: start, end: end,
+                    list[request.child] = AttendanceEntry(group: group.code.text, date: day, child: request.child.text, start: start, end: end,
                                                           absent: false, reason: request.description, source: request.kind)
                     continue
                 }

@@ -32,11 +32,11 @@ public struct AttendanceRefresh {
         records[.deviation] = try repository.load(.deviation, where: "group_code = ? AND date BETWEEN ? AND ?",
                                                   [.text(group), .text(horizon.lowerBound.iso), .text(horizon.upperBound.iso)])
         records[.calendar] = try repository.load(.calendar)
-        let children = Set((records[.placement] ?? [:]).values.compactMap { $0.values[EntityKind.placement.schema.index("childNumber")] })
-            .union((records[.deviation] ?? [:]).values.compactMap { $0.values[EntityKind.deviation.schema.index("childNumber")] })
+        let children = Set((records[.placement] ?? [:]).values.compactMap { Placement(values: $0.values)?.child })
+            .union((records[.deviation] ?? [:]).values.compactMap { Deviation(values: $0.values)?.child })
         var childRecords: [String: StoredRecord] = [:]
         for child in children {
-            for (key, record) in try repository.load(.child, where: "key = ?", [.text(child)]) { childRecords[key] = record }
+            for (key, record) in try repository.load(.child, where: "key = ?", [.text(child.text)]) { childRecords[key] = record }
         }
         records[.child] = childRecords
 
@@ -52,7 +52,7 @@ public struct AttendanceRefresh {
         var summary = diff.summary
         summary.changes = Array(diff.changes.prefix(AttendanceSummary.listLimit))
         summary.changesTruncated = diff.changes.count > AttendanceSummary.listLimit
-        if let name = records[.group]?[group]?.values[EntityKind.group.schema.index("name")] ?? nil { summary.groupNames[group] = name }
+        if let name = records[.group]?[group].flatMap({ Group(values: $0.values) })?.name { summary.groupNames[group] = name }
         // A refresh changes what staff see, so it has a report like every other run.
         let owner = try repository.owner()
         let organisation = owner?.id ?? settings.id ?? "onbekend"

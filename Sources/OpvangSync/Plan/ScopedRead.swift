@@ -29,33 +29,33 @@ struct ScopedRead {
     init(_ scope: Scope, source: ExportSource, repository: PortalRepository?) throws {
         self.scope = scope
         let portal = repository.map { PortalLookup(database: $0.database) }
-        let r = EntityKind.relation.schema
-        var relations: [(child: String, parent: String)] = []
+        var relations: [(child: ChildNumber, parent: ParentNumber)] = []
         if source.mapping.entities[.relation] != nil {
-            try source.project(.relation, fields: [r.index("childNumber"), r.index("parentNumber")]) { relations.append(($0[0], $0[1])) }
+            try source.project(.relation, fields: [Relation.Field.child, Relation.Field.parent]) {
+                relations.append((ChildNumber($0[0]), ParentNumber($0[1])))
+            }
         }
         switch scope {
         case .parent(let id):
-            children = Set(relations.lazy.filter { $0.parent == id }.map(\.child))
+            children = Set(relations.lazy.filter { $0.parent == ParentNumber(id) }.map(\.child.text))
             children.formUnion(try portal?.strings("SELECT child_number FROM relations WHERE parent_number = ?", [.text(id)]) ?? [])
             parents = [id]
         case .child(let id):
             children = [id]
         case .location(let code):
-            let g = EntityKind.group.schema, p = EntityKind.placement.schema
             if source.mapping.entities[.group] != nil {
-                try source.project(.group, fields: [g.index("code"), g.index("locationCode")]) { if $0[1] == code { groups.insert($0[0]) } }
+                try source.project(.group, fields: [Group.Field.code, Group.Field.location]) { if $0[1] == code { groups.insert($0[0]) } }
             }
             groups.formUnion(try portal?.strings("SELECT key FROM groups WHERE location_code = ?", [.text(code)]) ?? [])
             if source.mapping.entities[.placement] != nil {
-                try source.project(.placement, fields: [p.index("childNumber"), p.index("groupCode")]) { [groups] in
+                try source.project(.placement, fields: [Placement.Field.child, Placement.Field.group]) { [groups] in
                     if groups.contains($0[1]) { children.insert($0[0]) }
                 }
             }
             children.formUnion(try portal?.strings("SELECT child_number FROM placements WHERE group_code IN \(PortalLookup.set)",
                                                    [PortalLookup.bind(groups)]) ?? [])
         }
-        for relation in relations where children.contains(relation.child) { parents.insert(relation.parent) }
+        for relation in relations where children.contains(relation.child.text) { parents.insert(relation.parent.text) }
         parents.formUnion(try portal?.strings("SELECT parent_number FROM relations WHERE child_number IN \(PortalLookup.set)",
                                               [PortalLookup.bind(children)]) ?? [])
     }
@@ -64,16 +64,16 @@ struct ScopedRead {
     /// small, and needed whole to check references) are read in full.
     var selections: [EntityKind: RowSelection] {
         var result: [EntityKind: RowSelection] = [
-            .child: RowSelection(field: EntityKind.child.schema.index("number"), values: children),
-            .parent: RowSelection(field: EntityKind.parent.schema.index("number"), values: parents),
-            .relation: RowSelection(field: EntityKind.relation.schema.index("childNumber"), values: children),
+            .child: RowSelection(field: Child.Field.number, values: children),
+            .parent: RowSelection(field: Parent.Field.number, values: parents),
+            .relation: RowSelection(field: Relation.Field.child, values: children),
         ]
-        for kind in [EntityKind.placement, .deviation] {
-            if case .location? = scope {
-                result[kind] = RowSelection(field: kind.schema.index("groupCode"), values: groups)
-            } else {
-                result[kind] = RowSelection(field: kind.schema.index("childNumber"), values: children)
-            }
+        if case .location? = scope {
+            result[.placement] = RowSelection(field: Placement.Field.group, values: groups)
+            result[.deviation] = RowSelection(field: Deviation.Field.group, values: groups)
+        } else {
+            result[.placement] = RowSelection(field: Placement.Field.child, values: children)
+            result[.deviation] = RowSelection(field: Deviation.Field.child, values: children)
         }
         return result
     }
@@ -97,9 +97,8 @@ struct ScopedRead {
     /// scope's parents and of their children (a step-parent's other child counts for their account),
     /// and those children with all their placements.
     func plannerContext(repository: PortalRepository) throws -> [EntityKind: [String: StoredRecord]] {
-        let r = EntityKind.relation.schema
         var relations = try repository.load(.relation, where: "parent_number IN \(PortalLookup.set)", [PortalLookup.bind(parents)])
-        let linked = children.union(relations.values.compactMap { $0.values[r.index("childNumber")] })
+        let linked = children.union(relations.values.compactMap { Relation(values: $0.values)?.child.text })
         relations.merge(try repository.load(.relation, where: "child_number IN \(PortalLookup.set)", [PortalLookup.bind(linked)])) { old, _ in old }
         return [
             .relation: relations,
@@ -117,9 +116,8 @@ struct ScopedRead {
         let placements = try repository.load(.placement, where: "group_code IN \(PortalLookup.set)", [PortalLookup.bind(groups)])
         let deviations = try repository.load(.deviation, where: "group_code IN \(PortalLookup.set) AND date BETWEEN ? AND ?",
                                              [PortalLookup.bind(groups), .text(days.lowerBound.iso), .text(days.upperBound.iso)])
-        let p = EntityKind.placement.schema, d = EntityKind.deviation.schema
-        let children = Set(placements.values.compactMap { $0.values[p.index("childNumber")] })
-            .union(deviations.values.compactMap { $0.values[d.index("childNumber")] })
+        let children = Set(placements.values.compactMap { Placement(values: $0.values)?.child })
+            .union(deviations.values.compactMap { Deviation(values: $0.values)?.child }).texts
         return [
             .group: try repository.load(.group, where: "key IN \(PortalLookup.set)", [PortalLookup.bind(groups)]),
             .location: try repository.load(.location),

@@ -34,11 +34,8 @@ public struct ParentAccounts: Codable, Sendable, Equatable {
 
     /// The invitations and refusals of an account plan, with the parents' names from the post-run state.
     static func of(_ plan: AccountPlan, post: PostState) -> ParentAccounts {
-        let schema = EntityKind.parent.schema
         func name(_ parent: String) -> String? {
-            guard let values = post.record(.parent, parent)?.values else { return nil }
-            let text = [values[schema.index("firstName")], values[schema.index("infix")], values[schema.index("lastName")]]
-                .compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
+            guard let text = post.record(.parent, parent).flatMap({ Parent(values: $0.values) })?.fullName else { return nil }
             return text.isEmpty ? nil : text
         }
         var invitations: [(parent: String, address: String, column: String, why: String)] = []
@@ -106,31 +103,26 @@ public struct LocationTotals: Codable, Sendable, Equatable {
 
     /// Every location of the post-run state, in code order, with the placement changes of `plan`.
     static func of(_ post: PostState, plan: Plan, asOf: Day) -> [LocationTotals] {
-        let g = EntityKind.group.schema, p = EntityKind.placement.schema, l = EntityKind.location.schema
         var totals: [String: LocationTotals] = [:]
         for (code, values) in post.active(.location) {
-            totals[code] = LocationTotals(code: code, name: values[l.index("name")])
+            totals[code] = LocationTotals(code: code, name: Location(values: values)?.name)
         }
-        var locationOfGroup: [String: String] = [:]
+        var locationOfGroup: [GroupCode: String] = [:]
         for (key, record) in post.records[.group] ?? [:] {
-            guard let location = record.values[g.index("locationCode")] ?? nil else { continue }
-            locationOfGroup[key] = location
+            guard let location = Group(values: record.values)?.location.text else { continue }
+            locationOfGroup[GroupCode(key)] = location
             if record.status == .active { totals[location, default: LocationTotals(code: location)].groups += 1 }
         }
-        var children: [String: Set<String>] = [:]
-        for (_, values) in post.active(.placement) {
-            guard let group = values[p.index("groupCode")], let location = locationOfGroup[group] else { continue }
+        var children: [String: Set<ChildNumber>] = [:]
+        for placement in post.active(.placement).compactMap({ Placement(values: $0.values) }) {
+            guard let group = placement.group, let location = locationOfGroup[group] else { continue }
             totals[location, default: LocationTotals(code: location)].placements += 1
-            let start = values[p.index("startDate")].flatMap(Day.init(iso:))
-            let end = values[p.index("endDate")].flatMap(Day.init(iso:))
-            if let start, start <= asOf, end.map({ $0 >= asOf }) ?? true, let child = values[p.index("childNumber")] {
-                children[location, default: []].insert(child)
-            }
+            if placement.runs(on: asOf) { children[location, default: []].insert(placement.child) }
         }
         for (location, set) in children { totals[location]?.childrenInCare = set.count }
         for change in plan.changes where change.kind == .placement {
             let record = post.record(.placement, change.key)
-            guard let group = record?.values[p.index("groupCode")] ?? nil, let location = locationOfGroup[group] else { continue }
+            guard let group = record.flatMap({ Placement(values: $0.values) })?.group, let location = locationOfGroup[group] else { continue }
             switch change.action {
             case .created, .restored: totals[location, default: LocationTotals(code: location)].placementsCreated += 1
             case .updated: totals[location, default: LocationTotals(code: location)].placementsUpdated += 1
@@ -145,7 +137,6 @@ extension LocationTotals {
     /// The same figures for an incremental run, whose post-run state holds only the records it compared:
     /// what the run did not touch is counted in the portal, what it touched is taken from the plan.
     static func incremental(_ post: PostState, plan: Plan, asOf: Day, database: Database) throws -> [LocationTotals] {
-        let g = EntityKind.group.schema, p = EntityKind.placement.schema, l = EntityKind.location.schema
         var names: [String: String?] = [:]
         try database.statement("SELECT key, name FROM locations WHERE status = 'active'").forEachRow([]) { row in
             if let key = row.string(0) { names[key] = row.string(1) }
@@ -159,10 +150,10 @@ extension LocationTotals {
             switch change.kind {
             case .location:
                 let record = post.record(.location, change.key)
-                if record?.status == .active { names[change.key] = record?.values[l.index("name")] ?? nil } else { names[change.key] = nil }
+                if record?.status == .active { names[change.key] = record.flatMap({ Location(values: $0.values) })?.name } else { names[change.key] = nil }
             case .group:
-                if let record = post.record(.group, change.key), let location = record.values[g.index("locationCode")] {
-                    groups[change.key] = (location, record.status == .active)
+                if let record = post.record(.group, change.key), let group = Group(values: record.values) {
+                    groups[change.key] = (group.location.text, record.status == .active)
                 }
             default: break
             }
@@ -170,7 +161,7 @@ extension LocationTotals {
         var totals: [String: LocationTotals] = [:]
         for (code, name) in names { totals[code] = LocationTotals(code: code, name: name) }
         for (_, group) in groups where group.active { totals[group.location, default: LocationTotals(code: group.location)].groups += 1 }
-        var children: [String: Set<String>] = [:]
+        var children: [String: Set<ChildNumber>] = [:]
         // The placements the run left alone, as the portal holds them; the touched ones as they will be.
         try database.statement("""
             SELECT group_code, child_number, start_date <= ? AND (end_date IS NULL OR end_date >= ?) FROM placements
@@ -178,22 +169,18 @@ extension LocationTotals {
             """).forEachRow([.text(asOf.iso), .text(asOf.iso), PortalLookup.bind(touched)]) { row in
             guard let group = row.string(0), let location = groups[group]?.location else { return }
             totals[location, default: LocationTotals(code: location)].placements += 1
-            if row.int(2) == 1, let child = row.string(1) { children[location, default: []].insert(child) }
+            if row.int(2) == 1, let child = row.string(1) { children[location, default: []].insert(ChildNumber(child)) }
         }
         for key in touched {
-            guard let record = post.record(.placement, key), record.status == .active,
-                  let group = record.values[p.index("groupCode")], let location = groups[group]?.location else { continue }
+            guard let record = post.record(.placement, key), record.status == .active, let placement = Placement(values: record.values),
+                  let group = placement.group, let location = groups[group.text]?.location else { continue }
             totals[location, default: LocationTotals(code: location)].placements += 1
-            let start = record.values[p.index("startDate")].flatMap(Day.init(iso:))
-            let end = record.values[p.index("endDate")].flatMap(Day.init(iso:))
-            if let start, start <= asOf, end.map({ $0 >= asOf }) ?? true, let child = record.values[p.index("childNumber")] {
-                children[location, default: []].insert(child)
-            }
+            if placement.runs(on: asOf) { children[location, default: []].insert(placement.child) }
         }
         for (location, set) in children { totals[location]?.childrenInCare = set.count }
         for change in plan.changes where change.kind == .placement {
-            guard let group = post.record(.placement, change.key)?.values[p.index("groupCode")] ?? nil,
-                  let location = groups[group]?.location else { continue }
+            guard let group = post.record(.placement, change.key).flatMap({ Placement(values: $0.values) })?.group,
+                  let location = groups[group.text]?.location else { continue }
             switch change.action {
             case .created, .restored: totals[location, default: LocationTotals(code: location)].placementsCreated += 1
             case .updated: totals[location, default: LocationTotals(code: location)].placementsUpdated += 1

@@ -494,38 +494,38 @@ public struct Validator {
 
     private func checkRecord(_ kind: EntityKind, _ values: [String?], _ row: RawRow, groupCareType: [String: String?],
                              reject: (String, Int, String) -> Void, warn: (String, String) -> Void) {
-        let schema = kind.schema
-        func day(_ name: String) -> Day? { values[schema.index(name)].flatMap(Day.init(iso:)) }
+        // The row may still lack a required value here, so the fields are read one by one, at the
+        // positions the typed records resolved.
+        func day(_ index: Int) -> Day? { values[index].flatMap(Day.init(iso:)) }
         switch kind {
         case .child:
-            if let asOf, let born = day("birthDate"), born > asOf {
+            if let asOf, let born = day(Child.Field.birthDate), born > asOf {
                 // The date itself is personal data and stays out of the message.
-                reject("birth-date-in-future", schema.index("birthDate"), "de geboortedatum ligt na de rundatum (\(asOf.iso)); het kind kan nog niet geboren zijn")
+                reject("birth-date-in-future", Child.Field.birthDate, "de geboortedatum ligt na de rundatum (\(asOf.iso)); het kind kan nog niet geboren zijn")
             }
         case .placement:
-            if let start = day("startDate"), let end = day("endDate"), end < start {
-                reject("end-before-start", schema.index("endDate"), "einddatum ligt vóór de ingangsdatum")
+            if let start = day(Placement.Field.start), let end = day(Placement.Field.end), end < start {
+                reject("end-before-start", Placement.Field.end, "einddatum ligt vóór de ingangsdatum")
             }
-            let weekdays = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-            let hasDays = weekdays.contains { values[schema.index($0)] != nil }
-            let contract = values[schema.index("contractType")]
+            let hasDays = Placement.Field.weekdays.contains { values[$0] != nil }
+            let contract = values[Placement.Field.contract]
             if !hasDays, contract != "Flexibel" {
                 warn("placement-without-days", "plaatsing met contract \(contract ?? "?") zonder dagen: het kind staat op geen enkele lijst")
             }
-            if let group = values[schema.index("groupCode")], let groupType = groupCareType[group] ?? nil,
-               let careType = values[schema.index("careType")], groupType != careType {
+            if let group = values[Placement.Field.group], let groupType = groupCareType[group] ?? nil,
+               let careType = values[Placement.Field.careType], groupType != careType {
                 warn("care-type-mismatch", "opvangsoort \(careType) wijkt af van groep \(group) (\(groupType))")
             }
         case .calendar:
-            if let from = day("from"), let to = day("to"), to < from {
-                reject("end-before-start", schema.index("to"), "de einddatum ligt vóór de begindatum")
+            if let from = day(CalendarEntry.Field.from), let to = day(CalendarEntry.Field.to), to < from {
+                reject("end-before-start", CalendarEntry.Field.to, "de einddatum ligt vóór de begindatum")
             }
         case .deviation:
-            let from = values[schema.index("from")], to = values[schema.index("to")]
+            let from = values[Deviation.Field.from], to = values[Deviation.Field.to]
             if (from == nil) != (to == nil) {
-                reject("incomplete-times", schema.index(from == nil ? "from" : "to"), "geef zowel Van als Tot, of geen van beide")
+                reject("incomplete-times", from == nil ? Deviation.Field.from : Deviation.Field.to, "geef zowel Van als Tot, of geen van beide")
             } else if let from, let to, from >= to {
-                reject("end-before-start", schema.index("to"), "Tot ligt niet na Van")
+                reject("end-before-start", Deviation.Field.to, "Tot ligt niet na Van")
             }
         default:
             break

@@ -172,20 +172,18 @@ struct Comparison {
     /// child that is in care again (an active placement in the export) comes back, with its parents.
     static func keepPurged(_ desired: DesiredState, stored: RetentionPlanner.Stored, asOf: Day) -> (DesiredState, Returning) {
         guard !stored.purgedChildren.isEmpty || !stored.purgedParents.isEmpty else { return (desired, Returning()) }
-        let p = EntityKind.placement.schema, r = EntityKind.relation.schema, d = EntityKind.deviation.schema
         // Child and parent numbers are kept apart: child 1001 returning says nothing of parent 1001.
-        var returningChildren: Set<String> = []
-        var returningParents: Set<String> = []
-        for record in desired.records(of: .placement) {
-            guard let child = record.values[p.index("childNumber")], stored.purgedChildren.contains(child) else { continue }
-            if record.values[p.index("endDate")].flatMap(Day.init(iso:)).map({ $0 >= asOf }) ?? true { returningChildren.insert(child) }
+        var returningChildren: Set<ChildNumber> = []
+        var returningParents: Set<ParentNumber> = []
+        for placement in desired.records(of: .placement).lazy.compactMap({ Placement(values: $0.values) })
+        where stored.purgedChildren.contains(placement.child) {
+            if placement.end.map({ $0 >= asOf }) ?? true { returningChildren.insert(placement.child) }
         }
         let frozenChildren = stored.purgedChildren.subtracting(returningChildren)
-        var liveParents: Set<String> = []
-        for record in desired.records(of: .relation) {
-            guard let child = record.values[r.index("childNumber")], let parent = record.values[r.index("parentNumber")] else { continue }
-            if !frozenChildren.contains(child) { liveParents.insert(parent) }
-            if returningChildren.contains(child) { returningParents.insert(parent) }
+        var liveParents: Set<ParentNumber> = []
+        for relation in desired.records(of: .relation).lazy.compactMap({ Relation(values: $0.values) }) {
+            if !frozenChildren.contains(relation.child) { liveParents.insert(relation.parent) }
+            if returningChildren.contains(relation.child) { returningParents.insert(relation.parent) }
         }
         let frozenParents = stored.purgedParents.filter { !liveParents.contains($0) }
         var result = desired
@@ -196,17 +194,17 @@ struct Comparison {
             result.records[kind] = desired.records(of: kind).filter { !keys.contains($0.key) }
             result.protectedKeys[kind, default: []].formUnion(keys)
         }
-        freeze(.child) { frozenChildren.contains($0.key) }
-        freeze(.parent) { frozenParents.contains($0.key) }
-        freeze(.relation) { frozenChildren.contains($0.values[r.index("childNumber")] ?? "") }
-        freeze(.deviation) { frozenChildren.contains($0.values[d.index("childNumber")] ?? "") }
+        freeze(.child) { frozenChildren.contains(ChildNumber($0.key)) }
+        freeze(.parent) { frozenParents.contains(ParentNumber($0.key)) }
+        freeze(.relation) { Relation(values: $0.values).map { frozenChildren.contains($0.child) } ?? false }
+        freeze(.deviation) { Deviation(values: $0.values).map { frozenChildren.contains($0.child) } ?? false }
         return (result, Returning(children: returningChildren.intersection(stored.purgedChildren),
                                   parents: returningParents.intersection(stored.purgedParents)))
     }
 
     /// Purged children and parents that come back in this run, each kind in its own set.
     struct Returning: Sendable {
-        var children: Set<String> = []
-        var parents: Set<String> = []
+        var children: Set<ChildNumber> = []
+        var parents: Set<ParentNumber> = []
     }
 }

@@ -26,7 +26,7 @@ struct LocationGuard {
         guard !tripped.isEmpty else { return compared }
 
         var result = compared
-        var elsewhere: [String: Set<String>] = [:]
+        var elsewhere: [String: Set<ChildNumber>] = [:]
         if !held.isEmpty, let repository {
             let reach = try LocationReach(held: held, plan: compared.plan, current: compared.current, repository: repository)
             elsewhere = hold(&result, reach: reach, report: &report)
@@ -49,8 +49,7 @@ struct LocationGuard {
 
     /// Leaves the held locations' changes out of the plan and the report, and records what stays.
     /// Returns, per held location, the children the export places elsewhere while their placement here is held.
-    private func hold(_ compared: inout Compared, reach: LocationReach, report: inout RunReport) -> [String: Set<String>] {
-        let p = EntityKind.placement.schema
+    private func hold(_ compared: inout Compared, reach: LocationReach, report: inout RunReport) -> [String: Set<ChildNumber>] {
         var plan = compared.plan
         plan.changes = []
         plan.changes.reserveCapacity(compared.plan.changes.count)
@@ -59,21 +58,22 @@ struct LocationGuard {
         var partial: [EntityKind: Set<String>] = [:]
         var heldChanges: [String: Int] = [:]
         // Children whose placement at a held location is kept, and children given a placement elsewhere.
-        var keptAt: [String: Set<String>] = [:]
-        var placedElsewhere: Set<String> = []
+        var keptAt: [String: Set<ChildNumber>] = [:]
+        var placedElsewhere: Set<ChildNumber> = []
         // New placements at a held location: they wait (with their family's invitation) for the location.
-        var waiting: [(placement: String, child: String, location: String)] = []
-        func child(of change: Change) -> String? {
-            (change.values ?? reach.stored[.placement]?[change.key]?.values)?[p.index("childNumber")] ?? nil
+        var waiting: [(placement: String, child: ChildNumber, location: String)] = []
+        func placement(_ values: [String?]?) -> Placement? { values.flatMap(Placement.init(values:)) }
+        func child(of change: Change) -> ChildNumber? {
+            placement(change.values ?? reach.stored[.placement]?[change.key]?.values)?.child
         }
         var verdicts = compared.plan.changes.map(reach.verdict)
         // A child moving into a held location keeps the placement it leaves (one that vanished, not one that
         // reached its end date): the move waits as a whole, and the child is not left off every list.
-        var arriving: Set<String> = []
+        var arriving: Set<ChildNumber> = []
         for (change, verdict) in zip(compared.plan.changes, verdicts) where change.kind == .placement && change.action == .created {
             if case .hold = verdict, let child = child(of: change) { arriving.insert(child) }
         }
-        var staying: Set<String> = []
+        var staying: Set<ChildNumber> = []
         for (index, change) in compared.plan.changes.enumerated() where change.kind == .placement && change.action == .vanished {
             if case .apply = verdicts[index], let child = child(of: change), arriving.contains(child) {
                 verdicts[index] = .hold
@@ -108,20 +108,20 @@ struct LocationGuard {
                 if change.action != .created { counts.unchanged += 1 }
                 plan.counts[change.kind] = counts
                 if change.kind == .placement, change.action == .ended || change.action == .vanished, let child = child(of: change),
-                   let group = reach.stored[.placement]?[change.key]?.values[p.index("groupCode")] ?? nil,
-                   let location = reach.heldLocation(ofGroup: group) {
+                   let group = placement(reach.stored[.placement]?[change.key]?.values)?.group,
+                   let location = reach.heldLocation(ofGroup: group.text) {
                     keptAt[location, default: []].insert(child)
                 }
                 if change.kind == .placement, change.action == .created, let child = child(of: change),
-                   let group = change.values?[p.index("groupCode")] ?? nil, let location = reach.heldLocation(ofGroup: group) {
+                   let group = placement(change.values)?.group, let location = reach.heldLocation(ofGroup: group.text) {
                     waiting.append((change.key, child, location))
                 }
             }
         }
         compared.plan = plan
-        compared.returning.children.subtract(dropped[.child] ?? [])
-        compared.returning.parents.subtract(dropped[.parent] ?? [])
-        compared.hold = LocationHold(locations: reach.held, groups: reach.heldGroups, parents: reach.heldParents,
+        compared.returning.children.subtract((dropped[.child] ?? []).map(ChildNumber.init))
+        compared.returning.parents.subtract((dropped[.parent] ?? []).map(ParentNumber.init))
+        compared.hold = LocationHold(locations: reach.held, groups: reach.heldGroups, parents: reach.heldParents.texts,
                                      rebuildLater: reach.heldGroups.filter { reach.groupBefore[$0] != nil })
         // The portal keeps the content hashes it has for what is held, so that the next run reads those rows
         // again (and holds or applies them) instead of passing them over as applied; a file with a held row
@@ -146,13 +146,13 @@ struct LocationGuard {
                 "plaatsing \(new.placement) van kind \(new.child) is nieuw bij locatie \(new.location), die is vastgehouden: ze wordt verwerkt (en het gezin zo nodig uitgenodigd) zodra de locatie is vrijgegeven of weer volledig in de export staat"
                 + (staying.contains(new.child) ? "; tot dan blijft ook de plaatsing staan die het kind verlaat" : "")))
         }
-        var elsewhere: [String: Set<String>] = [:]
+        var elsewhere: [String: Set<ChildNumber>] = [:]
         for (location, children) in keptAt.sorted(by: { $0.key < $1.key }) {
             let moved = children.intersection(placedElsewhere)
             guard !moved.isEmpty else { continue }
             elsewhere[location] = moved
             for child in moved.sorted() {
-                report.issues.append(Issue(.warning, "held-child-placed-elsewhere", key: child, message:
+                report.issues.append(Issue(.warning, "held-child-placed-elsewhere", key: child.text, message:
                     "kind \(child) heeft in de export een plaatsing bij een andere locatie; die is verwerkt, en zijn plaatsing bij de vastgehouden locatie \(location) blijft staan tot die locatie is vrijgegeven of weer volledig in de export staat. Tot dan staat het kind op de lijsten van beide locaties"))
             }
         }
@@ -174,9 +174,8 @@ struct LocationGuard {
             .forEachRow([PortalLookup.bind(codes)]) { row in
                 if let key = row.string(0), let name = row.string(1) { names[key] = name }
             }
-        let l = EntityKind.location.schema
         for change in plan.changes where change.kind == .location && codes.contains(change.key) && names[change.key] == nil {
-            if let name = change.values?[l.index("name")] ?? nil { names[change.key] = name }
+            if let name = change.values.flatMap(Location.init(values:))?.name { names[change.key] = name }
         }
         return names
     }

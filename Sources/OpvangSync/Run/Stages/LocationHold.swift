@@ -43,16 +43,15 @@ struct LocationReach {
     private(set) var groupAfter: [String: String] = [:]
     private(set) var heldGroups: Set<String> = []
     /// Children whose placements are all at held locations; children also placed elsewhere.
-    private(set) var heldChildren: Set<String> = []
-    private(set) var spanningChildren: Set<String> = []
-    private(set) var heldParents: Set<String> = []
-    private(set) var spanningParents: Set<String> = []
+    private(set) var heldChildren: Set<ChildNumber> = []
+    private(set) var spanningChildren: Set<ChildNumber> = []
+    private(set) var heldParents: Set<ParentNumber> = []
+    private(set) var spanningParents: Set<ParentNumber> = []
     /// The stored records of the plan's changes, by kind and key (for changes that carry no values).
     private(set) var stored: [EntityKind: [String: StoredRecord]] = [:]
 
     init(held: Set<String>, plan: Plan, current: [EntityKind: [String: StoredRecord]], repository: PortalRepository) throws {
         self.held = held
-        let g = EntityKind.group.schema, p = EntityKind.placement.schema, r = EntityKind.relation.schema
         // The stored record of every change, from what the comparison read, else from the database.
         var missing: [EntityKind: Set<String>] = [:]
         for change in plan.changes where change.action != .created {
@@ -67,52 +66,51 @@ struct LocationReach {
         }
 
         for (code, record) in try repository.load(.group) {
-            if let location = record.values[g.index("locationCode")] { groupBefore[code] = location }
+            if let group = Group(values: record.values) { groupBefore[code] = group.location.text }
         }
         groupAfter = groupBefore
         for change in plan.changes where change.kind == .group {
-            if let location = change.values?[g.index("locationCode")] { groupAfter[change.key] = location }
+            if let group = change.values.flatMap(Group.init(values:)) { groupAfter[change.key] = group.location.text }
         }
         for (code, location) in groupBefore where held.contains(location) { heldGroups.insert(code) }
         for (code, location) in groupAfter where held.contains(location) { heldGroups.insert(code) }
 
         // Placements per child: the portal's, with the plan's laid over (a new one, a changed group).
         struct Placing { var groups: Set<String>; var active: Bool }
-        var placings: [String: [String: Placing]] = [:]
-        func place(_ key: String, child: String?, group: String?, active: Bool) {
-            guard let child else { return }
-            var placing = placings[child]?[key] ?? Placing(groups: [], active: false)
-            if let group { placing.groups.insert(group) }
+        var placings: [ChildNumber: [String: Placing]] = [:]
+        func place(_ key: String, _ placement: Placement?, active: Bool) {
+            guard let placement else { return }
+            var placing = placings[placement.child]?[key] ?? Placing(groups: [], active: false)
+            if let group = placement.group { placing.groups.insert(group.text) }
             placing.active = placing.active || active
-            placings[child, default: [:]][key] = placing
+            placings[placement.child, default: [:]][key] = placing
         }
-        func placeFromPlan(children: Set<String>) {
+        /// A placement change's stored version and its new one.
+        func versions(_ change: Change) -> [Placement] {
+            [stored[.placement]?[change.key]?.values, change.values].compactMap { $0.flatMap(Placement.init(values:)) }
+        }
+        func placeFromPlan(children: Set<ChildNumber>) {
             for change in plan.changes where change.kind == .placement {
                 let wasActive = stored[.placement]?[change.key]?.status == .active
-                for values in [stored[.placement]?[change.key]?.values, change.values].compactMap({ $0 }) {
-                    guard let child = values[p.index("childNumber")], children.contains(child) else { continue }
-                    place(change.key, child: child, group: values[p.index("groupCode")], active: wasActive || change.status == .active)
+                for placement in versions(change) where children.contains(placement.child) {
+                    place(change.key, placement, active: wasActive || change.status == .active)
                 }
             }
         }
         // Children reached: a placement (in any status) in a held group, in the portal or in the plan.
-        var reached: Set<String> = []
+        var reached: Set<ChildNumber> = []
         try repository.database.statement("SELECT child_number FROM placements WHERE group_code IN \(PortalLookup.set)")
-            .forEachRow([PortalLookup.bind(heldGroups)]) { row in if let child = row.string(0) { reached.insert(child) } }
+            .forEachRow([PortalLookup.bind(heldGroups)]) { row in if let child = row.string(0) { reached.insert(ChildNumber(child)) } }
         for change in plan.changes where change.kind == .placement {
-            for values in [stored[.placement]?[change.key]?.values, change.values].compactMap({ $0 }) {
-                if let group = values[p.index("groupCode")], heldGroups.contains(group), let child = values[p.index("childNumber")] {
-                    reached.insert(child)
-                }
-            }
+            for placement in versions(change) where placement.group.map({ heldGroups.contains($0.text) }) ?? false { reached.insert(placement.child) }
         }
-        for (key, record) in try repository.load(.placement, where: "child_number IN \(PortalLookup.set)", [PortalLookup.bind(reached)]) {
-            place(key, child: record.values[p.index("childNumber")], group: record.values[p.index("groupCode")], active: record.status == .active)
+        for (key, record) in try repository.load(.placement, where: "child_number IN \(PortalLookup.set)", [PortalLookup.bind(reached.texts)]) {
+            place(key, Placement(values: record.values), active: record.status == .active)
         }
         placeFromPlan(children: reached)
 
         /// The locations a child is placed at: those of its active placements, else of all it ever had.
-        func locations(of child: String) -> Set<String> {
+        func locations(of child: ChildNumber) -> Set<String> {
             let all = Array((placings[child] ?? [:]).values)
             let active = all.filter(\.active)
             var result: Set<String> = []
@@ -130,30 +128,30 @@ struct LocationReach {
         }
 
         // Their parents, and every child of those parents: a family is held only when all of it is.
-        var relations: [(child: String, parent: String)] = []
+        var relations: [Relation] = []
         func relate(_ values: [String?]) {
-            if let child = values[r.index("childNumber")], let parent = values[r.index("parentNumber")] { relations.append((child, parent)) }
+            if let relation = Relation(values: values) { relations.append(relation) }
         }
         let touching = heldChildren.union(spanningChildren)
-        for record in try repository.load(.relation, where: "child_number IN \(PortalLookup.set)", [PortalLookup.bind(touching)]).values {
+        for record in try repository.load(.relation, where: "child_number IN \(PortalLookup.set)", [PortalLookup.bind(touching.texts)]).values {
             relate(record.values)
         }
         for change in plan.changes where change.kind == .relation {
             for values in [stored[.relation]?[change.key]?.values, change.values].compactMap({ $0 }) { relate(values) }
         }
         let parents = Set(relations.filter { touching.contains($0.child) }.map(\.parent))
-        for record in try repository.load(.relation, where: "parent_number IN \(PortalLookup.set)", [PortalLookup.bind(parents)]).values {
+        for record in try repository.load(.relation, where: "parent_number IN \(PortalLookup.set)", [PortalLookup.bind(parents.texts)]).values {
             relate(record.values)
         }
-        var childrenOf: [String: Set<String>] = [:]
+        var childrenOf: [ParentNumber: Set<ChildNumber>] = [:]
         for relation in relations where parents.contains(relation.parent) { childrenOf[relation.parent, default: []].insert(relation.child) }
         // The other children of those parents: placed anywhere at all (then never at a held location)?
         let others = Set(childrenOf.values.joined()).subtracting(reached)
         var placedElsewhere = Set(try repository.database.query(
-            "SELECT DISTINCT child_number FROM placements WHERE child_number IN \(PortalLookup.set)", [PortalLookup.bind(others)]) { $0.string(0) }
-            .compactMap { $0 })
+            "SELECT DISTINCT child_number FROM placements WHERE child_number IN \(PortalLookup.set)", [PortalLookup.bind(others.texts)]) { $0.string(0) }
+            .compactMap { $0.map(ChildNumber.init) })
         for change in plan.changes where change.kind == .placement {
-            if let child = change.values?[p.index("childNumber")], others.contains(child) { placedElsewhere.insert(child) }
+            if let child = change.values.flatMap(Placement.init(values:))?.child, others.contains(child) { placedElsewhere.insert(child) }
         }
         // A child reached through a placement that ended at a held location, now placed elsewhere only.
         let movedOn = Set(reached.subtracting(touching).filter { !locations(of: $0).isEmpty })
@@ -179,27 +177,32 @@ struct LocationReach {
     func verdict(_ change: Change) -> Verdict {
         let before = stored[change.kind]?[change.key]?.values
         let versions = [before, change.values].compactMap { $0 }
-        let schema = change.kind.schema
-        func values(_ field: String) -> Set<String> { Set(versions.compactMap { $0[schema.index(field)] }) }
+        /// A field of the stored version and of the new one.
+        func values<Value: Hashable>(_ read: ([String?]) -> Value?) -> Set<Value> { Set(versions.compactMap(read)) }
         let ending = change.action == .ended || change.action == .vanished
         switch change.kind {
         case .location:
             return held.contains(change.key) ? .hold : .apply
         case .group:
-            let at = values("locationCode").union([groupBefore[change.key]].compactMap { $0 })
+            let at = values { Group(values: $0)?.location.text }.union([groupBefore[change.key]].compactMap { $0 })
             return at.isDisjoint(with: held) ? .apply : .hold
-        case .placement, .deviation:
-            return values("groupCode").isDisjoint(with: heldGroups) ? .apply : .hold
+        case .placement:
+            return values { Placement(values: $0)?.group?.text }.isDisjoint(with: heldGroups) ? .apply : .hold
+        case .deviation:
+            return values { Deviation(values: $0)?.group.text }.isDisjoint(with: heldGroups) ? .apply : .hold
         case .calendar:
-            return values("locationCode").isDisjoint(with: held) ? .apply : .hold
+            return values { CalendarEntry(values: $0)?.location?.text }.isDisjoint(with: held) ? .apply : .hold
         case .child:
-            if heldChildren.contains(change.key) { return .hold }
-            return ending && spanningChildren.contains(change.key) ? .hold : .apply
+            let child = ChildNumber(change.key)
+            if heldChildren.contains(child) { return .hold }
+            return ending && spanningChildren.contains(child) ? .hold : .apply
         case .parent:
-            if heldParents.contains(change.key) { return .hold }
-            return ending && spanningParents.contains(change.key) ? .hold : .apply
+            let parent = ParentNumber(change.key)
+            if heldParents.contains(parent) { return .hold }
+            return ending && spanningParents.contains(parent) ? .hold : .apply
         case .relation:
-            let children = values("childNumber"), parents = values("parentNumber")
+            let relations = versions.compactMap(Relation.init(values:))
+            let children = Set(relations.map(\.child)), parents = Set(relations.map(\.parent))
             if !children.isDisjoint(with: heldChildren) { return .hold }
             let touching = !children.isDisjoint(with: spanningChildren) || !parents.isDisjoint(with: heldParents.union(spanningParents))
             return ending && touching ? .hold : .apply
@@ -211,8 +214,8 @@ struct LocationReach {
     /// A staff member working only in held groups is held; one who also works elsewhere is updated there,
     /// while the held groups keep them as their team (and they are not ended).
     private func staffVerdict(_ change: Change, before: [String?]?) -> Verdict {
-        let index = EntityKind.staff.schema.index("groupCodes")
-        func codes(_ values: [String?]?) -> [String] { (values?[index] ?? nil)?.split(separator: "|").map(String.init) ?? [] }
+        let index = Staff.Field.groups
+        func codes(_ values: [String?]?) -> [String] { values.flatMap(Staff.init(values:))?.groups.map(\.text) ?? [] }
         let old = codes(before), new = codes(change.values)
         let all = Set(old + new)
         guard !all.isDisjoint(with: heldGroups) else { return .apply }

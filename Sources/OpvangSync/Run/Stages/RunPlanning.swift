@@ -41,9 +41,8 @@ struct RunPlanning {
         if let scoped, let repository { ScopedRead.merge(&portal, try scoped.plannerContext(repository: repository)) }
         let post = PostState(current: portal, plan: plan)
         let existing = try accountStore?.load(parents: scopeParents, addresses: Set((scopeParents ?? []).compactMap { parent in
-            post.record(.parent, parent).flatMap { record in
-                AccountPlanner.loginAddress(email: record.values[EntityKind.parent.schema.index("email")],
-                                            email2: record.values[EntityKind.parent.schema.index("email2")])?.address
+            post.record(.parent, parent).flatMap { Parent(values: $0.values) }.flatMap { record in
+                AccountPlanner.loginAddress(email: record.email, email2: record.email2)?.address
             }
         })) ?? ExistingAccounts()
         let undelivered = try repository.map { try RunPlanning.undeliveredMail($0.database) } ?? []
@@ -95,20 +94,21 @@ struct RunPlanning {
         // the attendance on this thread because it reads the stored lists through this connection.
         let rules = request.settings.rules
         // The families of a held location keep their accounts and access exactly as they are.
-        let excluded = stored.purgedParents.subtracting(compared.returning.parents).union(compared.hold.parents)
+        let excluded = stored.purgedParents.subtracting(compared.returning.parents).texts.union(compared.hold.parents)
         let retentionScope = compared.hold.retentionScope(scopeParents, records: post.records)
         let ((accountPlan, retention), rebuilt) = try sideBySide({ [post, existing, stored, scopeParents, asOf] in
             (AccountPlanner(asOf: asOf, rules: rules).plan(post, existing: existing, parents: scopeParents, excluded: excluded),
              RetentionPlanner(asOf: asOf).plan(post, existing: existing, stored: stored, scope: retentionScope))
         }, {
             progress(.phase("accounts en aanwezigheidslijsten"))
-            let whole = gained.map { Set(inputs.groups.keys).subtracting($0.groups) } ?? Set(inputs.groups.keys)
+            let listed = Set(inputs.groups.keys).texts
+            let whole = gained.map { listed.subtracting($0.groups) } ?? listed
             var diff = try attendanceStore.diff(groups: whole, days: horizon) { group in
                 builder.build(inputs, group: group, days: horizon)
             }
             diff.rebuilt = whole
             if let gained {
-                diff.append(try attendanceStore.diff(groups: gained.groups.intersection(inputs.groups.keys), days: gained.days) { group in
+                diff.append(try attendanceStore.diff(groups: gained.groups.intersection(listed), days: gained.days) { group in
                     builder.build(inputs, group: group, days: gained.days)
                 })
             }
@@ -158,24 +158,31 @@ struct RunPlanning {
 
     /// The groups a scoped run must rebuild: those of its placements and deviations, before and after.
     static func groupsTouched(by plan: Plan, current: [EntityKind: [String: StoredRecord]], post: PostState) -> Set<String> {
-        var groups: Set<String> = []
+        var groups: Set<GroupCode> = []
+        func group(_ kind: EntityKind, _ record: StoredRecord?) -> GroupCode? {
+            guard let values = record?.values else { return nil }
+            return kind == .placement ? Placement(values: values)?.group : Deviation(values: values)?.group
+        }
+        // A child that ends or returns leaves or rejoins every list it is on: its groups, read once.
+        lazy var groupsOfChild: [ChildNumber: Set<GroupCode>] = {
+            var result: [ChildNumber: Set<GroupCode>] = [:]
+            for placement in (post.records[.placement] ?? [:]).values.compactMap({ Placement(values: $0.values) }) {
+                if let group = placement.group { result[placement.child, default: []].insert(group) }
+            }
+            return result
+        }()
         for change in plan.changes {
             switch change.kind {
-            case .group: groups.insert(change.key)
+            case .group: groups.insert(GroupCode(change.key))
             case .placement, .deviation:
-                let index = change.kind.schema.index("groupCode")
-                if let code = current[change.kind]?[change.key]?.values[index] ?? nil { groups.insert(code) }
-                if let code = post.record(change.kind, change.key)?.values[index] ?? nil { groups.insert(code) }
+                if let code = group(change.kind, current[change.kind]?[change.key]) { groups.insert(code) }
+                if let code = group(change.kind, post.record(change.kind, change.key)) { groups.insert(code) }
             case .child:
-                // A child that ends or returns leaves or rejoins every list it is on.
-                let p = EntityKind.placement.schema
-                for (_, record) in post.records[.placement] ?? [:] where record.values[p.index("childNumber")] == change.key {
-                    if let code = record.values[p.index("groupCode")] { groups.insert(code) }
-                }
+                groups.formUnion(groupsOfChild[ChildNumber(change.key)] ?? [])
             default: break
             }
         }
-        return groups
+        return groups.texts
     }
 
     /// The report's attendance section: counts, the first changes, and names to group them by.
@@ -183,22 +190,19 @@ struct RunPlanning {
         var summary = diff.summary
         summary.changes = Array(diff.changes.prefix(AttendanceSummary.listLimit))
         summary.changesTruncated = diff.changes.count > AttendanceSummary.listLimit
-        let l = EntityKind.location.schema
         for code in Set(summary.changes.map(\.group)).union(summary.perGroup.map { Array($0.keys) } ?? []) {
-            guard let group = inputs.groups[code] else { continue }
-            let location = post.record(.location, group.location)?.values[l.index("name")] ?? nil
-            summary.groupNames[code] = "\(group.name) (\(location ?? group.location))"
+            guard let group = inputs.groups[GroupCode(code)] else { continue }
+            let location = post.record(.location, group.location.text).flatMap { Location(values: $0.values) }?.name
+            summary.groupNames[code] = "\(group.name) (\(location ?? group.location.text))"
         }
         return summary
     }
 
     /// "Voornaam tussenvoegsel achternaam" per parent, for the salutation of their mail.
     static func parentNames(_ post: PostState) -> [String: String] {
-        let schema = EntityKind.parent.schema
         var names: [String: String] = [:]
         for (key, values) in post.active(.parent) {
-            names[key] = [values[schema.index("firstName")], values[schema.index("infix")], values[schema.index("lastName")]]
-                .compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: " ")
+            if let parent = Parent(values: values) { names[key] = parent.fullName }
         }
         return names
     }
