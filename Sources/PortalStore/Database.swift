@@ -74,6 +74,10 @@ public final class Database {
             try execute("PRAGMA journal_mode = WAL")
             // FULL makes every commit durable before the run reports success.
             try execute("PRAGMA synchronous = FULL")
+            // A large run changes pages all over the tables and their indexes in one transaction: with the
+            // default 2 MB cache they are spilled to the WAL and read back again and again. Pages are
+            // allocated as they are used, so a small run does not pay for the larger bound.
+            try execute("PRAGMA cache_size = -65536")
         }
         try execute("PRAGMA foreign_keys = ON")
         if mode == .queryOnly { try execute("PRAGMA query_only = ON") }
