@@ -74,10 +74,6 @@ public final class Database {
             try execute("PRAGMA journal_mode = WAL")
             // FULL makes every commit durable before the run reports success.
             try execute("PRAGMA synchronous = FULL")
-            // A large run changes pages all over the tables and their indexes in one transaction: with the
-            // default 2 MB cache they are spilled to the WAL and read back again and again. Pages are
-            // allocated as they are used, so a small run does not pay for the larger bound.
-            try execute("PRAGMA cache_size = -65536")
         }
         try execute("PRAGMA foreign_keys = ON")
         if mode == .queryOnly { try execute("PRAGMA query_only = ON") }
@@ -172,6 +168,15 @@ public final class Database {
     ///
     /// IMMEDIATE takes the write lock up front, so a run never discovers half-way that another writer
     /// got there first.
+    /// `body` with a page cache of `megabytes` instead of SQLite's default 2 MB. A large transaction changes
+    /// pages all over its tables and their indexes: with the default cache they are spilled to the WAL and
+    /// read back again and again. The cache is given back afterwards, so that a small run stays small.
+    public func withPageCache<T>(megabytes: Int, _ body: () throws -> T) throws -> T {
+        try execute("PRAGMA cache_size = -\(megabytes * 1024)")
+        defer { try? execute("PRAGMA cache_size = -2000") }
+        return try body()
+    }
+
     public func inTransaction<T>(_ body: () throws -> T) throws -> T {
         try execute("BEGIN IMMEDIATE")
         do {

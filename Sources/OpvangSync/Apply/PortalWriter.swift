@@ -10,13 +10,22 @@ import PortalStore
 struct PortalWriter {
     let database: Database
 
-    /// `body` inside one `BEGIN IMMEDIATE` transaction, the run's row written first.
-    func transaction(run: RunRecord, _ body: () throws -> Void) throws {
-        try database.inTransaction {
-            try insertRun(run)
-            try body()
+    /// `body` inside one `BEGIN IMMEDIATE` transaction, the run's row written first. A transaction of more
+    /// than `PortalWriter.largeRun` rows (a first import, a night of mass change) gets a larger page cache.
+    func transaction(run: RunRecord, rows: Int = 0, _ body: () throws -> Void) throws {
+        try withoutActuallyEscaping(body) { body in
+            let apply = {
+                try database.inTransaction {
+                    try insertRun(run)
+                    try body()
+                }
+            }
+            if rows > PortalWriter.largeRun { try database.withPageCache(megabytes: 64, apply) } else { try apply() }
         }
     }
+
+    /// Above this many rows a run's transaction spills its pages out of SQLite's default cache.
+    static let largeRun = 50_000
 
     /// Records a run that applied nothing (skipped, aborted, failed) so that `opvangsync runs` shows it.
     func recordRun(_ run: RunRecord) throws {

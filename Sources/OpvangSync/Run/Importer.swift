@@ -185,7 +185,7 @@ public struct Importer {
         let staged = try ReportWriter.stage(report, to: request.settings.reports)
         let locked = Date()
         do {
-            try writer.transaction(run: record) {
+            try writer.transaction(run: record, rows: plan.changes.count + planned.attendance.upserts.count + planned.attendance.deletes.count) {
                 try writer.writeChanges(plan, runID: record.id, asOf: asOf) { done in
                     progress(.applying(done: done, total: plan.changes.count))
                 }
