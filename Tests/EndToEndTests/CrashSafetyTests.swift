@@ -78,5 +78,10 @@ import Testing
         let next = try opvangsync(["import", large, "--as-of", "2026-11-22", "--allow-mass-changes", "--reason", "after the kills"], in: folder)
         #expect([0, 4].contains(next.status), "\(next.stderr)")
         #expect(try portalContents(portal) == after)
+        // The runs killed inside their transaction left their staged report files (personal data under
+        // temporary names, which no retention sees); the next run removed them.
+        let reports = folder.appendingPathComponent("reports").path
+        let left = (FileManager.default.enumerator(atPath: reports)?.compactMap { $0 as? String } ?? []).filter { $0.contains(".tmp-") }
+        #expect(left.isEmpty, "\(left)")
     }
 }

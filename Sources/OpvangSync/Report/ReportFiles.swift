@@ -106,6 +106,19 @@ public enum ProtectedFile {
     /// Removes a staged file that will not be committed.
     public static func discard(_ temporary: String) { unlink(temporary) }
 
+    /// Removes the temporary files in `folder` that a process no longer running left behind (killed while
+    /// its files waited for its commit): they hold personal data, and no retention would ever see them.
+    /// A file of a live process (another run, or a process that took over the number) is left alone.
+    public static func removeAbandonedTemporaries(in folder: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        for name in names {
+            guard let marker = name.range(of: ".tmp-", options: .backwards) else { continue }
+            let parts = name[marker.upperBound...].split(separator: "-")
+            guard parts.count == 2, let pid = pid_t(parts[0]), pid > 0, pid != getpid() else { continue }
+            if kill(pid, 0) != 0, errno == ESRCH { unlink((folder as NSString).appendingPathComponent(name)) }
+        }
+    }
+
     public static func write(_ text: String, to path: String) throws {
         try write(Array(text.utf8), to: path)
     }
@@ -155,9 +168,16 @@ public struct StagedReport {
     /// The number of issues the staged issues CSV lists.
     let issueCount: Int
 
-    /// Renames every file into place.
+    /// Renames every file into place; when one cannot be, the temporaries not yet renamed are removed.
     public func commit() throws -> ReportPaths {
-        for file in files { try ProtectedFile.commit(file.temporary, to: file.final) }
+        for (index, file) in files.enumerated() {
+            do {
+                try ProtectedFile.commit(file.temporary, to: file.final)
+            } catch {
+                for rest in files[(index + 1)...] { ProtectedFile.discard(rest.temporary) }
+                throw error
+            }
+        }
         return paths
     }
 
@@ -216,6 +236,7 @@ public enum ReportWriter {
         }
         try ProtectedFile.makeDirectory(folder)
         try ProtectedFile.requireRealDirectory(folder)
+        ProtectedFile.removeAbandonedTemporaries(in: folder)
         let base = (folder as NSString).appendingPathComponent(report.runId)
         let paths = ReportPaths(json: base + ".json", markdown: base + ".md", html: base + ".html",
                                 changesCSV: base + "-wijzigingen.csv", rejectedCSV: base + "-afgewezen.csv")

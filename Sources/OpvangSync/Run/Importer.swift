@@ -313,27 +313,33 @@ public struct Importer {
         // The final report is serialised once: for its files, and only when they cannot be put in place, for
         // the runs row (which otherwise keeps no copy once the files are there).
         var files = staged
+        var final = true
         do {
             // The JSON, the Markdown and the web page carry the end time and the mail counts (and the issues
             // CSV a note made inside the transaction); the changes CSV staged before the commit is final.
             files = try files?.restaging(run.report)
         } catch {
-            // The report staged before the commit is still good; only the end time and mail counts differ.
+            // The files staged before the transaction are put in place all the same (they hold every change
+            // and every rejected row), but they do not know what the transaction found: the runs row keeps
+            // the final report, and `opvangsync report` writes the files again from it.
             problems.append("\(error)")
+            final = false
         }
+        var kept = run.report
+        kept.changes = []
+        let keptJSON = { (try? ReportWriter.json(kept)).map { String(decoding: $0, as: UTF8.self) } }
         do {
             if let paths = try files?.commit() {
-                try? PortalWriter(database: repository.database).finishRun(runID: run.report.runId, finishedAt: finishedAt, reportJSON: nil)
-                return ImportOutcome(report: run.report, exitCode: exit, reportPaths: paths,
-                                     reportError: problems.isEmpty ? nil : problems.joined(separator: "; "))
+                try? PortalWriter(database: repository.database).finishRun(runID: run.report.runId, finishedAt: finishedAt,
+                                                                           reportJSON: final ? nil : keptJSON())
+                return ImportOutcome(report: run.report, exitCode: exit, reportPaths: paths, reportError: final ? nil :
+                    "the import is applied, but its report files could not be brought up to date after the commit (\(problems.joined(separator: "; "))); the files in place were written just before it, `opvangsync report \(run.report.runId)` writes the final ones from the database")
             }
         } catch {
             problems.append("\(error)")
         }
-        var kept = run.report
-        kept.changes = []
         try? PortalWriter(database: repository.database).finishRun(runID: run.report.runId, finishedAt: finishedAt,
-                               reportJSON: (try? ReportWriter.json(kept)).map { String(decoding: $0, as: UTF8.self) })
+                                                                   reportJSON: keptJSON())
         return ImportOutcome(report: run.report, exitCode: exit, reportPaths: nil, reportError:
             "the import is applied, but its report files could not be written (\(problems.joined(separator: "; "))); `opvangsync report \(run.report.runId)` writes them from the database")
     }
