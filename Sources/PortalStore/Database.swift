@@ -164,10 +164,6 @@ public final class Database {
     /// The rowid of the last row this connection inserted.
     public var lastInsertedRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
-    /// Runs `body` inside `BEGIN IMMEDIATE ... COMMIT`; any error rolls back and is rethrown.
-    ///
-    /// IMMEDIATE takes the write lock up front, so a run never discovers half-way that another writer
-    /// got there first.
     /// `body` with a page cache of `megabytes` instead of SQLite's default 2 MB. A large transaction changes
     /// pages all over its tables and their indexes: with the default cache they are spilled to the WAL and
     /// read back again and again. The cache is given back afterwards, so that a small run stays small.
@@ -177,6 +173,23 @@ public final class Database {
         return try body()
     }
 
+    /// `body` with the write-ahead log's automatic checkpoint held back, and the checkpoint made after it
+    /// (passive: it copies what no reader still needs and never waits for the portal). SQLite otherwise
+    /// checkpoints inside the commit that fills the log, which lengthens the transaction it ends; and
+    /// leaving it to the portal would make a parent's next click pay for the import's pages.
+    public func checkpointingAfter<T>(_ body: () throws -> T) throws -> T {
+        try execute("PRAGMA wal_autocheckpoint = 0")
+        defer {
+            try? execute("PRAGMA wal_autocheckpoint = 1000")
+            try? execute("PRAGMA wal_checkpoint(PASSIVE)")
+        }
+        return try body()
+    }
+
+    /// Runs `body` inside `BEGIN IMMEDIATE ... COMMIT`; any error rolls back and is rethrown.
+    ///
+    /// IMMEDIATE takes the write lock up front, so a run never discovers half-way that another writer
+    /// got there first.
     public func inTransaction<T>(_ body: () throws -> T) throws -> T {
         try execute("BEGIN IMMEDIATE")
         do {

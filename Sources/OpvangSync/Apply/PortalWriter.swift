@@ -10,17 +10,24 @@ import PortalStore
 struct PortalWriter {
     let database: Database
 
-    /// `body` inside one `BEGIN IMMEDIATE` transaction, the run's row written first. A transaction of more
-    /// than `PortalWriter.largeRun` rows (a first import, a night of mass change) gets a larger page cache.
-    func transaction(run: RunRecord, rows: Int = 0, _ body: () throws -> Void) throws {
+    /// `body` inside one `BEGIN IMMEDIATE` transaction, the run's row written first; returns how long the
+    /// portal's writes had to wait: from asking for the write lock to the end of the commit (the WAL
+    /// checkpoint after it does not hold the lock). A transaction of more than `PortalWriter.largeRun` rows
+    /// (a first import, a night of mass change) gets a larger page cache.
+    @discardableResult
+    func transaction(run: RunRecord, rows: Int = 0, _ body: () throws -> Void) throws -> TimeInterval {
         try withoutActuallyEscaping(body) { body in
             let apply = {
-                try database.inTransaction {
-                    try insertRun(run)
-                    try body()
+                try database.checkpointingAfter {
+                    let asked = Date()
+                    try database.inTransaction {
+                        try insertRun(run)
+                        try body()
+                    }
+                    return Date().timeIntervalSince(asked)
                 }
             }
-            if rows > PortalWriter.largeRun { try database.withPageCache(megabytes: 64, apply) } else { try apply() }
+            return rows > PortalWriter.largeRun ? try database.withPageCache(megabytes: 64, apply) : try apply()
         }
     }
 

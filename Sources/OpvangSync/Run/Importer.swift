@@ -183,9 +183,9 @@ public struct Importer {
         let context = MailContext(name: manifest.organisationName ?? manifest.organisationID, portalURL: export.portalURL)
         var report = run.report
         let staged = try ReportWriter.stage(report, to: request.settings.reports)
-        let locked = Date()
         do {
-            try writer.transaction(run: record, rows: plan.changes.count + planned.attendance.upserts.count + planned.attendance.deletes.count) {
+            // How long the portal's own writes waited for this run (SPEC §5): the report says it.
+            report.writeLockSeconds = try writer.transaction(run: record, rows: plan.changes.count + planned.attendance.upserts.count + planned.attendance.deletes.count) {
                 try writer.writeChanges(plan, runID: record.id, asOf: asOf) { done in
                     progress(.applying(done: done, total: plan.changes.count))
                 }
@@ -209,8 +209,6 @@ public struct Importer {
             staged.discard()
             throw error
         }
-        // How long the portal waited for this run (SPEC §5): its writes queue behind the transaction.
-        report.writeLockSeconds = Date().timeIntervalSince(locked)
         run.report = report
         return staged
     }
