@@ -74,6 +74,46 @@ import Testing
         return result
     }
 
+    /// A row with a warning is read and its warning reported every night; when it did not change, it counts
+    /// as unchanged, so a file that refers to it (the relations of a parent with a bad address) is not read.
+    @Test func aWarnedRowIsReportedEveryNightWithoutMakingTheFilesThatReferToItBeRead() throws {
+        let folder = temporaryFolder("warned")
+        var export = MiniExport()
+        export["ouders.csv"][2] = "O2;Joost;Smit;joost@@example;"
+        func night(_ number: Int, _ day: String) throws -> [String: Any] {
+            export.exportedAt = "\(Day(iso: day)!.adding(days: -1).iso)T23:\(10 + number):00+01:00"
+            let result = try opvangsync(["import", export.write(to: folder.appendingPathComponent("n\(number)")).path, "--as-of", day], in: folder)
+            #expect(result.status == 0, "\(result.stderr)")
+            return try reportJSON(of: result, in: folder)
+        }
+        /// The files a run read (a file skipped as the one last applied shows no encoding).
+        func read(_ report: [String: Any]) -> Set<String> {
+            Set(((report["export"] as? [String: Any])?["files"] as? [[String: Any]] ?? []).compactMap { file in
+                file["encoding"] == nil ? nil : file["name"] as? String
+            })
+        }
+        func warned(_ report: [String: Any]) -> Bool {
+            (report["issues"] as? [[String: Any]] ?? []).contains { $0["code"] as? String == "invalid-email" && $0["key"] as? String == "O2" }
+        }
+        let first = try night(1, "2026-11-22")
+        #expect(warned(first))
+        let second = try night(2, "2026-11-23")
+        #expect((second["comparison"] as? [String: Any])?["mode"] as? String == "incremental")
+        #expect(warned(second), "the warning is reported again")
+        #expect(read(second).contains("ouders.csv"), "the file with the warned row is read")
+        #expect(!read(second).contains("relaties.csv"), "the relations, which refer to the unchanged parents, are not: \(read(second))")
+
+        // The address fixed: the row changes, the warning is gone, and what refers to it is read again once.
+        export["ouders.csv"][2] = "O2;Joost;Smit;joost@example.nl;"
+        let fixed = try night(3, "2026-11-24")
+        #expect(!warned(fixed))
+        #expect(read(fixed).contains("relaties.csv"))
+        let portal = try Database(path: folder.appendingPathComponent("portal.sqlite").path, mode: .readOnly)
+        #expect(try portal.scalarString("SELECT email FROM parents WHERE key = 'O2'") == "joost@example.nl")
+        let quiet = try night(4, "2026-11-25")
+        #expect(read(quiet).isEmpty, "nothing changed and nothing warned: no file is read: \(read(quiet))")
+    }
+
     /// A run is incremental only when it can rely on what the portal knows of the last export.
     @Test func aRunIsFullWhenItsBasisChangedOrItsHashesAreGone() throws {
         let folder = temporaryFolder("basis")

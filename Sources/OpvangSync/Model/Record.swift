@@ -6,7 +6,7 @@ public struct Record: Sendable, Equatable {
     public var values: [String?]
     /// The line the record came from, for messages.
     public let line: Int
-    /// The content hash of the row it came from (`RowHash`); `RowHash.recheck` for a row with a warning.
+    /// The content hash of the row it came from (`RowHash`); `RowHash.warned` of it for a row with a warning.
     public var rowHash: UInt64
 
     public init(key: String, values: [String?], line: Int, rowHash: UInt64 = 0) {

@@ -1,12 +1,17 @@
 /// The content of one export row as a 64-bit number (FNV-1a over each field's trimmed text as the mapping
 /// reads it), so that a run can tell a row it applied before from one that changed without parsing it.
 ///
-/// The portal keeps the hash of every row it applied (`record_hashes`). A row that was accepted with a
-/// warning is stored as `recheck` (0), which no row hashes to, so that it is checked — and its warning
-/// reported — every night until it is fixed.
+/// The portal keeps the hash of every row it applied (`record_hashes`). The hash of a row read clean is
+/// even; a row that was accepted with a warning is stored as `warned(hash)`, the same hash with its lowest
+/// bit set. No row read clean matches it, so the row is parsed and its warning reported every night until
+/// it is fixed; and a row that gives the same warning on the same content is still known as unchanged, so
+/// the files that refer to it need not be read. (`recheck`, 0, is what runs before stored for such rows.)
 enum RowHash {
     /// The stored value of a row that must be read again every night.
     static let recheck: UInt64 = 0
+
+    /// The stored value of a row accepted with a warning.
+    static func warned(_ hash: UInt64) -> UInt64 { hash | 1 }
 
     static func of(_ cells: [RawCell]) -> UInt64 {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
@@ -20,6 +25,7 @@ enum RowHash {
             for byte in cell.text.utf8 { mix(byte) }
             mix(0x1F)
         }
-        return hash == recheck ? 1 : hash
+        let even = hash & ~1
+        return even == recheck ? 2 : even
     }
 }

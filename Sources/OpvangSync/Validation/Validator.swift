@@ -247,10 +247,15 @@ public struct Validator {
                     firstParentOf[child] = row.line
                 }
             }
-            positionOfKey[key] = accepted.count
             // A row with a warning is checked again every night, so its warning is reported until it is fixed.
-            accepted.append(Record(key: key, values: values, line: row.line,
-                                   rowHash: issues.count > issuesBefore ? RowHash.recheck : rowHash))
+            let warned = issues.count > issuesBefore
+            if warned, let known, known[key] == RowHash.warned(rowHash), referencesHold(row, schema, references, state: state) {
+                // Applied before exactly as it is, with its warning: reported again, and unchanged all the same.
+                unchangedLine[key] = row.line
+                return
+            }
+            positionOfKey[key] = accepted.count
+            accepted.append(Record(key: key, values: values, line: row.line, rowHash: warned ? RowHash.warned(rowHash) : rowHash))
         }, skipped: { row in
             if !row.watched.isEmpty { outside[row.watched] = outside[row.watched] ?? row.line }
         })
