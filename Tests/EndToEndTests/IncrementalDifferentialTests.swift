@@ -223,10 +223,14 @@ import Testing
         night.set(children, firstChild, "Roepnaam", "Anouk")
         let group = night.field(placements, line: 1, "Groepcode")
         let careType = night.field(placements, line: 1, "Opvangsoort")
-        night.files[children]!.append("199001;Sem;;Nieuw;01-03-2024;M;")
-        night.files[parents]!.append("299001;Lotte;;Nieuw;lotte.nieuw@example.nl;;;;;;")
-        night.files[relations]!.append("199001;299001;Ouder 1")
-        night.files[placements]!.append("399001;199001;\(group);\(careType);52 weken;\(Self.dutch(start.adding(days: 50)));;08:00-17:00;;;;;;;alle")
+        /// A new family: one child, one parent, their relation and a placement starting in 50 days.
+        func addNewFamily() {
+            night.files[children]!.append("199001;Sem;;Nieuw;01-03-2024;M;")
+            night.files[parents]!.append("299001;Lotte;;Nieuw;lotte.nieuw@example.nl;;;;;;")
+            night.files[relations]!.append("199001;299001;Ouder 1")
+            night.files[placements]!.append("399001;199001;\(group);\(careType);52 weken;\(Self.dutch(start.adding(days: 50)));;08:00-17:00;;;;;;;alle")
+        }
+        addNewFamily()
         _ = try importNight(start.adding(days: 1), "changed and new families")
 
         // 3. A placement ends, one vanishes, and a new row is rejected.
@@ -296,10 +300,7 @@ import Testing
 
         // 12. The family that left comes back.
         night.files = files
-        night.files[children]!.append("199001;Sem;;Nieuw;01-03-2024;M;")
-        night.files[parents]!.append("299001;Lotte;;Nieuw;lotte.nieuw@example.nl;;;;;;")
-        night.files[relations]!.append("199001;299001;Ouder 1")
-        night.files[placements]!.append("399001;199001;\(group);\(careType);52 weken;\(Self.dutch(start.adding(days: 50)));;08:00-17:00;;;;;;;alle")
+        addNewFamily()
         _ = try importNight(start.adding(days: 81), "back as it was")
 
         // 13. Care ends for one child, whose rows stay in the export; 14. two years and more later it is

@@ -202,6 +202,15 @@ enum TextDecoder {
     /// ISO-8859-1 or -15 to UTF-8. Bytes 0x80-0x9F are control characters there, and no planning system
     /// means them: a file holding them is Windows-1252 under the wrong name, so it is refused with where.
     static func iso8859ToUTF8(_ bytes: [UInt8], latin9 isLatin9: Bool) throws(EncodingFailure) -> [UInt8] {
+        try singleByteToUTF8(bytes, otherwise: .controlInISO8859) { byte in
+            byte < 0xA0 ? nil : (isLatin9 ? latin9(byte) : nil) ?? UInt32(byte)
+        }
+    }
+
+    /// A one-byte encoding to UTF-8: ASCII as it is, every other byte through `character`, which gives its
+    /// Unicode scalar, or nil for a byte that is none: the failure then says `otherwise`, the line and column.
+    private static func singleByteToUTF8(_ bytes: [UInt8], otherwise reason: EncodingFailure.Reason,
+                                         _ character: (UInt8) -> UInt32?) throws(EncodingFailure) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(bytes.count + bytes.count / 16)
         var line = 1, lineStart = 0
@@ -211,10 +220,9 @@ enum TextDecoder {
                 output.append(byte)
                 continue
             }
-            guard byte >= 0xA0 else {
-                throw EncodingFailure(line: line, column: index - lineStart + 1, reason: .controlInISO8859, byte: byte)
+            guard let scalar = character(byte) else {
+                throw EncodingFailure(line: line, column: index - lineStart + 1, reason: reason, byte: byte)
             }
-            let scalar = (isLatin9 ? latin9(byte) : nil) ?? UInt32(byte)
             appendUTF8(scalar, to: &output)
         }
         return output
@@ -274,29 +282,10 @@ enum TextDecoder {
     }
 
     static func windows1252ToUTF8(_ bytes: [UInt8]) throws(EncodingFailure) -> [UInt8] {
-        var output: [UInt8] = []
-        output.reserveCapacity(bytes.count + bytes.count / 16)
-        var line = 1, lineStart = 0
-        for (index, byte) in bytes.enumerated() {
-            if byte < 0x80 {
-                if byte == 0x0A { line += 1; lineStart = index + 1 }
-                output.append(byte)
-                continue
-            }
+        try singleByteToUTF8(bytes, otherwise: .undefinedInWindows1252) { byte in
             let scalar = byte < 0xA0 ? high[Int(byte - 0x80)] : UInt32(byte)
-            guard scalar != 0 else {
-                throw EncodingFailure(line: line, column: index - lineStart + 1, reason: .undefinedInWindows1252, byte: byte)
-            }
-            if scalar < 0x800 {
-                output.append(UInt8(0xC0 | (scalar >> 6)))
-                output.append(UInt8(0x80 | (scalar & 0x3F)))
-            } else {
-                output.append(UInt8(0xE0 | (scalar >> 12)))
-                output.append(UInt8(0x80 | ((scalar >> 6) & 0x3F)))
-                output.append(UInt8(0x80 | (scalar & 0x3F)))
-            }
+            return scalar == 0 ? nil : scalar
         }
-        return output
     }
 }
 
