@@ -16,19 +16,17 @@ struct PortalWriter {
     /// (a first import, a night of mass change) gets a larger page cache.
     @discardableResult
     func transaction(run: RunRecord, rows: Int = 0, _ body: () throws -> Void) throws -> TimeInterval {
-        try withoutActuallyEscaping(body) { body in
-            let apply = {
-                try database.checkpointingAfter {
-                    let asked = Date()
-                    try database.inTransaction {
-                        try insertRun(run)
-                        try body()
-                    }
-                    return Date().timeIntervalSince(asked)
+        func apply() throws -> TimeInterval {
+            try database.checkpointingAfter {
+                let asked = Date()
+                try database.inTransaction {
+                    try insertRun(run)
+                    try body()
                 }
+                return Date().timeIntervalSince(asked)
             }
-            return rows > PortalWriter.largeRun ? try database.withPageCache(megabytes: 64, apply) : try apply()
         }
+        return rows > PortalWriter.largeRun ? try database.withPageCache(megabytes: 64, apply) : try apply()
     }
 
     /// Above this many rows a run's transaction spills its pages out of SQLite's default cache.
