@@ -308,5 +308,8 @@ public enum PortalSchema {
             );
             CREATE INDEX account_events_by_parent ON account_events (parent_number);
             """),
+            Migration(version: 11, summary: "the warnings of an applied file, repeated while it stays the same", sql: """
+            ALTER TABLE applied_files ADD COLUMN issues TEXT;
+            """),
     ]
 }

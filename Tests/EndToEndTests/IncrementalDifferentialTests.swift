@@ -74,8 +74,10 @@ import Testing
         return result
     }
 
-    /// A row with a warning is read and its warning reported every night; when it did not change, it counts
-    /// as unchanged, so a file that refers to it (the relations of a parent with a bad address) is not read.
+    /// A row with a warning has its warning reported every night. When its file is byte for byte the one
+    /// applied, the file is not read and the warnings it gave are repeated; when the file is read (it
+    /// changed elsewhere), the warned row that did not change counts as unchanged, so a file that refers to
+    /// it (the relations of a parent with a bad address) is not read.
     @Test func aWarnedRowIsReportedEveryNightWithoutMakingTheFilesThatReferToItBeRead() throws {
         let folder = temporaryFolder("warned")
         var export = MiniExport()
@@ -100,8 +102,25 @@ import Testing
         let second = try night(2, "2026-11-23")
         #expect((second["comparison"] as? [String: Any])?["mode"] as? String == "incremental")
         #expect(warned(second), "the warning is reported again")
-        #expect(read(second).contains("ouders.csv"), "the file with the warned row is read")
-        #expect(!read(second).contains("relaties.csv"), "the relations, which refer to the unchanged parents, are not: \(read(second))")
+        #expect(read(second).isEmpty, "every file is the one applied: none is read, the warning comes from the portal: \(read(second))")
+        let repeated = (second["issues"] as? [[String: Any]] ?? []).first { $0["code"] as? String == "invalid-email" }
+        let original = (first["issues"] as? [[String: Any]] ?? []).first { $0["code"] as? String == "invalid-email" }
+        #expect(repeated.map(NSDictionary.init) == original.map(NSDictionary.init), "the same file, line, column and message")
+
+        // The same parents in another order: the file is read, the warned row is unchanged, and the
+        // relations, which refer to the unchanged parents, are not read.
+        export["ouders.csv"].swapAt(1, 3)
+        let reordered = try night(5, "2026-11-23")
+        #expect(warned(reordered), "the warning is reported again")
+        #expect(read(reordered).contains("ouders.csv"), "the file with the warned row is read")
+        #expect(!read(reordered).contains("relaties.csv"), "the relations, which refer to the unchanged parents, are not: \(read(reordered))")
+        let quietAgain = try night(6, "2026-11-23")
+        #expect(warned(quietAgain) && read(quietAgain).isEmpty, "the reordered file, applied with its warning, is skipped: \(read(quietAgain))")
+        // Stored warnings that cannot be read: the file is read again rather than skipped without them.
+        let stored = try Database(path: folder.appendingPathComponent("portal.sqlite").path)
+        try stored.run("UPDATE applied_files SET issues = '[{\"code\":' WHERE entity = 'parent'")
+        let damaged = try night(7, "2026-11-23")
+        #expect(warned(damaged) && read(damaged).contains("ouders.csv"), "\(read(damaged))")
 
         // The address fixed: the row changes, the warning is gone, and what refers to it is read again once.
         export["ouders.csv"][2] = "O2;Joost;Smit;joost@example.nl;"
@@ -206,7 +225,21 @@ import Testing
             let report = try reportJSON(of: b, in: folder)
             #expect((report["comparison"] as? [String: Any])?["mode"] as? String == mode, "night \(number) (\(what))")
             try compare("night \(number) (\(what))")
+            // The report warns about and rejects the same rows of the export, whether a file was read or
+            // skipped as applied.
+            let fullProblems = problems(try reportJSON(of: a, in: folder)), incrementalProblems = problems(report)
+            #expect(fullProblems == incrementalProblems, """
+                night \(number) (\(what)): only in the full run's report: \(fullProblems.subtracting(incrementalProblems).sorted().prefix(5)); \
+                only in the incremental run's: \(incrementalProblems.subtracting(fullProblems).sorted().prefix(5))
+                """)
             return report
+        }
+        /// Every warning and error of a report about a row or column of the export, as severity, code, file,
+        /// line, column, key and message.
+        func problems(_ report: [String: Any]) -> Set<String> {
+            Set((report["issues"] as? [[String: Any]] ?? []).filter { $0["severity"] as? String != "info" && $0["file"] is String }.map { issue in
+                ["severity", "code", "file", "line", "column", "key", "message"].map { "\(issue[$0] ?? "-")" }.joined(separator: "|")
+            })
         }
         func rejectedCodes(_ report: [String: Any]) -> [String] {
             (report["issues"] as! [[String: Any]]).filter { $0["severity"] as? String == "error" }.compactMap { $0["code"] as? String }

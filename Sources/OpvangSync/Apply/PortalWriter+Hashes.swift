@@ -18,8 +18,9 @@ extension PortalWriter {
             try database.run("DELETE FROM applied_files WHERE entity = ?", [.text(kind.rawValue)])
         }
         for file in update.cleanFiles {
-            try database.run("INSERT OR REPLACE INTO applied_files (entity, name, sha256, rows, run_id) VALUES (?, ?, ?, ?, ?)",
-                             [.text(file.kind.rawValue), .text(file.name), .text(file.sha256), .integer(Int64(file.rows)), .text(runID)])
+            try database.run("INSERT OR REPLACE INTO applied_files (entity, name, sha256, rows, run_id, issues) VALUES (?, ?, ?, ?, ?, ?)",
+                             [.text(file.kind.rawValue), .text(file.name), .text(file.sha256), .integer(Int64(file.rows)), .text(runID),
+                              file.warnings.map(SQLValue.text) ?? .null])
         }
         if let basis = update.basis {
             try database.run("INSERT OR REPLACE INTO import_basis (id, basis, as_of, run_id) VALUES (1, ?, ?, ?)",

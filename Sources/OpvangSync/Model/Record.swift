@@ -42,11 +42,14 @@ public struct DesiredState: Sendable {
     /// parsed again (each kind read; a kind whose file was skipped whole has its stored keys here only when a
     /// file read after it refers to it).
     public var unchanged: [EntityKind: Set<String>] = [:]
-    /// Kinds whose file was not read at all: its SHA-256 is the one last applied, which had no issue, so
-    /// every record the portal keeps a hash for is unchanged.
+    /// Kinds whose file was not read at all: its SHA-256 is the one last applied, which had no rejected
+    /// row, so every record the portal keeps a hash for is unchanged (its warnings are repeated).
     public var skippedFiles: Set<EntityKind> = []
-    /// Kinds whose file gave no rejected row and no warning: a file the next run may skip when unchanged.
+    /// Kinds whose file gave no rejected row and no error: a file the next run may skip when unchanged.
     public var cleanFiles: Set<EntityKind> = []
+    /// The warnings of each clean file that gave any: kept with the file, so that a run that skips it
+    /// still reports them (SPEC §5: a warned row is reported every night until it is fixed).
+    public var fileWarnings: [EntityKind: [Issue]] = [:]
 
     public func records(of kind: EntityKind) -> [Record] { records[kind] ?? [] }
 }

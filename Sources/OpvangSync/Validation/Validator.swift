@@ -1,3 +1,5 @@
+import Foundation
+
 /// What the portal knows of the export it applied last (an incremental or full run): how many rows of each
 /// kind it keeps a content hash for, which files it applied byte for byte, and the hashes themselves, read
 /// one kind at a time and only when the run reads that kind (a file skipped whole needs none of them).
@@ -6,8 +8,8 @@
 public final class KnownRows {
     /// Per kind: how many rows the portal keeps a hash for.
     public let counts: [EntityKind: Int]
-    /// Kinds whose file has the SHA-256 of the file last applied, which gave no issue: its row count.
-    public var unchangedFiles: [EntityKind: Int] = [:]
+    /// Kinds whose file has the SHA-256 of the file last applied, which gave no rejected row.
+    public var unchangedFiles: [EntityKind: AppliedFile] = [:]
     private let read: (EntityKind) throws -> [String: UInt64]
     private var loaded: [EntityKind: [String: UInt64]] = [:]
 
@@ -29,6 +31,29 @@ public final class KnownRows {
 
     /// Lets the hashes of `kind` go: its comparison is done.
     func release(_ kind: EntityKind) { loaded[kind] = nil }
+}
+
+/// A file as the portal applied it last: its row count and the warnings it gave, which a run that skips the
+/// same bytes reports again (the same bytes under the same basis give the same warnings: none of them
+/// depends on the run date).
+public struct AppliedFile: Sendable {
+    public let rows: Int
+    /// The warnings as stored (`AppliedFile.encode`); nil when the file gave none.
+    let warnings: String?
+
+    /// The stored form of a file's warnings: the same warnings always give the same text.
+    static func encode(_ warnings: [Issue]) throws -> String? {
+        guard !warnings.isEmpty else { return nil }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(warnings), as: UTF8.self)
+    }
+
+    /// The warnings to report again; nil when what the portal keeps cannot be read (then the file is read).
+    func decodedWarnings() -> [Issue]? {
+        guard let warnings else { return [] }
+        return try? JSONDecoder().decode([Issue].self, from: Data(warnings.utf8))
+    }
 }
 
 /// Checks every row of an export and turns it into canonical records (SPEC §2, §5 "Bad rows").
@@ -56,22 +81,24 @@ public struct Validator {
     ///
     /// With `known` (an incremental run), a row whose content hash is the one the portal applied last, whose
     /// key occurs once and whose references still hold, is not parsed: its key is noted in `unchanged`. A
-    /// file the portal applied byte for byte, without any issue, is not read at all while the kinds it
-    /// refers to are unchanged too.
+    /// file the portal applied byte for byte, without a rejected row, is not read at all while the kinds it
+    /// refers to are unchanged too; the warnings it gave then are reported again.
     public func validate(_ source: ExportSource, expectedRows: [String: Int], selections: [EntityKind: RowSelection] = [:],
                          known: KnownRows? = nil, progress: (FileSummary) -> Void = { _ in }) throws -> DesiredState {
         var state = DesiredState()
         state.issues.append(contentsOf: mapping.warnings)
         for kind in EntityKind.allCases where mapping.entities[kind] != nil {
             state.kinds.append(kind)
-            if let known, let rows = known.unchangedFiles[kind], known.counts[kind] != nil,
-               referencesUnchanged(kind, state: state, known: known) {
-                // The same bytes as last applied, and everything they refer to is as it was: the same result.
-                // Its keys are read only when a later file that refers to it is read.
+            if let known, let applied = known.unchangedFiles[kind], known.counts[kind] != nil,
+               referencesUnchanged(kind, state: state, known: known), let warnings = applied.decodedWarnings() {
+                // The same bytes as last applied, and everything they refer to is as it was: the same result,
+                // warnings and all. Its keys are read only when a later file that refers to it is read.
                 state.skippedFiles.insert(kind)
                 state.cleanFiles.insert(kind)
+                if !warnings.isEmpty { state.fileWarnings[kind] = warnings }
+                state.issues.append(contentsOf: warnings)
                 state.files.append(FileSummary(entity: kind.rawValue, name: source.label(of: mapping.entities[kind]?.name ?? kind.rawValue),
-                                               rows: rows, rejected: 0, encoding: nil))
+                                               rows: applied.rows, rejected: 0, encoding: nil))
             } else {
                 if let known {
                     // The records a skipped file holds are the ones the portal keeps hashes for.
@@ -293,7 +320,10 @@ public struct Validator {
         state.acceptedKeys[kind] = Set(accepted.map(\.key)).union(unchangedLine.keys)
         state.protectedKeys[kind] = rejectedKeys
         if known != nil { state.unchanged[kind] = Set(unchangedLine.keys) }
-        if rejectedCount == 0, issues.isEmpty { state.cleanFiles.insert(kind) }
+        if rejectedCount == 0, !issues.contains(where: { $0.severity == .error }) {
+            state.cleanFiles.insert(kind)
+            if !issues.isEmpty { state.fileWarnings[kind] = issues }
+        }
         state.issues.append(contentsOf: issues)
         state.files.append(FileSummary(entity: kind.rawValue, name: read.file, rows: read.rows, rejected: rejectedCount,
                                        encoding: read.encoding?.rawValue))

@@ -23,8 +23,9 @@ struct Compared {
 struct HashUpdate {
     var upserts: [EntityKind: [(key: String, hash: UInt64)]] = [:]
     var deletes: [EntityKind: Set<String>] = [:]
-    /// Files read whole and clean: the next run may skip them when their SHA-256 is the same.
-    var cleanFiles: [(kind: EntityKind, name: String, sha256: String, rows: Int)] = []
+    /// Files read whole without a rejected row: the next run may skip them when their SHA-256 is the same,
+    /// and then reports their warnings (stored as `AppliedFile.encode` gives them) again.
+    var cleanFiles: [(kind: EntityKind, name: String, sha256: String, rows: Int, warnings: String?)] = []
     /// Kinds whose file record no longer holds: read in part, or with an issue.
     var clearedFiles: Set<EntityKind> = []
     /// Full and incremental runs record their basis and date; a scoped run does not.
@@ -143,10 +144,10 @@ struct Comparison {
             for kind in validated.kinds {
                 guard let name = export.source.mapping.entities[kind]?.name else { continue }
                 if validated.skippedFiles.contains(kind) { continue }
-                // Clean: no rejected row, no warning, and no row kept purged (whose hash the portal does not keep).
+                // Clean: no rejected row, and no row kept purged (whose hash the portal does not keep).
                 if validated.cleanFiles.contains(kind), (desired.protectedKeys[kind] ?? []).isEmpty,
                    let file = listed[name], let sha = file.sha256 {
-                    hashes.cleanFiles.append((kind, name, sha, file.rows))
+                    hashes.cleanFiles.append((kind, name, sha, file.rows, try AppliedFile.encode(validated.fileWarnings[kind] ?? [])))
                 } else {
                     hashes.clearedFiles.insert(kind)
                 }
