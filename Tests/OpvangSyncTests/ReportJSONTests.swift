@@ -34,6 +34,28 @@ import Testing
         #expect(written.last == 0x0A)
     }
 
+    /// A night can warn about thousands of rows: the issues are written by hand too, every key sorted and an
+    /// absent value as null, as the encoder writes them.
+    @Test func handWrittenIssuesReadBackAsEncoded() throws {
+        var warned = report([RunReport.ReportChange(entity: "child", key: "K1", action: .created, fields: [])])
+        warned.issues = [
+            Issue(.warning, "invalid-email", file: "ouders.csv", line: 12, column: 4, field: "E-mail", key: "O\"2\\",
+                  message: "ongeldig e-mailadres (\u{1}zoë\n\t/)"),
+            Issue(.error, "locked", message: "een andere run werkt aan dit portaal"),
+            Issue(.info, "scoped-read", file: "export.json#ouders", key: "", message: ""),
+        ]
+        let written = try ReportWriter.json(warned)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let expected = try JSONSerialization.jsonObject(with: encoder.encode(warned)) as? NSDictionary
+        let actual = try JSONSerialization.jsonObject(with: Data(written)) as? NSDictionary
+        #expect(actual == expected)
+        #expect(try JSONDecoder().decode(RunReport.self, from: Data(written)).issues == warned.issues)
+        let lines = String(decoding: written, as: UTF8.self).split(separator: "\n")
+        #expect(lines.contains { $0.hasPrefix("    {\"code\":\"invalid-email\",\"column\":4,\"field\":\"E-mail\",\"file\":\"ouders.csv\"") },
+                "one issue per line, keys sorted")
+    }
+
     @Test func aReportWithoutChangesIsTheEncodersOwn() throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -174,6 +174,9 @@ public enum DutchText {
     /// The configuration keys, commands and options a message names: what `plain` leaves out, for the
     /// technical section.
     public static func technicalTerms(_ text: String) -> [String] {
+        // Each pattern below needs one of these to match; most messages have none.
+        guard text.contains("`") || text.contains("max") || text.contains(".") || text.contains("reportRetentionDays")
+                || text.contains("opvangsync ") else { return [] }
         var terms: [String] = []
         for expression in Plain.terms {
             let range = NSRange(text.startIndex..., in: text)

@@ -497,9 +497,12 @@ enum ReportContent {
         // Every issue code with how often it occurred, and the options and keys its messages name.
         var order: [String] = []
         var seen: [String: (count: Int, severity: Issue.Severity, terms: [String])] = [:]
+        // Thousands of warnings share a handful of messages: each message is looked at once.
+        var looked: Set<String> = []
         for issue in report.issues {
             if seen[issue.code] == nil { order.append(issue.code); seen[issue.code] = (0, issue.severity, []) }
             seen[issue.code]?.count += 1
+            guard looked.insert(issue.code + "\u{0}" + issue.message).inserted else { continue }
             for term in DutchText.technicalTerms(issue.message) where !(seen[issue.code]?.terms.contains(term) ?? true) {
                 seen[issue.code]?.terms.append(term)
             }

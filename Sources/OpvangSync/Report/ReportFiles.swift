@@ -257,26 +257,42 @@ public enum ReportWriter {
     public static func json(_ report: RunReport) throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        // A first import lists every record it created: hundreds of thousands of changes, which the
-        // encoder would first build as a tree. They are written here, one object per line, instead.
+        // A first import lists every record it created, and a night can warn about thousands of rows: lists
+        // the encoder would first build as a tree, object by object. They are written here, one object per
+        // line, instead.
         var shell = report
         shell.changes = []
+        shell.issues = []
         var bytes = Array(try encoder.encode(shell))
-        let empty = Array("\n  \"changes\" : [\n\n  ]".utf8)
-        guard !report.changes.isEmpty, let start = bytes.firstRange(of: empty)?.lowerBound else { return bytes + [0x0A] }
-        var list = "\n  \"changes\" : ["
-        for (index, change) in report.changes.enumerated() {
-            list += index == 0 ? "\n    " : ",\n    "
-            list += "{\"action\":\(JSONText.quote(change.action.rawValue)),\"entity\":\(JSONText.quote(change.entity)),\"fields\":["
+        splice("changes", report.changes, into: &bytes) { change in
+            var text = "{\"action\":\(JSONText.quote(change.action.rawValue)),\"entity\":\(JSONText.quote(change.entity)),\"fields\":["
             for (position, field) in change.fields.enumerated() {
-                if position > 0 { list += "," }
-                list += "{\"field\":\(JSONText.quote(field.field)),\"new\":\(JSONText.quote(field.new)),\"old\":\(JSONText.quote(field.old))}"
+                if position > 0 { text += "," }
+                text += "{\"field\":\(JSONText.quote(field.field)),\"new\":\(JSONText.quote(field.new)),\"old\":\(JSONText.quote(field.old))}"
             }
-            list += "],\"key\":\(JSONText.quote(change.key))}"
+            return text + "],\"key\":\(JSONText.quote(change.key))}"
+        }
+        splice("issues", report.issues, into: &bytes) { issue in
+            // Every key, sorted, an absent value as null: as `Issue.encode(to:)` writes it.
+            func number(_ value: Int?) -> String { value.map(String.init) ?? "null" }
+            return "{\"code\":\(JSONText.quote(issue.code)),\"column\":\(number(issue.column)),\"field\":\(JSONText.quote(issue.field)),"
+                + "\"file\":\(JSONText.quote(issue.file)),\"key\":\(JSONText.quote(issue.key)),\"line\":\(number(issue.line)),"
+                + "\"message\":\(JSONText.quote(issue.message)),\"severity\":\(JSONText.quote(issue.severity.rawValue))}"
+        }
+        return bytes + [0x0A]
+    }
+
+    /// Writes `items` into the empty list `key` of the encoded report, one object per line.
+    private static func splice<Item>(_ key: String, _ items: [Item], into bytes: inout [UInt8], _ object: (Item) -> String) {
+        let empty = Array("\n  \"\(key)\" : [\n\n  ]".utf8)
+        guard !items.isEmpty, let start = bytes.firstRange(of: empty)?.lowerBound else { return }
+        var list = "\n  \"\(key)\" : ["
+        for (index, item) in items.enumerated() {
+            list += index == 0 ? "\n    " : ",\n    "
+            list += object(item)
         }
         list += "\n  ]"
         bytes.replaceSubrange(start..<(start + empty.count), with: Array(list.utf8))
-        return bytes + [0x0A]
     }
 
     public static func changesCSV(_ report: RunReport) -> String {
