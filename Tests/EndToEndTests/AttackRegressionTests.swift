@@ -218,6 +218,14 @@ import Testing
         #expect(scoped.status == 3, "\(scoped.stderr)")
         #expect(try reportIssues(scoped, folder).contains { $0["code"] as? String == "bsn-key-column" })
         #expect(leaks(numbers, in: folder, [scoped]).isEmpty)
+        // The rows outside the family are weighed as a whole run weighs them: the same columns, counts and words.
+        let whole = try importing(export, in: folder, ["--force", "--reason", "test"])
+        #expect(whole.status == 3, "\(whole.stderr)")
+        func keyColumns(_ result: ProcessResult) throws -> [String] {
+            try reportIssues(result, folder).filter { $0["code"] as? String == "bsn-key-column" }
+                .map { "\($0["severity"] ?? "-")|\($0["file"] ?? "-")|\($0["field"] ?? "-")|\($0["message"] ?? "-")" }.sorted()
+        }
+        #expect(try keyColumns(scoped) == keyColumns(whole))
     }
 
     @Test func BSNsOnlyInAReferenceColumnAreRefusedAndNeverEchoed() throws {

@@ -131,7 +131,10 @@ public struct CSVExportSource: ExportSource {
                 if let selection {
                     // Only the selected field is turned into text; a row outside the selection costs no more.
                     if !selection.values.contains(part[selection.field].text(record)) {
-                        if let watch = selection.watch { skipped(SkippedRow(line: record.line, watched: part[watch].text(record))) }
+                        if selection.reportsSkipped {
+                            skipped(SkippedRow(line: record.line, watched: selection.watch.map { part[$0].text(record) } ?? "",
+                                               identifiers: selection.identifiers.map { part[$0].text(record) }))
+                        }
                         continue
                     }
                 }

@@ -43,18 +43,26 @@ public struct RowSelection: Sendable {
     /// A field whose text is reported for every row left out: a key the selection does not determine
     /// (a placement number, selected by child), so that a key used twice is still found.
     public var watch: Int?
+    /// Fields whose texts are reported for every row left out: the identifier columns, which are weighed
+    /// whole for citizen service numbers however few rows a run parses.
+    public var identifiers: [Int] = []
 
     public init(field: Int, values: Set<String>, watch: Int? = nil) {
         self.field = field
         self.values = values
         self.watch = watch
     }
+
+    /// True when a row left out must still be reported.
+    var reportsSkipped: Bool { watch != nil || !identifiers.isEmpty }
 }
 
-/// A row a selection left out: where it stood and the text of the watched field.
+/// A row a selection left out: where it stood, the text of the watched field ("" without one) and the texts
+/// of the identifier fields.
 public struct SkippedRow: Sendable {
     public var line: Int
     public var watched: String
+    public var identifiers: [String] = []
 }
 
 /// What was read of one entity's file.

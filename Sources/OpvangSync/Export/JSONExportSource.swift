@@ -181,7 +181,10 @@ public final class JSONExportSource: ExportSource {
                 let raw = RawRow(line: element.line, cells: cells, part: number)
                 if raw.isSkipped(by: part) { continue }
                 if let selection, !selection.values.contains(cells[selection.field].text) {
-                    if let watch = selection.watch { skipped(SkippedRow(line: element.line, watched: cells[watch].text)) }
+                    if selection.reportsSkipped {
+                        skipped(SkippedRow(line: element.line, watched: selection.watch.map { cells[$0].text } ?? "",
+                                           identifiers: selection.identifiers.map { cells[$0].text }))
+                    }
                     continue
                 }
                 if let rejection { reject(rejection, raw) } else { try row(raw) }

@@ -45,24 +45,4 @@ extension KeyColumnCheck {
     static func watchedFields(of kind: EntityKind) -> [Int] {
         kind.schema.fields.indices.filter { kind.schema.fields[$0].type == .identifier }
     }
-
-    /// Every watched column of every mapped file, read through the key columns alone: what a scoped run,
-    /// which parses only its family's rows, checks so that a BSN-keyed export is refused there too.
-    static func scan(_ source: ExportSource) throws -> [Issue] {
-        var issues: [Issue] = []
-        for kind in EntityKind.allCases {
-            guard let entity = source.mapping.entities[kind] else { continue }
-            let fields = watchedFields(of: kind)
-            var checks = [KeyColumnCheck](repeating: KeyColumnCheck(), count: fields.count)
-            try source.project(kind, fields: fields) { values in
-                for (slot, value) in values.enumerated() { checks[slot].count(value) }
-            }
-            let file = source.label(of: entity.name)
-            for (slot, field) in fields.enumerated() {
-                let column = (field < entity.columns.count ? entity.columns[field] : nil) ?? kind.schema.fields[field].name
-                if let issue = checks[slot].issue(file: file, column: column) { issues.append(issue) }
-            }
-        }
-        return issues
-    }
 }

@@ -137,6 +137,11 @@ public struct Validator {
         if let chosen = selection, !schema.keyFields.contains(chosen.field), schema.keyFields.count == 1 {
             selection?.watch = schema.keyFields[0]
         }
+        // The planning system's own numbers (keys and references) are watched for citizen service numbers,
+        // in every row: a row a selection leaves out reports them too.
+        let watched = KeyColumnCheck.watchedFields(of: kind)
+        var keyChecks = [KeyColumnCheck](repeating: KeyColumnCheck(), count: watched.count)
+        selection?.identifiers = watched
         var outside: [String: Int] = [:]
         var accepted: [Record] = []
         // Rows not parsed because the portal applied the same content: key → line.
@@ -160,9 +165,6 @@ public struct Validator {
             let names = part < partColumns.count ? partColumns[part] : columnNames
             return cell.present && index < names.count ? names[index] : nil
         }
-        // The planning system's own numbers (keys and references) are watched for citizen service numbers.
-        let watched = KeyColumnCheck.watchedFields(of: kind)
-        var keyChecks = [KeyColumnCheck](repeating: KeyColumnCheck(), count: watched.count)
 
         let read = try source.read(kind, selecting: selection, warn: { issues.append($0) }, reject: { issue, row in
             // Rejected while reading: whenever its key can be read, the record stays as the portal has it.
@@ -284,6 +286,7 @@ public struct Validator {
             positionOfKey[key] = accepted.count
             accepted.append(Record(key: key, values: values, line: row.line, rowHash: warned ? RowHash.warned(rowHash) : rowHash))
         }, skipped: { row in
+            for (slot, text) in row.identifiers.enumerated() { keyChecks[slot].count(text) }
             if !row.watched.isEmpty { outside[row.watched] = outside[row.watched] ?? row.line }
         })
 

@@ -32,7 +32,7 @@ struct ExportReading {
         // An incremental run reads only the portal's records of what changed, after the export.
         let snapshotPath = choice.mode == .full && repository != nil ? request.settings.database : nil
         let known = choice.mode == .incremental ? choice.known : nil
-        let (snapshot, validatedState) = try sideBySide({
+        let (snapshot, validated) = try sideBySide({
             try snapshotPath.map { try PortalSnapshot(path: $0, kinds: kinds) }
         }, { [mapping, asOf] in
             try Validator(mapping: mapping, asOf: asOf).validate(source, expectedRows: expectedRows,
@@ -41,7 +41,6 @@ struct ExportReading {
                 progress(.file(summary, index: filesRead, total: mapping.entities.count))
             })
         })
-        var validated = validatedState
         report.export.files = validated.files
         report.issues += validated.issues
         if let scope = request.scope {
@@ -53,15 +52,9 @@ struct ExportReading {
         if !rowMismatches.isEmpty {
             throw RunStop.aborted("aantal regels wijkt af van het manifest (\(rowMismatches.compactMap(\.file).joined(separator: ", ")))")
         }
-        if scoped != nil {
-            // A scoped run parsed only its family's rows: the key columns are weighed whole, as a full
-            // run weighs them, so that a BSN-keyed export is refused here too.
-            let whole = try KeyColumnCheck.scan(source)
-            report.issues.removeAll { $0.code == "bsn-key-column" }
-            report.issues += whole
-            validated.issues.removeAll { $0.code == "bsn-key-column" }
-            validated.issues += whole
-        }
+        // A scoped run parses only its family's rows, but the key columns of every row are weighed, as a
+        // full run weighs them (the rows left out report their identifiers): a BSN-keyed export is refused
+        // here too.
         try refuseCitizenServiceNumberKeys(validated, report: &report)
         let limit = request.settings.rules.maxRejectedFraction
         let overLimit = validated.files.filter { $0.rows > 0 && Double($0.rejected) / Double($0.rows) > limit }
