@@ -340,6 +340,24 @@ import Testing
         #expect(!result.stderr.contains("DRINGEND") || !result.stderr.contains("\nDRINGEND"))
     }
 
+    /// A nightly run does not read a file whose manifest gives the SHA-256 of the file it applied last; the
+    /// file itself is still hashed, so one altered under an unchanged manifest line is refused, not skipped.
+    @Test func aFileThatTheManifestCallsUnchangedIsHashedAllTheSame() throws {
+        let folder = temporaryFolder("unchanged-claim")
+        var export = MiniExport()
+        #expect(try importing(try write(export, in: folder, name: "n1"), in: folder).status == 0)
+        export.exportedAt = "2026-11-22T01:00:00+01:00"
+        let next = try write(export, in: folder, name: "n2")
+        let ouders = next.appendingPathComponent("ouders.csv")
+        let text = try String(contentsOf: ouders, encoding: .utf8).replacingOccurrences(of: "marieke@example.nl", with: "attacker@evil.example")
+        try Data(text.utf8).write(to: ouders)
+        let result = try importing(next, in: folder)
+        #expect(result.status == 3, "\(result.stdout) \(result.stderr)")
+        #expect(try reportIssues(result, folder).contains { $0["code"] as? String == "manifest-checksum" && $0["file"] as? String == "ouders.csv" })
+        let portal = try Database(path: folder.appendingPathComponent("portal.sqlite").path, mode: .readOnly)
+        #expect(try portal.scalarInt("SELECT COUNT(*) FROM parents WHERE email LIKE '%evil%'") == 0)
+    }
+
     @Test func aFileChangedAfterItsCheckIsNotApplied() throws {
         let folder = temporaryFolder("toctou")
         let path = try write(MiniExport(), in: folder)

@@ -5,8 +5,9 @@ public struct CSVExportSource: ExportSource {
     public let directory: String
     public let mapping: Mapping
     public var organisation: String?
-    /// The SHA-256 the manifest gives each file, once it is checked: every file is hashed again as it is
-    /// read for parsing, so a file replaced between the check and the read is never applied.
+    /// The SHA-256 the manifest gives each file: a file is hashed as it is read for parsing (the bytes
+    /// hashed are the bytes parsed), and a file the run does not read is hashed by `confirmUnread`, so a
+    /// file that differs from the manifest, or is replaced while the run reads the export, is never applied.
     public var expectedSHA256: [String: String] = [:]
 
     public init(directory: String, mapping: Mapping) {
@@ -170,14 +171,23 @@ public struct CSVExportSource: ExportSource {
     private func decodedContents(of file: String) throws -> DecodedText {
         do {
             let bytes = try contents(of: file)
-            if let expected = expectedSHA256[file], SHA256.hex(of: bytes) != expected {
-                throw ExportFailure("manifest-checksum", file: file, message:
-                    "het bestand is gewijzigd nadat het manifest was gecontroleerd (SHA-256 wijkt nu af); er is niets verwerkt")
-            }
+            try checkSHA256(bytes, of: file)
             return try TextDecoder.decode(bytes, as: mapping.encoding)
         } catch let failure as EncodingFailure {
             throw failure.exportFailure(file: file, mapping: mapping)
         }
+    }
+
+    private func checkSHA256(_ bytes: [UInt8], of file: String) throws(ExportFailure) {
+        if let expected = expectedSHA256[file], SHA256.hex(of: bytes) != expected {
+            throw ExportFailure("manifest-checksum", file: file, message:
+                "de SHA-256 van het bestand wijkt af van het manifest (het is onvolledig, of gewijzigd terwijl de export werd gelezen); er is niets verwerkt")
+        }
+    }
+
+    public func confirmUnread(_ kind: EntityKind) throws {
+        guard let file = mapping.entities[kind]?.name, expectedSHA256[file] != nil else { return }
+        try checkSHA256(try contents(of: file), of: file)
     }
 
     public func project(_ kind: EntityKind, fields: [Int], _ body: ([String]) -> Void) throws {

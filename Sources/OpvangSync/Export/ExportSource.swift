@@ -85,6 +85,9 @@ public protocol ExportSource {
     /// Checks every file the manifest lists: present, and with the listed SHA-256. Row counts are
     /// checked while reading.
     func verify(_ manifest: Manifest) -> [Issue]
+    /// Checks the SHA-256 of the file of `kind` when the run does not read it (its checksum was left to the
+    /// read); a source that checks every file up front has nothing left to do.
+    func confirmUnread(_ kind: EntityKind) throws
     /// Streams the rows of one entity; row-level faults go to `reject`, file-level faults throw. With a
     /// selection, only the selected rows reach `row` (and `reject`); the others go to `skipped`.
     ///
@@ -122,6 +125,8 @@ extension ExportSource {
                      row: (RawRow) throws -> Void) throws -> FileRead {
         try read(kind, selecting: nil, warn: warn, reject: reject, row: row, skipped: { _ in })
     }
+
+    public func confirmUnread(_ kind: EntityKind) throws {}
 }
 
 extension ExportSource {
@@ -133,9 +138,9 @@ extension ExportSource {
         try opened(name).bytes
     }
 
-    /// A file of the export, read as `contents(of:)` reads it, with what `fstat` said of the open file; a
-    /// file larger than `limit` bytes is refused unread.
-    func opened(_ name: String, limit: Int64 = ExportLimits.maxFileBytes) throws(ExportFailure) -> (bytes: [UInt8], info: stat) {
+    /// What `opened` checks before it opens a file: a plain name, present, a regular file (not following a
+    /// link), and not larger than `limit` bytes.
+    func inspect(_ name: String, limit: Int64 = ExportLimits.maxFileBytes) throws(ExportFailure) {
         if let problem = Manifest.fileNameProblem(name) {
             throw ExportFailure("file-not-plain", file: OrganisationID.shown(name), message: "geen gewone bestandsnaam: \(problem)")
         }
@@ -147,6 +152,25 @@ extension ExportSource {
         if let kind = ExportFileKind(mode: info.st_mode).problem {
             throw ExportFailure("file-not-regular", file: name, message: "dit is geen gewoon bestand maar \(kind); het wordt niet gelezen")
         }
+        try refuseTooLarge(name, size: Int64(info.st_size), limit: limit)
+    }
+
+    private func refuseTooLarge(_ name: String, size: Int64, limit: Int64) throws(ExportFailure) {
+        // The whole Dutch market's largest file is a few hundred MB; anything near this is no export (a
+        // sparse file, a disk image) and would otherwise be allocated whole before a byte is read.
+        guard size <= limit else {
+            throw ExportFailure("file-too-large", file: name, message: limit < 1_048_576
+                ? "het bestand is \(size) bytes; meer dan \(limit) bytes past niet bij wat het hoort te zijn, het wordt niet gelezen"
+                : "het bestand is \(size / 1_048_576) MB; meer dan \(limit / 1_048_576) MB is geen export, het wordt niet gelezen")
+        }
+    }
+
+    /// A file of the export, read as `contents(of:)` reads it, with what `fstat` said of the open file; a
+    /// file larger than `limit` bytes is refused unread.
+    func opened(_ name: String, limit: Int64 = ExportLimits.maxFileBytes) throws(ExportFailure) -> (bytes: [UInt8], info: stat) {
+        try inspect(name, limit: limit)
+        let path = (directory as NSString).appendingPathComponent(name)
+        var info = stat()
         let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard descriptor >= 0 else {
             let reason = errno == ELOOP ? "een symbolische koppeling" : String(cString: strerror(errno))
@@ -156,13 +180,7 @@ extension ExportSource {
         guard fstat(descriptor, &info) == 0, ExportFileKind(mode: info.st_mode).problem == nil else {
             throw ExportFailure("file-not-regular", file: name, message: "dit is geen gewoon bestand; het wordt niet gelezen")
         }
-        // The whole Dutch market's largest file is a few hundred MB; anything near this is no export (a
-        // sparse file, a disk image) and would otherwise be allocated whole before a byte is read.
-        guard info.st_size <= limit else {
-            throw ExportFailure("file-too-large", file: name, message: limit < 1_048_576
-                ? "het bestand is \(info.st_size) bytes; meer dan \(limit) bytes past niet bij wat het hoort te zijn, het wordt niet gelezen"
-                : "het bestand is \(info.st_size / 1_048_576) MB; meer dan \(limit / 1_048_576) MB is geen export, het wordt niet gelezen")
-        }
+        try refuseTooLarge(name, size: Int64(info.st_size), limit: limit)
         var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
         var offset = 0
         while true {
@@ -185,6 +203,13 @@ extension ExportSource {
     }
 
     public func verify(_ manifest: Manifest) -> [Issue] {
+        verify(manifest, deferring: [])
+    }
+
+    /// `verify`, except that the SHA-256 of the files in `deferred` is left to the read that follows, which
+    /// hashes the very bytes it parses (and `confirmUnread` for a file the run does not read): each file is
+    /// then read and hashed once. They are still checked to be there and plain files.
+    func verify(_ manifest: Manifest, deferring deferred: Set<String>) -> [Issue] {
         if mapping.manifestMode == .none { return ReadyMarker.verify(self) }
         var issues: [Issue] = []
         for file in manifest.files {
@@ -195,6 +220,10 @@ extension ExportSource {
             }
             let bytes: [UInt8]
             do {
+                if deferred.contains(file.name) {
+                    try inspect(file.name)
+                    continue
+                }
                 bytes = try contents(of: file.name)
             } catch {
                 let code = error.issue.code == "file-missing" ? "manifest-file-missing" : error.issue.code

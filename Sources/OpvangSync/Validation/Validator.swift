@@ -92,7 +92,9 @@ public struct Validator {
             if let known, let applied = known.unchangedFiles[kind], known.counts[kind] != nil,
                referencesUnchanged(kind, state: state, known: known), let warnings = applied.decodedWarnings() {
                 // The same bytes as last applied, and everything they refer to is as it was: the same result,
-                // warnings and all. Its keys are read only when a later file that refers to it is read.
+                // warnings and all. Its keys are read only when a later file that refers to it is read. That
+                // it is the same bytes is known from the manifest; the file itself is hashed to hold it to that.
+                try source.confirmUnread(kind)
                 state.skippedFiles.insert(kind)
                 state.cleanFiles.insert(kind)
                 if !warnings.isEmpty { state.fileWarnings[kind] = warnings }

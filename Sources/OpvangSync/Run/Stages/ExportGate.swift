@@ -1,7 +1,7 @@
 import Foundation
 
-/// The export as it passed the gate: its manifest, the portal link to use, and the source that re-hashes
-/// each file against the manifest as it is read.
+/// The export as it passed the gate: its manifest, the portal link to use, and the source that hashes each
+/// file against the manifest as it is read.
 struct CheckedExport {
     let manifest: Manifest
     /// The portal address activation links point to.
@@ -11,7 +11,8 @@ struct CheckedExport {
 
 /// Stage 1 of SPEC §1, "check the export": everything decided from the manifest and the portal's record
 /// of earlier runs, before a single row is read. Whose export it is (the portal's owner), whether it is
-/// whole (every file with its SHA-256), fresh, new, and not older than what was applied last.
+/// whole (every file listed and there; the SHA-256 of a file the mapping reads is checked as the file is
+/// read, so that each is read and hashed once), fresh, new, and not older than what was applied last.
 struct ExportGate {
     let request: ImportRequest
     let mapping: Mapping
@@ -40,11 +41,16 @@ struct ExportGate {
         report.export.integrity = mapping.manifestMode.rawValue
         report.issues += manifest.notes
 
-        let manifestIssues = source.verify(manifest)
-        if var csv = source as? CSVExportSource {
+        let manifestIssues: [Issue]
+        if var csv = source as? CSVExportSource, mapping.manifestMode != .none {
+            // The files the mapping reads are hashed as they are read (or, when the run skips one, on
+            // their own), once; `ExportReading` turns a mismatch into this stage's refusal.
+            manifestIssues = csv.verify(manifest, deferring: Set(mapping.entities.values.map(\.name)))
             csv.expectedSHA256 = Dictionary(manifest.files.compactMap { file in file.sha256.map { (file.name, $0) } },
                                             uniquingKeysWith: { first, _ in first })
             source = csv
+        } else {
+            manifestIssues = source.verify(manifest)
         }
         if !manifestIssues.isEmpty {
             report.issues += manifestIssues

@@ -19,6 +19,21 @@ struct ExportReading {
 
     func read(_ export: CheckedExport, choice: ModeChoice, repository: PortalRepository?, report: inout RunReport,
               progress: (ImportProgress) -> Void) throws -> ReadExport {
+        do {
+            return try readChecked(export, choice: choice, repository: repository, report: &report, progress: progress)
+        } catch let failure as ExportFailure {
+            // The files are hashed as they are read (`ExportGate` leaves that to this stage). A file that
+            // fails, or any other unreadable file, is judged as the gate would have judged the export had
+            // it hashed every file first: all of them are checked now, and the run is refused naming each.
+            let issues = export.source.verify(export.manifest)
+            guard !issues.isEmpty else { throw failure }
+            report.issues += issues
+            throw RunStop.aborted("export komt niet overeen met het manifest (\(issues.compactMap(\.file).joined(separator: ", ")))")
+        }
+    }
+
+    private func readChecked(_ export: CheckedExport, choice: ModeChoice, repository: PortalRepository?, report: inout RunReport,
+                             progress: (ImportProgress) -> Void) throws -> ReadExport {
         let manifest = export.manifest, source = export.source
         // A scoped run parses only its family's rows; everything else is counted, not checked.
         let scoped = try request.scope.map { try ScopedRead($0, source: source, repository: repository) }
