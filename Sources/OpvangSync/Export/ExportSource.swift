@@ -181,7 +181,9 @@ extension ExportSource {
             throw ExportFailure("file-not-regular", file: name, message: "dit is geen gewoon bestand; het wordt niet gelezen")
         }
         try refuseTooLarge(name, size: Int64(info.st_size), limit: limit)
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        // One byte more than the file holds, so that the read that finds its end needs no larger buffer
+        // (growing it would copy the whole file); a file that grows meanwhile still grows the buffer.
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size) + 1)
         var offset = 0
         while true {
             if offset == bytes.count { bytes.append(contentsOf: repeatElement(0, count: max(4096, bytes.count / 2))) }
