@@ -10,6 +10,10 @@ struct PlannedRun {
     let undelivered: [(id: Int64, status: String, issue: Issue, entry: UndeliveredMail)]
     /// "Voornaam tussenvoegsel achternaam" per parent, for the salutation of their mail.
     let names: [String: String]
+    /// The parents whose standing issues (`accounts.standing`) this run replaces (nil: every parent), and
+    /// those it keeps as they are: the families of a held location, which it does not plan.
+    let standingParents: Set<String>?
+    let standingKept: Set<String>
 }
 
 /// Stage 5 of SPEC §1, "plan accounts and lists": the accounts, their mail and the retention of access
@@ -123,6 +127,11 @@ struct RunPlanning {
         report.accounts?.enabled = retention.enabledCount
         report.retention = retention.summary
         report.issues += accountPlan.issues
+        // The families an incremental run does not plan have the problems the run that last planned them
+        // found: reported again, as a full run finds them every night until they are solved.
+        if incremental != nil, let accountStore {
+            report.issues += try accountStore.standingIssues(except: (scopeParents ?? []).union(compared.hold.parents))
+        }
         report.parentAccounts = ParentAccounts.of(accountPlan, post: post)
         if incremental != nil, let repository { try report.parentAccounts?.addStored(from: repository.database, except: scopeParents ?? []) }
         if request.scope == nil {
@@ -153,7 +162,7 @@ struct RunPlanning {
         report.attendance = RunPlanning.summary(attendance, inputs: inputs, post: listed)
         report.issues += attendance.issues
         return PlannedRun(accounts: accountPlan, retention: retention, attendance: attendance, undelivered: undelivered,
-                          names: RunPlanning.parentNames(post))
+                          names: RunPlanning.parentNames(post), standingParents: scopeParents, standingKept: compared.hold.parents)
     }
 
     /// The groups a scoped run must rebuild: those of its placements and deviations, before and after.
