@@ -91,7 +91,14 @@ struct RunPlanning {
         let inputs = AttendanceInputs(records: listed.records, groups: compared.hold.listedGroups(
             gained.map { attendanceGroups?.union($0.groups) } ?? attendanceGroups, records: listed.records))
         let builder = AttendanceBuilder(holidays: request.settings.holidays, schoolHolidays: schoolHolidays)
-        report.issues += builder.schoolHolidayIssues(inputs, days: horizon)
+        if incremental != nil, let repository {
+            // What is said of the locations is said of every location a full run lists, not only of those
+            // whose groups this run rebuilds.
+            let locations = try RunPlanning.listedLocations(plan, post: post, hold: compared.hold, database: repository.database)
+            report.issues += builder.schoolHolidayIssues(locations: locations, days: horizon)
+        } else {
+            report.issues += builder.schoolHolidayIssues(inputs, days: horizon)
+        }
         let attendanceStore = AttendanceStore(database: repository?.database)
 
         // Accounts and attendance share nothing but their inputs: on two cores they run side by side,
@@ -192,6 +199,20 @@ struct RunPlanning {
             }
         }
         return groups.texts
+    }
+
+    /// The location of every group whose lists a full run builds: the groups active after the run, without
+    /// the held ones.
+    static func listedLocations(_ plan: Plan, post: PostState, hold: LocationHold, database: Database) throws -> Set<String> {
+        var location: [String: String] = [:]
+        try database.statement("SELECT key, location_code FROM groups WHERE status = 'active'").forEachRow { row in
+            if let key = row.string(0), let code = row.string(1) { location[key] = code }
+        }
+        for change in plan.changes where change.kind == .group {
+            let record = post.record(.group, change.key)
+            location[change.key] = record?.status == .active ? record.flatMap { Group(values: $0.values) }?.location.text : nil
+        }
+        return Set(location.filter { !hold.groups.contains($0.key) }.values)
     }
 
     /// The report's attendance section: counts, the first changes, and names to group them by.
