@@ -311,5 +311,16 @@ public enum PortalSchema {
             Migration(version: 11, summary: "the warnings of an applied file, repeated while it stays the same", sql: """
             ALTER TABLE applied_files ADD COLUMN issues TEXT;
             """),
+            Migration(version: 12, summary: "the standing account problems of each parent, reported every night until solved", sql: """
+            CREATE TABLE standing_issues (
+                parent_number TEXT NOT NULL,
+                position INTEGER NOT NULL,
+                severity TEXT NOT NULL CHECK (severity IN ('warning', 'error')),
+                code TEXT NOT NULL,
+                message TEXT NOT NULL,
+                run_id TEXT NOT NULL,
+                PRIMARY KEY (parent_number, position)
+            ) WITHOUT ROWID;
+            """),
     ]
 }

@@ -263,6 +263,31 @@ func locationRows(_ path: String, _ location: String) throws -> [String: [String
         #expect(try value(folder, "SELECT COUNT(*) FROM attendance WHERE child_number = 'KB' AND date >= '2026-11-23'") == "0")
     }
 
+    /// A held family is not planned, so the report names none of its account problems, whether the night runs
+    /// full or incremental; what the portal knows of them is kept, and reported again once the location is whole.
+    @Test func theStandingProblemsOfAHeldFamilyWaitWithItAndReturnWithIt() throws {
+        for secondNight in [["--full"], []] {
+            let folder = temporaryFolder("held-standing")
+            var base = MiniExport.locations(20)
+            base["ouders.csv"] = base["ouders.csv"].map { $0.hasPrefix("O0703;") ? "O0703;Ouder;Achternaam 0703;;" : $0 }
+            func withoutEmail(_ report: [String: Any]) -> Bool {
+                (report["issues"] as? [[String: Any]] ?? []).contains { $0["code"] as? String == "parent-without-email" && $0["key"] as? String == "O0703" }
+            }
+            let (first, firstReport, _) = try importing(base, "2026-11-22", in: folder)
+            #expect(first.status == 0 && withoutEmail(firstReport), "\(first.stderr)")
+            let (held, heldReport, _) = try importing(withoutL07(base), "2026-11-23", in: folder, secondNight)
+            #expect(held.status == 5, "\(held.stdout)\(held.stderr)")
+            #expect(!withoutEmail(heldReport), "\(secondNight): the held family is not planned")
+            var whole = withoutL07(base)
+            whole["plaatsingen.csv"] = base["plaatsingen.csv"] + ["P0399;K0399;L03-G1;KDV;52 weken;01-12-2026;;08:00-17:00;08:00-17:00;;;;",
+                                                                  "P0799;K0799;L07-G1;KDV;52 weken;01-12-2026;;08:00-17:00;08:00-17:00;;;;"]
+            let (third, report, _) = try importing(whole, "2026-11-24", in: folder)
+            #expect(third.status == 0, "\(third.stdout)\(third.stderr)")
+            #expect((report["comparison"] as? [String: Any])?["mode"] as? String == "incremental")
+            #expect(withoutEmail(report), "\(secondNight): whole again, the family's problem is reported again")
+        }
+    }
+
     @Test func aDropSpreadOverEveryLocationStillAbortsTheWholeRun() throws {
         let (folder, base) = try firstNight("spread")
         let before = try portalContents(database(folder))

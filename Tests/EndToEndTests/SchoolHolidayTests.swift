@@ -136,6 +136,32 @@ import Testing
         }
     }
 
+    /// A location without a region is named in every report, also by an incremental run that rebuilds the
+    /// lists of another location only (a second export on the same day gains no days to build for the rest).
+    @Test func aLocationWithoutARegionIsNamedByEveryRunWhateverItRebuilds() throws {
+        let folder = temporaryFolder("no-region")
+        let config = """
+            {"rules": {"maxExportAgeHours": 2000}, "schoolHolidays": {"file": \(quoted(Self.fixture)), "regions": {"L01": "noord"}}}
+            """
+        try Data(config.utf8).write(to: folder.appendingPathComponent("opvangsync.json"))
+        var export = MiniExport.locations(2)
+        func regionUnknown(_ written: URL) throws -> (mode: String?, locations: [String]) {
+            let result = try opvangsync(["import", written.path, "--as-of", "2026-11-22"], in: folder)
+            #expect(result.status == 0, "\(result.stderr)")
+            let report = try reportJSON(of: result, in: folder)
+            let messages = (report["issues"] as? [[String: Any]] ?? []).filter { $0["code"] as? String == "school-holiday-region-unknown" }
+            return ((report["comparison"] as? [String: Any])?["mode"] as? String,
+                    messages.compactMap { $0["message"] as? String }.map { $0.contains("L02") ? "L02" : "?" })
+        }
+        let first = try regionUnknown(export.night("2026-11-22", in: folder))
+        #expect(first.mode == "full" && first.locations == ["L02"])
+        // The same day, a second export: a family at L01 changed.
+        export["ouders.csv"] = export["ouders.csv"].map { $0.hasPrefix("O0101;") ? "O0101;Ouder;Anders;ouder.k0101@example.nl;" : $0 }
+        export.exportedAt = "2026-11-22T05:00:00+01:00"
+        let second = try regionUnknown(export.write(to: folder.appendingPathComponent("second")))
+        #expect(second.mode == "incremental" && second.locations == ["L02"], "\(second)")
+    }
+
     @Test func aBrokenHolidayFileIsAConfigurationErrorAndNothingIsRun() throws {
         let broken = temporaryFolder("broken-file").appendingPathComponent("schoolvakanties.json")
         let text = try String(contentsOfFile: Self.fixture, encoding: .utf8).replacingOccurrences(of: "\"region\": \"zuid\"", with: "\"region\": \"zuidwest\"")

@@ -108,6 +108,23 @@ import Testing
         #expect(result.states["1"]?.state == .conflict)
     }
 
+    /// What holds until it is solved is kept per parent, for the nights that do not plan the family; what
+    /// happened this night is reported once.
+    @Test func standingProblemsAreKeptPerParentAndEventsAreNot() {
+        var existing = ExistingAccounts()
+        existing.accounts["1"] = .init(owner: "1", username: "een@x.nl", activated: false, disabled: false)
+        existing.ownerOfUsername["een@x.nl"] = "1"
+        existing.accountOf["1"] = "1"
+        existing.states["1"] = ParentAccountState(state: .account, emailColumn: "E-mail")
+        let result = plan(post(parents: [("1", nil, nil), ("2", nil, nil), ("3", "drie@x.nl", nil), ("4", "drie@x.nl", nil)],
+                               relations: [("K1", "1"), ("K2", "2"), ("K3", "3"), ("K4", "4")],
+                               placements: [("K1", "2025-01-01", nil), ("K2", "2025-01-01", nil), ("K3", "2025-01-01", nil),
+                                            ("K4", "2025-01-01", nil)]), existing: existing)
+        #expect(Set(result.issues.map(\.code)) == ["invitation-withdrawn", "parent-without-email", "address-conflict"])
+        #expect(result.standing.mapValues { $0.map(\.code) } == ["2": ["parent-without-email"], "4": ["address-conflict"]])
+        #expect(result.standing["2"] == result.issues.filter { $0.key == "2" }, "the same issue as the report's")
+    }
+
     @Test func nothingChangesWhenNothingChanged() {
         var existing = ExistingAccounts()
         existing.accounts["1"] = .init(owner: "1", username: "een@x.nl", activated: false, disabled: false)

@@ -68,6 +68,16 @@ public struct AccountPlan: Sendable {
     /// Parents with a child in care who get no account, each with the reason in Dutch: the report lists
     /// them every night until the planning system is corrected.
     public var withoutAccount: [(parent: String, reason: String)] = []
+    /// The issues of `issues` that hold until someone solves them (a missing or shared address, a conflict, a
+    /// flagged account), per parent: a run that does not plan a parent reports that parent's again from the
+    /// portal (`standing_issues`). Events of one night (a withdrawn invitation, a detached member) are not here.
+    public var standing: [String: [Issue]] = [:]
+
+    /// Adds an issue that `parent` keeps until it is solved.
+    mutating func addStanding(_ parent: String, _ issue: Issue) {
+        issues.append(issue)
+        standing[parent, default: []].append(issue)
+    }
 }
 
 /// SPEC §4 "Which e-mail", "When an account is made", "One address, one account" and "Address changes".
@@ -135,7 +145,7 @@ public struct AccountPlanner {
             let firstTime = existing.states[parent]?.state != state
             if account.activated {
                 result.summary.flagged += 1
-                result.issues.append(Issue(.error, "account-flagged", key: parent, message:
+                result.addStanding(parent, Issue(.error, "account-flagged", key: parent, message:
                     "ouder \(parent) \(why); het geactiveerde account (gebruikersnaam \(account.emailColumn ?? "e-mailadres") van vroeger) blijft bestaan met hetzelfde wachtwoord. Klantenservice: zet het juiste adres in het planningssysteem"))
             } else if firstTime {
                 result.actions.append(.withdraw(owner: parent, reason: "address-gone"))
@@ -195,7 +205,7 @@ public struct AccountPlanner {
                     lostAddress(parent, account, why: "heeft geen bruikbaar e-mailadres meer (E-mail en E-mail 2 leeg of ongeldig)", state: .noEmail)
                 } else {
                     result.withoutAccount.append((parent, AccountPlanner.unusable(email: record.email, email2: record.email2)))
-                    result.issues.append(Issue(.warning, "parent-without-email", key: parent, message:
+                    result.addStanding(parent, Issue(.warning, "parent-without-email", key: parent, message:
                         "ouder \(parent) heeft een kind in de opvang, maar geen bruikbaar e-mailadres (E-mail en E-mail 2 leeg of ongeldig): geen account"))
                 }
                 continue
@@ -223,7 +233,7 @@ public struct AccountPlanner {
                         result.withoutAccount.append((candidate.parent,
                             "het e-mailadres (\(candidate.column)) is al de gebruikersnaam van het account van ouder \(holder), een ander gezin"))
                     }
-                    result.issues.append(Issue(.error, "address-in-use", key: candidate.parent, message:
+                    result.addStanding(candidate.parent, Issue(.error, "address-in-use", key: candidate.parent, message:
                         "het e-mailadres (\(candidate.column)) van ouder \(candidate.parent) is al de gebruikersnaam van het account van ouder \(holder); er verandert niets tot dit in het planningssysteem is opgelost"))
                 }
                 continue
@@ -240,7 +250,7 @@ public struct AccountPlanner {
             if group.count > 1 {
                 if sameChildren {
                     sharing = group.map(\.parent).filter { $0 != owner.parent }
-                    result.issues.append(Issue(.warning, "shared-address", key: owner.parent, message:
+                    result.addStanding(owner.parent, Issue(.warning, "shared-address", key: owner.parent, message:
                         "ouders \(group.map(\.parent).joined(separator: " en ")) hebben hetzelfde e-mailadres en dezelfde kinderen: zij delen één account"))
                 } else {
                     for loser in group where loser.parent != owner.parent {
@@ -254,7 +264,7 @@ public struct AccountPlanner {
                             result.withoutAccount.append((loser.parent,
                                 "hetzelfde e-mailadres (\(loser.column)) als ouder \(owner.parent), maar niet dezelfde kinderen"))
                         }
-                        result.issues.append(Issue(.error, "address-conflict", key: loser.parent, message:
+                        result.addStanding(loser.parent, Issue(.error, "address-conflict", key: loser.parent, message:
                             "ouder \(loser.parent) heeft hetzelfde e-mailadres (\(loser.column)) als ouder \(owner.parent), maar niet dezelfde kinderen: geen account voor \(loser.parent), zodat gezinnen elkaars gegevens niet zien"))
                     }
                 }

@@ -46,6 +46,21 @@ struct AccountStore {
         }
         return existing
     }
+
+    /// The standing issues the portal keeps for every parent but `skipped`, as the run that last planned each
+    /// parent found them.
+    func standingIssues(except skipped: Set<String>) throws -> [Issue] {
+        var issues: [Issue] = []
+        try database.statement("""
+            SELECT parent_number, severity, code, message FROM standing_issues
+            WHERE parent_number NOT IN \(PortalLookup.set) ORDER BY parent_number, position
+            """).forEachRow([PortalLookup.bind(skipped)]) { row in
+            guard let parent = row.string(0), let severity = row.string(1).flatMap(Issue.Severity.init(rawValue:)),
+                  let code = row.string(2), let message = row.string(3) else { return }
+            issues.append(Issue(severity, code, key: parent, message: message))
+        }
+        return issues
+    }
 }
 
 /// The organisation as mail shows it.

@@ -86,6 +86,25 @@ extension PortalWriter {
         return applied
     }
 
+    /// The standing issues of the parents this run planned replace what the portal kept for them: `parents`
+    /// (nil: every parent) without `kept`, the families of a held location, whose issues stay as they were.
+    func replaceStandingIssues(_ standing: [String: [Issue]], parents: Set<String>?, kept: Set<String>, runID: String) throws {
+        if let parents {
+            try database.run("DELETE FROM standing_issues WHERE parent_number IN \(PortalLookup.set)",
+                             [PortalLookup.bind(parents.subtracting(kept))])
+        } else {
+            try database.run("DELETE FROM standing_issues WHERE parent_number NOT IN \(PortalLookup.set)", [PortalLookup.bind(kept)])
+        }
+        for (parent, issues) in standing.sorted(by: { $0.key < $1.key }) where !kept.contains(parent) {
+            for (position, issue) in issues.enumerated() {
+                try database.run("""
+                    INSERT INTO standing_issues (parent_number, position, severity, code, message, run_id) VALUES (?, ?, ?, ?, ?, ?)
+                    """, [.text(parent), .integer(Int64(position)), .text(issue.severity.rawValue), .text(issue.code),
+                          .text(issue.message), .text(runID)])
+            }
+        }
+    }
+
     /// Queues one message; the template values are stored, the rendering (and any token) waits for sending.
     @discardableResult
     func enqueue(_ mail: QueuedMail, invitation: Int64?, name: String?, organisation: MailContext, runID: String,

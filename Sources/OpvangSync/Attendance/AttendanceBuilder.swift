@@ -91,10 +91,15 @@ public struct AttendanceBuilder {
     /// What customer service must hear about the school holidays of `inputs`' locations over `days`: a
     /// location without a region, and a horizon past the last school year of the files.
     func schoolHolidayIssues(_ inputs: AttendanceInputs, days: ClosedRange<Day>) -> [Issue] {
+        schoolHolidayIssues(locations: Set(inputs.groups.values.map(\.location.text)), days: days)
+    }
+
+    /// The same for the lists of `locations`.
+    func schoolHolidayIssues(locations listed: Set<String>, days: ClosedRange<Day>) -> [Issue] {
         guard let settings = schoolHolidays.settings else { return [] }
         var issues: [Issue] = []
         let file = settings.files.last.map { ($0 as NSString).lastPathComponent }
-        let locations = Set(inputs.groups.values.map(\.location.text)).filter { settings.region(of: $0) == nil }.sorted()
+        let locations = listed.filter { settings.region(of: $0) == nil }.sorted()
         if !locations.isEmpty {
             issues.append(Issue(.warning, "school-holiday-region-unknown", file: file, message:
                 "voor \(locations.count == 1 ? "locatie" : "locaties") \(locations.joined(separator: ", ")) is geen schoolvakantieregio ingesteld; daar gelden alleen de vakanties voor heel Nederland en die uit de kalender van het planningssysteem"))

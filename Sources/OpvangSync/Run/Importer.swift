@@ -194,6 +194,8 @@ public struct Importer {
                 let accounts = try writer.applyAccounts(planned.accounts, names: planned.names, organisation: context,
                                                         runID: record.id, now: request.now)
                 report.mail?.queued = accounts.queued
+                try writer.replaceStandingIssues(planned.accounts.standing, parents: planned.standingParents,
+                                                 kept: planned.standingKept, runID: record.id)
                 for owner in accounts.activatedMeanwhile {
                     report.issues.append(Issue(.info, "activated-during-run", key: owner, message:
                         "ouder \(owner) heeft het account geactiveerd terwijl deze import liep; het is behandeld als geactiveerd account: het wachtwoord blijft, een nieuw adres krijgt een melding aan het oude en het nieuwe adres in plaats van een nieuwe activatielink"))

@@ -10,6 +10,10 @@ struct PlannedRun {
     let undelivered: [(id: Int64, status: String, issue: Issue, entry: UndeliveredMail)]
     /// "Voornaam tussenvoegsel achternaam" per parent, for the salutation of their mail.
     let names: [String: String]
+    /// The parents whose standing issues (`accounts.standing`) this run replaces (nil: every parent), and
+    /// those it keeps as they are: the families of a held location, which it does not plan.
+    let standingParents: Set<String>?
+    let standingKept: Set<String>
 }
 
 /// Stage 5 of SPEC §1, "plan accounts and lists": the accounts, their mail and the retention of access
@@ -87,7 +91,14 @@ struct RunPlanning {
         let inputs = AttendanceInputs(records: listed.records, groups: compared.hold.listedGroups(
             gained.map { attendanceGroups?.union($0.groups) } ?? attendanceGroups, records: listed.records))
         let builder = AttendanceBuilder(holidays: request.settings.holidays, schoolHolidays: schoolHolidays)
-        report.issues += builder.schoolHolidayIssues(inputs, days: horizon)
+        if incremental != nil, let repository {
+            // What is said of the locations is said of every location a full run lists, not only of those
+            // whose groups this run rebuilds.
+            let locations = try RunPlanning.listedLocations(plan, post: post, hold: compared.hold, database: repository.database)
+            report.issues += builder.schoolHolidayIssues(locations: locations, days: horizon)
+        } else {
+            report.issues += builder.schoolHolidayIssues(inputs, days: horizon)
+        }
         let attendanceStore = AttendanceStore(database: repository?.database)
 
         // Accounts and attendance share nothing but their inputs: on two cores they run side by side,
@@ -123,6 +134,11 @@ struct RunPlanning {
         report.accounts?.enabled = retention.enabledCount
         report.retention = retention.summary
         report.issues += accountPlan.issues
+        // The families an incremental run does not plan have the problems the run that last planned them
+        // found: reported again, as a full run finds them every night until they are solved.
+        if incremental != nil, let accountStore {
+            report.issues += try accountStore.standingIssues(except: (scopeParents ?? []).union(compared.hold.parents))
+        }
         report.parentAccounts = ParentAccounts.of(accountPlan, post: post)
         if incremental != nil, let repository { try report.parentAccounts?.addStored(from: repository.database, except: scopeParents ?? []) }
         if request.scope == nil {
@@ -153,7 +169,7 @@ struct RunPlanning {
         report.attendance = RunPlanning.summary(attendance, inputs: inputs, post: listed)
         report.issues += attendance.issues
         return PlannedRun(accounts: accountPlan, retention: retention, attendance: attendance, undelivered: undelivered,
-                          names: RunPlanning.parentNames(post))
+                          names: RunPlanning.parentNames(post), standingParents: scopeParents, standingKept: compared.hold.parents)
     }
 
     /// The groups a scoped run must rebuild: those of its placements and deviations, before and after.
@@ -183,6 +199,20 @@ struct RunPlanning {
             }
         }
         return groups.texts
+    }
+
+    /// The location of every group whose lists a full run builds: the groups active after the run, without
+    /// the held ones.
+    static func listedLocations(_ plan: Plan, post: PostState, hold: LocationHold, database: Database) throws -> Set<String> {
+        var location: [String: String] = [:]
+        try database.statement("SELECT key, location_code FROM groups WHERE status = 'active'").forEachRow { row in
+            if let key = row.string(0), let code = row.string(1) { location[key] = code }
+        }
+        for change in plan.changes where change.kind == .group {
+            let record = post.record(.group, change.key)
+            location[change.key] = record?.status == .active ? record.flatMap { Group(values: $0.values) }?.location.text : nil
+        }
+        return Set(location.filter { !hold.groups.contains($0.key) }.values)
     }
 
     /// The report's attendance section: counts, the first changes, and names to group them by.
