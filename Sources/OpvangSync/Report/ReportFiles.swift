@@ -263,36 +263,56 @@ public enum ReportWriter {
         var shell = report
         shell.changes = []
         shell.issues = []
-        var bytes = Array(try encoder.encode(shell))
-        splice("changes", report.changes, into: &bytes) { change in
-            var text = "{\"action\":\(JSONText.quote(change.action.rawValue)),\"entity\":\(JSONText.quote(change.entity)),\"fields\":["
-            for (position, field) in change.fields.enumerated() {
-                if position > 0 { text += "," }
-                text += "{\"field\":\(JSONText.quote(field.field)),\"new\":\(JSONText.quote(field.new)),\"old\":\(JSONText.quote(field.old))}"
-            }
-            return text + "],\"key\":\(JSONText.quote(change.key))}"
+        let encoded = Array(try encoder.encode(shell))
+        let lists: [(key: String, write: (inout [UInt8]) -> Void)] = [
+            ("changes", { bytes in
+                writeList(report.changes, into: &bytes) { change in
+                    var text = "{\"action\":\(JSONText.quote(change.action.rawValue)),\"entity\":\(JSONText.quote(change.entity)),\"fields\":["
+                    for (position, field) in change.fields.enumerated() {
+                        if position > 0 { text += "," }
+                        text += "{\"field\":\(JSONText.quote(field.field)),\"new\":\(JSONText.quote(field.new)),\"old\":\(JSONText.quote(field.old))}"
+                    }
+                    return text + "],\"key\":\(JSONText.quote(change.key))}"
+                }
+            }),
+            ("issues", { bytes in
+                writeList(report.issues, into: &bytes) { issue in
+                    // Every key, sorted, an absent value as null: as `Issue.encode(to:)` writes it.
+                    func number(_ value: Int?) -> String { value.map(String.init) ?? "null" }
+                    return "{\"code\":\(JSONText.quote(issue.code)),\"column\":\(number(issue.column)),\"field\":\(JSONText.quote(issue.field)),"
+                        + "\"file\":\(JSONText.quote(issue.file)),\"key\":\(JSONText.quote(issue.key)),\"line\":\(number(issue.line)),"
+                        + "\"message\":\(JSONText.quote(issue.message)),\"severity\":\(JSONText.quote(issue.severity.rawValue))}"
+                }
+            }),
+        ]
+        // Where each empty list stands in the encoded shell (looked for there, where it is small); then the
+        // shell is copied around the lists, which are written in its place.
+        var places: [(range: Range<Int>, key: String, write: (inout [UInt8]) -> Void)] = []
+        for list in lists {
+            if let range = encoded.firstRange(of: Array("\n  \"\(list.key)\" : [\n\n  ]".utf8)) { places.append((range, list.key, list.write)) }
         }
-        splice("issues", report.issues, into: &bytes) { issue in
-            // Every key, sorted, an absent value as null: as `Issue.encode(to:)` writes it.
-            func number(_ value: Int?) -> String { value.map(String.init) ?? "null" }
-            return "{\"code\":\(JSONText.quote(issue.code)),\"column\":\(number(issue.column)),\"field\":\(JSONText.quote(issue.field)),"
-                + "\"file\":\(JSONText.quote(issue.file)),\"key\":\(JSONText.quote(issue.key)),\"line\":\(number(issue.line)),"
-                + "\"message\":\(JSONText.quote(issue.message)),\"severity\":\(JSONText.quote(issue.severity.rawValue))}"
+        places.sort { $0.range.lowerBound < $1.range.lowerBound }
+        var bytes: [UInt8] = []
+        var copied = 0
+        for place in places {
+            bytes += encoded[copied..<place.range.lowerBound]
+            bytes.append(contentsOf: "\n  \"\(place.key)\" : [".utf8)
+            let before = bytes.count
+            place.write(&bytes)
+            // An empty list stays as the encoder wrote it.
+            bytes.append(contentsOf: (bytes.count == before ? "\n\n  ]" : "\n  ]").utf8)
+            copied = place.range.upperBound
         }
+        bytes += encoded[copied...]
         return bytes + [0x0A]
     }
 
-    /// Writes `items` into the empty list `key` of the encoded report, one object per line.
-    private static func splice<Item>(_ key: String, _ items: [Item], into bytes: inout [UInt8], _ object: (Item) -> String) {
-        let empty = Array("\n  \"\(key)\" : [\n\n  ]".utf8)
-        guard !items.isEmpty, let start = bytes.firstRange(of: empty)?.lowerBound else { return }
-        var list = "\n  \"\(key)\" : ["
+    /// `items` as the body of a JSON list, one object per line.
+    private static func writeList<Item>(_ items: [Item], into bytes: inout [UInt8], _ object: (Item) -> String) {
         for (index, item) in items.enumerated() {
-            list += index == 0 ? "\n    " : ",\n    "
-            list += object(item)
+            bytes.append(contentsOf: (index == 0 ? "\n    " : ",\n    ").utf8)
+            bytes.append(contentsOf: object(item).utf8)
         }
-        list += "\n  ]"
-        bytes.replaceSubrange(start..<(start + empty.count), with: Array(list.utf8))
     }
 
     public static func changesCSV(_ report: RunReport) -> String {
