@@ -160,7 +160,8 @@ public enum DutchText {
     /// left out; the closing "Technische gegevens" keeps them.
     public static func plain(_ text: String) -> String {
         // Most messages name nothing technical: no pattern below can match without one of these characters.
-        guard text.contains(where: { $0 == "`" || $0 == "[" || $0 == "(" || $0 == ":" }) || text.contains("opvangsync ") else {
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "`") || $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "(") || $0 == UInt8(ascii: ":") })
+                || text.containsBytes("opvangsync ") else {
             return text
         }
         var result = text
@@ -175,8 +176,8 @@ public enum DutchText {
     /// technical section.
     public static func technicalTerms(_ text: String) -> [String] {
         // Each pattern below needs one of these to match; most messages have none.
-        guard text.contains("`") || text.contains("max") || text.contains(".") || text.contains("reportRetentionDays")
-                || text.contains("opvangsync ") else { return [] }
+        guard text.utf8.contains(where: { $0 == UInt8(ascii: "`") || $0 == UInt8(ascii: ".") }) || text.containsBytes("max")
+                || text.containsBytes("reportRetentionDays") || text.containsBytes("opvangsync ") else { return [] }
         var terms: [String] = []
         for expression in Plain.terms {
             let range = NSRange(text.startIndex..., in: text)

@@ -71,7 +71,7 @@ public enum MarkdownReport {
             }
         }
         // No address from the data may become a link: renderers turn `https://…` and `www.…` into one.
-        guard out.contains("://") || out.contains("www.") else { return out }
+        guard out.containsBytes("://") || out.containsBytes("www.") else { return out }
         return out.replacingOccurrences(of: "://", with: "&#58;//").replacingOccurrences(of: "www.", with: "www&#46;")
     }
 

@@ -135,7 +135,12 @@ public enum SpreadsheetCSV {
         }
         // Scalars, not Characters: "\r\n" is one Character and would slip past a Character test.
         if text.unicodeScalars.contains(where: { $0 == ";" || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "," }) {
-            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+            var quoted = "\""
+            for scalar in text.unicodeScalars {
+                if scalar == "\"" { quoted.unicodeScalars.append(scalar) }
+                quoted.unicodeScalars.append(scalar)
+            }
+            return quoted + "\""
         }
         return text
     }

@@ -78,3 +78,20 @@ extension String {
         return String(scalars[first...last])
     }
 }
+
+extension StringProtocol {
+    /// Whether `needle` occurs in the text, compared byte for byte as UTF-8. Foundation's `contains` on
+    /// `String` goes through `NSString` and a locale-aware search: in a loop over thousands of messages
+    /// that search was most of the time a report took.
+    func containsBytes(_ needle: String) -> Bool {
+        let pattern = Array(needle.utf8)
+        guard let first = pattern.first else { return true }
+        let bytes = utf8
+        var index = bytes.startIndex
+        while let start = bytes[index...].firstIndex(of: first) {
+            if bytes[start...].starts(with: pattern) { return true }
+            index = bytes.index(after: start)
+        }
+        return false
+    }
+}
