@@ -8,7 +8,11 @@
 /// - Printable: an A4 print style, table rows never split across pages, table headers repeated.
 public enum HTMLReport {
     public static func render(_ report: RunReport) -> String {
-        let document = ReportContent.document(report)
+        render(report, ReportContent.document(report))
+    }
+
+    /// The web page of a document already built (the Markdown is rendered from the same one).
+    static func render(_ report: RunReport, _ document: ReportDocument) -> String {
         var out = """
             <!DOCTYPE html>
             <html lang="nl">

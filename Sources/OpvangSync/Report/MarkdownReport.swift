@@ -2,7 +2,11 @@
 /// piece of text from outside made inert.
 public enum MarkdownReport {
     public static func render(_ report: RunReport) -> String {
-        let document = ReportContent.document(report)
+        render(ReportContent.document(report))
+    }
+
+    /// The Markdown of a document already built (the web page is rendered from the same one).
+    static func render(_ document: ReportDocument) -> String {
         var out: [String] = ["# " + inline(document.title), ""]
         for section in document.sections {
             out.append("## \(escape(section.title))")

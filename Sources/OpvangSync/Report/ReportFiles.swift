@@ -192,8 +192,9 @@ public struct StagedReport {
     public func restaging(_ report: RunReport) throws -> StagedReport {
         var fresh: [String: String] = [:]
         do {
-            var renewed = [(try ReportWriter.json(report), paths.json), (Array(MarkdownReport.render(report).utf8), paths.markdown),
-                           (Array(HTMLReport.render(report).utf8), paths.html)]
+            let document = ReportContent.document(report)
+            var renewed = [(try ReportWriter.json(report), paths.json), (Array(MarkdownReport.render(document).utf8), paths.markdown),
+                           (Array(HTMLReport.render(report, document).utf8), paths.html)]
             if report.issues.count != issueCount { renewed.append((Array(ReportWriter.issuesCSV(report).utf8), paths.rejectedCSV)) }
             for (bytes, path) in renewed {
                 fresh[path] = try ProtectedFile.stage(bytes, for: path)
@@ -247,8 +248,9 @@ public enum ReportWriter {
                                 changesCSV: base + "-wijzigingen.csv", rejectedCSV: base + "-afgewezen.csv")
         var files: [(temporary: String, final: String)] = []
         do {
-            for (bytes, path) in [(try serialised ?? json(report), paths.json), (Array(MarkdownReport.render(report).utf8), paths.markdown),
-                                  (Array(HTMLReport.render(report).utf8), paths.html),
+            let document = ReportContent.document(report)
+            for (bytes, path) in [(try serialised ?? json(report), paths.json), (Array(MarkdownReport.render(document).utf8), paths.markdown),
+                                  (Array(HTMLReport.render(report, document).utf8), paths.html),
                                   (Array(changesCSV(report).utf8), paths.changesCSV), (Array(issuesCSV(report).utf8), paths.rejectedCSV)] {
                 files.append((try ProtectedFile.stage(bytes, for: path), path))
             }
