@@ -67,10 +67,12 @@ extension ParentAccounts {
     /// who are without an account are taken from the states the portal keeps (`account_state`), so the
     /// list stays complete every night, as a full run's is.
     mutating func addStored(from database: Database, except planned: Set<String>) throws {
+        // From the few parents in these states to their rows (CROSS JOIN keeps that order): the other way
+        // round reads every parent.
         var listed = Set(withoutAccount.map(\.parent))
         try database.statement("""
             SELECT s.parent_number, s.state, s.detail, \(PortalRepository.fullName("p")), p.email, p.email2
-            FROM account_state s JOIN parents p ON p.key = s.parent_number AND p.status = 'active' AND p.purged_at IS NULL
+            FROM account_state s CROSS JOIN parents p ON p.key = s.parent_number AND p.status = 'active' AND p.purged_at IS NULL
             WHERE s.state IN ('no-email', 'conflict')
               AND NOT EXISTS (SELECT 1 FROM account_members m WHERE m.parent_number = s.parent_number)
             """).forEachRow([]) { row in
