@@ -107,6 +107,11 @@ func parseConfiguration(_ json: String) throws(Configuration.Failure) -> Configu
         #expect(SpreadsheetCSV.cell("twee\r\nregels") == "\"twee\r\nregels\"")
         #expect(SpreadsheetCSV.cell("gewoon") == "gewoon")
         #expect(SpreadsheetCSV.cell(nil) == "")
+        #expect(SpreadsheetCSV.cell("") == "")
+        #expect(SpreadsheetCSV.cell("=1;\"2\"") == "\"'=1;\"\"2\"\"\"", "inert and quoted: the quote first, then the apostrophe")
+        #expect(SpreadsheetCSV.cell("Zoë, Noël") == "\"Zoë, Noël\"")
+        #expect(SpreadsheetCSV.cell("alleen\nLF") == "\"alleen\nLF\"")
+        #expect(SpreadsheetCSV.document(header: ["a", "b"], rows: [["=x", nil], ["c;d", "e"]]) == "\u{FEFF}a;b\r\n'=x;\r\n\"c;d\";e\r\n")
     }
 
     @Test func markdownTableCellsCannotBreakTheTable() {

@@ -129,27 +129,39 @@ public enum ProtectedFile {
 public enum SpreadsheetCSV {
     /// Quotes a cell; a leading `=`, `+`, `-`, `@`, tab or CR gets a `'` in front (OWASP CSV injection).
     public static func cell(_ value: String?) -> String {
-        guard var text = value, !text.isEmpty else { return "" }
-        if let first = text.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) {
-            text = "'" + text
-        }
-        // Scalars, not Characters: "\r\n" is one Character and would slip past a Character test.
-        if text.unicodeScalars.contains(where: { $0 == ";" || $0 == "\"" || $0 == "\n" || $0 == "\r" || $0 == "," }) {
-            var quoted = "\""
+        guard let text = value, let first = text.utf8.first else { return "" }
+        // Every character looked for is ASCII, so the UTF-8 bytes tell (a multi-byte character never holds
+        // an ASCII byte); a line break is looked for as CR and LF alike, so "\r\n" cannot slip past.
+        let inert = [UInt8]("=+-@\t\r".utf8).contains(first)
+        let quoted = text.utf8.contains { $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D || $0 == UInt8(ascii: ",") }
+        guard inert || quoted else { return text }
+        var out = ""
+        out.reserveCapacity(text.utf8.count + 4)
+        if quoted { out += "\"" }
+        if inert { out += "'" }
+        if quoted {
             for scalar in text.unicodeScalars {
-                if scalar == "\"" { quoted.unicodeScalars.append(scalar) }
-                quoted.unicodeScalars.append(scalar)
+                if scalar == "\"" { out.unicodeScalars.append(scalar) }
+                out.unicodeScalars.append(scalar)
             }
-            return quoted + "\""
+            out += "\""
+        } else {
+            out += text
         }
-        return text
+        return out
     }
 
     public static func document(header: [String], rows: [[String?]]) -> String {
-        var text = "\u{FEFF}" + header.map { cell($0) }.joined(separator: ";") + "\r\n"
-        for row in rows {
-            text += row.map { cell($0) }.joined(separator: ";") + "\r\n"
+        var text = "\u{FEFF}"
+        func append(_ row: [String?]) {
+            for (index, value) in row.enumerated() {
+                if index > 0 { text += ";" }
+                text += cell(value)
+            }
+            text += "\r\n"
         }
+        append(header)
+        for row in rows { append(row) }
         return text
     }
 }
