@@ -358,6 +358,37 @@ import Testing
         #expect(try portal.scalarInt("SELECT COUNT(*) FROM parents WHERE email LIKE '%evil%'") == 0)
     }
 
+    /// The files the run reads are hashed as they are read, but a run the gate stops before reading (an
+    /// export applied before, one too old) is refused for its altered files as a gate that hashed every file
+    /// first refused it: exit 3, every altered file named, and nothing else said of the export.
+    @Test func anAlteredExportIsRefusedForItsFilesWhereTheGateWouldStopItBeforeReading() throws {
+        let folder = temporaryFolder("altered-before-read")
+        func alter(_ path: URL) throws {
+            for name in ["ouders.csv", "kalender.csv"] {
+                let file = path.appendingPathComponent(name)
+                try Data((try String(contentsOf: file, encoding: .utf8) + "\n").utf8).write(to: file)
+            }
+        }
+        func refusal(_ result: ProcessResult, _ why: String) throws {
+            #expect(result.status == 3, "\(why): \(result.stdout) \(result.stderr)")
+            let issues = try reportIssues(result, folder).filter { $0["severity"] as? String != "info" }
+            #expect(issues.map { "\($0["code"] ?? "-")|\($0["file"] ?? "-")" }.sorted()
+                    == ["manifest-checksum|kalender.csv", "manifest-checksum|ouders.csv"], "\(why): \(issues)")
+        }
+        // Applied before, then altered under the same manifest: the export looks applied, but is not that export.
+        let applied = try write(MiniExport(), in: folder, name: "applied")
+        #expect(try importing(applied, in: folder).status == 0)
+        try alter(applied)
+        try refusal(try importing(applied, in: folder), "applied before")
+
+        // Too old to read.
+        var old = MiniExport()
+        old.exportedAt = "2026-11-10T23:40:00+01:00"
+        let stale = try write(old, in: folder, name: "stale")
+        try alter(stale)
+        try refusal(try importing(stale, in: folder), "too old")
+    }
+
     @Test func aFileChangedAfterItsCheckIsNotApplied() throws {
         let folder = temporaryFolder("toctou")
         let path = try write(MiniExport(), in: folder)

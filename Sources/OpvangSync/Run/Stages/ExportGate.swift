@@ -42,6 +42,7 @@ struct ExportGate {
         report.issues += manifest.notes
 
         let manifestIssues: [Issue]
+        var deferred = false
         if var csv = source as? CSVExportSource, mapping.manifestMode != .none {
             // The files the mapping reads are hashed as they are read (or, when the run skips one, on
             // their own), once; `ExportReading` turns a mismatch into this stage's refusal.
@@ -49,6 +50,7 @@ struct ExportGate {
             csv.expectedSHA256 = Dictionary(manifest.files.compactMap { file in file.sha256.map { (file.name, $0) } },
                                             uniquingKeysWith: { first, _ in first })
             source = csv
+            deferred = true
         } else {
             manifestIssues = source.verify(manifest)
         }
@@ -57,9 +59,19 @@ struct ExportGate {
             let files = manifestIssues.compactMap(\.file).joined(separator: ", ")
             throw RunStop.aborted("export komt niet overeen met het manifest (\(files))")
         }
-        try checkAge(manifest, report: &report)
-        try checkNew(manifest, repository: repository, report: &report)
-        try checkOrder(manifest, repository: repository, report: &report)
+        let checked = report.issues
+        do {
+            try checkAge(manifest, report: &report)
+            try checkNew(manifest, repository: repository, report: &report)
+            try checkOrder(manifest, repository: repository, report: &report)
+        } catch let stop as RunStop where deferred {
+            // The run ends before the read that would hash the files: they are hashed now, and an export
+            // whose files differ from the manifest is refused for that, as if every file had been hashed first.
+            let issues = source.verify(manifest)
+            guard !issues.isEmpty else { throw stop }
+            report.issues = checked + issues
+            throw RunStop.aborted("export komt niet overeen met het manifest (\(issues.compactMap(\.file).joined(separator: ", ")))")
+        }
         return CheckedExport(manifest: manifest, portalURL: link.url, source: source)
     }
 
