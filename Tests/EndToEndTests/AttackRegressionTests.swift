@@ -389,6 +389,29 @@ import Testing
         try refusal(try importing(stale, in: folder), "too old")
     }
 
+    /// A file skipped as applied and one read last, both altered, in a nightly and in a scoped run: the run
+    /// is refused naming both, as when every file was hashed before a row was read, and nothing is applied.
+    @Test func aSkippedAndALateFileBothAlteredAreBothNamedInEveryKindOfRun() throws {
+        let folder = temporaryFolder("altered-skipped-late")
+        var export = MiniExport()
+        #expect(try importing(try write(export, in: folder, name: "n1"), in: folder).status == 0)
+        export.exportedAt = "2026-11-22T01:00:00+01:00"
+        let next = try write(export, in: folder, name: "n2")
+        let ouders = next.appendingPathComponent("ouders.csv"), kalender = next.appendingPathComponent("kalender.csv")
+        try Data(try String(contentsOf: ouders, encoding: .utf8).replacingOccurrences(of: "marieke@example.nl", with: "attacker@evil.example").utf8)
+            .write(to: ouders)
+        try Data((try String(contentsOf: kalender, encoding: .utf8) + "01-02-2027;01-02-2027;Sluitingsdag;;x\n").utf8).write(to: kalender)
+        for extra in [[], ["--only", "parent=O1"]] {
+            let result = try importing(next, in: folder, extra)
+            #expect(result.status == 3, "\(extra): \(result.stdout) \(result.stderr)")
+            let named = try reportIssues(result, folder).filter { $0["code"] as? String == "manifest-checksum" }.compactMap { $0["file"] as? String }
+            #expect(named.sorted() == ["kalender.csv", "ouders.csv"], "\(extra)")
+            #expect(!result.stdout.contains("applied"), "\(extra): \(result.stdout)")
+        }
+        let portal = try Database(path: folder.appendingPathComponent("portal.sqlite").path, mode: .readOnly)
+        #expect(try portal.scalarInt("SELECT COUNT(*) FROM parents WHERE email LIKE '%evil%'") == 0)
+    }
+
     @Test func aFileChangedAfterItsCheckIsNotApplied() throws {
         let folder = temporaryFolder("toctou")
         let path = try write(MiniExport(), in: folder)
