@@ -132,6 +132,29 @@ func validate(_ export: MiniExport) throws -> DesiredState {
         #expect(!state.records(of: .child).flatMap(\.values).contains("123456782"))
     }
 
+    /// A scoped read parses one family's rows but weighs the key columns of every row: a JSON export keyed
+    /// by citizen service numbers gives the same key-column issues read in part as read whole, as a CSV one does.
+    @Test func aScopedReadWeighsTheKeyColumnsOfEveryRowOfAJSONExport() throws {
+        var text = try String(contentsOfFile: Package.sample("zonnebloem-json") + "/export.json", encoding: .utf8)
+        let document = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
+        let numbers = ((document?["children"] as? [[String: Any]]) ?? []).compactMap { $0["kindnummer"] as? String }
+        let keys = (111_222_000..<111_240_000).map(String.init).filter { BSN.keyEvidence($0).passes }.prefix(numbers.count)
+        #expect(numbers.count > 10 && keys.count == numbers.count)
+        for (number, key) in zip(numbers, keys) { text = text.replacingOccurrences(of: "\"\(number)\"", with: "\"\(key)\"") }
+        let folder = temporaryFolder("bsn-json")
+        try Data(text.utf8).write(to: folder.appendingPathComponent("export.json"))
+        let mapping = try BuiltInMapping.flexkidsJSON.mapping()
+        let source = JSONExportSource(directory: folder.path, mapping: mapping)
+        func keyColumns(_ selections: [EntityKind: RowSelection]) throws -> [String] {
+            try Validator(mapping: mapping).validate(source, expectedRows: [:], selections: selections).issues
+                .filter { $0.code == "bsn-key-column" }.map { "\($0.severity)|\($0.file ?? "-")|\($0.field ?? "-")|\($0.message)" }.sorted()
+        }
+        let whole = try keyColumns([:])
+        #expect(whole.contains { $0.hasPrefix("error|") }, "\(whole)")
+        let family = ScopedRead(children: [keys[keys.startIndex]], parents: [])
+        #expect(try keyColumns(family.selections) == whole)
+    }
+
     @Test func personalValuesStayOutOfMessages() throws {
         var export = MiniExport()
         export["kinderen.csv"][1] = "K1;Zoë;van;Dijk;03-13-2024;M1"
