@@ -209,6 +209,18 @@ enum JSONText {
         "{\"field\":\(quote(field)),\"old\":\(quote(old)),\"new\":\(quote(new))}"
     }
 
+    /// `quote(value)`, written straight onto `bytes`.
+    static func append(_ value: String?, to bytes: inout [UInt8]) {
+        guard let value else { bytes.append(contentsOf: "null".utf8); return }
+        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            bytes.append(UInt8(ascii: "\""))
+            bytes.append(contentsOf: value.utf8)
+            bytes.append(UInt8(ascii: "\""))
+        } else {
+            bytes.append(contentsOf: quote(value).utf8)
+        }
+    }
+
     static func quote(_ value: String?) -> String {
         guard let value else { return "null" }
         // Most values need no escaping at all: check the bytes once and copy.

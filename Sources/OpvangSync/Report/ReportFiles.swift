@@ -132,7 +132,11 @@ public enum SpreadsheetCSV {
         guard let text = value, let first = text.utf8.first else { return "" }
         // Every character looked for is ASCII, so the UTF-8 bytes tell (a multi-byte character never holds
         // an ASCII byte); a line break is looked for as CR and LF alike, so "\r\n" cannot slip past.
-        let inert = [UInt8]("=+-@\t\r".utf8).contains(first)
+        let inert: Bool
+        switch first {
+        case UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D: inert = true
+        default: inert = false
+        }
         let quoted = text.utf8.contains { $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D || $0 == UInt8(ascii: ",") }
         guard inert || quoted else { return text }
         var out = ""
@@ -285,22 +289,47 @@ public enum ReportWriter {
         let encoded = Array(try encoder.encode(shell))
         let lists: [(key: String, write: (inout [UInt8]) -> Void)] = [
             ("changes", { bytes in
-                writeList(report.changes, into: &bytes) { change in
-                    var text = "{\"action\":\(JSONText.quote(change.action.rawValue)),\"entity\":\(JSONText.quote(change.entity)),\"fields\":["
+                writeList(report.changes, into: &bytes) { change, bytes in
+                    bytes.append(contentsOf: "{\"action\":".utf8)
+                    JSONText.append(change.action.rawValue, to: &bytes)
+                    bytes.append(contentsOf: ",\"entity\":".utf8)
+                    JSONText.append(change.entity, to: &bytes)
+                    bytes.append(contentsOf: ",\"fields\":[".utf8)
                     for (position, field) in change.fields.enumerated() {
-                        if position > 0 { text += "," }
-                        text += "{\"field\":\(JSONText.quote(field.field)),\"new\":\(JSONText.quote(field.new)),\"old\":\(JSONText.quote(field.old))}"
+                        bytes.append(contentsOf: (position > 0 ? ",{\"field\":" : "{\"field\":").utf8)
+                        JSONText.append(field.field, to: &bytes)
+                        bytes.append(contentsOf: ",\"new\":".utf8)
+                        JSONText.append(field.new, to: &bytes)
+                        bytes.append(contentsOf: ",\"old\":".utf8)
+                        JSONText.append(field.old, to: &bytes)
+                        bytes.append(UInt8(ascii: "}"))
                     }
-                    return text + "],\"key\":\(JSONText.quote(change.key))}"
+                    bytes.append(contentsOf: "],\"key\":".utf8)
+                    JSONText.append(change.key, to: &bytes)
+                    bytes.append(UInt8(ascii: "}"))
                 }
             }),
             ("issues", { bytes in
-                writeList(report.issues, into: &bytes) { issue in
+                writeList(report.issues, into: &bytes) { issue, bytes in
                     // Every key, sorted, an absent value as null: as `Issue.encode(to:)` writes it.
-                    func number(_ value: Int?) -> String { value.map(String.init) ?? "null" }
-                    return "{\"code\":\(JSONText.quote(issue.code)),\"column\":\(number(issue.column)),\"field\":\(JSONText.quote(issue.field)),"
-                        + "\"file\":\(JSONText.quote(issue.file)),\"key\":\(JSONText.quote(issue.key)),\"line\":\(number(issue.line)),"
-                        + "\"message\":\(JSONText.quote(issue.message)),\"severity\":\(JSONText.quote(issue.severity.rawValue))}"
+                    func number(_ value: Int?) { bytes.append(contentsOf: (value.map(String.init) ?? "null").utf8) }
+                    bytes.append(contentsOf: "{\"code\":".utf8)
+                    JSONText.append(issue.code, to: &bytes)
+                    bytes.append(contentsOf: ",\"column\":".utf8)
+                    number(issue.column)
+                    bytes.append(contentsOf: ",\"field\":".utf8)
+                    JSONText.append(issue.field, to: &bytes)
+                    bytes.append(contentsOf: ",\"file\":".utf8)
+                    JSONText.append(issue.file, to: &bytes)
+                    bytes.append(contentsOf: ",\"key\":".utf8)
+                    JSONText.append(issue.key, to: &bytes)
+                    bytes.append(contentsOf: ",\"line\":".utf8)
+                    number(issue.line)
+                    bytes.append(contentsOf: ",\"message\":".utf8)
+                    JSONText.append(issue.message, to: &bytes)
+                    bytes.append(contentsOf: ",\"severity\":".utf8)
+                    JSONText.append(issue.severity.rawValue, to: &bytes)
+                    bytes.append(UInt8(ascii: "}"))
                 }
             }),
         ]
@@ -326,11 +355,11 @@ public enum ReportWriter {
         return bytes + [0x0A]
     }
 
-    /// `items` as the body of a JSON list, one object per line.
-    private static func writeList<Item>(_ items: [Item], into bytes: inout [UInt8], _ object: (Item) -> String) {
+    /// `items` as the body of a JSON list, one object per line, each written by `object`.
+    private static func writeList<Item>(_ items: [Item], into bytes: inout [UInt8], _ object: (Item, inout [UInt8]) -> Void) {
         for (index, item) in items.enumerated() {
             bytes.append(contentsOf: (index == 0 ? "\n    " : ",\n    ").utf8)
-            bytes.append(contentsOf: object(item).utf8)
+            object(item, &bytes)
         }
     }
 
