@@ -290,46 +290,36 @@ public enum ReportWriter {
         let lists: [(key: String, write: (inout [UInt8]) -> Void)] = [
             ("changes", { bytes in
                 writeList(report.changes, into: &bytes) { change, bytes in
-                    bytes.append(contentsOf: "{\"action\":".utf8)
-                    JSONText.append(change.action.rawValue, to: &bytes)
-                    bytes.append(contentsOf: ",\"entity\":".utf8)
-                    JSONText.append(change.entity, to: &bytes)
+                    var object = JSONMembers(&bytes)
+                    object.add("action", change.action.rawValue, &bytes)
+                    object.add("entity", change.entity, &bytes)
                     bytes.append(contentsOf: ",\"fields\":[".utf8)
                     for (position, field) in change.fields.enumerated() {
-                        bytes.append(contentsOf: (position > 0 ? ",{\"field\":" : "{\"field\":").utf8)
-                        JSONText.append(field.field, to: &bytes)
-                        bytes.append(contentsOf: ",\"new\":".utf8)
-                        JSONText.append(field.new, to: &bytes)
-                        bytes.append(contentsOf: ",\"old\":".utf8)
-                        JSONText.append(field.old, to: &bytes)
-                        bytes.append(UInt8(ascii: "}"))
+                        if position > 0 { bytes.append(UInt8(ascii: ",")) }
+                        var member = JSONMembers(&bytes)
+                        member.add("field", field.field, &bytes)
+                        member.add("new", field.new, &bytes)
+                        member.add("old", field.old, &bytes)
+                        member.close(&bytes)
                     }
-                    bytes.append(contentsOf: "],\"key\":".utf8)
-                    JSONText.append(change.key, to: &bytes)
-                    bytes.append(UInt8(ascii: "}"))
+                    bytes.append(UInt8(ascii: "]"))
+                    object.add("key", change.key, &bytes)
+                    object.close(&bytes)
                 }
             }),
             ("issues", { bytes in
                 writeList(report.issues, into: &bytes) { issue, bytes in
                     // Every key, sorted, an absent value as null: as `Issue.encode(to:)` writes it.
-                    func number(_ value: Int?) { bytes.append(contentsOf: (value.map(String.init) ?? "null").utf8) }
-                    bytes.append(contentsOf: "{\"code\":".utf8)
-                    JSONText.append(issue.code, to: &bytes)
-                    bytes.append(contentsOf: ",\"column\":".utf8)
-                    number(issue.column)
-                    bytes.append(contentsOf: ",\"field\":".utf8)
-                    JSONText.append(issue.field, to: &bytes)
-                    bytes.append(contentsOf: ",\"file\":".utf8)
-                    JSONText.append(issue.file, to: &bytes)
-                    bytes.append(contentsOf: ",\"key\":".utf8)
-                    JSONText.append(issue.key, to: &bytes)
-                    bytes.append(contentsOf: ",\"line\":".utf8)
-                    number(issue.line)
-                    bytes.append(contentsOf: ",\"message\":".utf8)
-                    JSONText.append(issue.message, to: &bytes)
-                    bytes.append(contentsOf: ",\"severity\":".utf8)
-                    JSONText.append(issue.severity.rawValue, to: &bytes)
-                    bytes.append(UInt8(ascii: "}"))
+                    var object = JSONMembers(&bytes)
+                    object.add("code", issue.code, &bytes)
+                    object.add("column", issue.column, &bytes)
+                    object.add("field", issue.field, &bytes)
+                    object.add("file", issue.file, &bytes)
+                    object.add("key", issue.key, &bytes)
+                    object.add("line", issue.line, &bytes)
+                    object.add("message", issue.message, &bytes)
+                    object.add("severity", issue.severity.rawValue, &bytes)
+                    object.close(&bytes)
                 }
             }),
         ]
@@ -353,6 +343,32 @@ public enum ReportWriter {
         }
         bytes += encoded[copied...]
         return bytes + [0x0A]
+    }
+
+    /// One JSON object written member by member straight onto a byte buffer, in the order given.
+    private struct JSONMembers {
+        private var first = true
+
+        init(_ bytes: inout [UInt8]) { bytes.append(UInt8(ascii: "{")) }
+
+        private mutating func name(_ name: String, _ bytes: inout [UInt8]) {
+            bytes.append(contentsOf: (first ? "\"" : ",\"").utf8)
+            bytes.append(contentsOf: name.utf8)
+            bytes.append(contentsOf: "\":".utf8)
+            first = false
+        }
+
+        mutating func add(_ name: String, _ value: String?, _ bytes: inout [UInt8]) {
+            self.name(name, &bytes)
+            JSONText.append(value, to: &bytes)
+        }
+
+        mutating func add(_ name: String, _ value: Int?, _ bytes: inout [UInt8]) {
+            self.name(name, &bytes)
+            bytes.append(contentsOf: (value.map(String.init) ?? "null").utf8)
+        }
+
+        func close(_ bytes: inout [UInt8]) { bytes.append(UInt8(ascii: "}")) }
     }
 
     /// `items` as the body of a JSON list, one object per line, each written by `object`.
