@@ -27,6 +27,16 @@ import Testing
         return PostState(current: current, plan: Plan())
     }
 
+    /// Parent 1 with an account for een@x.nl, invited and not yet activated.
+    var invitedNotActivated: ExistingAccounts {
+        var existing = ExistingAccounts()
+        existing.accounts["1"] = .init(owner: "1", username: "een@x.nl", activated: false, disabled: false)
+        existing.ownerOfUsername["een@x.nl"] = "1"
+        existing.accountOf["1"] = "1"
+        existing.states["1"] = ParentAccountState(state: .account, emailColumn: "E-mail")
+        return existing
+    }
+
     func plan(_ state: PostState, existing: ExistingAccounts = ExistingAccounts()) -> AccountPlan {
         AccountPlanner(asOf: asOf, rules: Rules()).plan(state, existing: existing, parents: nil)
     }
@@ -111,11 +121,7 @@ import Testing
     /// What holds until it is solved is kept per parent, for the nights that do not plan the family; what
     /// happened this night is reported once.
     @Test func standingProblemsAreKeptPerParentAndEventsAreNot() {
-        var existing = ExistingAccounts()
-        existing.accounts["1"] = .init(owner: "1", username: "een@x.nl", activated: false, disabled: false)
-        existing.ownerOfUsername["een@x.nl"] = "1"
-        existing.accountOf["1"] = "1"
-        existing.states["1"] = ParentAccountState(state: .account, emailColumn: "E-mail")
+        let existing = invitedNotActivated
         let result = plan(post(parents: [("1", nil, nil), ("2", nil, nil), ("3", "drie@x.nl", nil), ("4", "drie@x.nl", nil)],
                                relations: [("K1", "1"), ("K2", "2"), ("K3", "3"), ("K4", "4")],
                                placements: [("K1", "2025-01-01", nil), ("K2", "2025-01-01", nil), ("K3", "2025-01-01", nil),
@@ -126,11 +132,7 @@ import Testing
     }
 
     @Test func nothingChangesWhenNothingChanged() {
-        var existing = ExistingAccounts()
-        existing.accounts["1"] = .init(owner: "1", username: "een@x.nl", activated: false, disabled: false)
-        existing.ownerOfUsername["een@x.nl"] = "1"
-        existing.accountOf["1"] = "1"
-        existing.states["1"] = ParentAccountState(state: .account, emailColumn: "E-mail")
+        let existing = invitedNotActivated
         let result = plan(post(parents: [("1", "een@x.nl", nil)], relations: [("K1", "1")], placements: [("K1", "2025-01-01", nil)]),
                           existing: existing)
         #expect(result.actions.isEmpty)
