@@ -56,8 +56,7 @@ struct ExportGate {
         }
         if !manifestIssues.isEmpty {
             report.issues += manifestIssues
-            let files = manifestIssues.compactMap(\.file).joined(separator: ", ")
-            throw RunStop.aborted("export komt niet overeen met het manifest (\(files))")
+            throw RunStop.manifestMismatch(manifestIssues)
         }
         let checked = report.issues
         do {
@@ -70,7 +69,7 @@ struct ExportGate {
             let issues = source.verify(manifest)
             guard !issues.isEmpty else { throw stop }
             report.issues = checked + issues
-            throw RunStop.aborted("export komt niet overeen met het manifest (\(issues.compactMap(\.file).joined(separator: ", ")))")
+            throw RunStop.manifestMismatch(issues)
         }
         return CheckedExport(manifest: manifest, portalURL: link.url, source: source)
     }

@@ -28,7 +28,7 @@ struct ExportReading {
             let issues = export.source.verify(export.manifest)
             guard !issues.isEmpty else { throw failure }
             report.issues += issues
-            throw RunStop.aborted("export komt niet overeen met het manifest (\(issues.compactMap(\.file).joined(separator: ", ")))")
+            throw RunStop.manifestMismatch(issues)
         }
     }
 

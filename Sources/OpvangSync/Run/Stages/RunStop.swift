@@ -12,4 +12,9 @@ struct RunStop: Error {
     static func failed(_ reason: String) -> RunStop { RunStop(status: .failed, reason: reason) }
     /// Nothing to do (this export was applied before): exit 0.
     static let skipped = RunStop(status: .skipped, reason: nil)
+
+    /// The export's files do not match its manifest (`issues`, one per file): aborted, naming each file.
+    static func manifestMismatch(_ issues: [Issue]) -> RunStop {
+        aborted("export komt niet overeen met het manifest (\(issues.compactMap(\.file).joined(separator: ", ")))")
+    }
 }
