@@ -209,10 +209,16 @@ enum JSONText {
         "{\"field\":\(quote(field)),\"old\":\(quote(old)),\"new\":\(quote(new))}"
     }
 
+    /// Whether `value` holds anything a JSON string must escape. Most values hold nothing: their bytes are
+    /// checked once and copied as they are.
+    private static func needsEscaping(_ value: String) -> Bool {
+        value.utf8.contains { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }
+    }
+
     /// `quote(value)`, written straight onto `bytes`.
     static func append(_ value: String?, to bytes: inout [UInt8]) {
         guard let value else { bytes.append(contentsOf: "null".utf8); return }
-        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+        if !needsEscaping(value) {
             bytes.append(UInt8(ascii: "\""))
             bytes.append(contentsOf: value.utf8)
             bytes.append(UInt8(ascii: "\""))
@@ -223,8 +229,7 @@ enum JSONText {
 
     static func quote(_ value: String?) -> String {
         guard let value else { return "null" }
-        // Most values need no escaping at all: check the bytes once and copy.
-        if !value.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+        if !needsEscaping(value) {
             return "\"" + value + "\""
         }
         var text = "\""
