@@ -136,29 +136,37 @@ public struct LocationTotals: Codable, Sendable, Equatable {
 }
 
 extension LocationTotals {
+    /// A group after the run: its location, and whether it is active.
+    typealias GroupAfter = (location: String, active: Bool)
+
+    /// Every group after an incremental run, whose post-run state holds only the records it compared: what the
+    /// run did not touch as the portal holds it, what it touched as the plan leaves it.
+    static func groupsAfter(_ post: PostState, plan: Plan, database: Database) throws -> [String: GroupAfter] {
+        var groups: [String: GroupAfter] = [:]
+        try database.statement("SELECT key, location_code, status FROM groups").forEachRow([]) { row in
+            if let key = row.string(0), let location = row.string(1) { groups[key] = (location, row.string(2) == "active") }
+        }
+        for change in plan.changes where change.kind == .group {
+            if let record = post.record(.group, change.key), let group = Group(values: record.values) {
+                groups[change.key] = (group.location.text, record.status == .active)
+            }
+        }
+        return groups
+    }
+
     /// The same figures for an incremental run, whose post-run state holds only the records it compared:
     /// what the run did not touch is counted in the portal, what it touched is taken from the plan.
-    static func incremental(_ post: PostState, plan: Plan, asOf: Day, database: Database) throws -> [LocationTotals] {
+    /// `groups`: every group after the run (`groupsAfter`).
+    static func incremental(_ post: PostState, plan: Plan, asOf: Day, groups: [String: GroupAfter],
+                            database: Database) throws -> [LocationTotals] {
         var names: [String: String?] = [:]
         try database.statement("SELECT key, name FROM locations WHERE status = 'active'").forEachRow([]) { row in
             if let key = row.string(0) { names[key] = row.string(1) }
         }
-        var groups: [String: (location: String, active: Bool)] = [:]
-        try database.statement("SELECT key, location_code, status FROM groups").forEachRow([]) { row in
-            if let key = row.string(0), let location = row.string(1) { groups[key] = (location, row.string(2) == "active") }
-        }
         let touched = Set(plan.changes.filter { $0.kind == .placement }.map(\.key))
-        for change in plan.changes {
-            switch change.kind {
-            case .location:
-                let record = post.record(.location, change.key)
-                if record?.status == .active { names[change.key] = record.flatMap({ Location(values: $0.values) })?.name } else { names[change.key] = nil }
-            case .group:
-                if let record = post.record(.group, change.key), let group = Group(values: record.values) {
-                    groups[change.key] = (group.location.text, record.status == .active)
-                }
-            default: break
-            }
+        for change in plan.changes where change.kind == .location {
+            let record = post.record(.location, change.key)
+            if record?.status == .active { names[change.key] = record.flatMap({ Location(values: $0.values) })?.name } else { names[change.key] = nil }
         }
         var totals: [String: LocationTotals] = [:]
         for (code, name) in names { totals[code] = LocationTotals(code: code, name: name) }

@@ -91,10 +91,12 @@ struct RunPlanning {
         let inputs = AttendanceInputs(records: listed.records, groups: compared.hold.listedGroups(
             gained.map { attendanceGroups?.union($0.groups) } ?? attendanceGroups, records: listed.records))
         let builder = AttendanceBuilder(holidays: request.settings.holidays, schoolHolidays: schoolHolidays)
-        if incremental != nil, let repository {
-            // What is said of the locations is said of every location a full run lists, not only of those
-            // whose groups this run rebuilds.
-            let locations = try RunPlanning.listedLocations(plan, post: post, hold: compared.hold, database: repository.database)
+        // An incremental run's groups after the run, read once: for the school holidays and the location totals.
+        let groupsAfter = incremental == nil ? nil : try repository.map { try LocationTotals.groupsAfter(post, plan: plan, database: $0.database) }
+        if let groupsAfter {
+            // What is said of the locations is said of every location a full run lists (the active groups,
+            // without the held ones), not only of those whose groups this run rebuilds.
+            let locations = Set(groupsAfter.filter { $0.value.active && !compared.hold.groups.contains($0.key) }.map(\.value.location))
             report.issues += builder.schoolHolidayIssues(locations: locations, days: horizon)
         } else {
             report.issues += builder.schoolHolidayIssues(inputs, days: horizon)
@@ -142,8 +144,8 @@ struct RunPlanning {
         report.parentAccounts = ParentAccounts.of(accountPlan, post: post)
         if incremental != nil, let repository { try report.parentAccounts?.addStored(from: repository.database, except: scopeParents ?? []) }
         if request.scope == nil {
-            if incremental != nil, let repository {
-                report.locations = try LocationTotals.incremental(post, plan: plan, asOf: asOf, database: repository.database)
+            if let groupsAfter, let repository {
+                report.locations = try LocationTotals.incremental(post, plan: plan, asOf: asOf, groups: groupsAfter, database: repository.database)
             } else {
                 report.locations = LocationTotals.of(listed, plan: plan, asOf: asOf)
             }
@@ -199,20 +201,6 @@ struct RunPlanning {
             }
         }
         return groups.texts
-    }
-
-    /// The location of every group whose lists a full run builds: the groups active after the run, without
-    /// the held ones.
-    static func listedLocations(_ plan: Plan, post: PostState, hold: LocationHold, database: Database) throws -> Set<String> {
-        var location: [String: String] = [:]
-        try database.statement("SELECT key, location_code FROM groups WHERE status = 'active'").forEachRow { row in
-            if let key = row.string(0), let code = row.string(1) { location[key] = code }
-        }
-        for change in plan.changes where change.kind == .group {
-            let record = post.record(.group, change.key)
-            location[change.key] = record?.status == .active ? record.flatMap { Group(values: $0.values) }?.location.text : nil
-        }
-        return Set(location.filter { !hold.groups.contains($0.key) }.values)
     }
 
     /// The report's attendance section: counts, the first changes, and names to group them by.
