@@ -340,17 +340,28 @@ import Testing
         #expect(!result.stderr.contains("DRINGEND") || !result.stderr.contains("\nDRINGEND"))
     }
 
+    /// The mini export imported into the portal of `folder`, and the next night's export of the same files
+    /// written beside it (not imported).
+    func nextNightAfterAnImport(in folder: URL) throws -> URL {
+        var export = MiniExport()
+        #expect(try importing(try write(export, in: folder, name: "n1"), in: folder).status == 0)
+        export.exportedAt = "2026-11-22T01:00:00+01:00"
+        return try write(export, in: folder, name: "n2")
+    }
+
+    /// Replaces a parent's address in the `ouders.csv` of `export`, under its manifest's checksum.
+    func plantAttackerAddress(in export: URL) throws {
+        let ouders = export.appendingPathComponent("ouders.csv")
+        let text = try String(contentsOf: ouders, encoding: .utf8).replacingOccurrences(of: "marieke@example.nl", with: "attacker@evil.example")
+        try Data(text.utf8).write(to: ouders)
+    }
+
     /// A nightly run does not read a file whose manifest gives the SHA-256 of the file it applied last; the
     /// file itself is still hashed, so one altered under an unchanged manifest line is refused, not skipped.
     @Test func aFileThatTheManifestCallsUnchangedIsHashedAllTheSame() throws {
         let folder = temporaryFolder("unchanged-claim")
-        var export = MiniExport()
-        #expect(try importing(try write(export, in: folder, name: "n1"), in: folder).status == 0)
-        export.exportedAt = "2026-11-22T01:00:00+01:00"
-        let next = try write(export, in: folder, name: "n2")
-        let ouders = next.appendingPathComponent("ouders.csv")
-        let text = try String(contentsOf: ouders, encoding: .utf8).replacingOccurrences(of: "marieke@example.nl", with: "attacker@evil.example")
-        try Data(text.utf8).write(to: ouders)
+        let next = try nextNightAfterAnImport(in: folder)
+        try plantAttackerAddress(in: next)
         let result = try importing(next, in: folder)
         #expect(result.status == 3, "\(result.stdout) \(result.stderr)")
         #expect(try reportIssues(result, folder).contains { $0["code"] as? String == "manifest-checksum" && $0["file"] as? String == "ouders.csv" })
@@ -393,13 +404,9 @@ import Testing
     /// is refused naming both, as when every file was hashed before a row was read, and nothing is applied.
     @Test func aSkippedAndALateFileBothAlteredAreBothNamedInEveryKindOfRun() throws {
         let folder = temporaryFolder("altered-skipped-late")
-        var export = MiniExport()
-        #expect(try importing(try write(export, in: folder, name: "n1"), in: folder).status == 0)
-        export.exportedAt = "2026-11-22T01:00:00+01:00"
-        let next = try write(export, in: folder, name: "n2")
-        let ouders = next.appendingPathComponent("ouders.csv"), kalender = next.appendingPathComponent("kalender.csv")
-        try Data(try String(contentsOf: ouders, encoding: .utf8).replacingOccurrences(of: "marieke@example.nl", with: "attacker@evil.example").utf8)
-            .write(to: ouders)
+        let next = try nextNightAfterAnImport(in: folder)
+        try plantAttackerAddress(in: next)
+        let kalender = next.appendingPathComponent("kalender.csv")
         try Data((try String(contentsOf: kalender, encoding: .utf8) + "01-02-2027;01-02-2027;Sluitingsdag;;x\n").utf8).write(to: kalender)
         for extra in [[], ["--only", "parent=O1"]] {
             let result = try importing(next, in: folder, extra)
