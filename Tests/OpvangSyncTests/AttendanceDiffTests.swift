@@ -21,7 +21,7 @@ import Testing
         #expect(diff.changes.count == AttendanceSummary.listLimit + 1)
         #expect(diff.changes.first.map { "\($0.date) \($0.child) \($0.new ?? "")" } == "2026-11-23 1000 08:00-17:00")
 
-        let summary = RunPlanning.summary(diff, inputs: AttendanceInputs(), post: PostState(current: [:], plan: Plan()))
+        let summary = RunPlanning.summary(diff, groups: [:], post: PostState(current: [:], plan: Plan()))
         #expect(summary.changes.count == AttendanceSummary.listLimit)
         #expect(summary.changesTruncated)
     }

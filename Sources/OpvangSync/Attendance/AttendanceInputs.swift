@@ -1,3 +1,5 @@
+import PortalStore
+
 /// The plan an attendance list is built from, typed: placements, deviations, closing days and school
 /// holidays of a set of groups. Made from the import's post-run state, or from the database for a refresh.
 struct AttendanceInputs {
@@ -33,5 +35,77 @@ struct AttendanceInputs {
     mutating func add(_ deviation: Deviation) {
         guard groups[deviation.group] != nil else { return }
         deviations[deviation.group, default: [:]][deviation.date, default: []].append(deviation)
+    }
+}
+
+extension AttendanceInputs {
+    /// The inputs of the lists of `groups` on `days` that none of this run's changes reach (the days an
+    /// incremental run's horizon gained, for every group it does not rebuild whole): read from the portal's
+    /// columns as the lists need them, instead of as full records. Only the placements in effect on `days`,
+    /// the deviations of `days`, and which children are active; the plan is laid over them all the same, so
+    /// the inputs are the post-run state's whatever the caller's choice of groups.
+    init(portal database: Database, groups wanted: Set<String>, days: ClosedRange<Day>, plan: Plan, post: PostState) throws {
+        guard !wanted.isEmpty else { return }
+        let set = PortalLookup.bind(wanted)
+        let changed = Set(plan.changes.map { Kinded($0.kind, $0.key) })
+        func stored(_ kind: EntityKind, where condition: String, _ values: [SQLValue], _ body: ([String?]) -> Void) throws {
+            let schema = kind.schema
+            let sql = "SELECT key, \(schema.fields.map(\.column).joined(separator: ", ")) FROM \(schema.table) WHERE status = 'active' AND \(condition)"
+            try database.statement(sql).forEachRow(values) { row in
+                // A record the plan changes is taken from the post-run state below.
+                guard let key = row.string(0), !changed.contains(Kinded(kind, key)) else { return }
+                var fields: [String?] = []
+                fields.reserveCapacity(schema.fields.count)
+                for index in schema.fields.indices { fields.append(row.string(index + 1)) }
+                body(fields)
+            }
+        }
+        try stored(.group, where: "key IN \(PortalLookup.set)", [set]) { values in
+            if let group = Group(values: values) { groups[group.code] = group }
+        }
+        // The plan's groups, calendar, placements and deviations, as they are after the run.
+        for change in plan.changes where change.status == .active {
+            guard let values = post.record(change.kind, change.key)?.values else { continue }
+            if change.kind == .group, wanted.contains(change.key), let group = Group(values: values) { groups[group.code] = group }
+        }
+        try stored(.calendar, where: "1", []) { values in
+            if let entry = CalendarEntry(values: values) { calendar.append(entry) }
+        }
+        let first = days.lowerBound.iso, last = days.upperBound.iso
+        try stored(.placement, where: "group_code IN \(PortalLookup.set) AND start_date <= ? AND (end_date IS NULL OR end_date >= ?)",
+                   [set, .text(last), .text(first)]) { values in
+            if let placement = Placement(values: values) { add(placement) }
+        }
+        try stored(.deviation, where: "group_code IN \(PortalLookup.set) AND date BETWEEN ? AND ?", [set, .text(first), .text(last)]) { values in
+            if let deviation = Deviation(values: values), days.contains(deviation.date) { add(deviation) }
+        }
+        for change in plan.changes where change.status == .active {
+            guard let values = post.record(change.kind, change.key)?.values else { continue }
+            switch change.kind {
+            case .calendar: if let entry = CalendarEntry(values: values) { calendar.append(entry) }
+            case .placement: if let placement = Placement(values: values) { add(placement) }
+            case .deviation: if let deviation = Deviation(values: values), days.contains(deviation.date) { add(deviation) }
+            default: break
+            }
+        }
+        let expected = Set(placements.values.joined().map(\.child)).union(deviations.values.flatMap(\.values).joined().map(\.child))
+        try database.statement("SELECT key FROM children WHERE status = 'active'").forEachRow { row in
+            if let key = row.string(0), !changed.contains(Kinded(.child, key)), expected.contains(ChildNumber(key)) {
+                activeChildren.insert(ChildNumber(key))
+            }
+        }
+        for change in plan.changes where change.kind == .child && change.status == .active && expected.contains(ChildNumber(change.key)) {
+            activeChildren.insert(ChildNumber(change.key))
+        }
+    }
+}
+
+/// A record's kind and key, as one dictionary key.
+private struct Kinded: Hashable {
+    let kind: EntityKind
+    let key: String
+    init(_ kind: EntityKind, _ key: String) {
+        self.kind = kind
+        self.key = key
     }
 }

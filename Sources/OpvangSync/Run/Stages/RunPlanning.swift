@@ -82,14 +82,17 @@ struct RunPlanning {
         var listed = post
         if let attendanceGroups, let repository {
             ScopedRead.merge(&portal, try ScopedRead.attendanceContext(groups: attendanceGroups, days: horizon, repository: repository))
-            if let gained {
-                ScopedRead.merge(&portal, try ScopedRead.attendanceContext(groups: gained.groups, days: gained.days, repository: repository))
-            }
             listed = PostState(current: portal, plan: plan)
         }
         // A held location's lists stay as they are: they are not rebuilt, not even for the days the horizon gained.
-        let inputs = AttendanceInputs(records: listed.records, groups: compared.hold.listedGroups(
-            gained.map { attendanceGroups?.union($0.groups) } ?? attendanceGroups, records: listed.records))
+        let inputs = AttendanceInputs(records: listed.records, groups: compared.hold.listedGroups(attendanceGroups, records: listed.records))
+        // The days the horizon gained, for the groups no change reaches: only what their lists need, from the
+        // portal's columns: loaded as full records, every group's placements and children were a fifth of a next night.
+        var gainedInputs: AttendanceInputs?
+        if let gained, let repository {
+            gainedInputs = try AttendanceInputs(portal: repository.database, groups: gained.groups.subtracting(compared.hold.groups),
+                                                days: gained.days, plan: plan, post: post)
+        }
         let builder = AttendanceBuilder(holidays: request.settings.holidays, schoolHolidays: schoolHolidays)
         // An incremental run's groups after the run, read once: for the school holidays and the location totals.
         let groupsAfter = incremental == nil ? nil : try repository.map { try LocationTotals.groupsAfter(post, plan: plan, database: $0.database) }
@@ -114,15 +117,14 @@ struct RunPlanning {
              RetentionPlanner(asOf: asOf).plan(post, existing: existing, stored: stored, scope: retentionScope))
         }, {
             progress(.phase("accounts en aanwezigheidslijsten"))
-            let listed = Set(inputs.groups.keys).texts
-            let whole = gained.map { listed.subtracting($0.groups) } ?? listed
+            let whole = Set(inputs.groups.keys).texts
             var diff = try attendanceStore.diff(groups: whole, days: horizon) { group in
                 builder.build(inputs, group: group, days: horizon)
             }
             diff.rebuilt = whole
-            if let gained {
-                diff.append(try attendanceStore.diff(groups: gained.groups.intersection(listed), days: gained.days) { group in
-                    builder.build(inputs, group: group, days: gained.days)
+            if let gained, let gainedInputs {
+                diff.append(try attendanceStore.diff(groups: Set(gainedInputs.groups.keys).texts, days: gained.days) { group in
+                    builder.build(gainedInputs, group: group, days: gained.days)
                 })
             }
             return diff
@@ -168,7 +170,8 @@ struct RunPlanning {
         }
         report.mail = mail
         report.undeliveredMail = undelivered.map(\.entry)
-        report.attendance = RunPlanning.summary(attendance, inputs: inputs, post: listed)
+        report.attendance = RunPlanning.summary(attendance, groups: inputs.groups.merging(gainedInputs?.groups ?? [:]) { own, _ in own },
+                                                post: listed)
         report.issues += attendance.issues
         return PlannedRun(accounts: accountPlan, retention: retention, attendance: attendance, undelivered: undelivered,
                           names: RunPlanning.parentNames(post), standingParents: scopeParents, standingKept: compared.hold.parents)
@@ -204,12 +207,12 @@ struct RunPlanning {
     }
 
     /// The report's attendance section: counts, the first changes, and names to group them by.
-    static func summary(_ diff: AttendanceDiff, inputs: AttendanceInputs, post: PostState) -> AttendanceSummary {
+    static func summary(_ diff: AttendanceDiff, groups: [GroupCode: Group], post: PostState) -> AttendanceSummary {
         var summary = diff.summary
         summary.changes = Array(diff.changes.prefix(AttendanceSummary.listLimit))
         summary.changesTruncated = diff.changes.count > AttendanceSummary.listLimit
         for code in Set(summary.changes.map(\.group)).union(summary.perGroup.map { Array($0.keys) } ?? []) {
-            guard let group = inputs.groups[GroupCode(code)] else { continue }
+            guard let group = groups[GroupCode(code)] else { continue }
             let location = post.record(.location, group.location.text).flatMap { Location(values: $0.values) }?.name
             summary.groupNames[code] = "\(group.name) (\(location ?? group.location.text))"
         }
