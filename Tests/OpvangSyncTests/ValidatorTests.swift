@@ -81,6 +81,39 @@ func validate(_ export: MiniExport) throws -> DesiredState {
         #expect(state.issues.contains { $0.code == "unknown-reference" && $0.message.contains("zelf afgewezen") })
     }
 
+    /// An incremental read passes over a row the portal applied byte for byte, but not when what it refers
+    /// to is rejected now: the placement and the relation of a child whose own row broke are rejected as a
+    /// full read rejects them, though their bytes did not change.
+    @Test func anUnchangedRowReferringToARecordRejectedNowIsRejectedAsInAFullRead() throws {
+        let mapping = try BuiltInMapping.flexkidsCSV.mapping()
+        func read(_ export: MiniExport, known: KnownRows?) throws -> DesiredState {
+            let folder = try export.write(to: temporaryFolder("export"))
+            return try Validator(mapping: mapping).validate(CSVExportSource(directory: folder.path, mapping: mapping),
+                                                            expectedRows: [:], known: known)
+        }
+        let applied = try read(MiniExport(), known: nil)
+        var hashes: [EntityKind: [String: UInt64]] = [:]
+        for kind in EntityKind.allCases {
+            for record in applied.records(of: kind) { hashes[kind, default: [:]][record.key] = record.rowHash }
+        }
+        let known = KnownRows(counts: hashes.mapValues(\.count)) { hashes[$0] ?? [:] }
+        let same = try read(MiniExport(), known: known)
+        #expect(same.records(of: .placement).isEmpty && same.unchanged[.placement]?.contains("P1") == true,
+                "an unchanged night reads no placement")
+
+        var export = MiniExport()
+        export["kinderen.csv"][1] = "K1;Zoë;van;Dijk;31-02-2024;M1"
+        let full = try read(export, known: nil)
+        let incremental = try read(export, known: KnownRows(counts: hashes.mapValues(\.count)) { hashes[$0] ?? [:] })
+        func rejected(_ state: DesiredState) -> [String] {
+            state.issues.filter { $0.severity == .error }.map { "\($0.code) \($0.file ?? "") \($0.line ?? 0) \($0.key ?? "")" }.sorted()
+        }
+        #expect(rejected(incremental) == rejected(full))
+        #expect(rejected(full).contains { $0.hasPrefix("unknown-reference plaatsingen.csv") })
+        #expect(incremental.protectedKeys[.placement] == full.protectedKeys[.placement])
+        #expect(incremental.unchanged[.placement]?.contains("P1") != true)
+    }
+
     @Test func aDuplicateKeyRejectsEveryOccurrence() throws {
         var export = MiniExport()
         export["ouders.csv"].append("O2;Joost;Smit;joost.smit@example.nl;")

@@ -48,6 +48,25 @@ public struct CSVExportSource: ExportSource {
             }
         }
 
+        /// `RowHash.of` the cells of `part` in `record`, from the record's bytes.
+        static func hash(_ part: [Slot], _ record: CSVRecord) -> UInt64 {
+            var hash = RowHash.Builder()
+            for slot in part {
+                switch slot {
+                case .absent:
+                    hash.begin(present: false)
+                case .column(let position):
+                    hash.begin(present: true)
+                    record.hashField(position, into: &hash)
+                case .range, .constant:
+                    hash.begin(present: true)
+                    for byte in slot.text(record).utf8 { hash.mix(byte) }
+                }
+                hash.end()
+            }
+            return hash.value
+        }
+
         func cell(_ record: CSVRecord) -> RawCell {
             switch self {
             case .absent: return RawCell(text: "", line: record.line, column: 0, present: false)
@@ -90,8 +109,9 @@ public struct CSVExportSource: ExportSource {
         }
     }
 
-    public func read(_ kind: EntityKind, selecting selection: RowSelection?, warn: (Issue) -> Void,
-                     reject: (Issue, RawRow?) -> Void, row: (RawRow) throws -> Void, skipped: (SkippedRow) -> Void) throws -> FileRead {
+    public func read(_ kind: EntityKind, selecting selection: RowSelection?, probing: [Int]?, warn: (Issue) -> Void,
+                     reject: (Issue, RawRow?) -> Void, row: (RawRow) throws -> Void, skipped: (SkippedRow) -> Void,
+                     unchanged: (UInt64, RawRow) -> Bool) throws -> FileRead {
         guard let source = mapping.entities[kind] else { return FileRead(file: "", rows: 0, encoding: nil) }
         let file = source.name
         let decoded = try decodedContents(of: file)
@@ -139,10 +159,21 @@ public struct CSVExportSource: ExportSource {
                         continue
                     }
                 }
+                // An incremental run: the row's hash from its bytes, and the few fields that tell whether it
+                // is the row applied before; only a row that is not has its every cell made.
+                var hash: UInt64?
+                if let probing, record.count == headerCount {
+                    let rowHash = Slot.hash(part, record)
+                    var cells = [RawCell](repeating: RawCell(text: "", line: record.line, column: 0, present: false), count: part.count)
+                    for field in probing where field < part.count { cells[field] = part[field].cell(record) }
+                    if unchanged(rowHash, RawRow(line: record.line, cells: cells, part: number)) { continue }
+                    hash = rowHash
+                }
                 var cells: [RawCell] = []
                 cells.reserveCapacity(part.count)
                 for slot in part { cells.append(slot.cell(record)) }
-                let raw = RawRow(line: record.line, cells: cells, part: number)
+                var raw = RawRow(line: record.line, cells: cells, part: number)
+                raw.hash = hash
                 // A row of another width cannot be trusted cell by cell: a delimiter inside a value shifts
                 // every later cell, and a short row would blank the fields it lacks (SPEC §2). Its key, read
                 // from the first cells, still protects the record.

@@ -16,6 +16,9 @@ public struct RawRow: Sendable {
     public var cells: [RawCell]
     /// Which of the mapping's parts read it (`Mapping.Source.parts`); 0 for most entities.
     public var part: Int = 0
+    /// The row's `RowHash`, when the source worked it out before making the cells (a probed row,
+    /// see `ExportSource.read`): the row was then already found not to be unchanged.
+    public var hash: UInt64?
 
     public init(line: Int, cells: [RawCell], part: Int = 0) {
         self.line = line
@@ -94,8 +97,14 @@ public protocol ExportSource {
     /// A row rejected while reading (too few or too many cells, a value of the wrong JSON kind) goes to
     /// `reject` with the cells that could be read, so that its key still protects the record in the
     /// portal (a rejected row never ends a record); nil when nothing of the row can be read.
-    func read(_ kind: EntityKind, selecting selection: RowSelection?, warn: (Issue) -> Void, reject: (Issue, RawRow?) -> Void,
-              row: (RawRow) throws -> Void, skipped: (SkippedRow) -> Void) throws -> FileRead
+    ///
+    /// With `probing` (an incremental run), a source that can hash a row's bytes as `RowHash.of` hashes its
+    /// cells first hands `unchanged` the hash and the row with only the `probing` fields filled in; a row it
+    /// accepts goes no further, any other reaches `row` with its `hash` set. A source that cannot, ignores
+    /// `probing` and gives every row to `row` whole.
+    func read(_ kind: EntityKind, selecting selection: RowSelection?, probing: [Int]?, warn: (Issue) -> Void,
+              reject: (Issue, RawRow?) -> Void, row: (RawRow) throws -> Void, skipped: (SkippedRow) -> Void,
+              unchanged: (UInt64, RawRow) -> Bool) throws -> FileRead
     /// The trimmed text of a few fields of every row, nothing else parsed: what a scoped run looks at
     /// first to find the rows of its family.
     func project(_ kind: EntityKind, fields: [Int], _ body: ([String]) -> Void) throws
@@ -124,6 +133,12 @@ extension ExportSource {
     public func read(_ kind: EntityKind, warn: (Issue) -> Void, reject: (Issue, RawRow?) -> Void,
                      row: (RawRow) throws -> Void) throws -> FileRead {
         try read(kind, selecting: nil, warn: warn, reject: reject, row: row, skipped: { _ in })
+    }
+
+    /// The rows of one entity, selected or not, each given whole to `row`.
+    public func read(_ kind: EntityKind, selecting selection: RowSelection?, warn: (Issue) -> Void, reject: (Issue, RawRow?) -> Void,
+                     row: (RawRow) throws -> Void, skipped: (SkippedRow) -> Void) throws -> FileRead {
+        try read(kind, selecting: selection, probing: nil, warn: warn, reject: reject, row: row, skipped: skipped, unchanged: { _, _ in false })
     }
 
     public func confirmUnread(_ kind: EntityKind) throws {}

@@ -14,18 +14,33 @@ enum RowHash {
     static func warned(_ hash: UInt64) -> UInt64 { hash | 1 }
 
     static func of(_ cells: [RawCell]) -> UInt64 {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        @inline(__always) func mix(_ byte: UInt8) {
+        var hash = Builder()
+        for cell in cells {
+            hash.begin(present: cell.present)
+            for byte in cell.text.utf8 { hash.mix(byte) }
+            hash.end()
+        }
+        return hash.value
+    }
+
+    /// The hash built cell by cell: `of` builds it from cells, a CSV file from the bytes of its records
+    /// (`CSVRecord.hashField`), so that an unchanged row is known before any of its text is made.
+    struct Builder {
+        private var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+
+        @inline(__always) mutating func mix(_ byte: UInt8) {
             hash ^= UInt64(byte)
             hash &*= 0x0000_0100_0000_01B3
         }
-        for cell in cells {
-            // Absent and empty are different rows: an optional column that appears changes every row.
-            mix(cell.present ? 0x1E : 0x1D)
-            for byte in cell.text.utf8 { mix(byte) }
-            mix(0x1F)
+
+        /// Absent and empty are different rows: an optional column that appears changes every row.
+        @inline(__always) mutating func begin(present: Bool) { mix(present ? 0x1E : 0x1D) }
+
+        @inline(__always) mutating func end() { mix(0x1F) }
+
+        var value: UInt64 {
+            let even = hash & ~1
+            return even == RowHash.recheck ? 2 : even
         }
-        let even = hash & ~1
-        return even == recheck ? 2 : even
     }
 }

@@ -168,7 +168,32 @@ public struct Validator {
             return cell.present && index < names.count ? names[index] : nil
         }
 
-        let read = try source.read(kind, selecting: selection, warn: { issues.append($0) }, reject: { issue, row in
+        // An unparsed "Ouder 1" still counts as the child's first: a second one, parsed, is warned about.
+        let childIndex = schema.fieldIndex("childNumber")
+        func firstParentHolds(_ row: RawRow) -> Bool {
+            guard kind == .relation, let roleIndex, let childIndex,
+                  mapping.translate(row.cells[roleIndex].text, in: .role) == "Ouder 1" else { return true }
+            let child = row.cells[childIndex].text
+            if firstParentOf[child] != nil { return false }
+            firstParentOf[child] = row.line
+            return true
+        }
+        /// Counts the row's identifiers, and tells whether it is the row the portal applied: then it needs no
+        /// more than its key noted.
+        func passesUnchanged(_ row: RawRow, hash rowHash: UInt64) -> Bool {
+            for (slot, field) in watched.enumerated() { keyChecks[slot].count(row.cells[field].text) }
+            guard let known, let key = protectionKey(schema, row), known[key] == rowHash,
+                  unchangedLine[key] == nil, positionOfKey[key] == nil, duplicateLines[key] == nil,
+                  referencesHold(row, schema, references, state: state), firstParentHolds(row) else { return false }
+            // Applied before exactly as it is, its key once so far, what it refers to still there.
+            unchangedLine[key] = row.line
+            return true
+        }
+        // What that takes of a row, when the source can hash it from its bytes.
+        let probing = known == nil ? nil
+            : Array(Set(schema.keyFields + watched + references.map(\.0) + (kind == .relation ? [roleIndex, childIndex].compactMap { $0 } : [])))
+
+        let read = try source.read(kind, selecting: selection, probing: probing, warn: { issues.append($0) }, reject: { issue, row in
             // Rejected while reading: whenever its key can be read, the record stays as the portal has it.
             var issue = issue
             if let row {
@@ -183,24 +208,9 @@ public struct Validator {
         }, row: { row in
             var rowIssues: [Issue] = []
             var values = [String?](repeating: nil, count: schema.fields.count)
-            for (slot, field) in watched.enumerated() { keyChecks[slot].count(row.cells[field].text) }
-            let rowHash = RowHash.of(row.cells)
-            // An unparsed "Ouder 1" still counts as the child's first: a second one, parsed, is warned about.
-            func firstParentHolds(_ row: RawRow) -> Bool {
-                guard kind == .relation, let roleIndex, let childIndex = schema.fieldIndex("childNumber"),
-                      mapping.translate(row.cells[roleIndex].text, in: .role) == "Ouder 1" else { return true }
-                let child = row.cells[childIndex].text
-                if firstParentOf[child] != nil { return false }
-                firstParentOf[child] = row.line
-                return true
-            }
-            if let known, let key = protectionKey(schema, row), known[key] == rowHash,
-               unchangedLine[key] == nil, positionOfKey[key] == nil, duplicateLines[key] == nil,
-               referencesHold(row, schema, references, state: state), firstParentHolds(row) {
-                // Applied before exactly as it is, its key once so far, what it refers to still there.
-                unchangedLine[key] = row.line
-                return
-            }
+            // A probed row was counted and weighed already (and found not unchanged).
+            let rowHash = row.hash ?? RowHash.of(row.cells)
+            if row.hash == nil, passesUnchanged(row, hash: rowHash) { return }
             let issuesBefore = issues.count
             let label = kind == .calendar || kind == .deviation ? nil : Validator.visible(row.cells[schema.keyFields[0]].text)
             func reject(_ code: String, _ index: Int, _ message: String) {
@@ -269,8 +279,7 @@ public struct Validator {
                 duplicateLines[key] = [line, row.line]
                 return
             }
-            if kind == .relation, let roleIndex, values[roleIndex] == "Ouder 1", let childIndex = schema.fieldIndex("childNumber"),
-               let child = values[childIndex] {
+            if kind == .relation, let roleIndex, values[roleIndex] == "Ouder 1", let childIndex, let child = values[childIndex] {
                 if let line = firstParentOf[child] {
                     issues.append(Issue(.warning, "two-first-parents", file: source.label(of: fileName), line: row.line, key: key,
                                         message: "kind \(child) heeft al een \"Ouder 1\" (regel \(line)); alleen één ouder hoort documenten te zien"))
@@ -290,7 +299,7 @@ public struct Validator {
         }, skipped: { row in
             for (slot, text) in row.identifiers.enumerated() { keyChecks[slot].count(text) }
             if !row.watched.isEmpty { outside[row.watched] = outside[row.watched] ?? row.line }
-        })
+        }, unchanged: { hash, row in passesUnchanged(row, hash: hash) })
 
         // A selected key that a row outside the selection uses too is as ambiguous as any duplicate.
         for (key, line) in outside {
