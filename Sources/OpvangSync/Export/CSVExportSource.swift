@@ -1,7 +1,7 @@
 import Foundation
 
 /// The default export: one CSV file per entity plus `manifest.json` (SPEC §2).
-public struct CSVExportSource: ExportSource {
+public struct CSVExportSource: ExportSource, Sendable {
     public let directory: String
     public let mapping: Mapping
     public var organisation: String?
@@ -209,16 +209,41 @@ public struct CSVExportSource: ExportSource {
         }
     }
 
-    private func checkSHA256(_ bytes: [UInt8], of file: String) throws(ExportFailure) {
+    fileprivate func checkSHA256(_ bytes: [UInt8], of file: String) throws(ExportFailure) {
         if let expected = expectedSHA256[file], SHA256.hex(of: bytes) != expected {
             throw ExportFailure("manifest-checksum", file: file, message:
                 "de SHA-256 van het bestand wijkt af van het manifest (het is onvolledig, of gewijzigd terwijl de export werd gelezen); er is niets verwerkt")
         }
     }
 
-    public func confirmUnread(_ kind: EntityKind) throws {
-        guard let file = mapping.entities[kind]?.name, expectedSHA256[file] != nil else { return }
-        try checkSHA256(try contents(of: file), of: file)
+    /// The files are hashed on both cores: each file whole on one of two lanes, the largest first to the
+    /// lane with less to do.
+    public func confirmUnread(_ kinds: [EntityKind]) throws {
+        let files = kinds.compactMap { mapping.entities[$0]?.name }.filter { expectedSHA256[$0] != nil }
+        var lanes: [[(order: Int, file: String)]] = [[], []], load: [Int64] = [0, 0]
+        let sized = files.enumerated().map { order, file in
+            var info = stat()
+            let size = lstat((directory as NSString).appendingPathComponent(file), &info) == 0 ? Int64(info.st_size) : 0
+            return (order: order, file: file, size: size)
+        }
+        for entry in sized.sorted(by: { $0.size > $1.size }) {
+            let lane = load[0] <= load[1] ? 0 : 1
+            lanes[lane].append((entry.order, entry.file))
+            load[lane] += entry.size
+        }
+        @Sendable func check(_ lane: [(order: Int, file: String)], _ source: CSVExportSource) -> [(order: Int, failure: ExportFailure)] {
+            lane.compactMap { entry in
+                do throws(ExportFailure) {
+                    try source.checkSHA256(try source.contents(of: entry.file), of: entry.file)
+                    return nil
+                } catch {
+                    return (entry.order, error)
+                }
+            }
+        }
+        let source = self, other = lanes[1]
+        let (theirs, mine) = try sideBySide({ check(other, source) }, { check(lanes[0], source) })
+        if let first = (theirs + mine).min(by: { $0.order < $1.order }) { throw first.failure }
     }
 
     public func project(_ kind: EntityKind, fields: [Int], _ body: ([String]) -> Void) throws {

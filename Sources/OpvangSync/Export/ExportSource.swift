@@ -88,9 +88,10 @@ public protocol ExportSource {
     /// Checks every file the manifest lists: present, and with the listed SHA-256. Row counts are
     /// checked while reading.
     func verify(_ manifest: Manifest) -> [Issue]
-    /// Checks the SHA-256 of the file of `kind` when the run does not read it (its checksum was left to the
-    /// read); a source that checks every file up front has nothing left to do.
-    func confirmUnread(_ kind: EntityKind) throws
+    /// Checks the SHA-256 of the files of `kinds`, which the run means not to read (their checksums were
+    /// left to the read); a source that checks every file up front has nothing left to do. Throws the
+    /// failure of the first file in the order of `kinds`.
+    func confirmUnread(_ kinds: [EntityKind]) throws
     /// Streams the rows of one entity; row-level faults go to `reject`, file-level faults throw. With a
     /// selection, only the selected rows reach `row` (and `reject`); the others go to `skipped`.
     ///
@@ -141,7 +142,7 @@ extension ExportSource {
         try read(kind, selecting: selection, probing: nil, warn: warn, reject: reject, row: row, skipped: skipped, unchanged: { _, _ in false })
     }
 
-    public func confirmUnread(_ kind: EntityKind) throws {}
+    public func confirmUnread(_ kinds: [EntityKind]) throws {}
 }
 
 extension ExportSource {

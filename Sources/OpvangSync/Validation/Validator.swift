@@ -87,14 +87,18 @@ public struct Validator {
                          known: KnownRows? = nil, progress: (FileSummary) -> Void = { _ in }) throws -> DesiredState {
         var state = DesiredState()
         state.issues.append(contentsOf: mapping.warnings)
+        // The files that are the bytes last applied are hashed first, on both cores: those that are then not
+        // read are held to the manifest all the same (one that is read after all is hashed again as it is parsed).
+        if let known {
+            try source.confirmUnread(EntityKind.allCases.filter { mapping.entities[$0] != nil && known.unchangedFiles[$0] != nil })
+        }
         for kind in EntityKind.allCases where mapping.entities[kind] != nil {
             state.kinds.append(kind)
             if let known, let applied = known.unchangedFiles[kind], known.counts[kind] != nil,
                referencesUnchanged(kind, state: state, known: known), let warnings = applied.decodedWarnings() {
                 // The same bytes as last applied, and everything they refer to is as it was: the same result,
                 // warnings and all. Its keys are read only when a later file that refers to it is read. That
-                // it is the same bytes is known from the manifest; the file itself is hashed to hold it to that.
-                try source.confirmUnread(kind)
+                // it is the same bytes is known from the manifest; the file itself was hashed above to hold it to that.
                 state.skippedFiles.insert(kind)
                 state.cleanFiles.insert(kind)
                 if !warnings.isEmpty { state.fileWarnings[kind] = warnings }
