@@ -129,44 +129,55 @@ public enum ProtectedFile {
 public enum SpreadsheetCSV {
     /// Quotes a cell; a leading `=`, `+`, `-`, `@`, tab or CR gets a `'` in front (OWASP CSV injection).
     public static func cell(_ value: String?) -> String {
-        guard let text = value, let first = text.utf8.first else { return "" }
-        // Every character looked for is ASCII, so the UTF-8 bytes tell (a multi-byte character never holds
-        // an ASCII byte); a line break is looked for as CR and LF alike, so "\r\n" cannot slip past.
-        let inert: Bool
-        switch first {
-        case UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D: inert = true
-        default: inert = false
-        }
-        let quoted = text.utf8.contains { $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D || $0 == UInt8(ascii: ",") }
-        guard inert || quoted else { return text }
-        var out = ""
-        out.reserveCapacity(text.utf8.count + 4)
-        if quoted { out += "\"" }
-        if inert { out += "'" }
-        if quoted {
-            for scalar in text.unicodeScalars {
-                if scalar == "\"" { out.unicodeScalars.append(scalar) }
-                out.unicodeScalars.append(scalar)
+        var bytes: [UInt8] = []
+        append(value, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `cell(value)`, appended to `out` as UTF-8. Every character looked for is ASCII, so the bytes tell (a
+    /// multi-byte character never holds an ASCII byte); a line break is looked for as CR and LF alike, so
+    /// "\r\n" cannot slip past.
+    static func append(_ value: String?, to out: inout [UInt8]) {
+        guard var text = value, let first = text.utf8.first else { return }
+        text.withUTF8 { bytes in
+            let inert: Bool
+            switch first {
+            case UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D: inert = true
+            default: inert = false
             }
-            out += "\""
-        } else {
-            out += text
+            let quoted = bytes.contains { $0 == UInt8(ascii: ";") || $0 == UInt8(ascii: "\"") || $0 == 0x0A || $0 == 0x0D || $0 == UInt8(ascii: ",") }
+            if quoted { out.append(UInt8(ascii: "\"")) }
+            if inert { out.append(UInt8(ascii: "'")) }
+            guard quoted else {
+                out.append(contentsOf: bytes)
+                return
+            }
+            for byte in bytes {
+                if byte == UInt8(ascii: "\"") { out.append(byte) }
+                out.append(byte)
+            }
+            out.append(UInt8(ascii: "\""))
         }
-        return out
     }
 
     public static func document(header: [String], rows: [[String?]]) -> String {
-        var text = "\u{FEFF}"
+        String(decoding: bytes(header: header, rows: rows), as: UTF8.self)
+    }
+
+    /// `document` as the UTF-8 bytes of the file.
+    static func bytes(header: [String], rows: [[String?]]) -> [UInt8] {
+        var out: [UInt8] = [0xEF, 0xBB, 0xBF]
         func append(_ row: [String?]) {
             for (index, value) in row.enumerated() {
-                if index > 0 { text += ";" }
-                text += cell(value)
+                if index > 0 { out.append(UInt8(ascii: ";")) }
+                SpreadsheetCSV.append(value, to: &out)
             }
-            text += "\r\n"
+            out.append(0x0D)
+            out.append(0x0A)
         }
         append(header)
         for row in rows { append(row) }
-        return text
+        return out
     }
 }
 
@@ -208,10 +219,13 @@ public struct StagedReport {
     public func restaging(_ report: RunReport) throws -> StagedReport {
         var fresh: [String: String] = [:]
         do {
-            let document = ReportContent.document(report)
-            var renewed = [(try ReportWriter.json(report), paths.json), (Array(MarkdownReport.render(document).utf8), paths.markdown),
-                           (Array(HTMLReport.render(report, document).utf8), paths.html)]
-            if report.issues.count != issueCount { renewed.append((Array(ReportWriter.issuesCSV(report).utf8), paths.rejectedCSV)) }
+            let issuesChanged = report.issues.count != issueCount
+            let (data, readable) = try sideBySide({ (try ReportWriter.json(report), issuesChanged ? ReportWriter.issuesCSV(report) : nil) }, {
+                let document = ReportContent.document(report)
+                return (Array(MarkdownReport.render(document).utf8), Array(HTMLReport.render(report, document).utf8))
+            })
+            var renewed = [(data.0, paths.json), (readable.0, paths.markdown), (readable.1, paths.html)]
+            if let issues = data.1 { renewed.append((issues, paths.rejectedCSV)) }
             for (bytes, path) in renewed {
                 fresh[path] = try ProtectedFile.stage(bytes, for: path)
             }
@@ -264,10 +278,13 @@ public enum ReportWriter {
                                 changesCSV: base + "-wijzigingen.csv", rejectedCSV: base + "-afgewezen.csv")
         var files: [(temporary: String, final: String)] = []
         do {
-            let document = ReportContent.document(report)
-            for (bytes, path) in [(try serialised ?? json(report), paths.json), (Array(MarkdownReport.render(document).utf8), paths.markdown),
-                                  (Array(HTMLReport.render(report, document).utf8), paths.html),
-                                  (Array(changesCSV(report).utf8), paths.changesCSV), (Array(issuesCSV(report).utf8), paths.rejectedCSV)] {
+            // Rendered on both cores: the JSON and the two spreadsheets beside the document for people.
+            let (data, readable) = try sideBySide({ (try serialised ?? json(report), changesCSV(report), issuesCSV(report)) }, {
+                let document = ReportContent.document(report)
+                return (Array(MarkdownReport.render(document).utf8), Array(HTMLReport.render(report, document).utf8))
+            })
+            for (bytes, path) in [(data.0, paths.json), (readable.0, paths.markdown), (readable.1, paths.html),
+                                  (data.1, paths.changesCSV), (data.2, paths.rejectedCSV)] {
                 files.append((try ProtectedFile.stage(bytes, for: path), path))
             }
         } catch {
@@ -379,7 +396,7 @@ public enum ReportWriter {
         }
     }
 
-    public static func changesCSV(_ report: RunReport) -> String {
+    public static func changesCSV(_ report: RunReport) -> [UInt8] {
         var rows: [[String?]] = []
         for change in report.changes {
             if change.fields.isEmpty {
@@ -389,11 +406,11 @@ public enum ReportWriter {
                 rows.append([change.entity, change.key, change.action.rawValue, field.field, field.old, field.new])
             }
         }
-        return SpreadsheetCSV.document(header: ["entiteit", "sleutel", "actie", "veld", "oud", "nieuw"], rows: rows)
+        return SpreadsheetCSV.bytes(header: ["entiteit", "sleutel", "actie", "veld", "oud", "nieuw"], rows: rows)
     }
 
     /// Every issue of the run: the rejected rows first, then warnings.
-    public static func issuesCSV(_ report: RunReport) -> String {
+    public static func issuesCSV(_ report: RunReport) -> [UInt8] {
         let sorted = report.issues.enumerated().sorted { lhs, rhs in
             lhs.element.severity != rhs.element.severity ? lhs.element.severity > rhs.element.severity : lhs.offset < rhs.offset
         }.map(\.element)
@@ -401,7 +418,7 @@ public enum ReportWriter {
             [issue.severity.rawValue, issue.code, issue.file, issue.line.map(String.init), issue.column.map(String.init),
              issue.field, issue.key, issue.message]
         }
-        return SpreadsheetCSV.document(
+        return SpreadsheetCSV.bytes(
             header: ["ernst", "code", "bestand", "regel", "kolom", "veld", "sleutel", "melding"], rows: rows)
     }
 }
