@@ -273,7 +273,13 @@ import Testing
             try compare("night \(number) (\(what))")
             // The report warns about and rejects the same rows of the export, whether a file was read or
             // skipped as applied, and names the same problems of the families, whether planned or not.
-            let fullProblems = problems(try reportJSON(of: a, in: folder)), incrementalProblems = problems(report)
+            let fullReport = try reportJSON(of: a, in: folder)
+            let fullProblems = problems(fullReport), incrementalProblems = problems(report)
+            // And the same totals per location, whether counted from the records or by the portal.
+            func locations(_ report: [String: Any]) throws -> String {
+                String(decoding: try JSONSerialization.data(withJSONObject: report["locations"] ?? [], options: [.sortedKeys]), as: UTF8.self)
+            }
+            #expect(try locations(fullReport) == locations(report), "night \(number) (\(what)): the location totals differ")
             #expect(fullProblems == incrementalProblems, """
                 night \(number) (\(what)): only in the full run's report: \(Set(fullProblems).subtracting(incrementalProblems).sorted().prefix(5)); \
                 only in the incremental run's: \(Set(incrementalProblems).subtracting(fullProblems).sorted().prefix(5))

@@ -114,6 +114,25 @@ func validate(_ export: MiniExport) throws -> DesiredState {
         #expect(incremental.unchanged[.placement]?.contains("P1") != true)
     }
 
+    /// The warnings a file gave are kept with it and read back when its bytes come again: exactly as
+    /// encoded, and not at all (the file is then read) when what the portal keeps is damaged.
+    @Test func aFilesWarningsReadBackAsTheyWereStored() throws {
+        var keyed = OpvangSync.Issue(.warning, "invalid-email", file: "ouders.csv", line: 12, column: 4, field: "E-mail",
+                                     key: "O1", message: "adres \"x@@y\" is ongeldig; ëé – \\ \u{1}")
+        keyed.key = "111222333"
+        let warnings = [keyed, OpvangSync.Issue(.info, "note", message: "zonder plaats"),
+                        OpvangSync.Issue(.warning, "w", file: "a.csv", line: 1, message: "😀\n")]
+        let stored = try #require(try AppliedFile.encode(warnings))
+        let read = try #require(AppliedFile(rows: 3, warnings: stored).decodedWarnings())
+        #expect(read == warnings)
+        #expect(read == (try JSONDecoder().decode([OpvangSync.Issue].self, from: Data(stored.utf8))))
+        #expect(AppliedFile(rows: 3, warnings: nil).decodedWarnings() == [])
+        for damaged in ["", "{", "[{\"code\":\"x\",\"message\":\"m\"}]", "[{\"severity\":\"fatal\",\"code\":\"x\",\"message\":\"m\"}]",
+                        "[{\"severity\":\"warning\",\"code\":\"x\",\"message\":\"m\",\"line\":\"12\"}]", "[1]", "{}"] {
+            #expect(AppliedFile(rows: 3, warnings: damaged).decodedWarnings() == nil, "\(damaged)")
+        }
+    }
+
     @Test func aDuplicateKeyRejectsEveryOccurrence() throws {
         var export = MiniExport()
         export["ouders.csv"].append("O2;Joost;Smit;joost.smit@example.nl;")
