@@ -114,7 +114,7 @@ public struct CSVExportSource: ExportSource, Sendable {
                      unchanged: (UInt64, RawRow) -> Bool) throws -> FileRead {
         guard let source = mapping.entities[kind] else { return FileRead(file: "", rows: 0, encoding: nil) }
         let file = source.name
-        let decoded = try decodedContents(of: file)
+        return try parsing(file) { decoded in
         var slots: [[Slot]] = []
         var headerCount = 0
         var rows = 0
@@ -196,24 +196,37 @@ public struct CSVExportSource: ExportSource, Sendable {
             throw ExportFailure("missing-header", file: file, line: 1, message: "bestand is leeg: de kopregel ontbreekt")
         }
         return FileRead(file: file, rows: rows, encoding: decoded.encoding)
+        }
     }
 
-    /// A file of the export as UTF-8, decoded from the mapping's encoding.
-    private func decodedContents(of file: String) throws -> DecodedText {
-        do {
-            let bytes = try contents(of: file)
-            try checkSHA256(bytes, of: file)
-            return try TextDecoder.decode(bytes, as: mapping.encoding)
-        } catch let failure as EncodingFailure {
-            throw failure.exportFailure(file: file, mapping: mapping)
-        }
+    /// Gives `body` a file of the export as UTF-8, decoded from the mapping's encoding, while the other core
+    /// takes the SHA-256 of the very same bytes. Nothing `body` made is returned unless the file is the one
+    /// the manifest lists: a file that is not fails as `manifest-checksum`, whatever `body` found in it.
+    private func parsing<T>(_ file: String, _ body: (DecodedText) throws -> T) throws -> T {
+        let bytes = try contents(of: file)
+        let expected = expectedSHA256[file]
+        let (listed, outcome) = try sideBySide({ expected.map { SHA256.hex(of: bytes) == $0 } ?? true }, {
+            Result { () throws -> T in
+                let decoded: DecodedText
+                do {
+                    decoded = try TextDecoder.decode(bytes, as: mapping.encoding)
+                } catch let failure as EncodingFailure {
+                    throw failure.exportFailure(file: file, mapping: mapping)
+                }
+                return try body(decoded)
+            }
+        })
+        guard listed else { throw CSVExportSource.checksumFailure(file) }
+        return try outcome.get()
+    }
+
+    static func checksumFailure(_ file: String) -> ExportFailure {
+        ExportFailure("manifest-checksum", file: file, message:
+            "de SHA-256 van het bestand wijkt af van het manifest (het is onvolledig, of gewijzigd terwijl de export werd gelezen); er is niets verwerkt")
     }
 
     fileprivate func checkSHA256(_ bytes: [UInt8], of file: String) throws(ExportFailure) {
-        if let expected = expectedSHA256[file], SHA256.hex(of: bytes) != expected {
-            throw ExportFailure("manifest-checksum", file: file, message:
-                "de SHA-256 van het bestand wijkt af van het manifest (het is onvolledig, of gewijzigd terwijl de export werd gelezen); er is niets verwerkt")
-        }
+        if let expected = expectedSHA256[file], SHA256.hex(of: bytes) != expected { throw CSVExportSource.checksumFailure(file) }
     }
 
     /// The files are hashed on both cores: each file whole on one of two lanes, the largest first to the
@@ -249,7 +262,7 @@ public struct CSVExportSource: ExportSource, Sendable {
     public func project(_ kind: EntityKind, fields: [Int], _ body: ([String]) -> Void) throws {
         guard let source = mapping.entities[kind] else { return }
         let file = source.name
-        let decoded = try decodedContents(of: file)
+        try parsing(file) { decoded in
         var slots: [[Slot]]?
         var texts = [String](repeating: "", count: fields.count)
         try CSVReader.read(decoded.bytes, delimiter: mapping.delimiter, file: file) { record in
@@ -270,6 +283,7 @@ public struct CSVExportSource: ExportSource, Sendable {
                 for (index, field) in fields.enumerated() { texts[index] = part[field].text(record) }
                 body(texts)
             }
+        }
         }
     }
 }
