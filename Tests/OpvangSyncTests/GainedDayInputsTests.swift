@@ -58,12 +58,14 @@ import Testing
         return plan
     }
 
-    func portal(_ folder: URL) throws -> PortalRepository {
+    func portal(_ folder: URL, adding more: [Change] = []) throws -> PortalRepository {
         let repository = try PortalRepository(path: folder.appendingPathComponent("portal.sqlite").path)
         let writer = PortalWriter(database: repository.database)
         let run = RunRecord(id: "R1", organisation: "test", mode: "full", status: "applied", asOf: Day(iso: "2026-11-23")!,
                             startedAt: Date(), finishedAt: Date(), operator: "test", options: "{}", summary: "{}", exitCode: 0)
-        _ = try writer.transaction(run: run) { try writer.writeChanges(stored, runID: run.id, asOf: run.asOf) }
+        var plan = stored
+        plan.changes += more
+        _ = try writer.transaction(run: run) { try writer.writeChanges(plan, runID: run.id, asOf: run.asOf) }
         return repository
     }
 
@@ -113,5 +115,49 @@ import Testing
         let closed = try lists(repository, groups: ["G1", "G2"], plan: closing)
         #expect(names(closed.columns) == names(closed.full))
         #expect(closed.columns.map { $0.closed.count } == [1, 1])
+    }
+
+    /// An Extra dag without times of its own takes the child's usual hours in the group, from any of its
+    /// placements there (one that has not begun yet, or has ended): the gained day must see them too.
+    @Test func anExtraDayWithoutTimesTakesTheHoursOfAPlacementNotInEffectThatDay() throws {
+        let folder = temporaryFolder("gained")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let repository = try portal(folder, adding: [
+            created(.child, "K6", ["number": "K6", "firstName": "Fien", "lastName": "Bos", "birthDate": "2024-08-01"]),
+            // Starts after the gained Monday; the parents asked for a first day to get used to the group.
+            placement("P8", child: "K6", group: "G1", start: "2027-01-04"),
+            created(.deviation, "K6/G1/2026-12-21/Extra dag", ["childNumber": "K6", "groupCode": "G1", "date": "2026-12-21", "kind": "Extra dag"]),
+            // Ended before the gained Monday: its hours are the child's usual ones in G2.
+            created(.child, "K7", ["number": "K7", "firstName": "Gijs", "lastName": "Bos", "birthDate": "2024-09-01"]),
+            placement("P9", child: "K7", group: "G2", start: "2025-01-06", end: "2026-12-18"),
+            created(.deviation, "K7/G2/2026-12-21/Ruildag", ["childNumber": "K7", "groupCode": "G2", "date": "2026-12-21", "kind": "Ruildag"]),
+        ])
+        let built = try lists(repository, groups: ["G1", "G2"], plan: Plan())
+        #expect(names(built.full).contains("G1 K6 08:00-17:00 Extra dag"))
+        #expect(names(built.full).contains("G2 K7 08:00-17:00 Ruildag"))
+        #expect(names(built.columns) == names(built.full))
+    }
+
+    /// A run after some nights without one gains several days at once: placements that begin and end
+    /// within them, and deviations on each, as the full records give them.
+    @Test func severalGainedDaysAreTheDaysTheFullRecordsGive() throws {
+        let folder = temporaryFolder("gained")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let repository = try portal(folder, adding: [
+            placement("P10", child: "K5", group: "G1", start: "2026-12-22", end: "2026-12-28"),
+            created(.deviation, "K1/G1/2026-12-24/Afwezig", ["childNumber": "K1", "groupCode": "G1", "date": "2026-12-24", "kind": "Afwezig"]),
+            created(.deviation, "K1/G1/2026-12-28/Afwezig", ["childNumber": "K1", "groupCode": "G1", "date": "2026-12-28", "kind": "Afwezig"]),
+        ])
+        let days = Day(iso: "2026-12-19")!...Day(iso: "2026-12-28")!
+        let post = PostState(current: try repository.loadCurrent(EntityKind.allCases), plan: Plan())
+        let full = AttendanceInputs(records: post.records, groups: ["G1", "G2"])
+        let columns = try AttendanceInputs(portal: repository.database, groups: ["G1", "G2"], days: days, plan: Plan(), post: post)
+        let builder = AttendanceBuilder(holidays: HolidayCalendar())
+        for group in ["G1", "G2"] {
+            let fromFull = builder.build(full, group: group, days: days), fromColumns = builder.build(columns, group: group, days: days)
+            #expect(names([fromColumns]) == names([fromFull]))
+            #expect(fromColumns.issues == fromFull.issues)
+        }
+        #expect(names([builder.build(full, group: "G1", days: days)]).contains("G1 K5 08:00-17:00 P10"))
     }
 }

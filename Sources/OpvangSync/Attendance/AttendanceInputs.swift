@@ -41,9 +41,10 @@ struct AttendanceInputs {
 extension AttendanceInputs {
     /// The inputs of the lists of `groups` on `days` that none of this run's changes reach (the days an
     /// incremental run's horizon gained, for every group it does not rebuild whole): read from the portal's
-    /// columns as the lists need them, instead of as full records. Only the placements in effect on `days`,
-    /// the deviations of `days`, and which children are active; the plan is laid over them all the same, so
-    /// the inputs are the post-run state's whatever the caller's choice of groups.
+    /// columns as the lists need them, instead of as full records. Only the placements in effect on `days`
+    /// (and every placement of a child with a request on them), the deviations of `days`, and which
+    /// children are active; the plan is laid over them all the same, so the inputs are the post-run
+    /// state's whatever the caller's choice of groups.
     init(portal database: Database, groups wanted: Set<String>, days: ClosedRange<Day>, plan: Plan, post: PostState) throws {
         guard !wanted.isEmpty else { return }
         let set = PortalLookup.bind(wanted)
@@ -72,19 +73,26 @@ extension AttendanceInputs {
             if let entry = CalendarEntry(values: values) { calendar.append(entry) }
         }
         let first = days.lowerBound.iso, last = days.upperBound.iso
-        try stored(.placement, where: "group_code IN \(PortalLookup.set) AND start_date <= ? AND (end_date IS NULL OR end_date >= ?)",
-                   [set, .text(last), .text(first)]) { values in
-            if let placement = Placement(values: values) { add(placement) }
-        }
         try stored(.deviation, where: "group_code IN \(PortalLookup.set) AND date BETWEEN ? AND ?", [set, .text(first), .text(last)]) { values in
             if let deviation = Deviation(values: values), days.contains(deviation.date) { add(deviation) }
+        }
+        for change in plan.changes where change.status == .active && change.kind == .deviation {
+            guard let values = post.record(change.kind, change.key)?.values else { continue }
+            if let deviation = Deviation(values: values), days.contains(deviation.date) { add(deviation) }
+        }
+        // A request without times of its own takes the child's usual hours from any of its placements in the
+        // group, in effect that day or not (one that begins later, one that has ended): those are read too.
+        let requesting = Set(deviations.values.flatMap(\.values).joined().filter { $0.kind != "Afwezig" }.map(\.child.text))
+        try stored(.placement, where: """
+            group_code IN \(PortalLookup.set) AND (start_date <= ? AND (end_date IS NULL OR end_date >= ?) OR child_number IN \(PortalLookup.set))
+            """, [set, .text(last), .text(first), PortalLookup.bind(requesting)]) { values in
+            if let placement = Placement(values: values) { add(placement) }
         }
         for change in plan.changes where change.status == .active {
             guard let values = post.record(change.kind, change.key)?.values else { continue }
             switch change.kind {
             case .calendar: if let entry = CalendarEntry(values: values) { calendar.append(entry) }
             case .placement: if let placement = Placement(values: values) { add(placement) }
-            case .deviation: if let deviation = Deviation(values: values), days.contains(deviation.date) { add(deviation) }
             default: break
             }
         }
