@@ -46,6 +46,9 @@ import Testing
             placement("P4", child: "K3", group: "G2", start: "2025-01-06", end: "2026-12-21"),
             placement("P5", child: "K4", group: "G2", start: "2025-01-06"),
             placement("P6", child: "K5", group: "G2", start: "2026-12-22"),
+            // Care on Tuesdays only: nobody on the Monday's list from it.
+            created(.placement, "P20", ["number": "P20", "childNumber": "K2", "groupCode": "G2", "careType": "KDV", "contractType": "52 weken",
+                                       "startDate": "2025-01-06", "tuesday": "08:00-12:00", "weeks": "alle"]),
             created(.deviation, "K1/G1/2026-12-21/Afwezig", ["childNumber": "K1", "groupCode": "G1", "date": "2026-12-21", "kind": "Afwezig",
                                                            "description": "Ziek"]),
             created(.deviation, "K5/G2/2026-12-21/Extra dag", ["childNumber": "K5", "groupCode": "G2", "date": "2026-12-21", "kind": "Extra dag",

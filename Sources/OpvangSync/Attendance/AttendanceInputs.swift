@@ -83,8 +83,13 @@ extension AttendanceInputs {
         // A request without times of its own takes the child's usual hours from any of its placements in the
         // group, in effect that day or not (one that begins later, one that has ended): those are read too.
         let requesting = Set(deviations.values.flatMap(\.values).joined().filter { $0.kind != "Afwezig" }.map(\.child.text))
+        // Of the rest, only those with hours on a weekday among `days` bring a child.
+        let span = days.upperBound.dayNumber - days.lowerBound.dayNumber + 1
+        let weekdays = Set((0..<min(span, 7)).map { days.lowerBound.adding(days: $0).isoWeekday - 1 })
+        let cared = weekdays.sorted().map { "\(EntityKind.placement.schema.fields[Placement.Field.weekdays[$0]].column) <> ''" }
         try stored(.placement, where: """
-            group_code IN \(PortalLookup.set) AND (start_date <= ? AND (end_date IS NULL OR end_date >= ?) OR child_number IN \(PortalLookup.set))
+            group_code IN \(PortalLookup.set) AND (start_date <= ? AND (end_date IS NULL OR end_date >= ?) AND (\(cared.joined(separator: " OR ")))
+                                                  OR child_number IN \(PortalLookup.set))
             """, [set, .text(last), .text(first), PortalLookup.bind(requesting)]) { values in
             if let placement = Placement(values: values) { add(placement) }
         }
