@@ -133,6 +133,76 @@ func validate(_ export: MiniExport) throws -> DesiredState {
         }
     }
 
+    /// Files that do not refer to each other are read side by side (children and parents, relations and
+    /// placements): the result must be the one reading them one after the other gives, issues in the same
+    /// order, in full and incremental reads alike.
+    @Test func filesReadSideBySideGiveWhatReadingThemInTurnGives() throws {
+        /// The same files, read one by one: a source the validator does not pair.
+        struct InTurn: ExportSource {
+            let csv: CSVExportSource
+            var directory: String { csv.directory }
+            var mapping: Mapping { csv.mapping }
+            var organisation: String? { csv.organisation }
+            func loadManifest() throws(ExportFailure) -> Manifest { try csv.loadManifest() }
+            func verify(_ manifest: Manifest) -> [OpvangSync.Issue] { csv.verify(manifest) }
+            func confirmUnread(_ kinds: [EntityKind]) throws { try csv.confirmUnread(kinds) }
+            func read(_ kind: EntityKind, selecting selection: RowSelection?, probing: [Int]?, warn: (OpvangSync.Issue) -> Void,
+                      reject: (OpvangSync.Issue, RawRow?) -> Void, row: (RawRow) throws -> Void, skipped: (SkippedRow) -> Void,
+                      unchanged: (UInt64, RawRow) -> Bool) throws -> FileRead {
+                try csv.read(kind, selecting: selection, probing: probing, warn: warn, reject: reject, row: row, skipped: skipped,
+                             unchanged: unchanged)
+            }
+            func project(_ kind: EntityKind, fields: [Int], _ body: ([String]) -> Void) throws { try csv.project(kind, fields: fields, body) }
+        }
+        var export = MiniExport()
+        // Issues in every file that is paired: a bad birth date, a bad address, a relation and a placement
+        // of a child that does not exist, a deviation on an impossible day.
+        export["kinderen.csv"].append("K4;Bo;;Bos;31-02-2024;M1")
+        export["kinderen.csv"].append("K5;Ties;;Bos;01-02-2024;M9")
+        export["ouders.csv"].append("O4;Els;Bos;els@@example.nl;")
+        export["ouders.csv"].append("O5;Piet;Bos;;")
+        export["relaties.csv"].append("K9;O1;Ouder 2")
+        export["relaties.csv"].append("K4;O4;Ouder 1")
+        export["plaatsingen.csv"].append("P9;K9;G1;KDV;52 weken;01-09-2025;;07:30-18:00;;")
+        export["plaatsingen.csv"].append("P4;K4;G1;KDV;52 weken;01-09-2025;;07:30-18:00;;")
+        export["afwijkingen.csv"].append("K2;G2;31-11-2026;Extra dag;;;")
+        let folder = try export.write(to: temporaryFolder("export"))
+        let mapping = try BuiltInMapping.flexkidsCSV.mapping()
+        let csv = CSVExportSource(directory: folder.path, mapping: mapping)
+        func summary(_ state: DesiredState) -> [String] {
+            state.issues.map { "\($0.severity) \($0.code) \($0.file ?? "") \($0.line ?? 0) \($0.key ?? "") \($0.message)" }
+                + state.files.map { "\($0.name) \($0.rows) \($0.rejected)" } + state.kinds.map(\.rawValue)
+                + EntityKind.allCases.map { kind in
+                    "\(kind): \(state.records(of: kind).map { "\($0.key) \($0.rowHash)" }) \(state.protectedKeys[kind]?.sorted() ?? []) "
+                        + "\(state.acceptedKeys[kind]?.sorted() ?? []) \(state.unchanged[kind]?.sorted() ?? []) \(state.cleanFiles.contains(kind))"
+                }
+        }
+        let paired = try Validator(mapping: mapping).validate(csv, expectedRows: [:])
+        let inTurn = try Validator(mapping: mapping).validate(InTurn(csv: csv), expectedRows: [:])
+        #expect(summary(paired) == summary(inTurn))
+        // The issues come file by file, in the order of the files, from each of the paired files.
+        let order = EntityKind.allCases.compactMap { mapping.entities[$0]?.name }
+        let files = paired.issues.compactMap(\.file).compactMap { order.firstIndex(of: $0) }
+        #expect(files == files.sorted(), "\(paired.issues.compactMap(\.file))")
+        #expect(Set(paired.issues.compactMap(\.file)).isSuperset(of: ["kinderen.csv", "ouders.csv", "relaties.csv", "plaatsingen.csv", "afwijkingen.csv"]))
+
+        // Incremental: what the portal applied is the export with its first child and parent changed since.
+        var hashes: [EntityKind: [String: UInt64]] = [:]
+        for kind in EntityKind.allCases { for record in paired.records(of: kind) { hashes[kind, default: [:]][record.key] = record.rowHash } }
+        export["kinderen.csv"][1] = "K1;Zoë;van;Dijk;04-02-2024;M1"
+        export["ouders.csv"][2] = "O2;Joost;Smit;joost.smit@example.nl;"
+        let changed = try export.write(to: temporaryFolder("export"))
+        let source = CSVExportSource(directory: changed.path, mapping: mapping)
+        func known() -> KnownRows { KnownRows(counts: hashes.mapValues(\.count)) { hashes[$0] ?? [:] } }
+        let pairedAgain = try Validator(mapping: mapping).validate(source, expectedRows: [:], known: known())
+        let inTurnAgain = try Validator(mapping: mapping).validate(InTurn(csv: source), expectedRows: [:], known: known())
+        #expect(summary(pairedAgain) == summary(inTurnAgain))
+        // Not a comparison of two empty reads: the changed child and parent were read, the others passed over.
+        let children = pairedAgain.records(of: .child).map(\.key), parents = pairedAgain.records(of: .parent).map(\.key)
+        #expect(children.contains("K1") && !children.contains("K2") && pairedAgain.unchanged[.child]?.contains("K2") == true, "\(children)")
+        #expect(parents.contains("O2") && !parents.contains("O1") && pairedAgain.unchanged[.parent]?.contains("O1") == true, "\(parents)")
+    }
+
     @Test func aDuplicateKeyRejectsEveryOccurrence() throws {
         var export = MiniExport()
         export["ouders.csv"].append("O2;Joost;Smit;joost.smit@example.nl;")

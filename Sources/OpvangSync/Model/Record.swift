@@ -52,6 +52,19 @@ public struct DesiredState: Sendable {
     public var fileWarnings: [EntityKind: [Issue]] = [:]
 
     public func records(of kind: EntityKind) -> [Record] { records[kind] ?? [] }
+
+    /// What reading `kind` added to `other`, which was `base` before: its records and keys, and the issues and
+    /// file summary it appended, after this state's own.
+    mutating func adopt(_ kind: EntityKind, from other: DesiredState, since base: DesiredState) {
+        records[kind] = other.records[kind]
+        acceptedKeys[kind] = other.acceptedKeys[kind]
+        protectedKeys[kind] = other.protectedKeys[kind]
+        unchanged[kind] = other.unchanged[kind]
+        if other.cleanFiles.contains(kind) { cleanFiles.insert(kind) }
+        fileWarnings[kind] = other.fileWarnings[kind]
+        issues += other.issues[base.issues.count...]
+        files += other.files[base.files.count...]
+    }
 }
 
 extension EntitySchema {

@@ -172,10 +172,12 @@ extension LocationTotals {
         for (code, name) in names { totals[code] = LocationTotals(code: code, name: name) }
         for (_, group) in groups where group.active { totals[group.location, default: LocationTotals(code: group.location)].groups += 1 }
         var children: [String: Set<ChildNumber>] = [:]
-        // The placements the run left alone, as the portal holds them; the touched ones as they will be.
+        // The placements the run left alone, as the portal holds them; the touched ones as they will be. Read
+        // in table order (`+status`): nearly every placement is active, and the status index would fetch each
+        // row on its own.
         try database.statement("""
             SELECT group_code, child_number, start_date <= ? AND (end_date IS NULL OR end_date >= ?) FROM placements
-            WHERE status = 'active' AND key NOT IN \(PortalLookup.set)
+            WHERE +status = 'active' AND key NOT IN \(PortalLookup.set)
             """).forEachRow([.text(asOf.iso), .text(asOf.iso), PortalLookup.bind(touched)]) { row in
             guard let group = row.string(0), let location = groups[group]?.location else { return }
             totals[location, default: LocationTotals(code: location)].placements += 1

@@ -91,7 +91,7 @@ public struct AppliedFile: Sendable {
 ///
 /// A bad row is rejected with file, line, column and reason; the rest of the export goes on. Kinds are
 /// validated in dependency order, so a reference is checked against the records already accepted.
-public struct Validator {
+public struct Validator: Sendable {
     public let mapping: Mapping
     /// The longest value any field takes (a description, an address): beyond it a value is no data but
     /// damage or an attack, and would be copied into the portal and every report.
@@ -123,10 +123,34 @@ public struct Validator {
         if let known {
             try source.confirmUnread(EntityKind.allCases.filter { mapping.entities[$0] != nil && known.unchangedFiles[$0] != nil })
         }
-        for kind in EntityKind.allCases where mapping.entities[kind] != nil {
+        let kinds = EntityKind.allCases.filter { mapping.entities[$0] != nil }
+        /// Whether the file of `kind` is the one last applied, with everything it refers to as it was: then
+        /// it is not read, and its warnings are those it gave.
+        func skippable(_ kind: EntityKind) -> [Issue]? {
+            guard mayBeSkipped(kind) else { return nil }
+            return known?.unchangedFiles[kind]?.decodedWarnings()
+        }
+        func mayBeSkipped(_ kind: EntityKind) -> Bool {
+            guard let known, known.unchangedFiles[kind] != nil, known.counts[kind] != nil else { return false }
+            return referencesUnchanged(kind, state: state, known: known)
+        }
+        /// The keys of a skipped file that `kind` refers to: the records the portal keeps hashes for.
+        func prepare(_ kind: EntityKind) throws {
+            guard let known else { return }
+            for target in Set(kind.schema.fields.compactMap(\.references))
+            where state.skippedFiles.contains(target) && state.acceptedKeys[target] == nil {
+                let keys = Set(try known.hashes(of: target).keys)
+                state.unchanged[target] = keys
+                state.acceptedKeys[target] = keys
+                known.release(target)
+            }
+        }
+        var index = 0
+        while index < kinds.count {
+            let kind = kinds[index]
+            index += 1
             state.kinds.append(kind)
-            if let known, let applied = known.unchangedFiles[kind], known.counts[kind] != nil,
-               referencesUnchanged(kind, state: state, known: known), let warnings = applied.decodedWarnings() {
+            if let warnings = skippable(kind) {
                 // The same bytes as last applied, and everything they refer to is as it was: the same result,
                 // warnings and all. Its keys are read only when a later file that refers to it is read. That
                 // it is the same bytes is known from the manifest; the file itself was hashed above to hold it to that.
@@ -135,25 +159,42 @@ public struct Validator {
                 if !warnings.isEmpty { state.fileWarnings[kind] = warnings }
                 state.issues.append(contentsOf: warnings)
                 state.files.append(FileSummary(entity: kind.rawValue, name: source.label(of: mapping.entities[kind]?.name ?? kind.rawValue),
-                                               rows: applied.rows, rejected: 0, encoding: nil))
-            } else {
-                if let known {
-                    // The records a skipped file holds are the ones the portal keeps hashes for.
-                    for target in Set(kind.schema.fields.compactMap(\.references))
-                    where state.skippedFiles.contains(target) && state.acceptedKeys[target] == nil {
-                        let keys = Set(try known.hashes(of: target).keys)
-                        state.unchanged[target] = keys
-                        state.acceptedKeys[target] = keys
-                        known.release(target)
-                    }
-                }
-                try validate(kind, from: source, into: &state, expectedRows: expectedRows, selection: selections[kind],
-                             known: try known?.hashes(of: kind))
+                                               rows: applied(kind, known), rejected: 0, encoding: nil))
+                if let summary = state.files.last { progress(summary) }
+                continue
             }
+            try prepare(kind)
+            // The next file, when it does not refer to this one and is read too, is read beside it on the other
+            // core (children and parents; relations and placements): each from the state before both, and its
+            // results are added after this one's, as if read after it.
+            if index < kinds.count, let csv = source as? CSVExportSource, case let next = kinds[index],
+               !next.schema.fields.contains(where: { $0.references == kind }), !mayBeSkipped(next) {
+                index += 1
+                try prepare(next)
+                let base = state
+                let (selection, nextSelection) = (selections[kind], selections[next])
+                let (kindKnown, nextKnown) = (try known?.hashes(of: kind), try known?.hashes(of: next))
+                let (besides, _) = try sideBySide({ [self] in
+                    var other = base
+                    try validate(next, from: csv, into: &other, expectedRows: expectedRows, selection: nextSelection, known: nextKnown)
+                    return other
+                }, {
+                    try validate(kind, from: csv, into: &state, expectedRows: expectedRows, selection: selection, known: kindKnown)
+                })
+                if let summary = state.files.last { progress(summary) }
+                state.kinds.append(next)
+                state.adopt(next, from: besides, since: base)
+                if let summary = state.files.last { progress(summary) }
+                continue
+            }
+            try validate(kind, from: source, into: &state, expectedRows: expectedRows, selection: selections[kind],
+                         known: try known?.hashes(of: kind))
             if let summary = state.files.last { progress(summary) }
         }
         return state
     }
+
+    private func applied(_ kind: EntityKind, _ known: KnownRows?) -> Int { known?.unchangedFiles[kind]?.rows ?? 0 }
 
     /// True when every kind `kind` refers to was read with nothing new, changed, missing or rejected: the
     /// references of an unchanged file then hold as they did.
