@@ -174,7 +174,8 @@ func validate(_ export: MiniExport) throws -> DesiredState {
                 + state.files.map { "\($0.name) \($0.rows) \($0.rejected)" } + state.kinds.map(\.rawValue)
                 + EntityKind.allCases.map { kind in
                     "\(kind): \(state.records(of: kind).map { "\($0.key) \($0.rowHash)" }) \(state.protectedKeys[kind]?.sorted() ?? []) "
-                        + "\(state.acceptedKeys[kind]?.sorted() ?? []) \(state.unchanged[kind]?.sorted() ?? []) \(state.cleanFiles.contains(kind))"
+                        + "\(state.acceptedKeys[kind]?.sorted() ?? []) \(state.unchanged[kind]?.sorted() ?? []) \(state.cleanFiles.contains(kind)) "
+                        + "\(state.missing[kind]?.sorted() ?? []) \(state.storedHashes[kind]?.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } ?? [])"
                 }
         }
         let paired = try Validator(mapping: mapping).validate(csv, expectedRows: [:])

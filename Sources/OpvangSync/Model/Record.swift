@@ -50,6 +50,10 @@ public struct DesiredState: Sendable {
     /// The warnings of each clean file that gave any: kept with the file, so that a run that skips it
     /// still reports them (SPEC §5: a warned row is reported every night until it is fixed).
     public var fileWarnings: [EntityKind: [Issue]] = [:]
+    /// An incremental read, per kind read: the keys the portal keeps a hash for that the export no longer
+    /// has (not parsed, not unchanged, not rejected), and the stored hashes of the rows that were parsed.
+    public var missing: [EntityKind: Set<String>] = [:]
+    public var storedHashes: [EntityKind: [String: UInt64]] = [:]
 
     public func records(of kind: EntityKind) -> [Record] { records[kind] ?? [] }
 
@@ -62,6 +66,8 @@ public struct DesiredState: Sendable {
         unchanged[kind] = other.unchanged[kind]
         if other.cleanFiles.contains(kind) { cleanFiles.insert(kind) }
         fileWarnings[kind] = other.fileWarnings[kind]
+        missing[kind] = other.missing[kind]
+        storedHashes[kind] = other.storedHashes[kind]
         issues += other.issues[base.issues.count...]
         files += other.files[base.files.count...]
     }

@@ -181,6 +181,8 @@ public struct Validator: Sendable {
                 }, {
                     try validate(kind, from: csv, into: &state, expectedRows: expectedRows, selection: selection, known: kindKnown)
                 })
+                known?.release(kind)
+                known?.release(next)
                 if let summary = state.files.last { progress(summary) }
                 state.kinds.append(next)
                 state.adopt(next, from: besides, since: base)
@@ -189,6 +191,7 @@ public struct Validator: Sendable {
             }
             try validate(kind, from: source, into: &state, expectedRows: expectedRows, selection: selections[kind],
                          known: try known?.hashes(of: kind))
+            known?.release(kind)
             if let summary = state.files.last { progress(summary) }
         }
         return state
@@ -409,7 +412,17 @@ public struct Validator: Sendable {
         state.records[kind] = accepted
         state.acceptedKeys[kind] = Set(accepted.map(\.key)).union(unchangedLine.keys)
         state.protectedKeys[kind] = rejectedKeys
-        if known != nil { state.unchanged[kind] = Set(unchangedLine.keys) }
+        if let known {
+            state.unchanged[kind] = Set(unchangedLine.keys)
+            // All the comparison needs of the portal's hashes of this kind: the stored keys the export no longer
+            // has, and the hashes of the rows parsed. The run lets the rest go as soon as the kind is read.
+            var parsed: [String: UInt64] = [:]
+            for record in accepted { if let hash = known[record.key] { parsed[record.key] = hash } }
+            state.storedHashes[kind] = parsed
+            state.missing[kind] = Set(known.keys.lazy.filter { key in
+                parsed[key] == nil && unchangedLine[key] == nil && !rejectedKeys.contains(key)
+            })
+        }
         if rejectedCount == 0, !issues.contains(where: { $0.severity == .error }) {
             state.cleanFiles.insert(kind)
             if !issues.isEmpty { state.fileWarnings[kind] = issues }

@@ -112,11 +112,11 @@ struct Comparison {
             for kind in desired.kinds {
                 // A file skipped whole: nothing parsed, nothing missing, every stored record unchanged.
                 let skipped = validated.skippedFiles.contains(kind)
-                let stored = skipped ? [:] : try known.hashes(of: kind)
+                // The validator kept what is needed of the stored hashes of a kind it read, and let them go.
+                let stored = validated.storedHashes[kind] ?? [:]
                 let parsed = Set(desired.records(of: kind).map(\.key))
                 let unchanged = validated.unchanged[kind] ?? []
-                let missing = skipped ? [] : Set(stored.keys).subtracting(parsed).subtracting(unchanged)
-                    .subtracting(desired.protectedKeys[kind] ?? [])
+                let missing = skipped ? [] : (validated.missing[kind] ?? []).subtracting(parsed).subtracting(desired.protectedKeys[kind] ?? [])
                 let dated = kind != .placement ? [:] : skipped ? ending : ending.filter { unchanged.contains($0.key) }
                 let wanted = parsed.union(missing).union(dated.keys)
                 current[kind] = wanted.isEmpty ? [:]
@@ -127,9 +127,8 @@ struct Comparison {
                                                                      rowHash: dated[key] ?? RowHash.recheck))
                 }
                 unchangedCount[kind] = (skipped ? known.counts[kind] ?? 0 : unchanged.count) - dated.count
-                hashes.keep(kind, desired.records(of: kind), known: skipped ? dated : stored)
+                hashes.keep(kind, desired.records(of: kind), known: skipped ? dated : stored.merging(dated) { own, _ in own })
                 hashes.deletes[kind] = missing
-                known.release(kind)
             }
             plan = Differ(asOf: asOf).plan(desired: desired, current: current)
             for kind in desired.kinds {
