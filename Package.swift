@@ -11,10 +11,11 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .target(name: "PortalStore", dependencies: ["CSQLite"]),
         .target(name: "Mail", dependencies: ["CCurl"]),
         .target(name: "OpvangSync", dependencies: ["PortalStore", "Mail"]),
-        .executableTarget(name: "opvangsync", dependencies: ["OpvangSync"]),
+        .executableTarget(name: "opvangsync", dependencies: ["OpvangSync", "CMalloc"]),
         .executableTarget(name: "exportgen", dependencies: ["OpvangSync"]),
         // Export builders and process helpers shared by the test targets.
         .target(name: "TestSupport", dependencies: ["OpvangSync", "PortalStore"], path: "Tests/TestSupport"),
