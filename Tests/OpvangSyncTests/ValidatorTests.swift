@@ -204,6 +204,32 @@ func validate(_ export: MiniExport) throws -> DesiredState {
         #expect(parents.contains("O2") && !parents.contains("O1") && pairedAgain.unchanged[.parent]?.contains("O1") == true, "\(parents)")
     }
 
+    /// A pair read side by side fails as reading its files in turn does: on the first file's fault when both
+    /// are broken, and only after the first was told done when the second alone is.
+    @Test func aBrokenPairFailsAsReadingItInTurnDoes() throws {
+        let folder = try MiniExport().write(to: temporaryFolder("export"))
+        let mapping = try BuiltInMapping.flexkidsCSV.mapping()
+        func failure(_ broken: [String]) -> (file: String?, told: [String]) {
+            var csv = CSVExportSource(directory: folder.path, mapping: mapping)
+            for name in broken { csv.expectedSHA256[name] = String(repeating: "0", count: 64) }
+            var told: [String] = []
+            do {
+                _ = try Validator(mapping: mapping).validate(csv, expectedRows: [:], progress: { told.append($0.name) })
+            } catch let failure as ExportFailure {
+                return (failure.issue.file, told)
+            } catch {}
+            return (nil, told)
+        }
+        for pair in [["kinderen.csv", "ouders.csv"], ["relaties.csv", "plaatsingen.csv"], ["afwijkingen.csv", "kalender.csv"]] {
+            let both = failure(pair)
+            #expect(both.file == pair[0])
+            #expect(!both.told.contains(pair[0]) && !both.told.contains(pair[1]), "\(both.told)")
+            let second = failure([pair[1]])
+            #expect(second.file == pair[1])
+            #expect(second.told.last == pair[0], "\(second.told)")
+        }
+    }
+
     @Test func aDuplicateKeyRejectsEveryOccurrence() throws {
         var export = MiniExport()
         export["ouders.csv"].append("O2;Joost;Smit;joost.smit@example.nl;")

@@ -174,18 +174,24 @@ public struct Validator: Sendable {
                 let base = state
                 let (selection, nextSelection) = (selections[kind], selections[next])
                 let (kindKnown, nextKnown) = (try known?.hashes(of: kind), try known?.hashes(of: next))
-                let (besides, _) = try sideBySide({ [self] in
-                    var other = base
-                    try validate(next, from: csv, into: &other, expectedRows: expectedRows, selection: nextSelection, known: nextKnown)
-                    return other
+                let (besides, own) = try sideBySide({ [self] in
+                    Result { () throws -> DesiredState in
+                        var other = base
+                        try validate(next, from: csv, into: &other, expectedRows: expectedRows, selection: nextSelection, known: nextKnown)
+                        return other
+                    }
                 }, {
-                    try validate(kind, from: csv, into: &state, expectedRows: expectedRows, selection: selection, known: kindKnown)
+                    Result { try validate(kind, from: csv, into: &state, expectedRows: expectedRows, selection: selection, known: kindKnown) }
                 })
+                // As in turn: a broken first file fails the read whatever the second gave, and the first is
+                // told done before a broken second fails it.
+                try own.get()
                 known?.release(kind)
-                known?.release(next)
                 if let summary = state.files.last { progress(summary) }
                 state.kinds.append(next)
-                state.adopt(next, from: besides, since: base)
+                let other = try besides.get()
+                known?.release(next)
+                state.adopt(next, from: other, since: base)
                 if let summary = state.files.last { progress(summary) }
                 continue
             }
