@@ -30,28 +30,6 @@ public struct CSVRecord {
         return text(spans[index])
     }
 
-    /// Feeds the bytes of `field(index)` to `hash`, without making the `String`: the same bytes, trimmed and
-    /// with `""` collapsed (the decoded file is valid UTF-8, so `String` repairs nothing).
-    func hashField(_ index: Int, into hash: inout RowHash.Builder) {
-        guard index < spans.count else { return }
-        let span = spans[index]
-        let range = UnicodeText.trimmedRange(bytes, span.start, span.end)
-        guard span.hasEscapedQuotes else {
-            for position in range { hash.mix(bytes[position]) }
-            return
-        }
-        var previousWasQuote = false
-        for position in range {
-            let byte = bytes[position]
-            if byte == 0x22, previousWasQuote {
-                previousWasQuote = false
-                continue
-            }
-            previousWasQuote = byte == 0x22
-            hash.mix(byte)
-        }
-    }
-
     private func text(_ span: Span) -> String {
         let slice = UnsafeBufferPointer(rebasing: bytes[span.start..<span.end])
         guard span.hasEscapedQuotes else { return String(decoding: slice, as: UTF8.self) }
