@@ -71,9 +71,17 @@ public final class PortalRepository {
 
     /// The stored records of one kind, optionally narrowed by an SQL condition on its columns.
     public func load(_ kind: EntityKind, where condition: String? = nil, _ values: [SQLValue] = []) throws -> [String: StoredRecord] {
+        var records: [String: StoredRecord] = [:]
+        try forEachRecord(kind, where: condition, values) { key, record in records[key] = record }
+        return records
+    }
+
+    /// The stored records of one kind, one at a time, optionally narrowed by an SQL condition on its columns:
+    /// for a caller that keeps only what it makes of them.
+    func forEachRecord(_ kind: EntityKind, where condition: String? = nil, _ values: [SQLValue] = [],
+                       _ body: (String, StoredRecord) throws -> Void) throws {
         let schema = kind.schema
         let columns = schema.fields.map(\.column).joined(separator: ", ")
-        var records: [String: StoredRecord] = [:]
         let fieldCount = schema.fields.count
         let sql = "SELECT key, status, status_since, \(columns) FROM \(schema.table)" + (condition.map { " WHERE \($0)" } ?? "")
         try database.statement(sql).forEachRow(values) { row in
@@ -84,9 +92,8 @@ public final class PortalRepository {
             let status = RecordStatus(rawValue: row.string(1) ?? "") ?? .active
             // Only an ended or vanished record's day is needed (access after care); the rest skip the parse.
             let since = status == .vanished ? row.string(2).flatMap(Day.init(iso:)) : nil
-            records[key] = StoredRecord(values: values, status: status, statusSince: since)
+            try body(key, StoredRecord(values: values, status: status, statusSince: since))
         }
-        return records
     }
 
     /// The organisation this portal belongs to, as its first import recorded it; nil before that.

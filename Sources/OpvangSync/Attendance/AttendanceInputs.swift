@@ -45,20 +45,14 @@ extension AttendanceInputs {
     /// (and every placement of a child with a request on them), the deviations of `days`, and which
     /// children are active; the plan is laid over them all the same, so the inputs are the post-run
     /// state's whatever the caller's choice of groups.
-    init(portal database: Database, groups wanted: Set<String>, days: ClosedRange<Day>, plan: Plan, post: PostState) throws {
+    init(portal repository: PortalRepository, groups wanted: Set<String>, days: ClosedRange<Day>, plan: Plan, post: PostState) throws {
         guard !wanted.isEmpty else { return }
         let set = PortalLookup.bind(wanted)
         let changed = Set(plan.changes.map { Kinded($0.kind, $0.key) })
         func stored(_ kind: EntityKind, where condition: String, _ values: [SQLValue], _ body: ([String?]) -> Void) throws {
-            let schema = kind.schema
-            let sql = "SELECT key, \(schema.fields.map(\.column).joined(separator: ", ")) FROM \(schema.table) WHERE status = 'active' AND \(condition)"
-            try database.statement(sql).forEachRow(values) { row in
+            try repository.forEachRecord(kind, where: "status = 'active' AND \(condition)", values) { key, record in
                 // A record the plan changes is taken from the post-run state below.
-                guard let key = row.string(0), !changed.contains(Kinded(kind, key)) else { return }
-                var fields: [String?] = []
-                fields.reserveCapacity(schema.fields.count)
-                for index in schema.fields.indices { fields.append(row.string(index + 1)) }
-                body(fields)
+                if !changed.contains(Kinded(kind, key)) { body(record.values) }
             }
         }
         try stored(.group, where: "key IN \(PortalLookup.set)", [set]) { values in
@@ -102,7 +96,7 @@ extension AttendanceInputs {
             }
         }
         let expected = Set(placements.values.joined().map(\.child)).union(deviations.values.flatMap(\.values).joined().map(\.child))
-        try database.statement("SELECT key FROM children WHERE status = 'active'").forEachRow { row in
+        try repository.database.statement("SELECT key FROM children WHERE status = 'active'").forEachRow { row in
             if let key = row.string(0), !changed.contains(Kinded(.child, key)), expected.contains(ChildNumber(key)) {
                 activeChildren.insert(ChildNumber(key))
             }

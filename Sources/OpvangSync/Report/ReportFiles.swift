@@ -221,8 +221,7 @@ public struct StagedReport {
         do {
             let issuesChanged = report.issues.count != issueCount
             let (data, readable) = try sideBySide({ (try ReportWriter.json(report), issuesChanged ? ReportWriter.issuesCSV(report) : nil) }, {
-                let document = ReportContent.document(report)
-                return (Array(MarkdownReport.render(document).utf8), Array(HTMLReport.render(report, document).utf8))
+                ReportWriter.forPeople(report)
             })
             var renewed = [(data.0, paths.json), (readable.0, paths.markdown), (readable.1, paths.html)]
             if let issues = data.1 { renewed.append((issues, paths.rejectedCSV)) }
@@ -280,8 +279,7 @@ public enum ReportWriter {
         do {
             // Rendered on both cores: the JSON and the two spreadsheets beside the document for people.
             let (data, readable) = try sideBySide({ (try serialised ?? json(report), changesCSV(report), issuesCSV(report)) }, {
-                let document = ReportContent.document(report)
-                return (Array(MarkdownReport.render(document).utf8), Array(HTMLReport.render(report, document).utf8))
+                forPeople(report)
             })
             for (bytes, path) in [(data.0, paths.json), (readable.0, paths.markdown), (readable.1, paths.html),
                                   (data.1, paths.changesCSV), (data.2, paths.rejectedCSV)] {
@@ -292,6 +290,12 @@ public enum ReportWriter {
             throw error
         }
         return StagedReport(paths: paths, files: files, issueCount: report.issues.count)
+    }
+
+    /// The Markdown and the web page of `report`, rendered from one document.
+    static func forPeople(_ report: RunReport) -> (markdown: [UInt8], html: [UInt8]) {
+        let document = ReportContent.document(report)
+        return (Array(MarkdownReport.render(document).utf8), Array(HTMLReport.render(report, document).utf8))
     }
 
     public static func json(_ report: RunReport) throws -> [UInt8] {

@@ -126,9 +126,9 @@ public struct Validator: Sendable {
         let kinds = EntityKind.allCases.filter { mapping.entities[$0] != nil }
         /// Whether the file of `kind` is the one last applied, with everything it refers to as it was: then
         /// it is not read, and its warnings are those it gave.
-        func skippable(_ kind: EntityKind) -> [Issue]? {
-            guard mayBeSkipped(kind) else { return nil }
-            return known?.unchangedFiles[kind]?.decodedWarnings()
+        func skippable(_ kind: EntityKind) -> (applied: AppliedFile, warnings: [Issue])? {
+            guard mayBeSkipped(kind), let applied = known?.unchangedFiles[kind], let warnings = applied.decodedWarnings() else { return nil }
+            return (applied, warnings)
         }
         func mayBeSkipped(_ kind: EntityKind) -> Bool {
             guard let known, known.unchangedFiles[kind] != nil, known.counts[kind] != nil else { return false }
@@ -150,7 +150,7 @@ public struct Validator: Sendable {
             let kind = kinds[index]
             index += 1
             state.kinds.append(kind)
-            if let warnings = skippable(kind) {
+            if let (applied, warnings) = skippable(kind) {
                 // The same bytes as last applied, and everything they refer to is as it was: the same result,
                 // warnings and all. Its keys are read only when a later file that refers to it is read. That
                 // it is the same bytes is known from the manifest; the file itself was hashed above to hold it to that.
@@ -159,7 +159,7 @@ public struct Validator: Sendable {
                 if !warnings.isEmpty { state.fileWarnings[kind] = warnings }
                 state.issues.append(contentsOf: warnings)
                 state.files.append(FileSummary(entity: kind.rawValue, name: source.label(of: mapping.entities[kind]?.name ?? kind.rawValue),
-                                               rows: applied(kind, known), rejected: 0, encoding: nil))
+                                               rows: applied.rows, rejected: 0, encoding: nil))
                 if let summary = state.files.last { progress(summary) }
                 continue
             }
@@ -202,8 +202,6 @@ public struct Validator: Sendable {
         }
         return state
     }
-
-    private func applied(_ kind: EntityKind, _ known: KnownRows?) -> Int { known?.unchangedFiles[kind]?.rows ?? 0 }
 
     /// True when every kind `kind` refers to was read with nothing new, changed, missing or rejected: the
     /// references of an unchanged file then hold as they did.

@@ -90,7 +90,7 @@ struct RunPlanning {
         // portal's columns: loaded as full records, every group's placements and children were a fifth of a next night.
         var gainedInputs: AttendanceInputs?
         if let gained, let repository {
-            gainedInputs = try AttendanceInputs(portal: repository.database, groups: gained.groups.subtracting(compared.hold.groups),
+            gainedInputs = try AttendanceInputs(portal: repository, groups: gained.groups.subtracting(compared.hold.groups),
                                                 days: gained.days, plan: plan, post: post)
         }
         let builder = AttendanceBuilder(holidays: request.settings.holidays, schoolHolidays: schoolHolidays)
