@@ -508,6 +508,10 @@ import Testing
         var decoy = MiniExport()
         decoy.exportedAt = "2099-01-01T00:00:00+01:00"
         try decoy.write(to: inbox.appendingPathComponent("zz-decoy"))
+        // Uploaded after the real export: a folder written within the same tick of the file system's clock
+        // would otherwise carry the same time.
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(60)],
+                                              ofItemAtPath: inbox.appendingPathComponent("zz-decoy").path)
         try Data(#"{"organisations": [{"id": "mini", "inbox": "inbox"}]}"#.utf8).write(to: folder.appendingPathComponent("opvangsync.json"))
         let result = try opvangsync(["import", "--org", "mini", "--as-of", "2026-11-22"], in: folder)
         #expect(result.status == 0, "\(result.stderr)")
