@@ -2,6 +2,8 @@
 # make bench: the cost of a run against the floor of merely parsing and storing the same CSV files.
 #   (a) sqlite3's .import of the export's CSV files into empty tables (the floor)
 #   (b) opvangsync's first import into an empty portal
+#   (p) the portal's own floor: the rows (b) wrote, copied by the sqlite3 shell into an empty portal of the same
+#       schema (every table and index) in one transaction: what storing them costs SQLite alone
 #   (c) the same export again, nothing changed (--force)
 #   (d) the next night: about 1% of the records changed, added or ended
 #   (e) attendance refresh of one group
@@ -46,6 +48,22 @@ measure() {  # name, then the command
 } > "$work/floor.sql"
 measure a sh -c "sqlite3 '$work/floor.sqlite' < '$work/floor.sql'"
 measure b "$bin/opvangsync" import "$work/night1" --db "$work/portal.sqlite" --reports "$work/reports" --as-of "$as_of"
+# The portal's floor: every row (b) left, inserted by SQLite itself into the same schema, one transaction.
+# ("WHERE 1" keeps SQLite from copying the tables' pages as they are, which it does for a bare SELECT *.)
+sqlite3 "$work/portal.sqlite" .schema > "$work/portal-schema.sql"
+{
+    echo "PRAGMA journal_mode = WAL;"
+    echo "PRAGMA synchronous = FULL;"
+    echo "ATTACH '$work/portal.sqlite' AS source;"
+    echo "BEGIN;"
+    sqlite3 "$work/portal.sqlite" "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'" |
+        while read -r table; do echo "INSERT INTO main.\"$table\" SELECT * FROM source.\"$table\" WHERE 1;"; done
+    echo "COMMIT;"
+    echo "PRAGMA wal_checkpoint(PASSIVE);"
+} > "$work/portal-floor.sql"
+sqlite3 "$work/portal-floor.sqlite" < "$work/portal-schema.sql"
+measure p sh -c "sqlite3 '$work/portal-floor.sqlite' < '$work/portal-floor.sql' >/dev/null"
+rm -f "$work/portal-floor.sqlite" "$work/portal-floor.sqlite-wal" "$work/portal-floor.sqlite-shm"
 measure c "$bin/opvangsync" import "$work/night1" --db "$work/portal.sqlite" --reports "$work/reports" --as-of "$as_of" --force --reason bench
 # The portal as (d) finds it, for (g).
 sqlite3 "$work/portal.sqlite" ".backup '$work/portal-full.sqlite'"
@@ -62,11 +80,13 @@ printf '\nopvangsync bench: %s children, %s files, %s MB of CSV (%s, %s cores)\n
 printf '%-48s %10s %10s %10s\n' "step" "wall (s)" "peak MB" "vs (a)"
 printf '%-48s %10s %10s %10s\n' "(a) sqlite3 .import of the CSV files (floor)" "${wall[a]}" "${rss[a]}" "1.00"
 printf '%-48s %10s %10s %10s\n' "(b) first import into an empty portal" "${wall[b]}" "${rss[b]}" "$(ratio b)"
+printf '%-48s %10s %10s %10s\n' "(p) (b)'s rows stored by sqlite3 (portal floor)" "${wall[p]}" "${rss[p]}" "$(ratio p)"
 printf '%-48s %10s %10s %10s\n' "(c) same export again, nothing changed" "${wall[c]}" "${rss[c]}" "$(ratio c)"
 printf '%-48s %10s %10s %10s\n' "(d) next night, ~1% changed" "${wall[d]}" "${rss[d]}" "$(ratio d)"
 printf '%-48s %10s %10s %10s\n' "(e) attendance refresh of one group" "${wall[e]}" "${rss[e]}" "$(ratio e)"
 printf '%-48s %10s %10s %10s\n' "(f) scoped run for one family" "${wall[f]}" "${rss[f]}" "$(ratio f)"
 printf '%-48s %10s %10s %10s\n' "(g) next night with --full (compare with (d))" "${wall[g]}" "${rss[g]}" "$(ratio g)"
+printf '(b) vs (p), the portal floor: %s\n' "$(awk -v x="${wall[b]}" -v y="${wall[p]}" 'BEGIN { if (y > 0) printf "%.2f", x / y; else print "-" }')"
 # Both paths must leave the portal the same (the differential test checks every table; here the records).
 for table in children parents placements relations accounts attendance; do
     a=$(sqlite3 "$work/portal.sqlite" "SELECT COUNT(*), TOTAL(length(key)) FROM $table" 2>/dev/null || sqlite3 "$work/portal.sqlite" "SELECT COUNT(*) FROM $table")

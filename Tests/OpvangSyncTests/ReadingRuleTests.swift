@@ -16,6 +16,9 @@ import Testing
     @Test func anInternationalisedDomainIsUsedAsItsALabel() {
         #expect(EmailAddress.normalised(" Jan@Bücher.Example\u{A0}") == "jan@xn--bcher-kva.example")
         #expect(EmailAddress.normalised("jan@example.nl") == "jan@example.nl")
+        // A plain ASCII domain in capitals is as valid as in small letters.
+        #expect(EmailAddress.problem("Jan@Example.NL") == nil)
+        #expect(EmailAddress.asciiDomain("Example.NL") == "example.nl")
         #expect(EmailAddress.isValid("jan@bücher.example"))
         #expect(!EmailAddress.isValid("jan@b☃cher.example"), "a symbol is no letter of a domain name")
     }

@@ -193,27 +193,44 @@ public enum Timestamp {
 enum JSONText {
     static func fieldChanges(_ changes: [FieldChange]) -> String {
         var text = "["
+        text.reserveCapacity(changes.reduce(2) { $0 + 32 + $1.field.utf8.count + ($1.old?.utf8.count ?? 4) + ($1.new?.utf8.count ?? 4) })
         for (index, change) in changes.enumerated() {
             if index > 0 { text += "," }
-            text += entry(change.field, old: change.old, new: change.new)
+            appendEntry(change.field, old: change.old, new: change.new, to: &text)
         }
-        return text + "]"
+        text += "]"
+        return text
     }
 
-    /// The change-log entry of a created record: every stored value, as `{field, old: null, new}`.
+    /// The change-log entry of a created record: every stored value, as `{field, old: null, new}`. Written
+    /// into one string sized up front: a first import makes one for every record it creates.
     static func createdFields(_ schema: EntitySchema, _ values: [String?]) -> String {
+        var capacity = 2
+        for (index, field) in schema.fields.enumerated() where index < values.count {
+            if let value = values[index] { capacity += 36 + field.name.utf8.count + value.utf8.count }
+        }
         var text = "["
+        text.reserveCapacity(capacity)
+        var first = true
         for (index, field) in schema.fields.enumerated() {
             guard index < values.count, let value = values[index] else { continue }
-            if text.utf8.count > 1 { text += "," }
-            text += entry(field.name, old: nil, new: value)
+            if !first { text += "," }
+            first = false
+            appendEntry(field.name, old: nil, new: value, to: &text)
         }
-        return text + "]"
+        text += "]"
+        return text
     }
 
-    /// One `{field, old, new}` object of a change-log entry.
-    private static func entry(_ field: String, old: String?, new: String?) -> String {
-        "{\"field\":\(quote(field)),\"old\":\(quote(old)),\"new\":\(quote(new))}"
+    /// One `{field, old, new}` object of a change-log entry, appended to `text`.
+    private static func appendEntry(_ field: String, old: String?, new: String?, to text: inout String) {
+        text += "{\"field\":"
+        append(field, to: &text)
+        text += ",\"old\":"
+        append(old, to: &text)
+        text += ",\"new\":"
+        append(new, to: &text)
+        text += "}"
     }
 
     /// Whether `value` holds anything a JSON string must escape. Most values hold nothing: their bytes are
@@ -231,6 +248,18 @@ enum JSONText {
             bytes.append(UInt8(ascii: "\""))
         } else {
             bytes.append(contentsOf: quote(value).utf8)
+        }
+    }
+
+    /// `quote(value)`, appended to `text`.
+    static func append(_ value: String?, to text: inout String) {
+        guard let value else { text += "null"; return }
+        if !needsEscaping(value) {
+            text += "\""
+            text += value
+            text += "\""
+        } else {
+            text += quote(value)
         }
     }
 

@@ -78,10 +78,11 @@ extension PortalWriter {
                 }
             }
         }
-        for (parent, state) in plan.states {
-            try database.run("""
-                INSERT OR REPLACE INTO account_state (parent_number, state, email_column, detail, run_id) VALUES (?, ?, ?, ?, ?)
-                """, [.text(parent), .text(state.state.rawValue), state.emailColumn.sqlValue, state.detail.sqlValue, .text(runID)])
+        try inBatches("INSERT OR REPLACE INTO account_state (parent_number, state, email_column, detail, run_id) VALUES ",
+                      columns: 5) { rows in
+            for (parent, state) in plan.states {
+                try rows.add([.text(parent), .text(state.state.rawValue), state.emailColumn.sqlValue, state.detail.sqlValue, .text(runID)])
+            }
         }
         return applied
     }
@@ -113,12 +114,19 @@ extension PortalWriter {
         data["organisatie"] = organisation.name
         data["portaal"] = organisation.portalURL
         data["naam"] = name ?? ""
-        let fields = data.sorted { $0.key < $1.key }.map { "\(JSONText.quote($0.key)):\(JSONText.quote($0.value))" }
+        var fields = "{"
+        for (index, field) in data.sorted(by: { $0.key < $1.key }).enumerated() {
+            if index > 0 { fields += "," }
+            JSONText.append(field.key, to: &fields)
+            fields += ":"
+            JSONText.append(field.value, to: &fields)
+        }
+        fields += "}"
         try database.run("""
             INSERT INTO outbox (message_id, kind, account, invitation_id, recipient, data, next_attempt_at, queued_at, run_id)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """, [.text(MailContext.messageID(host: organisation.host)), .text(mail.kind.rawValue), .text(mail.account),
-                  invitation.map { .integer($0) } ?? .null, .text(mail.recipient), .text("{\(fields.joined(separator: ","))}"),
+                  invitation.map { .integer($0) } ?? .null, .text(mail.recipient), .text(fields),
                   .text(stamp), .text(stamp), .text(runID)])
         return database.lastInsertedRowID
     }

@@ -3,10 +3,11 @@ import PortalStore
 extension PortalWriter {
     /// The content hashes after the run (`HashUpdate`): what the next run compares the export's rows and files with.
     func writeHashes(_ update: HashUpdate, runID: String) throws {
-        for (kind, list) in update.upserts {
-            for (key, hash) in list {
-                try database.run("INSERT OR REPLACE INTO record_hashes (entity, key, hash) VALUES (?, ?, ?)",
-                                 [.text(kind.rawValue), .text(key), .integer(Int64(bitPattern: hash))])
+        try inBatches("INSERT OR REPLACE INTO record_hashes (entity, key, hash) VALUES ", columns: 3) { rows in
+            for (kind, list) in update.upserts {
+                for (key, hash) in list {
+                    try rows.add([.text(kind.rawValue), .text(key), .integer(Int64(bitPattern: hash))])
+                }
             }
         }
         for (kind, keys) in update.deletes {

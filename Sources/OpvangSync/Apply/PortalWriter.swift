@@ -37,13 +37,85 @@ struct PortalWriter {
         try database.inTransaction { try insertRun(run) }
     }
 
-    /// Every record change of `plan`, each with its change-log row.
+    /// Every record change of `plan`, each with its change-log row. Created records of one kind that follow
+    /// each other (a first import, a family arriving) and all log rows go in batches (`inBatches`); rows and
+    /// log rows land in the plan's order.
     func writeChanges(_ plan: Plan, runID: String, asOf: Day, progress: (Int) -> Void = { _ in }) throws {
-        for (index, change) in plan.changes.enumerated() {
-            try write(change, runID: runID, asOf: asOf)
-            if index % 10_000 == 9_999 { progress(index + 1) }
+        let day = asOf.iso
+        let changes = plan.changes
+        var index = 0
+        /// One change written: progress every 10,000, as the plan's changes go by.
+        func advance() {
+            index += 1
+            if index % 10_000 == 0 { progress(index) }
         }
-        progress(plan.changes.count)
+        try inBatches(PortalWriter.logSQL, columns: 6) { log in
+            while index < changes.count {
+                let first = changes[index]
+                var end = index + 1
+                if first.action == .created, first.values != nil {
+                    while end < changes.count, changes[end].action == .created, changes[end].kind == first.kind,
+                          changes[end].values != nil { end += 1 }
+                }
+                if end - index > 1 {
+                    try inBatches(PortalWriter.writeSQL[first.kind]!.into, columns: first.kind.schema.fields.count + 5) { rows in
+                        for change in changes[index..<end] {
+                            try rows.add(createdRow(change, runID: runID, day: day))
+                            try log.add(logRow(change, runID: runID, day: day))
+                            advance()
+                        }
+                    }
+                } else {
+                    try write(first, runID: runID, day: day)
+                    try log.add(logRow(first, runID: runID, day: day))
+                    advance()
+                }
+            }
+        }
+        progress(changes.count)
+    }
+
+    /// Rows for one `INSERT … VALUES` statement, sent `RowBatch.size` rows to a statement: SQLite then opens
+    /// its cursors, and builds the lists its constraints check against, once per batch instead of once per
+    /// row. Rows are inserted in the order they are added.
+    struct RowBatch {
+        static let size = 64
+        fileprivate let database: Database
+        fileprivate let single: String
+        fileprivate let batched: String
+        fileprivate let columns: Int
+        fileprivate var pending: [SQLValue] = []
+
+        /// Adds one row of `columns` values; a full batch is written at once.
+        mutating func add(_ row: [SQLValue]) throws {
+            precondition(row.count == columns, "a row of \(row.count) values for \(columns) columns")
+            pending += row
+            if pending.count == columns * RowBatch.size {
+                try database.run(batched, pending)
+                pending.removeAll(keepingCapacity: true)
+            }
+        }
+
+        /// The rows of a batch not filled, one statement each.
+        fileprivate mutating func flush() throws {
+            var start = 0
+            while start < pending.count {
+                try database.run(single, Array(pending[start..<(start + columns)]))
+                start += columns
+            }
+            pending.removeAll()
+        }
+    }
+
+    /// `body` adding rows for `prefix` (`INSERT … (columns) VALUES `); every row added is written before
+    /// this returns.
+    func inBatches(_ prefix: String, columns: Int, _ body: (inout RowBatch) throws -> Void) throws {
+        let row = "(" + Array(repeating: "?", count: columns).joined(separator: ", ") + ")"
+        var batch = RowBatch(database: database, single: prefix + row,
+                             batched: prefix + Array(repeating: row, count: RowBatch.size).joined(separator: ", "),
+                             columns: columns)
+        try body(&batch)
+        try batch.flush()
     }
 
     /// The organisation's row: the portal's owner (written by its first import) and its portal address.
@@ -100,16 +172,18 @@ struct PortalWriter {
         try database.run("UPDATE runs SET report_json = NULL WHERE id = ?", [.text(runID)])
     }
 
-    /// The three statements that write one kind, built once per kind rather than once per row.
+    /// The statements that write one kind, built once per kind rather than once per row.
     private struct WriteSQL {
+        /// `INSERT INTO table (…) VALUES `, for `inBatches`.
+        let into: String
         let insert: String
         let update: String
         let status: String
 
         init(_ schema: EntitySchema) {
             let columns = schema.fields.map(\.column)
-            let placeholders = Array(repeating: "?", count: columns.count + 5).joined(separator: ", ")
-            insert = "INSERT INTO \(schema.table) (key, \(columns.joined(separator: ", ")), status, status_since, created_run, updated_run) VALUES (\(placeholders))"
+            into = "INSERT INTO \(schema.table) (key, \(columns.joined(separator: ", ")), status, status_since, created_run, updated_run) VALUES "
+            insert = into + "(" + Array(repeating: "?", count: columns.count + 5).joined(separator: ", ") + ")"
             update = "UPDATE \(schema.table) SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")), status_since = CASE WHEN status = ? THEN status_since ELSE ? END, status = ?, updated_run = ? WHERE key = ?"
             status = "UPDATE \(schema.table) SET status = ?, status_since = ?, updated_run = ? WHERE key = ?"
         }
@@ -118,27 +192,37 @@ struct PortalWriter {
     private static let writeSQL: [EntityKind: WriteSQL] = Dictionary(
         uniqueKeysWithValues: EntityKind.allCases.map { ($0, WriteSQL($0.schema)) })
 
-    /// One record's change and its change-log row.
-    private func write(_ change: Change, runID: String, asOf: Day) throws {
+    private static let logSQL = "INSERT INTO change_log (run_id, entity, key, action, changes, as_of) VALUES "
+
+    /// A change's row in the change log.
+    private func logRow(_ change: Change, runID: String, day: String) -> [SQLValue] {
+        [.text(runID), .text(change.kind.rawValue), .text(change.key), .text(change.action.rawValue),
+         .text(change.action == .created ? JSONText.createdFields(change.kind.schema, change.values ?? [])
+                                          : JSONText.fieldChanges(change.fields)), .text(day)]
+    }
+
+    /// A created record's row: its key, values, status and the run that made it.
+    private func createdRow(_ change: Change, runID: String, day: String) -> [SQLValue] {
+        var row: [SQLValue] = [.text(change.key)]
+        row.reserveCapacity((change.values?.count ?? 0) + 5)
+        for value in change.values ?? [] { row.append(value.sqlValue) }
+        row += [.text(change.status.rawValue), .text(day), .text(runID), .text(runID)]
+        return row
+    }
+
+    /// One record's change (its log row is written by the caller).
+    private func write(_ change: Change, runID: String, day: String) throws {
         let sql = PortalWriter.writeSQL[change.kind]!
-        var bindings: [SQLValue] = []
-        bindings.reserveCapacity((change.values?.count ?? 0) + 5)
-        if change.action == .created, let values = change.values {
-            bindings.append(.text(change.key))
-            for value in values { bindings.append(value.sqlValue) }
-            bindings += [.text(change.status.rawValue), .text(asOf.iso), .text(runID), .text(runID)]
-            try database.run(sql.insert, bindings)
+        if change.action == .created, change.values != nil {
+            try database.run(sql.insert, createdRow(change, runID: runID, day: day))
         } else if let values = change.values {
+            var bindings: [SQLValue] = []
+            bindings.reserveCapacity(values.count + 5)
             for value in values { bindings.append(value.sqlValue) }
-            bindings += [.text(change.status.rawValue), .text(asOf.iso), .text(change.status.rawValue), .text(runID), .text(change.key)]
+            bindings += [.text(change.status.rawValue), .text(day), .text(change.status.rawValue), .text(runID), .text(change.key)]
             try database.run(sql.update, bindings)
         } else {
-            try database.run(sql.status, [.text(change.status.rawValue), .text(asOf.iso), .text(runID), .text(change.key)])
+            try database.run(sql.status, [.text(change.status.rawValue), .text(day), .text(runID), .text(change.key)])
         }
-        try database.run(
-            "INSERT INTO change_log (run_id, entity, key, action, changes, as_of) VALUES (?, ?, ?, ?, ?, ?)",
-            [.text(runID), .text(change.kind.rawValue), .text(change.key), .text(change.action.rawValue),
-             .text(change.action == .created ? JSONText.createdFields(change.kind.schema, change.values ?? [])
-                                              : JSONText.fieldChanges(change.fields)), .text(asOf.iso)])
     }
 }

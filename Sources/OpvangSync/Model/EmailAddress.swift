@@ -59,6 +59,8 @@ public enum EmailAddress {
     /// `domain` lowercased, NFC, with every label that holds more than ASCII as `xn--` + Punycode; nil when
     /// a label holds something other than letters, marks, digits and hyphens.
     static func asciiDomain(_ domain: String) -> String? {
+        // Nearly every address: nothing to compose or encode, and Foundation's normalisation is costly.
+        if domain.utf8.allSatisfy({ $0 < 0x80 }) { return domain.lowercased() }
         let lowered = domain.precomposedStringWithCanonicalMapping.lowercased()
         var labels: [String] = []
         for label in lowered.split(separator: ".", omittingEmptySubsequences: false) {
