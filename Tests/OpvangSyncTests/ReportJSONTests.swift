@@ -34,6 +34,24 @@ import Testing
         #expect(written.last == 0x0A)
     }
 
+    /// The changes spreadsheet: a created or ended record on one row, an updated one on a row per field.
+    @Test func theChangesSpreadsheetHasARowPerChangedField() {
+        let changes = [
+            RunReport.ReportChange(entity: "parent", key: "O1", action: .updated, fields: [
+                FieldChange(field: "lastName", old: "Dijk", new: "van Dijk"),
+                FieldChange(field: "email", old: nil, new: "=zoë@example.nl"),
+            ]),
+            RunReport.ReportChange(entity: "child", key: "K9", action: .created, fields: []),
+            RunReport.ReportChange(entity: "placement", key: "P3", action: .ended, fields: []),
+        ]
+        let csv = String(decoding: ReportWriter.changesCSV(report(changes)), as: UTF8.self)
+        #expect(csv == "\u{FEFF}entiteit;sleutel;actie;veld;oud;nieuw\r\n"
+            + "parent;O1;updated;lastName;Dijk;van Dijk\r\n"
+            + "parent;O1;updated;email;;'=zoë@example.nl\r\n"
+            + "child;K9;created;;;\r\n"
+            + "placement;P3;ended;;;\r\n")
+    }
+
     /// A night can warn about thousands of rows: the issues are written by hand too, every key sorted and an
     /// absent value as null, as the encoder writes them.
     @Test func handWrittenIssuesReadBackAsEncoded() throws {

@@ -165,7 +165,7 @@ public enum SpreadsheetCSV {
     }
 
     /// `document` as the UTF-8 bytes of the file.
-    static func bytes(header: [String], rows: [[String?]]) -> [UInt8] {
+    static func bytes<Rows: Sequence<[String?]>>(header: [String], rows: Rows) -> [UInt8] {
         var out: [UInt8] = [0xEF, 0xBB, 0xBF]
         func append(_ row: [String?]) {
             for (index, value) in row.enumerated() {
@@ -400,15 +400,13 @@ public enum ReportWriter {
         }
     }
 
+    /// Every change, a row per changed field. The rows are made one at a time as they are written: a first
+    /// import lists every record it created, and a list of them all would be held beside the file's bytes.
     public static func changesCSV(_ report: RunReport) -> [UInt8] {
-        var rows: [[String?]] = []
-        for change in report.changes {
-            if change.fields.isEmpty {
-                rows.append([change.entity, change.key, change.action.rawValue, nil, nil, nil])
-            }
-            for field in change.fields {
-                rows.append([change.entity, change.key, change.action.rawValue, field.field, field.old, field.new])
-            }
+        let rows = report.changes.lazy.flatMap { change -> [[String?]] in
+            change.fields.isEmpty
+                ? [[change.entity, change.key, change.action.rawValue, nil, nil, nil]]
+                : change.fields.map { [change.entity, change.key, change.action.rawValue, $0.field, $0.old, $0.new] }
         }
         return SpreadsheetCSV.bytes(header: ["entiteit", "sleutel", "actie", "veld", "oud", "nieuw"], rows: rows)
     }
