@@ -57,7 +57,7 @@ struct PortalWriter {
                     while end < changes.count, changes[end].action == .created, changes[end].kind == first.kind,
                           changes[end].values != nil { end += 1 }
                 }
-                if end - index > 1 {
+                if first.action == .created, first.values != nil {
                     try inBatches(PortalWriter.writeSQL[first.kind]!.into, columns: first.kind.schema.fields.count + 5) { rows in
                         for change in changes[index..<end] {
                             try rows.add(createdRow(change, runID: runID, day: day))
@@ -176,14 +176,12 @@ struct PortalWriter {
     private struct WriteSQL {
         /// `INSERT INTO table (…) VALUES `, for `inBatches`.
         let into: String
-        let insert: String
         let update: String
         let status: String
 
         init(_ schema: EntitySchema) {
             let columns = schema.fields.map(\.column)
             into = "INSERT INTO \(schema.table) (key, \(columns.joined(separator: ", ")), status, status_since, created_run, updated_run) VALUES "
-            insert = into + "(" + Array(repeating: "?", count: columns.count + 5).joined(separator: ", ") + ")"
             update = "UPDATE \(schema.table) SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")), status_since = CASE WHEN status = ? THEN status_since ELSE ? END, status = ?, updated_run = ? WHERE key = ?"
             status = "UPDATE \(schema.table) SET status = ?, status_since = ?, updated_run = ? WHERE key = ?"
         }
@@ -210,12 +208,10 @@ struct PortalWriter {
         return row
     }
 
-    /// One record's change (its log row is written by the caller).
+    /// One record's update or change of status (created records go in batches; the caller writes the log row).
     private func write(_ change: Change, runID: String, day: String) throws {
         let sql = PortalWriter.writeSQL[change.kind]!
-        if change.action == .created, change.values != nil {
-            try database.run(sql.insert, createdRow(change, runID: runID, day: day))
-        } else if let values = change.values {
+        if let values = change.values {
             var bindings: [SQLValue] = []
             bindings.reserveCapacity(values.count + 5)
             for value in values { bindings.append(value.sqlValue) }
