@@ -1,6 +1,12 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+#if arch(x86_64)
+let shaInstructionSettings: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-msha", "-Xcc", "-mssse3", "-Xcc", "-msse4.1"])]
+#else
+let shaInstructionSettings: [SwiftSetting] = []
+#endif
+
 let package = Package(
     name: "opvangsync",
     platforms: [.macOS(.v13)],
@@ -14,7 +20,10 @@ let package = Package(
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .target(name: "PortalStore", dependencies: ["CSQLite"]),
         .target(name: "Mail", dependencies: ["CCurl"]),
-        .target(name: "OpvangSync", dependencies: ["PortalStore", "Mail"]),
+        // SHA-256 on the processor's SHA instructions: the only code built for them, called only where the
+        // processor has them.
+        .target(name: "SHA256Instructions", swiftSettings: shaInstructionSettings),
+        .target(name: "OpvangSync", dependencies: ["PortalStore", "Mail", "SHA256Instructions"]),
         .executableTarget(name: "opvangsync", dependencies: ["OpvangSync", "CMalloc"]),
         .executableTarget(name: "exportgen", dependencies: ["OpvangSync"]),
         // Export builders and process helpers shared by the test targets.

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import OpvangSync
 
@@ -13,11 +14,49 @@ import Testing
     ])
     func nistVectors(message: String, digest: String) {
         #expect(SHA256.hex(of: Array(message.utf8)) == digest)
+        #expect(SHA256.hex(of: Array(message.utf8), rounds: .portable) == digest)
     }
 
-    @Test func oneMillionAs() {
+    @Test(arguments: [SHA256.Rounds.fastest, .portable])
+    func oneMillionAs(rounds: SHA256.Rounds) {
         let bytes = [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)
-        #expect(SHA256.hex(of: bytes) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        #expect(SHA256.hex(of: bytes, rounds: rounds) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    /// The processor's instructions are used exactly where /proc/cpuinfo says it has them.
+    @Test func theProcessorsSHAInstructionsAreUsedWhereItHasThem() throws {
+        #if arch(x86_64)
+        let cpuinfo = try String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let flags = cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }.map { Set($0.split(separator: " ")) } ?? []
+        let has = ["sha_ni", "ssse3", "sse4_1"].allSatisfy { flags.contains(Substring($0)) }
+        #expect(SHA256.Rounds.fastest == (has ? .instructions : .portable))
+        #else
+        #expect(SHA256.Rounds.fastest == .portable)
+        #endif
+    }
+
+    /// Every length from 0 to 300 bytes (every position of the padding and of a block boundary), and two
+    /// longer messages, fed whole and in uneven pieces: the two kinds of rounds give the same digest.
+    @Test func theInstructionsAndThePortableRoundsAgree() {
+        var seed: UInt64 = 0x9e3779b97f4a7c15
+        func bytes(_ count: Int) -> [UInt8] {
+            (0..<count).map { _ in
+                seed = seed &* 6364136223846793005 &+ 1442695040888963407
+                return UInt8(truncatingIfNeeded: seed >> 56)
+            }
+        }
+        for message in (0...300).map(bytes) + [bytes(4096 + 7), bytes(100_003)] {
+            let portable = SHA256.hex(of: message, rounds: .portable)
+            #expect(SHA256.hex(of: message) == portable, "\(message.count) bytes")
+            var pieces = SHA256()
+            var start = 0, step = 1
+            while start < message.count {
+                pieces.update(Array(message[start..<min(start + step, message.count)]))
+                start += step
+                step = step * 3 % 191 + 1
+            }
+            #expect(pieces.finalize().hexString == portable, "\(message.count) bytes in pieces")
+        }
     }
 
     @Test func feedingInPiecesGivesTheSameDigest() {

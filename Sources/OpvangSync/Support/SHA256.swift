@@ -1,8 +1,38 @@
+#if arch(x86_64)
+import _Builtin_intrinsics.intel.cpuid
+import SHA256Instructions
+#endif
+
 /// SHA-256 (FIPS 180-4), checked against the NIST example vectors in the tests.
 ///
-/// Written here rather than linked from libcrypto: it is small, has no build-time dependency, and is used
-/// for manifest checksums and activation-token hashes where its speed is more than enough.
+/// Written here rather than linked from libcrypto: it is small and has no build-time dependency. It checks
+/// every export file against its manifest each night, so its speed sets the floor of a quiet night: where
+/// the processor has the SHA extensions (most x86 servers since 2017–2021) whole blocks go through them,
+/// about six times the speed of the portable rounds below, which every other processor uses.
 public struct SHA256: Sendable {
+    /// How whole blocks are hashed.
+    public enum Rounds: Sendable {
+        /// The processor's SHA instructions.
+        case instructions
+        /// The rounds written out in Swift.
+        case portable
+
+        /// The processor's instructions where it has them (SHA, SSSE3 and SSE4.1), the portable rounds
+        /// otherwise. Asked once per process.
+        public static let fastest: Rounds = {
+            #if arch(x86_64)
+            var a: UInt32 = 0, b: UInt32 = 0, c: UInt32 = 0, d: UInt32 = 0
+            guard __get_cpuid_count(1, 0, &a, &b, &c, &d) != 0 else { return .portable }
+            let ssse3 = c & (1 << 9) != 0, sse41 = c & (1 << 19) != 0
+            guard __get_cpuid_count(7, 0, &a, &b, &c, &d) != 0 else { return .portable }
+            let sha = b & (1 << 29) != 0
+            return ssse3 && sse41 && sha ? .instructions : .portable
+            #else
+            return .portable
+            #endif
+        }()
+    }
+
     private static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
@@ -19,8 +49,14 @@ public struct SHA256: Sendable {
     private var h4: UInt32 = 0x510e527f, h5: UInt32 = 0x9b05688c, h6: UInt32 = 0x1f83d9ab, h7: UInt32 = 0x5be0cd19
     private var pending: [UInt8] = []
     private var length: UInt64 = 0
+    private let rounds: Rounds
 
-    public init() { pending.reserveCapacity(64) }
+    /// A hasher on the fastest rounds this processor has; `rounds` chooses them, for the tests that hold
+    /// the two against each other.
+    public init(rounds: Rounds = .fastest) {
+        self.rounds = Rounds.fastest == .instructions ? rounds : .portable
+        pending.reserveCapacity(64)
+    }
 
     /// Feeds more bytes; whole 64-byte blocks are hashed straight from the caller's buffer.
     public mutating func update(_ bytes: UnsafeRawBufferPointer) {
@@ -78,6 +114,14 @@ public struct SHA256: Sendable {
     /// that the words rotate through the arguments instead of being moved: about twice the speed of a
     /// straightforward loop over an array state.
     private mutating func compress(blocks: UnsafeRawBufferPointer) {
+        #if arch(x86_64)
+        if rounds == .instructions {
+            var state = (h0, h1, h2, h3, h4, h5, h6, h7)
+            SHA256Instructions.compress(state: &state, blocks: blocks)
+            (h0, h1, h2, h3, h4, h5, h6, h7) = state
+            return
+        }
+        #endif
         var s0 = h0, s1 = h1, s2 = h2, s3 = h3, s4 = h4, s5 = h5, s6 = h6, s7 = h7
         withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
             SHA256.k.withUnsafeBufferPointer { k in
@@ -124,8 +168,8 @@ public struct SHA256: Sendable {
     }
 
     /// The digest of `bytes` as lowercase hex.
-    public static func hex(of bytes: [UInt8]) -> String {
-        var hasher = SHA256()
+    public static func hex(of bytes: [UInt8], rounds: Rounds = .fastest) -> String {
+        var hasher = SHA256(rounds: rounds)
         hasher.update(bytes)
         return hasher.finalize().hexString
     }
