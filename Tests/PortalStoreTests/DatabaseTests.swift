@@ -16,6 +16,8 @@ func temporaryDatabasePath() -> String {
         #expect(try database.scalarInt("PRAGMA busy_timeout") == 1234)
         #expect(try database.scalarInt("PRAGMA foreign_keys") == 1)
         #expect(try database.scalarInt("PRAGMA synchronous") == 2)
+        // Statement journals stay in memory instead of spilling to /var/tmp (2 = MEMORY).
+        #expect(try database.scalarInt("PRAGMA temp_store") == 2)
     }
 
     @Test func aNewPortalFileIsReadableByItsGroupOnly() throws {
