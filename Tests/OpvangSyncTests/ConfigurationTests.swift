@@ -117,6 +117,26 @@ func parseConfiguration(_ json: String) throws(Configuration.Failure) -> Configu
     @Test func markdownTableCellsCannotBreakTheTable() {
         #expect(MarkdownReport.escape("a|b\nc") == "a\\|b c")
     }
+
+    /// Plain text comes back as it is; one character that means something, anywhere in otherwise plain
+    /// text, is still escaped (the escapers skip their character-by-character pass for plain text).
+    @Test func theEscapersPassPlainTextAndCatchEachSpecialCharacter() {
+        let plain = "Kinderopvang De Zonnebloem, groep 3 (08:00-18:00) #12 = 100% ok; a/b {c} $d @e ^f"
+        #expect(HTMLReport.escape(plain) == plain)
+        #expect(MarkdownReport.escape(plain) == plain)
+        let html: [(String, String)] = [("<", "&lt;"), (">", "&gt;"), ("&", "&amp;"), ("\"", "&quot;"), ("'", "&#39;"),
+                                        ("\n", " "), ("\t", " "), ("\u{7F}", ""), ("\u{1B}", ""), ("\u{202E}", ""), ("é", "é")]
+        for (character, escaped) in html {
+            #expect(HTMLReport.escape("a\(character)b") == "a\(escaped)b", "\(character.unicodeScalars.map(\.value))")
+        }
+        let markdown: [(String, String)] = [("<", "&lt;"), (">", "&gt;"), ("&", "&amp;"), ("\\", "\\\\"), ("`", "\\`"),
+                                            ("*", "\\*"), ("_", "\\_"), ("[", "\\["), ("]", "\\]"), ("|", "\\|"), ("~", "\\~"),
+                                            ("\r", " "), ("\u{7F}", ""), ("\u{0}", ""), ("\u{200F}", ""), ("ë", "ë")]
+        for (character, escaped) in markdown {
+            #expect(MarkdownReport.escape("a\(character)b") == "a\(escaped)b", "\(character.unicodeScalars.map(\.value))")
+        }
+        #expect(MarkdownReport.escape("zie https://voorbeeld.nl of www.voorbeeld.nl") == "zie https&#58;//voorbeeld.nl of www&#46;voorbeeld.nl")
+    }
 }
 
 @Suite struct PathsTests {

@@ -91,6 +91,7 @@ public enum HTMLReport {
     /// `"` and `'` as character references; control characters and the bidi marks and overrides (which
     /// could make a name read as something else) left out; line breaks and tabs as spaces.
     public static func escape(_ text: String) -> String {
+        if TextSafety.isPlainASCII(text, avoiding: "<>&\"'") { return text }
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {

@@ -57,6 +57,14 @@ public enum MarkdownReport {
     /// the same characters and nothing else. HTML (`<script>`), links (`[x](javascript:…)`), emphasis,
     /// code spans, table pipes, line breaks and control characters cannot change the document around it.
     static func escape(_ text: String) -> String {
+        let out = TextSafety.isPlainASCII(text, avoiding: "<>&\\`*_[]|~") ? text : escapeCharacters(text)
+        // No address from the data may become a link: renderers turn `https://…` and `www.…` into one.
+        guard out.containsBytes("://") || out.containsBytes("www.") else { return out }
+        return out.replacingOccurrences(of: "://", with: "&#58;//").replacingOccurrences(of: "www.", with: "www&#46;")
+    }
+
+    /// `text` with each character that Markdown reads as markup escaped, and control characters left out.
+    private static func escapeCharacters(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.utf8.count)
         for scalar in text.unicodeScalars {
@@ -74,9 +82,7 @@ public enum MarkdownReport {
                 out.unicodeScalars.append(scalar)
             }
         }
-        // No address from the data may become a link: renderers turn `https://…` and `www.…` into one.
-        guard out.containsBytes("://") || out.containsBytes("www.") else { return out }
-        return out.replacingOccurrences(of: "://", with: "&#58;//").replacingOccurrences(of: "www.", with: "www&#46;")
+        return out
     }
 
     /// A key, file name or code from outside as a code span, when it can be one safely; escaped text otherwise.

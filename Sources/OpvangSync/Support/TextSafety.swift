@@ -27,4 +27,21 @@ public enum TextSafety {
         }
         return String(out)
     }
+
+    /// True when every byte of `text` is printable ASCII (space to `~`) and none is one of `special`: text
+    /// an escaper gives back as it is. Most of a report is such text, so the escapers ask this first and
+    /// look at characters one by one only when it says no.
+    static func isPlainASCII(_ text: String, avoiding special: StaticString) -> Bool {
+        var avoided: (UInt64, UInt64) = (0, 0)
+        special.withUTF8Buffer { bytes in
+            for byte in bytes where byte < 0x80 {
+                if byte < 64 { avoided.0 |= 1 << UInt64(byte) } else { avoided.1 |= 1 << UInt64(byte - 64) }
+            }
+        }
+        func plain(_ byte: UInt8) -> Bool {
+            guard byte >= 0x20, byte < 0x7F else { return false }
+            return byte < 64 ? avoided.0 & (1 << UInt64(byte)) == 0 : avoided.1 & (1 << UInt64(byte - 64)) == 0
+        }
+        return text.utf8.withContiguousStorageIfAvailable { $0.allSatisfy(plain) } ?? text.utf8.allSatisfy(plain)
+    }
 }
