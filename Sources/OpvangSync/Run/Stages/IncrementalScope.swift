@@ -42,10 +42,11 @@ struct IncrementalScope {
             }
         }
         // The date alone: care that ended or comes within the invitation window, windows after care that passed.
+        // Each from its date index (SQLite, without statistics, would take the status index: every placement).
         let window = rules.inviteDaysBeforeStart
         children.formUnion(try lookup.strings("""
-            SELECT child_number FROM placements WHERE status = 'active' AND end_date >= ? AND end_date < ?
-            UNION SELECT child_number FROM placements WHERE status = 'active' AND start_date > ? AND start_date <= ?
+            SELECT child_number FROM placements INDEXED BY placements_end WHERE status = 'active' AND end_date >= ? AND end_date < ?
+            UNION SELECT child_number FROM placements INDEXED BY placements_start WHERE status = 'active' AND start_date > ? AND start_date <= ?
             """, [.text(lastAsOf.iso), .text(asOf.iso), .text(lastAsOf.adding(days: window).iso), .text(asOf.adding(days: window).iso)]))
         let passed: [SQLValue] = [.text(lastAsOf.iso), .text(asOf.iso)]
         try database.statement("""
