@@ -33,6 +33,50 @@ import Testing
         #expect(EmailAddress.problem("jan.de.vries+opvang@example.co.uk") == nil)
     }
 
+    /// The byte-by-byte check of ASCII addresses gives what the general check gives, message and all: for
+    /// every address of the rule tests and for 30,000 generated ones, made of the characters the rules
+    /// look at (both cases, dots, hyphens, underscores, `@`, spaces, control characters, the characters a
+    /// local part may not hold) at lengths around the limits of 63, 64 and 254.
+    @Test func theASCIICheckOfAnAddressAgreesWithTheGeneralOne() {
+        func ascii(_ text: String) -> String? {
+            var text = text
+            return text.withUTF8(EmailAddress.asciiProblem)
+        }
+        let fixed = ["a..b@example.nl", "a@example..nl", "a@exa_mple.nl", "a@example.123", "Jan@Example.NL", "@x.nl", "a@", "a@b",
+                     "a@.nl", "a@nl.", ".a@x.nl", "a.@x.nl", "a b@x.nl", "a\u{0}b@x.nl", "a\u{7F}@x.nl", "a@-x.nl", "a@x-.nl",
+                     "a@x.n", "a@x.10", "a@x.0", "a@x.1a", "a@@x.nl", "a@x@y.nl", "\"a\"@x.nl", "a@x y.nl", "a@X.NL", String(repeating: "a", count: 64) + "@x.nl",
+                     String(repeating: "a", count: 65) + "@x.nl", "a@" + String(repeating: "b", count: 63) + ".nl",
+                     "a@" + String(repeating: "b", count: 64) + ".nl", String(repeating: "a", count: 60) + "@" + Array(repeating: String(repeating: "b", count: 60), count: 4).joined(separator: ".") + ".nl"]
+        for address in fixed {
+            #expect(ascii(address) == EmailAddress.generalProblem(address), "\(address.debugDescription)")
+        }
+        let alphabet = Array("aZ09.-_@ \t\u{0}\u{7F}\"(),:;<>[\\]+!".utf8)
+        var seed: UInt64 = 0x2545F4914F6CDD1D
+        func next(_ bound: Int) -> Int {
+            seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17
+            return Int(seed % UInt64(bound))
+        }
+        var disagreements: [String] = []
+        for _ in 0..<30_000 {
+            // Mostly address-shaped: a local part, an @, and dotted labels, each sometimes damaged.
+            var bytes: [UInt8] = []
+            let lengths = [1, 2, 3, 8, 62, 63, 64, 65, 120]
+            for _ in 0..<lengths[next(lengths.count)] { bytes.append(next(4) == 0 ? alphabet[next(alphabet.count)] : UInt8(ascii: "a")) }
+            if next(8) != 0 { bytes.append(UInt8(ascii: "@")) }
+            for label in 0..<(1 + next(4)) {
+                if label > 0 { bytes.append(UInt8(ascii: ".")) }
+                let digits = next(8) == 0
+                for _ in 0..<lengths[next(lengths.count)] {
+                    if digits { bytes.append(UInt8(ascii: "0") + UInt8(next(10))); continue }
+                    bytes.append(next(6) == 0 ? alphabet[next(alphabet.count)] : UInt8(ascii: next(2) == 0 ? "b" : "B"))
+                }
+            }
+            let address = String(decoding: bytes, as: UTF8.self)
+            if ascii(address) != EmailAddress.generalProblem(address) { disagreements.append(address) }
+        }
+        #expect(disagreements.isEmpty, "\(disagreements.prefix(5).map(\.debugDescription))")
+    }
+
     @Test func anIntegerValuedJSONNumberIsThatInteger() {
         #expect(JSONNumber.integerText("100003") == "100003")
         #expect(JSONNumber.integerText("00123") == "00123", "a plain integer keeps its digits")

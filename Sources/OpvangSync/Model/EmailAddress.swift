@@ -12,6 +12,16 @@ public enum EmailAddress {
     /// of parents cannot be assumed to have); the domain may be internationalised and is then used in
     /// its IDNA A-label form (`bücher.nl` → `xn--bcher-kva.nl`).
     public static func problem(_ text: String) -> String? {
+        // Nearly every address is ASCII: checked byte by byte, to the same rules in the same order.
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            var text = text
+            return text.withUTF8(asciiProblem)
+        }
+        return generalProblem(text)
+    }
+
+    /// `problem` for any text, by Unicode scalar.
+    static func generalProblem(_ text: String) -> String? {
         let scalars = Array(text.unicodeScalars)
         guard let at = scalars.firstIndex(of: "@"), scalars.lastIndex(of: "@") == at else {
             return "er moet precies één @ in staan"
@@ -46,6 +56,56 @@ public enum EmailAddress {
         if local.count + 1 + ascii.utf8.count > 254 { return "het adres is langer dan 254 tekens" }
         return nil
     }
+
+    /// `problem` for ASCII text, on its bytes: the checks of `generalProblem`, in its order, with its messages.
+    static func asciiProblem(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        let at = UInt8(ascii: "@"), dot = UInt8(ascii: "."), hyphen = UInt8(ascii: "-")
+        guard let position = bytes.firstIndex(of: at), bytes.lastIndex(of: at) == position else {
+            return "er moet precies één @ in staan"
+        }
+        let local = UnsafeBufferPointer(rebasing: bytes[..<position])
+        let domain = UnsafeBufferPointer(rebasing: bytes[(position + 1)...])
+        guard !local.isEmpty else { return "niets vóór de @" }
+        guard !domain.isEmpty else { return "geen domein na de @" }
+        guard local.count <= 64 else { return "het deel vóór de @ is langer dan 64 tekens" }
+        for byte in local where byte <= 0x20 || byte == 0x7F || forbiddenInLocalPart.contains(byte) {
+            return "een spatie, stuurteken of een van \"(),:;<>[\\] vóór de @"
+        }
+        if local.first == dot || local.last == dot { return "een punt aan het begin of eind vóór de @" }
+        if zip(local, local.dropFirst()).contains(where: { $0 == dot && $1 == dot }) { return "twee punten achter elkaar" }
+        // The domain as `asciiDomain` gives it: lowercased.
+        var labels: [UnsafeBufferPointer<UInt8>] = []
+        var start = 0
+        for index in 0...domain.count where index == domain.count || domain[index] == dot {
+            labels.append(UnsafeBufferPointer(rebasing: domain[start..<index]))
+            start = index + 1
+        }
+        if labels.contains(where: \.isEmpty) {
+            return zip(domain, domain.dropFirst()).contains(where: { $0 == dot && $1 == dot })
+                ? "twee punten achter elkaar" : "een punt aan het begin of eind van het domein"
+        }
+        guard labels.count >= 2 else { return "het domein heeft geen punt (zoals example.nl)" }
+        func lowered(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte }
+        for label in labels {
+            if label.contains(UInt8(ascii: "_")) { return "een _ in het domein" }
+            guard label.allSatisfy({ byte in
+                let byte = lowered(byte)
+                return (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39) || byte == hyphen
+            }) else {
+                return "de domeinnaam bevat tekens die in een domeinnaam niet mogen"
+            }
+            if label.first == hyphen || label.last == hyphen { return "een streepje aan het begin of eind van een deel van het domein" }
+            if label.count > 63 { return "een deel van het domein is langer dan 63 tekens" }
+        }
+        let top = labels[labels.count - 1]
+        if top.count < 2 { return "de topleveldomeinnaam is korter dan twee tekens" }
+        if top.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) { return "de topleveldomeinnaam bestaat uit cijfers" }
+        if local.count + 1 + domain.count > 254 { return "het adres is langer dan 254 tekens" }
+        return nil
+    }
+
+    /// The characters a local part may not hold besides spaces and control characters.
+    private static let forbiddenInLocalPart: Set<UInt8> = Set("\"(),:;<>[\\]".utf8)
 
     /// The form used to log in, to mail and to compare addresses: trimmed, lowercased, and with an
     /// internationalised domain as its IDNA A-label (what goes into `To:` and the SMTP envelope).
