@@ -28,6 +28,27 @@ import Testing
         }
     }
 
+    @Test func backgroundWorkIsWaitedForOnceAndItsResultOrErrorKept() throws {
+        let finished = Flag()
+        let work = Background { () -> Int in
+            Thread.sleep(forTimeInterval: 0.05)
+            finished.set()
+            return 42
+        }
+        #expect(try work.wait() == 42)
+        #expect(finished.isSet, "wait returned only once the work was done")
+        #expect(try work.wait() == 42, "a second wait gives the same result")
+        let failing = Background { () throws -> Int in throw Failure(which: "background") }
+        #expect(throws: Failure(which: "background")) { _ = try failing.wait() }
+        #expect(throws: Failure(which: "background")) { _ = try failing.wait() }
+        // Work never waited for is still joined when it goes.
+        let abandoned = Flag()
+        do {
+            _ = Background { () -> Int in Thread.sleep(forTimeInterval: 0.05); abandoned.set(); return 1 }
+        }
+        #expect(abandoned.isSet)
+    }
+
     final class Flag: @unchecked Sendable {
         private let lock = NSLock()
         private var value = false

@@ -104,6 +104,14 @@ struct RunPlanning {
         } else {
             report.issues += builder.schoolHolidayIssues(inputs, days: horizon)
         }
+        // An incremental run counts what it did not touch per location in the portal: on a connection of its
+        // own, on the second core, while the accounts and the lists are planned.
+        let locationCount: Background<[LocationTotals]>? = request.scope == nil ? groupsAfter.map { groups in
+            Background { [post, plan, asOf, path = request.settings.database] in
+                let portal = try PortalRepository(readOnlyAt: path)
+                return try LocationTotals.incremental(post, plan: plan, asOf: asOf, groups: groups, database: portal.database)
+            }
+        } : nil
         let attendanceStore = AttendanceStore(database: repository?.database)
 
         // Accounts and attendance share nothing but their inputs: on two cores they run side by side,
@@ -146,11 +154,7 @@ struct RunPlanning {
         report.parentAccounts = ParentAccounts.of(accountPlan, post: post)
         if incremental != nil, let repository { try report.parentAccounts?.addStored(from: repository.database, except: scopeParents ?? []) }
         if request.scope == nil {
-            if let groupsAfter, let repository {
-                report.locations = try LocationTotals.incremental(post, plan: plan, asOf: asOf, groups: groupsAfter, database: repository.database)
-            } else {
-                report.locations = LocationTotals.of(listed, plan: plan, asOf: asOf)
-            }
+            report.locations = try locationCount?.wait() ?? LocationTotals.of(listed, plan: plan, asOf: asOf)
         }
         for owner in retention.unlinked {
             report.issues.append(Issue(.warning, "account-disabled-unlinked", key: owner, message:
