@@ -52,12 +52,11 @@ struct PortalWriter {
         try inBatches(PortalWriter.logSQL, columns: 6) { log in
             while index < changes.count {
                 let first = changes[index]
-                var end = index + 1
                 if first.action == .created, first.values != nil {
+                    // This created record and those of its kind that follow it, in one batched insert.
+                    var end = index + 1
                     while end < changes.count, changes[end].action == .created, changes[end].kind == first.kind,
                           changes[end].values != nil { end += 1 }
-                }
-                if first.action == .created, first.values != nil {
                     try inBatches(PortalWriter.writeSQL[first.kind]!.into, columns: first.kind.schema.fields.count + 5) { rows in
                         for change in changes[index..<end] {
                             try rows.add(createdRow(change, runID: runID, day: day))

@@ -72,7 +72,8 @@ public enum EmailAddress {
             return "een spatie, stuurteken of een van \"(),:;<>[\\] vóór de @"
         }
         if local.first == dot || local.last == dot { return "een punt aan het begin of eind vóór de @" }
-        if zip(local, local.dropFirst()).contains(where: { $0 == dot && $1 == dot }) { return "twee punten achter elkaar" }
+        func twoDots(_ part: UnsafeBufferPointer<UInt8>) -> Bool { zip(part, part.dropFirst()).contains { $0 == dot && $1 == dot } }
+        if twoDots(local) { return "twee punten achter elkaar" }
         // The domain as `asciiDomain` gives it: lowercased.
         var labels: [UnsafeBufferPointer<UInt8>] = []
         var start = 0
@@ -81,8 +82,7 @@ public enum EmailAddress {
             start = index + 1
         }
         if labels.contains(where: \.isEmpty) {
-            return zip(domain, domain.dropFirst()).contains(where: { $0 == dot && $1 == dot })
-                ? "twee punten achter elkaar" : "een punt aan het begin of eind van het domein"
+            return twoDots(domain) ? "twee punten achter elkaar" : "een punt aan het begin of eind van het domein"
         }
         guard labels.count >= 2 else { return "het domein heeft geen punt (zoals example.nl)" }
         func lowered(_ byte: UInt8) -> UInt8 { byte >= 0x41 && byte <= 0x5A ? byte + 0x20 : byte }
