@@ -25,4 +25,34 @@ import Testing
         #expect(summary.changes.count == AttendanceSummary.listLimit)
         #expect(summary.changesTruncated)
     }
+
+    /// The rows a run writes are kept packed (texts numbered, times in minutes); each must come back as it
+    /// was built, whatever it holds, across the blocks they are kept in.
+    @Test func theRowsToWriteComeBackAsTheyWereBuilt() {
+        let first = Day(iso: "2026-11-23")!
+        var entries: [AttendanceEntry] = []
+        for number in 0..<40_000 {
+            let start = number % 7 == 0 ? nil : TimeOfDay(hour: 7 + number % 3, minute: number % 60)
+            let end = number % 11 == 0 ? nil : TimeOfDay(hour: number % 13 == 0 ? 24 : 17, minute: 0)
+            let away = number % 5 == 0 ? TimeRange(start: TimeOfDay(hour: 9, minute: 15)!, end: TimeOfDay(hour: 12, minute: 45)!) : nil
+            entries.append(AttendanceEntry(
+                group: "Groep \(number / 9_000)", date: first.adding(days: number % 70 - 3), child: "K\(number % 4_000)-lang-kindnummer",
+                start: start, end: end, absent: number % 4 == 0, absentHours: away,
+                reason: number % 3 == 0 ? nil : (number % 2 == 0 ? "ziek" : "tandarts \(number % 17) ë"),
+                source: number % 6 == 0 ? "Extra dag" : "P\(number)+Ruildag"))
+        }
+        var rows = AttendanceRows()
+        rows.append(contentsOf: entries[..<25_000])
+        var more = AttendanceRows()
+        more.append(contentsOf: entries[25_000...])
+        rows.append(contentsOf: more)
+        #expect(rows.count == entries.count)
+        #expect(Array(rows) == entries)
+        #expect(rows[16_384] == entries[16_384])
+        let far = AttendanceEntry(group: "G", date: Day(year: 9999, month: 12, day: 31)!, child: "1", start: TimeOfDay(hour: 0, minute: 0),
+                                  end: TimeOfDay(hour: 24, minute: 0), absent: false, reason: "", source: "")
+        var one = AttendanceRows()
+        one.append(far)
+        #expect(one[0] == far)
+    }
 }

@@ -10,6 +10,22 @@ import Testing
         #expect(Day(year: 2000, month: 3, day: 1)!.dayNumber == 11_017)
     }
 
+    /// Days are kept in four bytes and compared on their parts: the order must be the calendar's.
+    @Test func daysCompareAsTheirNumbers() {
+        // Neighbours within a month and a year, and days centuries apart.
+        let base = Day(year: 2024, month: 1, day: 1)!.dayNumber
+        for lhs in stride(from: base - 400, through: base + 800, by: 1) {
+            for offset in [-400, -33, -29, -1, 0, 1, 2, 28, 31, 62, 365, 1_000_000] {
+                let rhs = lhs + offset
+                let left = Day(dayNumber: lhs), right = Day(dayNumber: rhs)
+                #expect((left < right) == (lhs < rhs))
+                #expect((left == right) == (lhs == rhs))
+                #expect(Day(year: left.year, month: left.month, day: left.day) == left)
+            }
+        }
+        #expect(Day(year: 9999, month: 12, day: 31)!.adding(days: -1) < Day(year: 9999, month: 12, day: 31)!)
+    }
+
     @Test func impossibleDatesDoNotExist() {
         #expect(Day(year: 2021, month: 2, day: 29) == nil)
         #expect(Day(year: 2024, month: 2, day: 29) != nil)

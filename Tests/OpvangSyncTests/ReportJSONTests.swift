@@ -74,6 +74,74 @@ import Testing
                 "one issue per line, keys sorted")
     }
 
+    /// A first import's report is tens of megabytes: its JSON and spreadsheets are written to their files as
+    /// they are made, and must come out byte for byte as the whole would.
+    @Test func aLargeReportIsWrittenInPiecesExactlyAsWhole() throws {
+        var large = report((0..<60_000).map { number in
+            RunReport.ReportChange(entity: number % 3 == 0 ? "child" : "parent", key: "K\(number)", action: number % 2 == 0 ? .created : .updated,
+                                   fields: number % 2 == 0 ? [] : [FieldChange(field: "lastName", old: "Dijk \"\(number)\"", new: "=van Dijk;\(number)")])
+        })
+        large.issues = (0..<20_000).map { number in
+            Issue(number % 5 == 0 ? .error : .warning, "invalid-email", file: "ouders.csv", line: number + 2, column: 4, field: "E-mail",
+                  key: "O\(number)", message: "ongeldig e-mailadres (zoë\(number)@)")
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString)").path
+        try ProtectedFile.makeDirectory(folder)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+
+        // Each held at most a megabyte and one object or row at a time.
+        func staged(_ name: String) throws -> (bytes: [UInt8], largest: Int) {
+            var largest = 0
+            let path = (folder as NSString).appendingPathComponent(name)
+            let temporary = try ProtectedFile.stage(for: path) { spill in
+                func watched(_ buffer: inout [UInt8]) throws {
+                    largest = max(largest, buffer.count)
+                    try spill(&buffer)
+                }
+                let rest = switch name {
+                case "r.json": try ReportWriter.json(large, spill: watched)
+                case "w.csv": try ReportWriter.changesCSV(large, spill: watched)
+                default: try ReportWriter.issuesCSV(large, spill: watched)
+                }
+                largest = max(largest, rest.count)
+                return rest
+            }
+            try ProtectedFile.commit(temporary, to: path)
+            return (Array(try Data(contentsOf: URL(fileURLWithPath: path))), largest)
+        }
+        let whole = try ReportWriter.json(large)
+        for (name, expected) in [("r.json", whole), ("w.csv", ReportWriter.changesCSV(large)), ("a.csv", ReportWriter.issuesCSV(large))] {
+            let written = try staged(name)
+            #expect(expected.count > 3 << 19, "\(name) is larger than the buffer")
+            #expect(written.largest < (1 << 20) + 4096, "\(name)")
+            #expect(written.bytes == expected, "\(name)")
+        }
+
+        // And so for every file of a staged report.
+        let paths = try ReportWriter.stage(large, to: folder).commit()
+        #expect(Array(try Data(contentsOf: URL(fileURLWithPath: paths.json))) == whole)
+        #expect(Array(try Data(contentsOf: URL(fileURLWithPath: paths.changesCSV))) == ReportWriter.changesCSV(large))
+        #expect(Array(try Data(contentsOf: URL(fileURLWithPath: paths.rejectedCSV))) == ReportWriter.issuesCSV(large))
+    }
+
+    /// A file that fails half-way (a full disk, an error while it is made) leaves nothing behind, not even
+    /// the part already written.
+    @Test func aFileThatFailsHalfWayLeavesNothingBehind() throws {
+        struct Stop: Error {}
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString)").path
+        try ProtectedFile.makeDirectory(folder)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        #expect(throws: Stop.self) {
+            _ = try ProtectedFile.stage(for: (folder as NSString).appendingPathComponent("r.json")) { spill in
+                var buffer = [UInt8](repeating: 0x41, count: 3 << 20)
+                try spill(&buffer)
+                #expect(buffer.isEmpty, "a full buffer is written out")
+                throw Stop()
+            }
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
+    }
+
     @Test func aReportWithoutChangesIsTheEncodersOwn() throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

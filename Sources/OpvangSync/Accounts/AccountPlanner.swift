@@ -156,6 +156,12 @@ public struct AccountPlanner {
         }
         var candidates: [String: [Candidate]] = [:]
         var newStates: [String: ParentAccountState] = [:]
+        // Room for every parent looked at, made once: on a first import that is every parent, and tables
+        // grown by doubling would hold the old and the new table at once, beside everything else of the run.
+        let looked = scope?.count ?? post.count(.parent)
+        candidates.reserveCapacity(looked)
+        newStates.reserveCapacity(looked)
+        memberOf.reserveCapacity(looked)
         for (parent, values) in post.active(.parent) where (scope?.contains(parent) ?? true) && !excluded.contains(parent) {
             guard let record = Parent(values: values) else { continue }
             let login = AccountPlanner.loginAddress(email: record.email, email2: record.email2)
@@ -333,6 +339,7 @@ public struct AccountPlanner {
         }
         result.actions.insert(contentsOf: detached, at: 0)
 
+        if existing.states.isEmpty { result.states.reserveCapacity(newStates.count) }
         for (parent, state) in newStates where existing.states[parent] != state {
             result.states[parent] = state
         }

@@ -7,6 +7,10 @@ struct PostState {
 
     init(current: [EntityKind: [String: StoredRecord]], plan: Plan) {
         records = current
+        // Room for the created records at once: on a first import that is every record.
+        for (kind, counts) in plan.counts where counts.created > 0 {
+            records[kind, default: [:]].reserveCapacity((current[kind]?.count ?? 0) + counts.created)
+        }
         for change in plan.changes {
             var record = records[change.kind]?[change.key] ?? StoredRecord(values: change.values ?? [], status: change.status)
             if let values = change.values { record.values = values }
@@ -22,4 +26,7 @@ struct PostState {
     }
 
     func record(_ kind: EntityKind, _ key: String) -> StoredRecord? { records[kind]?[key] }
+
+    /// The records of a kind, whatever their status.
+    func count(_ kind: EntityKind) -> Int { records[kind]?.count ?? 0 }
 }

@@ -15,7 +15,7 @@ public struct AttendanceChange: Codable, Sendable, Equatable {
 
 /// The result of rebuilding lists: what to write, and what changed.
 struct AttendanceDiff {
-    var upserts: [AttendanceEntry] = []
+    var upserts = AttendanceRows()
     var deletes: [(group: String, date: Day, child: String)] = []
     /// Days whose state changed: why the group is closed, and where a school holiday comes from (Dutch, or nil).
     var days: [GroupDay: (closed: String?, schoolHoliday: String?)] = [:]
@@ -40,7 +40,7 @@ struct AttendanceDiff {
     /// Adds the rebuild of other groups (or other days): an incremental run rebuilds some groups whole and
     /// the others only for the days the horizon gained.
     mutating func append(_ other: AttendanceDiff) {
-        upserts += other.upserts
+        upserts.append(contentsOf: other.upserts)
         deletes += other.deletes
         days.merge(other.days) { _, new in new }
         issues += other.issues

@@ -5,23 +5,26 @@ import Foundation
 /// Arithmetic goes through a day number (days since 1970-01-01), so "six weeks before" and
 /// "24 months after" are exact and never shift with daylight-saving time.
 public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public let year: Int
-    public let month: Int
-    public let day: Int
+    // Four bytes in all: a night's attendance lists hold millions of days.
+    private let storedYear: Int16
+    private let storedMonth: UInt8
+    private let storedDay: UInt8
+
+    public var year: Int { Int(storedYear) }
+    public var month: Int { Int(storedMonth) }
+    public var day: Int { Int(storedDay) }
 
     /// Creates a day, or nil when the date does not exist (31-04, 29-02 outside leap years).
     public init?(year: Int, month: Int, day: Int) {
         guard (1...9999).contains(year), (1...12).contains(month),
               day >= 1, day <= Day.daysInMonth(year: year, month: month) else { return nil }
-        self.year = year
-        self.month = month
-        self.day = day
+        self.init(unchecked: year, month, day)
     }
 
     private init(unchecked year: Int, _ month: Int, _ day: Int) {
-        self.year = year
-        self.month = month
-        self.day = day
+        storedYear = Int16(truncatingIfNeeded: year)
+        storedMonth = UInt8(truncatingIfNeeded: month)
+        storedDay = UInt8(truncatingIfNeeded: day)
     }
 
     public static func isLeapYear(_ year: Int) -> Bool {
@@ -85,7 +88,9 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
         return firstOfYear.days(until: thursday) / 7 + 1
     }
 
-    public static func < (lhs: Day, rhs: Day) -> Bool { lhs.dayNumber < rhs.dayNumber }
+    public static func < (lhs: Day, rhs: Day) -> Bool {
+        (lhs.storedYear, lhs.storedMonth, lhs.storedDay) < (rhs.storedYear, rhs.storedMonth, rhs.storedDay)
+    }
 
     /// `jjjj-mm-dd`, the form stored in the database and written in JSON reports.
     public var iso: String {

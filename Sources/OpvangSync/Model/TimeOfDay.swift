@@ -1,10 +1,12 @@
 /// A clock time `HH:MM` within one day, as minutes since midnight.
 public struct TimeOfDay: Hashable, Comparable, Sendable, CustomStringConvertible {
-    public let minutes: Int
+    // Two bytes: a night's attendance lists hold millions of times.
+    private let storedMinutes: Int16
+    public var minutes: Int { Int(storedMinutes) }
 
     public init?(hour: Int, minute: Int) {
         guard (0...24).contains(hour), (0...59).contains(minute), hour * 60 + minute <= 24 * 60 else { return nil }
-        minutes = hour * 60 + minute
+        storedMinutes = Int16(hour * 60 + minute)
     }
 
     /// Parses `H:MM` or `HH:MM` (also `HH.MM`, which Dutch spreadsheets write).

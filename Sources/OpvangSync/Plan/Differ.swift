@@ -6,6 +6,11 @@ public struct Differ {
 
     public func plan(desired: DesiredState, current: [EntityKind: [String: StoredRecord]]) -> Plan {
         var plan = Plan()
+        // A kind the portal does not hold yet (a first import) becomes one change per record: room for them
+        // all is made at once, instead of by doubling, which leaves up to half of it unused.
+        plan.changes.reserveCapacity(desired.kinds.reduce(0) { total, kind in
+            total + ((current[kind] ?? [:]).isEmpty ? desired.records(of: kind).count : 0)
+        })
         for kind in desired.kinds {
             diff(kind, desired: desired, current: current[kind] ?? [:], into: &plan)
         }

@@ -61,32 +61,20 @@ public enum ProtectedFile {
     /// place. The temporary file is created exclusively and never through a symbolic link, so nothing that
     /// waits in the folder can redirect the write.
     public static func stage(_ bytes: [UInt8], for path: String) throws -> String {
-        var random = SystemRandomNumberGenerator()
-        let temporary = path + ".tmp-\(getpid())-\(String(random.next() as UInt64, radix: 36))"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, fileMode)
-        guard descriptor >= 0 else { throw Failure(path: path, reason: String(cString: strerror(errno))) }
-        // The umask may have narrowed the mode; set it exactly.
-        fchmod(descriptor, fileMode)
-        var offset = 0
-        var failure: Int32 = 0
-        bytes.withUnsafeBytes { buffer in
-            while offset < buffer.count {
-                let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                offset += written
-            }
-            if fsync(descriptor) != 0 { failure = errno }
+        try StagingFile(for: path).finish(bytes)
+    }
+
+    /// Stages the file `produce` writes in pieces: it is handed a `spill` to call with its buffer between
+    /// pieces, which writes the buffer out once it holds a megabyte and empties it; what it returns is the
+    /// rest. A first import's report is tens of megabytes that are never held whole.
+    static func stage(for path: String, _ produce: (_ spill: (inout [UInt8]) throws -> Void) throws -> [UInt8]) throws -> String {
+        let file = try StagingFile(for: path)
+        let rest = try produce { buffer in
+            guard buffer.count >= StagingFile.spillSize else { return }
+            try file.write(buffer)
+            buffer.removeAll(keepingCapacity: true)
         }
-        if close(descriptor) != 0, failure == 0 { failure = errno }
-        guard failure == 0 else {
-            unlink(temporary)
-            throw Failure(path: path, reason: String(cString: strerror(failure)))
-        }
-        return temporary
+        return try file.finish(rest)
     }
 
     /// Renames a staged file into place and makes the rename durable (the folder is synced).
@@ -121,6 +109,70 @@ public enum ProtectedFile {
 
     public static func write(_ text: String, to path: String) throws {
         try write(Array(text.utf8), to: path)
+    }
+}
+
+/// A temporary file beside its final path, written in pieces and then synced (`ProtectedFile.stage`).
+/// One that is dropped before `finish` is removed: a run that fails half-way leaves no file behind.
+final class StagingFile {
+    static let spillSize = 1 << 20
+
+    let path: String
+    let temporary: String
+    private var descriptor: Int32
+
+    init(for path: String) throws {
+        var random = SystemRandomNumberGenerator()
+        self.path = path
+        temporary = path + ".tmp-\(getpid())-\(String(random.next() as UInt64, radix: 36))"
+        descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, ProtectedFile.fileMode)
+        guard descriptor >= 0 else { throw ProtectedFile.Failure(path: path, reason: String(cString: strerror(errno))) }
+        // The umask may have narrowed the mode; set it exactly.
+        fchmod(descriptor, ProtectedFile.fileMode)
+    }
+
+    func write(_ bytes: [UInt8]) throws {
+        var offset = 0
+        var failure: Int32 = 0
+        bytes.withUnsafeBytes { buffer in
+            while offset < buffer.count {
+                let written = Foundation.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                offset += written
+            }
+        }
+        guard failure == 0 else { throw fail(failure) }
+    }
+
+    /// Writes `rest`, syncs and closes the file, and returns the temporary name for `ProtectedFile.commit`.
+    func finish(_ rest: [UInt8]) throws -> String {
+        try write(rest)
+        var failure: Int32 = fsync(descriptor) == 0 ? 0 : errno
+        if close(descriptor) != 0, failure == 0 { failure = errno }
+        descriptor = -1
+        guard failure == 0 else {
+            unlink(temporary)
+            throw ProtectedFile.Failure(path: path, reason: String(cString: strerror(failure)))
+        }
+        return temporary
+    }
+
+    private func fail(_ failure: Int32) -> ProtectedFile.Failure {
+        close(descriptor)
+        descriptor = -1
+        unlink(temporary)
+        return ProtectedFile.Failure(path: path, reason: String(cString: strerror(failure)))
+    }
+
+    deinit {
+        if descriptor >= 0 {
+            close(descriptor)
+            unlink(temporary)
+        }
     }
 }
 
@@ -161,11 +213,13 @@ public enum SpreadsheetCSV {
     }
 
     public static func document(header: [String], rows: [[String?]]) -> String {
-        String(decoding: bytes(header: header, rows: rows), as: UTF8.self)
+        String(decoding: bytes(header: header, rows: rows, spill: { _ in }), as: UTF8.self)
     }
 
-    /// `document` as the UTF-8 bytes of the file.
-    static func bytes<Rows: Sequence<[String?]>>(header: [String], rows: Rows) -> [UInt8] {
+    /// `document` as the UTF-8 bytes of the file; with `spill`, the bytes left once it has been given the
+    /// rest row by row (`ProtectedFile.stage(for:_:)`).
+    static func bytes<Rows: Sequence<[String?]>>(header: [String], rows: Rows,
+                                                 spill: (inout [UInt8]) throws -> Void) rethrows -> [UInt8] {
         var out: [UInt8] = [0xEF, 0xBB, 0xBF]
         func append(_ row: [String?]) {
             for (index, value) in row.enumerated() {
@@ -176,7 +230,10 @@ public enum SpreadsheetCSV {
             out.append(0x0A)
         }
         append(header)
-        for row in rows { append(row) }
+        for row in rows {
+            append(row)
+            try spill(&out)
+        }
         return out
     }
 }
@@ -218,14 +275,16 @@ public struct StagedReport {
     /// was staged; the old temporaries of those are removed.
     public func restaging(_ report: RunReport) throws -> StagedReport {
         var fresh: [String: String] = [:]
+        let paths = paths
         do {
             let issuesChanged = report.issues.count != issueCount
-            let (data, readable) = try sideBySide({ (try ReportWriter.json(report), issuesChanged ? ReportWriter.issuesCSV(report) : nil) }, {
+            let (data, readable) = try sideBySide({
+                try ReportWriter.stageData(report, json: nil, paths: paths, changes: false, issues: issuesChanged)
+            }, {
                 ReportWriter.forPeople(report)
             })
-            var renewed = [(data.0, paths.json), (readable.0, paths.markdown), (readable.1, paths.html)]
-            if let issues = data.1 { renewed.append((issues, paths.rejectedCSV)) }
-            for (bytes, path) in renewed {
+            for file in data { fresh[file.final] = file.temporary }
+            for (bytes, path) in [(readable.0, paths.markdown), (readable.1, paths.html)] {
                 fresh[path] = try ProtectedFile.stage(bytes, for: path)
             }
         } catch {
@@ -277,12 +336,13 @@ public enum ReportWriter {
                                 changesCSV: base + "-wijzigingen.csv", rejectedCSV: base + "-afgewezen.csv")
         var files: [(temporary: String, final: String)] = []
         do {
-            // Rendered on both cores: the JSON and the two spreadsheets beside the document for people.
-            let (data, readable) = try sideBySide({ (try serialised ?? json(report), changesCSV(report), issuesCSV(report)) }, {
+            // Rendered on both cores: the JSON and the two spreadsheets, written to their files as they are
+            // made, beside the document for people.
+            let (data, readable) = try sideBySide({ try stageData(report, json: serialised, paths: paths, issues: true) }, {
                 forPeople(report)
             })
-            for (bytes, path) in [(data.0, paths.json), (readable.0, paths.markdown), (readable.1, paths.html),
-                                  (data.1, paths.changesCSV), (data.2, paths.rejectedCSV)] {
+            files = data
+            for (bytes, path) in [(readable.0, paths.markdown), (readable.1, paths.html)] {
                 files.append((try ProtectedFile.stage(bytes, for: path), path))
             }
         } catch {
@@ -292,6 +352,31 @@ public enum ReportWriter {
         return StagedReport(paths: paths, files: files, issueCount: report.issues.count)
     }
 
+    /// Stages the JSON (`serialised` when the caller has it), the changes CSV unless `changes` is false, and
+    /// the issues CSV when `issues` is true, each written to its file as it is made. When one of them
+    /// cannot be, those already staged are removed.
+    static func stageData(_ report: RunReport, json serialised: [UInt8]?, paths: ReportPaths, changes: Bool = true,
+                          issues: Bool) throws -> [(temporary: String, final: String)] {
+        var files: [(temporary: String, final: String)] = []
+        do {
+            if let serialised {
+                files.append((try ProtectedFile.stage(serialised, for: paths.json), paths.json))
+            } else {
+                files.append((try ProtectedFile.stage(for: paths.json) { try json(report, spill: $0) }, paths.json))
+            }
+            if changes {
+                files.append((try ProtectedFile.stage(for: paths.changesCSV) { try changesCSV(report, spill: $0) }, paths.changesCSV))
+            }
+            if issues {
+                files.append((try ProtectedFile.stage(for: paths.rejectedCSV) { try issuesCSV(report, spill: $0) }, paths.rejectedCSV))
+            }
+        } catch {
+            for file in files { ProtectedFile.discard(file.temporary) }
+            throw error
+        }
+        return files
+    }
+
     /// The Markdown and the web page of `report`, rendered from one document.
     static func forPeople(_ report: RunReport) -> (markdown: [UInt8], html: [UInt8]) {
         let document = ReportContent.document(report)
@@ -299,71 +384,81 @@ public enum ReportWriter {
     }
 
     public static func json(_ report: RunReport) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        // A first import lists every record it created, and a night can warn about thousands of rows: lists
-        // the encoder would first build as a tree, object by object. They are written here, one object per
-        // line, instead.
-        var shell = report
-        shell.changes = []
-        shell.issues = []
-        let encoded = Array(try encoder.encode(shell))
-        let lists: [(key: String, write: (inout [UInt8]) -> Void)] = [
-            ("changes", { bytes in
-                writeList(report.changes, into: &bytes) { change, bytes in
-                    var object = JSONMembers(&bytes)
-                    object.add("action", change.action.rawValue, &bytes)
-                    object.add("entity", change.entity, &bytes)
-                    bytes.append(contentsOf: ",\"fields\":[".utf8)
-                    for (position, field) in change.fields.enumerated() {
-                        if position > 0 { bytes.append(UInt8(ascii: ",")) }
-                        var member = JSONMembers(&bytes)
-                        member.add("field", field.field, &bytes)
-                        member.add("new", field.new, &bytes)
-                        member.add("old", field.old, &bytes)
-                        member.close(&bytes)
+        try json(report, spill: { _ in })
+    }
+
+    /// The JSON of `report`, given to `spill` object by object as it is written; returns the rest.
+    static func json(_ report: RunReport, spill: (inout [UInt8]) throws -> Void) throws -> [UInt8] {
+        // The lists are written by closures kept in a table; `spill` is only called while they run.
+        try withoutActuallyEscaping(spill) { spill in
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            // A first import lists every record it created, and a night can warn about thousands of rows: lists
+            // the encoder would first build as a tree, object by object. They are written here, one object per
+            // line, instead.
+            var shell = report
+            shell.changes = []
+            shell.issues = []
+            let encoded = Array(try encoder.encode(shell))
+            let lists: [(key: String, write: (inout [UInt8]) throws -> Void)] = [
+                ("changes", { bytes in
+                    try writeList(report.changes, into: &bytes, spill: spill) { change, bytes in
+                        var object = JSONMembers(&bytes)
+                        object.add("action", change.action.rawValue, &bytes)
+                        object.add("entity", change.entity, &bytes)
+                        bytes.append(contentsOf: ",\"fields\":[".utf8)
+                        for (position, field) in change.fields.enumerated() {
+                            if position > 0 { bytes.append(UInt8(ascii: ",")) }
+                            var member = JSONMembers(&bytes)
+                            member.add("field", field.field, &bytes)
+                            member.add("new", field.new, &bytes)
+                            member.add("old", field.old, &bytes)
+                            member.close(&bytes)
+                        }
+                        bytes.append(UInt8(ascii: "]"))
+                        object.add("key", change.key, &bytes)
+                        object.close(&bytes)
                     }
-                    bytes.append(UInt8(ascii: "]"))
-                    object.add("key", change.key, &bytes)
-                    object.close(&bytes)
-                }
-            }),
-            ("issues", { bytes in
-                writeList(report.issues, into: &bytes) { issue, bytes in
-                    // Every key, sorted, an absent value as null: as `Issue.encode(to:)` writes it.
-                    var object = JSONMembers(&bytes)
-                    object.add("code", issue.code, &bytes)
-                    object.add("column", issue.column, &bytes)
-                    object.add("field", issue.field, &bytes)
-                    object.add("file", issue.file, &bytes)
-                    object.add("key", issue.key, &bytes)
-                    object.add("line", issue.line, &bytes)
-                    object.add("message", issue.message, &bytes)
-                    object.add("severity", issue.severity.rawValue, &bytes)
-                    object.close(&bytes)
-                }
-            }),
-        ]
-        // Where each empty list stands in the encoded shell (looked for there, where it is small); then the
-        // shell is copied around the lists, which are written in its place.
-        var places: [(range: Range<Int>, key: String, write: (inout [UInt8]) -> Void)] = []
-        for list in lists {
-            if let range = encoded.firstRange(of: Array("\n  \"\(list.key)\" : [\n\n  ]".utf8)) { places.append((range, list.key, list.write)) }
+                }),
+                ("issues", { bytes in
+                    try writeList(report.issues, into: &bytes, spill: spill) { issue, bytes in
+                        // Every key, sorted, an absent value as null: as `Issue.encode(to:)` writes it.
+                        var object = JSONMembers(&bytes)
+                        object.add("code", issue.code, &bytes)
+                        object.add("column", issue.column, &bytes)
+                        object.add("field", issue.field, &bytes)
+                        object.add("file", issue.file, &bytes)
+                        object.add("key", issue.key, &bytes)
+                        object.add("line", issue.line, &bytes)
+                        object.add("message", issue.message, &bytes)
+                        object.add("severity", issue.severity.rawValue, &bytes)
+                        object.close(&bytes)
+                    }
+                }),
+            ]
+            // Where each empty list stands in the encoded shell (looked for there, where it is small); then the
+            // shell is copied around the lists, which are written in its place.
+            var places: [(range: Range<Int>, key: String, write: (inout [UInt8]) throws -> Void)] = []
+            for list in lists {
+                if let range = encoded.firstRange(of: Array("\n  \"\(list.key)\" : [\n\n  ]".utf8)) { places.append((range, list.key, list.write)) }
+            }
+            places.sort { $0.range.lowerBound < $1.range.lowerBound }
+            var bytes: [UInt8] = []
+            var copied = 0
+            for place in places {
+                bytes += encoded[copied..<place.range.lowerBound]
+                bytes.append(contentsOf: "\n  \"\(place.key)\" : [".utf8)
+                let empty = place.key == "changes" ? report.changes.isEmpty : report.issues.isEmpty
+                try place.write(&bytes)
+                // An empty list stays as the encoder wrote it.
+                bytes.append(contentsOf: (empty ? "\n\n  ]" : "\n  ]").utf8)
+                copied = place.range.upperBound
+            }
+            bytes += encoded[copied...]
+            // Appended, not `bytes + [0x0A]`: a first import's report is tens of megabytes, and that would copy it.
+            bytes.append(0x0A)
+            return bytes
         }
-        places.sort { $0.range.lowerBound < $1.range.lowerBound }
-        var bytes: [UInt8] = []
-        var copied = 0
-        for place in places {
-            bytes += encoded[copied..<place.range.lowerBound]
-            bytes.append(contentsOf: "\n  \"\(place.key)\" : [".utf8)
-            let before = bytes.count
-            place.write(&bytes)
-            // An empty list stays as the encoder wrote it.
-            bytes.append(contentsOf: (bytes.count == before ? "\n\n  ]" : "\n  ]").utf8)
-            copied = place.range.upperBound
-        }
-        bytes += encoded[copied...]
-        return bytes + [0x0A]
     }
 
     /// One JSON object written member by member straight onto a byte buffer, in the order given.
@@ -393,34 +488,46 @@ public enum ReportWriter {
     }
 
     /// `items` as the body of a JSON list, one object per line, each written by `object`.
-    private static func writeList<Item>(_ items: [Item], into bytes: inout [UInt8], _ object: (Item, inout [UInt8]) -> Void) {
+    private static func writeList<Item>(_ items: [Item], into bytes: inout [UInt8], spill: (inout [UInt8]) throws -> Void,
+                                        _ object: (Item, inout [UInt8]) -> Void) throws {
         for (index, item) in items.enumerated() {
             bytes.append(contentsOf: (index == 0 ? "\n    " : ",\n    ").utf8)
             object(item, &bytes)
+            try spill(&bytes)
         }
     }
 
     /// Every change, a row per changed field. The rows are made one at a time as they are written: a first
     /// import lists every record it created, and a list of them all would be held beside the file's bytes.
     public static func changesCSV(_ report: RunReport) -> [UInt8] {
+        changesCSV(report, spill: { _ in })
+    }
+
+    /// The changes CSV, given to `spill` row by row; returns the rest.
+    static func changesCSV(_ report: RunReport, spill: (inout [UInt8]) throws -> Void) rethrows -> [UInt8] {
         let rows = report.changes.lazy.flatMap { change -> [[String?]] in
             change.fields.isEmpty
                 ? [[change.entity, change.key, change.action.rawValue, nil, nil, nil]]
                 : change.fields.map { [change.entity, change.key, change.action.rawValue, $0.field, $0.old, $0.new] }
         }
-        return SpreadsheetCSV.bytes(header: ["entiteit", "sleutel", "actie", "veld", "oud", "nieuw"], rows: rows)
+        return try SpreadsheetCSV.bytes(header: ["entiteit", "sleutel", "actie", "veld", "oud", "nieuw"], rows: rows, spill: spill)
     }
 
     /// Every issue of the run: the rejected rows first, then warnings.
     public static func issuesCSV(_ report: RunReport) -> [UInt8] {
+        issuesCSV(report, spill: { _ in })
+    }
+
+    /// The issues CSV, given to `spill` row by row; returns the rest.
+    static func issuesCSV(_ report: RunReport, spill: (inout [UInt8]) throws -> Void) rethrows -> [UInt8] {
         let sorted = report.issues.enumerated().sorted { lhs, rhs in
             lhs.element.severity != rhs.element.severity ? lhs.element.severity > rhs.element.severity : lhs.offset < rhs.offset
         }.map(\.element)
-        let rows: [[String?]] = sorted.map { issue in
+        let rows = sorted.lazy.map { issue -> [String?] in
             [issue.severity.rawValue, issue.code, issue.file, issue.line.map(String.init), issue.column.map(String.init),
              issue.field, issue.key, issue.message]
         }
-        return SpreadsheetCSV.bytes(
-            header: ["ernst", "code", "bestand", "regel", "kolom", "veld", "sleutel", "melding"], rows: rows)
+        return try SpreadsheetCSV.bytes(
+            header: ["ernst", "code", "bestand", "regel", "kolom", "veld", "sleutel", "melding"], rows: rows, spill: spill)
     }
 }
