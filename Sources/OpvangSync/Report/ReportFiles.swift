@@ -151,28 +151,29 @@ final class StagingFile {
     /// Writes `rest`, syncs and closes the file, and returns the temporary name for `ProtectedFile.commit`.
     func finish(_ rest: [UInt8]) throws -> String {
         try write(rest)
-        var failure: Int32 = fsync(descriptor) == 0 ? 0 : errno
-        if close(descriptor) != 0, failure == 0 { failure = errno }
+        guard fsync(descriptor) == 0 else { throw fail(errno) }
+        let closed = close(descriptor)
+        let failure = errno
         descriptor = -1
-        guard failure == 0 else {
-            unlink(temporary)
-            throw ProtectedFile.Failure(path: path, reason: String(cString: strerror(failure)))
-        }
+        guard closed == 0 else { throw fail(failure) }
         return temporary
     }
 
+    /// Removes the file; `failure` is the reason, for the error.
     private func fail(_ failure: Int32) -> ProtectedFile.Failure {
-        close(descriptor)
-        descriptor = -1
-        unlink(temporary)
+        abandon()
         return ProtectedFile.Failure(path: path, reason: String(cString: strerror(failure)))
     }
 
+    private func abandon() {
+        if descriptor >= 0 { close(descriptor) }
+        descriptor = -1
+        unlink(temporary)
+    }
+
     deinit {
-        if descriptor >= 0 {
-            close(descriptor)
-            unlink(temporary)
-        }
+        // Not finished: what was written is part of a file that will never be put in place.
+        if descriptor >= 0 { abandon() }
     }
 }
 
@@ -338,7 +339,7 @@ public enum ReportWriter {
         do {
             // Rendered on both cores: the JSON and the two spreadsheets, written to their files as they are
             // made, beside the document for people.
-            let (data, readable) = try sideBySide({ try stageData(report, json: serialised, paths: paths, issues: true) }, {
+            let (data, readable) = try sideBySide({ try stageData(report, json: serialised, paths: paths, changes: true, issues: true) }, {
                 forPeople(report)
             })
             files = data
@@ -355,7 +356,7 @@ public enum ReportWriter {
     /// Stages the JSON (`serialised` when the caller has it), the changes CSV unless `changes` is false, and
     /// the issues CSV when `issues` is true, each written to its file as it is made. When one of them
     /// cannot be, those already staged are removed.
-    static func stageData(_ report: RunReport, json serialised: [UInt8]?, paths: ReportPaths, changes: Bool = true,
+    static func stageData(_ report: RunReport, json serialised: [UInt8]?, paths: ReportPaths, changes: Bool,
                           issues: Bool) throws -> [(temporary: String, final: String)] {
         var files: [(temporary: String, final: String)] = []
         do {
@@ -389,76 +390,73 @@ public enum ReportWriter {
 
     /// The JSON of `report`, given to `spill` object by object as it is written; returns the rest.
     static func json(_ report: RunReport, spill: (inout [UInt8]) throws -> Void) throws -> [UInt8] {
-        // The lists are written by closures kept in a table; `spill` is only called while they run.
-        try withoutActuallyEscaping(spill) { spill in
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            // A first import lists every record it created, and a night can warn about thousands of rows: lists
-            // the encoder would first build as a tree, object by object. They are written here, one object per
-            // line, instead.
-            var shell = report
-            shell.changes = []
-            shell.issues = []
-            let encoded = Array(try encoder.encode(shell))
-            let lists: [(key: String, write: (inout [UInt8]) throws -> Void)] = [
-                ("changes", { bytes in
-                    try writeList(report.changes, into: &bytes, spill: spill) { change, bytes in
-                        var object = JSONMembers(&bytes)
-                        object.add("action", change.action.rawValue, &bytes)
-                        object.add("entity", change.entity, &bytes)
-                        bytes.append(contentsOf: ",\"fields\":[".utf8)
-                        for (position, field) in change.fields.enumerated() {
-                            if position > 0 { bytes.append(UInt8(ascii: ",")) }
-                            var member = JSONMembers(&bytes)
-                            member.add("field", field.field, &bytes)
-                            member.add("new", field.new, &bytes)
-                            member.add("old", field.old, &bytes)
-                            member.close(&bytes)
-                        }
-                        bytes.append(UInt8(ascii: "]"))
-                        object.add("key", change.key, &bytes)
-                        object.close(&bytes)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        // A first import lists every record it created, and a night can warn about thousands of rows: lists
+        // the encoder would first build as a tree, object by object. They are written here, one object per
+        // line, instead.
+        var shell = report
+        shell.changes = []
+        shell.issues = []
+        let encoded = Array(try encoder.encode(shell))
+        let lists: [(key: String, write: (inout [UInt8], (inout [UInt8]) throws -> Void) throws -> Void)] = [
+            ("changes", { bytes, spill in
+                try writeList(report.changes, into: &bytes, spill: spill) { change, bytes in
+                    var object = JSONMembers(&bytes)
+                    object.add("action", change.action.rawValue, &bytes)
+                    object.add("entity", change.entity, &bytes)
+                    bytes.append(contentsOf: ",\"fields\":[".utf8)
+                    for (position, field) in change.fields.enumerated() {
+                        if position > 0 { bytes.append(UInt8(ascii: ",")) }
+                        var member = JSONMembers(&bytes)
+                        member.add("field", field.field, &bytes)
+                        member.add("new", field.new, &bytes)
+                        member.add("old", field.old, &bytes)
+                        member.close(&bytes)
                     }
-                }),
-                ("issues", { bytes in
-                    try writeList(report.issues, into: &bytes, spill: spill) { issue, bytes in
-                        // Every key, sorted, an absent value as null: as `Issue.encode(to:)` writes it.
-                        var object = JSONMembers(&bytes)
-                        object.add("code", issue.code, &bytes)
-                        object.add("column", issue.column, &bytes)
-                        object.add("field", issue.field, &bytes)
-                        object.add("file", issue.file, &bytes)
-                        object.add("key", issue.key, &bytes)
-                        object.add("line", issue.line, &bytes)
-                        object.add("message", issue.message, &bytes)
-                        object.add("severity", issue.severity.rawValue, &bytes)
-                        object.close(&bytes)
-                    }
-                }),
-            ]
-            // Where each empty list stands in the encoded shell (looked for there, where it is small); then the
-            // shell is copied around the lists, which are written in its place.
-            var places: [(range: Range<Int>, key: String, write: (inout [UInt8]) throws -> Void)] = []
-            for list in lists {
-                if let range = encoded.firstRange(of: Array("\n  \"\(list.key)\" : [\n\n  ]".utf8)) { places.append((range, list.key, list.write)) }
-            }
-            places.sort { $0.range.lowerBound < $1.range.lowerBound }
-            var bytes: [UInt8] = []
-            var copied = 0
-            for place in places {
-                bytes += encoded[copied..<place.range.lowerBound]
-                bytes.append(contentsOf: "\n  \"\(place.key)\" : [".utf8)
-                let empty = place.key == "changes" ? report.changes.isEmpty : report.issues.isEmpty
-                try place.write(&bytes)
-                // An empty list stays as the encoder wrote it.
-                bytes.append(contentsOf: (empty ? "\n\n  ]" : "\n  ]").utf8)
-                copied = place.range.upperBound
-            }
-            bytes += encoded[copied...]
-            // Appended, not `bytes + [0x0A]`: a first import's report is tens of megabytes, and that would copy it.
-            bytes.append(0x0A)
-            return bytes
+                    bytes.append(UInt8(ascii: "]"))
+                    object.add("key", change.key, &bytes)
+                    object.close(&bytes)
+                }
+            }),
+            ("issues", { bytes, spill in
+                try writeList(report.issues, into: &bytes, spill: spill) { issue, bytes in
+                    // Every key, sorted, an absent value as null: as `Issue.encode(to:)` writes it.
+                    var object = JSONMembers(&bytes)
+                    object.add("code", issue.code, &bytes)
+                    object.add("column", issue.column, &bytes)
+                    object.add("field", issue.field, &bytes)
+                    object.add("file", issue.file, &bytes)
+                    object.add("key", issue.key, &bytes)
+                    object.add("line", issue.line, &bytes)
+                    object.add("message", issue.message, &bytes)
+                    object.add("severity", issue.severity.rawValue, &bytes)
+                    object.close(&bytes)
+                }
+            }),
+        ]
+        // Where each empty list stands in the encoded shell (looked for there, where it is small); then the
+        // shell is copied around the lists, which are written in its place.
+        var places: [(range: Range<Int>, key: String, write: (inout [UInt8], (inout [UInt8]) throws -> Void) throws -> Void)] = []
+        for list in lists {
+            if let range = encoded.firstRange(of: Array("\n  \"\(list.key)\" : [\n\n  ]".utf8)) { places.append((range, list.key, list.write)) }
         }
+        places.sort { $0.range.lowerBound < $1.range.lowerBound }
+        var bytes: [UInt8] = []
+        var copied = 0
+        for place in places {
+            bytes += encoded[copied..<place.range.lowerBound]
+            bytes.append(contentsOf: "\n  \"\(place.key)\" : [".utf8)
+            let empty = place.key == "changes" ? report.changes.isEmpty : report.issues.isEmpty
+            try place.write(&bytes, spill)
+            // An empty list stays as the encoder wrote it.
+            bytes.append(contentsOf: (empty ? "\n\n  ]" : "\n  ]").utf8)
+            copied = place.range.upperBound
+        }
+        bytes += encoded[copied...]
+        // Appended, not `bytes + [0x0A]`: a first import's report is tens of megabytes, and that would copy it.
+        bytes.append(0x0A)
+        return bytes
     }
 
     /// One JSON object written member by member straight onto a byte buffer, in the order given.
