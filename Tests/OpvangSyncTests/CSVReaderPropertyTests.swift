@@ -102,4 +102,39 @@ typealias SeededGenerator = SeededRandom
         let again = try read(fromWindows.bytes, delimiter: delimiter)
         #expect(again.map(\.raw) == records.map(\.raw), "seed \(seed): Windows-1252 reads as UTF-8 does")
     }
+
+    /// A field's bytes, where the reader gives them, are its text byte for byte; and what is found on them (a
+    /// row left out by a selection: whether it is selected, its key, its citizen service numbers) is what its
+    /// text gives.
+    @Test(arguments: 0..<200 as Range<UInt64>)
+    func aFieldsBytesAreItsText(_ seed: UInt64) throws {
+        var random = SeededGenerator(seed: seed)
+        let pieces = Self.latin + Self.wide + ["K", "\u{212A}", "123", "456", "782", ".", "0"]
+        let generated = (0..<Int.random(in: 1...12, using: &random)).map { _ in
+            (0..<4).map { _ in (0..<Int.random(in: 0...6, using: &random)).map { _ in pieces.randomElement(using: &random)! }.joined() }
+        }
+        let text = Self.encode(generated, delimiter: ";", lineEnd: "\n")
+        var fields: [(text: String, bytes: [UInt8]?)] = []
+        try CSVReader.read(Array(text.utf8), delimiter: UInt8(ascii: ";"), file: "p.csv") { record in
+            for index in 0...record.count { fields.append((record.field(index), record.fieldBytes(index).map(Array.init))) }
+        }
+        for (text, bytes) in fields {
+            guard let bytes else {
+                // Only a field with quotes to collapse has no bytes of its own.
+                #expect(text.contains("\""), "seed \(seed): \(text.debugDescription)")
+                continue
+            }
+            #expect(bytes == Array(text.utf8), "seed \(seed): \(text.debugDescription)")
+            #expect(BSN.keyEvidence(utf8: bytes) == BSN.keyEvidence(text), "seed \(seed): \(text.debugDescription)")
+            for (other, _) in fields {
+                let selection = RowSelection(field: 0, values: [other])
+                let excluded = bytes.withUnsafeBufferPointer { selection.excludes($0) }
+                // Never a selected text left out; an ASCII text that is not selected left out without its text.
+                if text == other { #expect(!excluded, "seed \(seed): \(text.debugDescription)") }
+                if text != other, ASCIIKey.fingerprint(bytes) != nil, ASCIIKey.fingerprint(other.utf8) != nil {
+                    #expect(excluded, "seed \(seed): \(text.debugDescription) vs \(other.debugDescription)")
+                }
+            }
+        }
+    }
 }

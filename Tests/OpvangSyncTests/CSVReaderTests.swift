@@ -95,6 +95,30 @@ func records(_ text: String, delimiter: Character = ";") throws -> [(line: Int, 
         #expect(TextDecoder.firstInvalidUTF8([0xED, 0xA0, 0x80]) != nil)
         #expect(TextDecoder.firstInvalidUTF8(Array("ok 😀".utf8)) == nil)
     }
+
+    /// Runs of ASCII are checked eight bytes at a time: a fault is still found at its own byte, line and
+    /// column wherever it stands in the run, and valid text of any width passes.
+    @Test(arguments: 0..<300 as Range<UInt64>)
+    func theFirstFaultIsFoundWhereverItStands(_ seed: UInt64) {
+        var random = SeededRandom(seed: seed)
+        let pieces = ["a", "b", "7", ";", " ", "\n", "\r\n", "é", "€", "😀", "中"]
+        let text = (0..<Int.random(in: 0...60, using: &random)).map { _ in
+            random.next() % 4 == 0 ? pieces.randomElement(using: &random)! : "x"
+        }
+        #expect(TextDecoder.firstInvalidUTF8(Array(text.joined().utf8)) == nil, "seed \(seed)")
+        // Every piece that is not ASCII is a sequence of more than one byte.
+        #expect(TextDecoder.containsMultiByteUTF8(Array(text.joined().utf8)) == text.joined().utf8.contains { $0 >= 0x80 }, "seed \(seed)")
+        // A byte that is never UTF-8, or the lead of a sequence cut short, between two characters.
+        let at = Int.random(in: 0...text.count, using: &random)
+        let before = Array(text[..<at].joined().utf8), after = Array(text[at...].joined().utf8)
+        let fault: [UInt8] = random.next() % 2 == 0 ? [[0xFF, 0x80, 0xC0, 0xF5].randomElement(using: &random)!] : [0xE2, 0x82]
+        let bytes = before + fault + (fault.count == 2 ? Array("x".utf8) : []) + after
+        let failure = TextDecoder.firstInvalidUTF8(bytes)
+        let lines = before.split(separator: 0x0A, omittingEmptySubsequences: false)
+        #expect(failure?.line == lines.count, "seed \(seed)")
+        #expect(failure?.column == (lines.last?.count ?? 0) + 1, "seed \(seed)")
+        #expect(failure?.byte == fault[0], "seed \(seed)")
+    }
 }
 
 @Suite struct JSONParserTests {

@@ -304,6 +304,33 @@ func validate(_ export: MiniExport) throws -> DesiredState {
         #expect(try keyColumns(family.selections) == whole)
     }
 
+    /// A scoped read tells the rows it leaves out from their bytes, not their text; what it finds must be what
+    /// comparing their text finds. Keys are `String`s, equal when canonically equivalent (`K` and the Kelvin
+    /// sign `\u{212A}`, `É` composed and decomposed), and a field is trimmed and unquoted before it is compared.
+    @Test func aRowLeftOutIsJudgedOnItsBytesAsOnItsText() throws {
+        var export = MiniExport()
+        let care = ";KDV;52 weken;01-09-2025;;07:30-18:00;;"
+        // Selected: the rows of child K1, in every way its number can be written.
+        let selected = ["P4;K1;G1", "\"P\"\"6\";K1;G1", "KP7;K1;G1", "\u{00C9}8;K1;G1", "\u{212A}P9;K1;G1", "P12;K1;G1",
+                        "P13;\u{212A}1;G1", "P14; K1 ;G1", "P15;\"K1\";G1"]
+        // Left out: other children's rows, whose numbers are P1, P4, P"6, KP7, É8 and KP9 all the same.
+        let leftOut = [" P1 ;K2;G1", "\"P4\";K2;G1", "\"P\"\"6\";K2;G1", "\u{212A}P7;K2;G1", "E\u{0301}8;K2;G1", "KP9;K2;G1",
+                       "P120;K2;G1", "P16;K3;G1"]
+        export["plaatsingen.csv"] += (selected + leftOut).map { $0 + care }
+        let folder = try export.write(to: temporaryFolder("export"))
+        let mapping = try BuiltInMapping.flexkidsCSV.mapping()
+        let state = try Validator(mapping: mapping).validate(CSVExportSource(directory: folder.path, mapping: mapping), expectedRows: [:],
+                                                             selections: ScopedRead(children: ["K1"], parents: []).selections)
+        // Header and P1-P3 are lines 1-4; the selected rows follow from line 5, those left out from line 14.
+        let line = { (row: String) in export["plaatsingen.csv"].firstIndex(of: row + care)! + 1 }
+        let twins = [("P1;K1;G1;KDV;52 weken;01-09-2025;;07:30-18:00;07:30-18:00;", " P1 ;K2;G1" + care)] .map { (export["plaatsingen.csv"].firstIndex(of: $0.0)! + 1, export["plaatsingen.csv"].firstIndex(of: $0.1)! + 1) }
+            + zip(selected.prefix(5), leftOut[1...5]).map { (line($0), line($1)) }
+        let duplicated = Set(state.issues.filter { $0.code == "duplicate-key" && $0.file == "plaatsingen.csv" }.compactMap(\.line))
+        #expect(duplicated == Set(twins.flatMap { [$0.0, $0.1] }), "\(state.issues.filter { $0.code == "duplicate-key" })")
+        let read = Set(state.records(of: .placement).map(\.key))
+        #expect(read == ["P12", "P13", "P14", "P15"], "\(state.issues)")
+    }
+
     @Test func personalValuesStayOutOfMessages() throws {
         var export = MiniExport()
         export["kinderen.csv"][1] = "K1;Zoë;van;Dijk;03-13-2024;M1"

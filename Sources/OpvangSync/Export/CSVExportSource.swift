@@ -67,6 +67,30 @@ public struct CSVExportSource: ExportSource, Sendable {
             return hash.value
         }
 
+        /// The bytes of this slot's text in `record`, when they stand in the file as they are (see
+        /// `CSVRecord.fieldBytes`); nil when only the text can be had.
+        func bytes(_ record: CSVRecord) -> UnsafeBufferPointer<UInt8>? {
+            switch self {
+            case .absent: return UnsafeBufferPointer(start: nil, count: 0)
+            case .column(let position): return record.fieldBytes(position)
+            case .range, .constant: return nil
+            }
+        }
+
+        /// What a row left out tells of its watched key: the fingerprint of an ASCII key, made from its bytes.
+        func watchedKey(_ record: CSVRecord) -> SkippedRow.WatchedKey {
+            if let bytes = bytes(record) {
+                if bytes.isEmpty { return .none }
+                if let fingerprint = ASCIIKey.fingerprint(bytes) { return .fingerprint(fingerprint) }
+            }
+            return .text(text(record))
+        }
+
+        /// `BSN.keyEvidence` of this slot's text in `record`, from its bytes where they are its text.
+        func keyEvidence(_ record: CSVRecord) -> BSN.KeyEvidence {
+            bytes(record).map { BSN.keyEvidence(utf8: $0) } ?? BSN.keyEvidence(text(record))
+        }
+
         func cell(_ record: CSVRecord) -> RawCell {
             switch self {
             case .absent: return RawCell(text: "", line: record.line, column: 0, present: false)
@@ -74,6 +98,38 @@ public struct CSVExportSource: ExportSource, Sendable {
                 return RawCell(text: text(record), line: record.line, column: position + 1, present: true)
             case .constant(let value): return RawCell(text: value, line: record.line, column: 0, present: true)
             }
+        }
+    }
+
+    /// A selection applied to the records of one file. A row outside it is told by the bytes of its selected
+    /// field, and what it must still report is taken from its bytes too: no text of it is made. Only a field
+    /// that is not ASCII, or that fingerprints as a selected value, is compared as text.
+    final class Selecting {
+        let selection: RowSelection
+
+        init(_ selection: RowSelection) {
+            self.selection = selection
+        }
+
+        /// Whether `record`, read through `part`, is left out; when it is, `skipped` is told what it must
+        /// still report (nothing when it has no watched key, and no identifier with nine digits).
+        func leavesOut(_ record: CSVRecord, _ part: [Slot], skipped: (SkippedRow) -> Void) -> Bool {
+            let selected = part[selection.field]
+            guard selected.bytes(record).map(selection.excludes) ?? false || !selection.values.contains(selected.text(record)) else {
+                return false
+            }
+            let watched = selection.watch.map { part[$0].watchedKey(record) } ?? .none
+            var evidence: [BSN.KeyEvidence] = []
+            for (slot, field) in selection.identifiers.enumerated() {
+                let found = part[field].keyEvidence(record)
+                guard found.nineDigits || !evidence.isEmpty else { continue }
+                if evidence.isEmpty { evidence = Array(repeating: (false, false), count: selection.identifiers.count) }
+                evidence[slot] = found
+            }
+            if watched != .none || !evidence.isEmpty {
+                skipped(SkippedRow(line: record.line, watched: watched, identifierEvidence: evidence))
+            }
+            return true
         }
     }
 
@@ -114,6 +170,7 @@ public struct CSVExportSource: ExportSource, Sendable {
                      unchanged: (UInt64, RawRow) -> Bool) throws -> FileRead {
         guard let source = mapping.entities[kind] else { return FileRead(file: "", rows: 0, encoding: nil) }
         let file = source.name
+        let selecting = selection.map(Selecting.init)
         return try parsing(file) { decoded in
         var slots: [[Slot]] = []
         var headerCount = 0
@@ -149,16 +206,7 @@ public struct CSVExportSource: ExportSource, Sendable {
             for (number, part) in slots.enumerated() {
                 let mapped = source.parts[number]
                 if !mapped.onlyRowsWith.isEmpty, mapped.onlyRowsWith.allSatisfy({ part[$0].text(record).isEmpty }) { continue }
-                if let selection {
-                    // Only the selected field is turned into text; a row outside the selection costs no more.
-                    if !selection.values.contains(part[selection.field].text(record)) {
-                        if selection.reportsSkipped {
-                            skipped(SkippedRow(line: record.line, watched: selection.watch.map { part[$0].text(record) } ?? "",
-                                               identifiers: selection.identifiers.map { part[$0].text(record) }))
-                        }
-                        continue
-                    }
-                }
+                if let selecting, selecting.leavesOut(record, part, skipped: skipped) { continue }
                 // An incremental run: the row's hash from its bytes, and the few fields that tell whether it
                 // is the row applied before; only a row that is not has its every cell made.
                 var hash: UInt64?

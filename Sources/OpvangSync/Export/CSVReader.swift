@@ -30,6 +30,17 @@ public struct CSVRecord {
         return text(spans[index])
     }
 
+    /// The bytes of `field(index)` when they are its text byte for byte: trimmed as `field` trims, and nil
+    /// when the field holds `""` pairs to collapse. A field is weighed or compared on them without its
+    /// `String` being made; they are valid while the record is.
+    func fieldBytes(_ index: Int) -> UnsafeBufferPointer<UInt8>? {
+        guard index < spans.count else { return UnsafeBufferPointer(start: nil, count: 0) }
+        let span = spans[index]
+        guard !span.hasEscapedQuotes else { return nil }
+        let range = UnicodeText.trimmedRange(bytes, span.start, span.end)
+        return UnsafeBufferPointer(rebasing: bytes[range])
+    }
+
     private func text(_ span: Span) -> String {
         let slice = UnsafeBufferPointer(rebasing: bytes[span.start..<span.end])
         guard span.hasEscapedQuotes else { return String(decoding: slice, as: UTF8.self) }

@@ -50,22 +50,69 @@ public struct RowSelection: Sendable {
     /// whole for citizen service numbers however few rows a run parses.
     public var identifiers: [Int] = []
 
+    /// The fingerprints of `values` when every one of them is ASCII; nil when one is not.
+    private let fingerprints: Set<UInt64>?
+
     public init(field: Int, values: Set<String>, watch: Int? = nil) {
         self.field = field
         self.values = values
         self.watch = watch
+        var fingerprints: Set<UInt64>? = Set(minimumCapacity: values.count)
+        for value in values {
+            guard let fingerprint = ASCIIKey.fingerprint(value.utf8) else {
+                fingerprints = nil
+                break
+            }
+            fingerprints?.insert(fingerprint)
+        }
+        self.fingerprints = fingerprints
+    }
+
+    /// True when a field whose text is `bytes` is certainly not selected: they are ASCII, and no value has
+    /// their fingerprint. False when only the text can tell.
+    func excludes(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let fingerprints, let fingerprint = ASCIIKey.fingerprint(bytes) else { return false }
+        return !fingerprints.contains(fingerprint)
     }
 
     /// True when a row left out must still be reported.
     var reportsSkipped: Bool { watch != nil || !identifiers.isEmpty }
 }
 
-/// A row a selection left out: where it stood, the text of the watched field ("" without one) and the texts
-/// of the identifier fields.
+/// A row a selection left out: where it stood, its watched key and what its identifier fields say of
+/// citizen service numbers.
 public struct SkippedRow: Sendable {
+    /// The key of a row left out, as far as it is needed to find it used again by a selected row.
+    public enum WatchedKey: Sendable, Equatable {
+        /// No watched field, or an empty one.
+        case none
+        case text(String)
+        /// An ASCII key, by `ASCIIKey.fingerprint` of its bytes: its text was not made.
+        case fingerprint(UInt64)
+    }
+
     public var line: Int
-    public var watched: String
-    public var identifiers: [String] = []
+    public var watched: WatchedKey
+    /// `BSN.keyEvidence` of each identifier field, in the order of `RowSelection.identifiers`; empty when
+    /// none holds nine digits.
+    public var identifierEvidence: [BSN.KeyEvidence] = []
+}
+
+/// A 64-bit fingerprint (FNV-1a, as `RowHash`) of a key whose text is ASCII, from its bytes: how rows
+/// a selection leaves out are compared with the selected keys without their text being made. For ASCII
+/// text, equal bytes and equal `String`s are one and the same; any other text has no fingerprint (two
+/// `String`s of different bytes may be equal, such as `K` and the Kelvin sign).
+///
+/// Like the row hashes of an incremental run, two keys are taken to be the same when their fingerprints are.
+enum ASCIIKey {
+    static func fingerprint<Bytes: Sequence>(_ bytes: Bytes) -> UInt64? where Bytes.Element == UInt8 {
+        var hash = RowHash.Builder()
+        for byte in bytes {
+            guard byte < 0x80 else { return nil }
+            hash.mix(byte)
+        }
+        return hash.value
+    }
 }
 
 /// What was read of one entity's file.
@@ -198,26 +245,32 @@ extension ExportSource {
         }
         try refuseTooLarge(name, size: Int64(info.st_size), limit: limit)
         // One byte more than the file holds, so that the read that finds its end needs no larger buffer
-        // (growing it would copy the whole file); a file that grows meanwhile still grows the buffer.
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size) + 1)
-        var offset = 0
+        // (growing it would copy the whole file); a file that grows meanwhile still grows the buffer. The
+        // buffer is not zeroed first: only what `read` filled is kept.
+        var bytes: [UInt8] = []
+        var capacity = Int(info.st_size) + 1
         while true {
-            if offset == bytes.count { bytes.append(contentsOf: repeatElement(0, count: max(4096, bytes.count / 2))) }
-            let count = bytes.withUnsafeMutableBytes { buffer in
-                Foundation.read(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+            var failed: Int32 = 0, ended = false
+            let before = bytes.count
+            let more = [UInt8](unsafeUninitializedCapacity: capacity - before) { buffer, filled in
+                while filled < buffer.count {
+                    let count = Foundation.read(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
+                    if count < 0, errno == EINTR { continue }
+                    if count < 0 { failed = errno; return }
+                    if count == 0 { ended = true; return }
+                    filled += count
+                }
             }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw ExportFailure("file-unreadable", file: name, message: "bestand kan niet worden gelezen (\(String(cString: strerror(errno))))")
+            if before == 0 { bytes = more } else { bytes.append(contentsOf: more) }
+            if failed != 0 {
+                throw ExportFailure("file-unreadable", file: name, message: "bestand kan niet worden gelezen (\(String(cString: strerror(failed))))")
             }
-            if count == 0 { break }
-            offset += count
-            if offset > limit {
+            if bytes.count > limit {
                 throw ExportFailure("file-too-large", file: name, message: "het bestand groeit tijdens het lezen voorbij \(limit) bytes; het wordt niet gelezen")
             }
+            if ended { return (bytes, info) }
+            capacity = bytes.count + max(4096, bytes.count / 2)
         }
-        bytes.removeSubrange(offset...)
-        return (bytes, info)
     }
 
     public func verify(_ manifest: Manifest) -> [Issue] {

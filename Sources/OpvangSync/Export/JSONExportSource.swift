@@ -185,8 +185,8 @@ public final class JSONExportSource: ExportSource {
                 if raw.isSkipped(by: part) { continue }
                 if let selection, !selection.values.contains(cells[selection.field].text) {
                     if selection.reportsSkipped {
-                        skipped(SkippedRow(line: element.line, watched: selection.watch.map { cells[$0].text } ?? "",
-                                           identifiers: selection.identifiers.map { cells[$0].text }))
+                        skipped(SkippedRow(line: element.line, watched: selection.watch.map { .text(cells[$0].text) } ?? .none,
+                                           identifierEvidence: selection.identifiers.map { BSN.keyEvidence(cells[$0].text) }))
                     }
                     continue
                 }

@@ -126,6 +126,8 @@ enum TextDecoder {
         bytes.withUnsafeBufferPointer { buffer in
             var index = 0
             while index < buffer.count {
+                index = afterASCII(buffer, from: index)
+                guard index < buffer.count else { break }
                 guard buffer[index] >= 0x80 else { index += 1; continue }
                 if let (scalar, length) = UnicodeText.decode(buffer, at: index, end: buffer.count), length > 1,
                    scalar.value >= [0, 0, 0x80, 0x800, 0x10000][length] {
@@ -140,39 +142,60 @@ enum TextDecoder {
     /// The line and column of the first byte that is not valid UTF-8, or nil when all is valid.
     static func firstInvalidUTF8(_ bytes: [UInt8]) -> EncodingFailure? {
         bytes.withUnsafeBufferPointer { buffer -> EncodingFailure? in
-            var index = 0
-            var line = 1
-            var lineStart = 0
-            let count = buffer.count
-            while index < count {
-                let byte = buffer[index]
-                if byte < 0x80 {
-                    if byte == 0x0A { line += 1; lineStart = index + 1 }
-                    index += 1
-                    continue
-                }
-                let length: Int
-                let minimum: UInt32
-                var scalar: UInt32
-                switch byte {
-                case 0xC2...0xDF: length = 2; scalar = UInt32(byte & 0x1F); minimum = 0x80
-                case 0xE0...0xEF: length = 3; scalar = UInt32(byte & 0x0F); minimum = 0x800
-                case 0xF0...0xF4: length = 4; scalar = UInt32(byte & 0x07); minimum = 0x10000
-                default: return EncodingFailure(line: line, column: index - lineStart + 1, byte: byte)
-                }
-                guard index + length <= count else { return EncodingFailure(line: line, column: index - lineStart + 1, byte: byte) }
-                for offset in 1..<length {
-                    let next = buffer[index + offset]
-                    guard next & 0xC0 == 0x80 else { return EncodingFailure(line: line, column: index - lineStart + 1, byte: byte) }
-                    scalar = scalar << 6 | UInt32(next & 0x3F)
-                }
-                if scalar < minimum || scalar > 0x10FFFF || (0xD800...0xDFFF).contains(scalar) {
-                    return EncodingFailure(line: line, column: index - lineStart + 1, byte: byte)
-                }
-                index += length
+            guard let index = firstInvalidUTF8(in: buffer) else { return nil }
+            // Where it is, counted only for a file that has one.
+            var line = 1, lineStart = 0
+            for position in 0..<index where buffer[position] == 0x0A {
+                line += 1
+                lineStart = position + 1
             }
-            return nil
+            return EncodingFailure(line: line, column: index - lineStart + 1, byte: buffer[index])
         }
+    }
+
+    /// `index` moved past the run of ASCII it starts, eight bytes at a time (almost every byte of an export is
+    /// ASCII); it may stop up to seven bytes short of the run's end.
+    @inline(__always)
+    static func afterASCII(_ buffer: UnsafeBufferPointer<UInt8>, from index: Int) -> Int {
+        guard let base = buffer.baseAddress else { return index }
+        var index = index
+        while index + 8 <= buffer.count, UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
+            index += 8
+        }
+        return index
+    }
+
+    /// The position of the first byte of `buffer` that is not valid UTF-8, or nil when all is valid.
+    static func firstInvalidUTF8(in buffer: UnsafeBufferPointer<UInt8>) -> Int? {
+        var index = 0
+        let count = buffer.count
+        while index < count {
+            index = afterASCII(buffer, from: index)
+            guard index < count else { break }
+            let byte = buffer[index]
+            if byte < 0x80 {
+                index += 1
+                continue
+            }
+            let length: Int
+            let minimum: UInt32
+            var scalar: UInt32
+            switch byte {
+            case 0xC2...0xDF: length = 2; scalar = UInt32(byte & 0x1F); minimum = 0x80
+            case 0xE0...0xEF: length = 3; scalar = UInt32(byte & 0x0F); minimum = 0x800
+            case 0xF0...0xF4: length = 4; scalar = UInt32(byte & 0x07); minimum = 0x10000
+            default: return index
+            }
+            guard index + length <= count else { return index }
+            for offset in 1..<length {
+                let next = buffer[index + offset]
+                guard next & 0xC0 == 0x80 else { return index }
+                scalar = scalar << 6 | UInt32(next & 0x3F)
+            }
+            if scalar < minimum || scalar > 0x10FFFF || (0xD800...0xDFFF).contains(scalar) { return index }
+            index += length
+        }
+        return nil
     }
 
     /// Code points of bytes 0x80...0x9F in Windows-1252; 0 marks the five bytes it leaves undefined, which
@@ -220,11 +243,8 @@ enum TextDecoder {
             let count = input.count
             var index = 0, runStart = 0
             while index < count {
-                if index + 8 <= count,
-                   UnsafeRawPointer(input.baseAddress! + index).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
-                    index += 8
-                    continue
-                }
+                index = afterASCII(input, from: index)
+                guard index < count else { break }
                 let byte = input[index]
                 if byte < 0x80 {
                     index += 1

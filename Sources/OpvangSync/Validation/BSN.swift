@@ -63,10 +63,19 @@ public enum BSN {
     /// (or eight: a BSN whose leading zero a spreadsheet dropped)
     /// (on its own, inside a code such as `K098430002`, or in groups such as `123.456.782`), and whether
     /// such a run passes the 11-proef.
-    public static func keyEvidence(_ text: String) -> (nineDigits: Bool, passes: Bool) {
+    public static func keyEvidence(_ text: String) -> KeyEvidence {
+        keyEvidence(utf8: text.utf8)
+    }
+
+    /// Whether a key value holds a run of nine digits, and whether one passes the 11-proef.
+    public typealias KeyEvidence = (nineDigits: Bool, passes: Bool)
+
+    /// `keyEvidence` of the text whose UTF-8 is `utf8`: a CSV file's field is weighed on its bytes, without
+    /// its text being made.
+    public static func keyEvidence<Bytes: Collection>(utf8: Bytes) -> KeyEvidence where Bytes.Element == UInt8 {
         // Every identifier of every row passes through here: most hold fewer than eight digits in all.
         var digitCount = 0
-        for byte in text.utf8 where byte &- 0x30 < 10 { digitCount += 1 }
+        for byte in utf8 where byte &- 0x30 < 10 { digitCount += 1 }
         guard digitCount >= 8 else { return (false, false) }
         var nineDigits = false, passes = false
         var run: [Int] = []
@@ -81,7 +90,7 @@ public enum BSN {
             }
             run.removeAll(keepingCapacity: true)
         }
-        let bytes = Array(text.utf8)
+        let bytes = Array(utf8)
         for (index, byte) in bytes.enumerated() {
             if byte &- 0x30 < 10 {
                 run.append(Int(byte - 0x30))

@@ -18,7 +18,11 @@ struct KeyColumnCheck {
 
     /// Counts one key value as written in the export.
     mutating func count(_ text: String) {
-        let evidence = BSN.keyEvidence(text)
+        count(BSN.keyEvidence(text))
+    }
+
+    /// Counts one key value by what `BSN.keyEvidence` found in it.
+    mutating func count(_ evidence: BSN.KeyEvidence) {
         guard evidence.nineDigits else { return }
         nineDigitValues += 1
         if evidence.passes { passing += 1 }

@@ -227,7 +227,7 @@ public struct Validator: Sendable {
         let watched = KeyColumnCheck.watchedFields(of: kind)
         var keyChecks = [KeyColumnCheck](repeating: KeyColumnCheck(), count: watched.count)
         selection?.identifiers = watched
-        var outside: [String: Int] = [:]
+        var outside = OutsideKeys()
         var accepted: [Record] = []
         // Rows not parsed because the portal applied the same content: key → line.
         var unchangedLine: [String: Int] = [:]
@@ -380,14 +380,16 @@ public struct Validator: Sendable {
             positionOfKey[key] = accepted.count
             accepted.append(Record(key: key, values: values, line: row.line, rowHash: warned ? RowHash.warned(rowHash) : rowHash))
         }, skipped: { row in
-            for (slot, text) in row.identifiers.enumerated() { keyChecks[slot].count(text) }
-            if !row.watched.isEmpty { outside[row.watched] = outside[row.watched] ?? row.line }
+            for (slot, evidence) in row.identifierEvidence.enumerated() { keyChecks[slot].count(evidence) }
+            outside.note(row.watched, line: row.line)
         }, unchanged: { hash, row in passesUnchanged(row, hash: hash) })
 
         // A selected key that a row outside the selection uses too is as ambiguous as any duplicate.
-        for (key, line) in outside {
-            guard let position = positionOfKey[key] else { continue }
-            duplicateLines[key, default: [accepted[position].line]].append(line)
+        if !outside.isEmpty {
+            for (key, position) in positionOfKey {
+                guard let line = outside.firstLine(of: key) else { continue }
+                duplicateLines[key, default: [accepted[position].line]].append(line)
+            }
         }
         for key in duplicateLines.keys { duplicateLines[key]?.sort() }
         // Every occurrence of a duplicated key is rejected: which row is right cannot be known.
@@ -695,5 +697,38 @@ extension EntityKind {
         case .deviation: return "afwijking"
         case .calendar: return "kalenderregel"
         }
+    }
+}
+
+/// The watched keys of the rows a selection left out, each with the first line it stood on: an ASCII key
+/// by its fingerprint (`ASCIIKey`), any other by its text.
+private struct OutsideKeys {
+    private var byFingerprint: [UInt64: Int] = [:]
+    private var byText: [String: Int] = [:]
+
+    var isEmpty: Bool { byFingerprint.isEmpty && byText.isEmpty }
+
+    mutating func note(_ key: SkippedRow.WatchedKey, line: Int) {
+        switch key {
+        case .none:
+            return
+        case .fingerprint(let fingerprint):
+            if byFingerprint[fingerprint] == nil { byFingerprint[fingerprint] = line }
+        case .text(let text):
+            if text.isEmpty { return }
+            if let fingerprint = ASCIIKey.fingerprint(text.utf8) {
+                note(.fingerprint(fingerprint), line: line)
+            } else if byText[text] == nil {
+                byText[text] = line
+            }
+        }
+    }
+
+    /// The first line left out whose key equals `key` as a `String`. That equality is canonical equivalence:
+    /// a text that is not ASCII may equal an ASCII one (the Kelvin sign and `K`), so a key is looked up by its
+    /// text, and by the fingerprint of its composed form when that is ASCII.
+    func firstLine(of key: String) -> Int? {
+        let ascii = ASCIIKey.fingerprint(key.utf8) ?? ASCIIKey.fingerprint(key.precomposedStringWithCanonicalMapping.utf8)
+        return [byText[key], ascii.flatMap { byFingerprint[$0] }].compactMap { $0 }.min()
     }
 }
