@@ -114,6 +114,38 @@ func validate(_ export: MiniExport) throws -> DesiredState {
         #expect(incremental.unchanged[.placement]?.contains("P1") != true)
     }
 
+    /// A row that comes twice, byte for byte, is a duplicate in an incremental read as in a full one: both
+    /// of its lines are rejected, though the portal applied that very row. And an applied "Ouder 1" that a
+    /// new one now comes before is warned about as the child's second, as a full read warns.
+    @Test func aRowThatComesTwiceUnchangedIsADuplicateAsInAFullRead() throws {
+        let mapping = try BuiltInMapping.flexkidsCSV.mapping()
+        func read(_ export: MiniExport, known: KnownRows?) throws -> DesiredState {
+            let folder = try export.write(to: temporaryFolder("export"))
+            return try Validator(mapping: mapping).validate(CSVExportSource(directory: folder.path, mapping: mapping),
+                                                            expectedRows: [:], known: known)
+        }
+        let applied = try read(MiniExport(), known: nil)
+        var hashes: [EntityKind: [String: UInt64]] = [:]
+        for kind in EntityKind.allCases {
+            for record in applied.records(of: kind) { hashes[kind, default: [:]][record.key] = record.rowHash }
+        }
+        var export = MiniExport()
+        export["plaatsingen.csv"].append(export["plaatsingen.csv"][1])
+        let firstParent = try #require(export["relaties.csv"].first { $0.hasSuffix(";Ouder 1") })
+        // A new first parent, on a line before the one applied.
+        export["relaties.csv"].insert(firstParent.replacingOccurrences(of: ";O1;", with: ";O2;"), at: 1)
+        let full = try read(export, known: nil)
+        let incremental = try read(export, known: KnownRows(counts: hashes.mapValues(\.count)) { hashes[$0] ?? [:] })
+        func found(_ state: DesiredState) -> [String] {
+            state.issues.filter { $0.code == "duplicate-key" || $0.code == "two-first-parents" }
+                .map { "\($0.code) \($0.file ?? "") \($0.line ?? 0) \($0.key ?? "") \($0.message)" }.sorted()
+        }
+        #expect(found(full).filter { $0.hasPrefix("duplicate-key plaatsingen.csv") }.count == 2, "\(found(full))")
+        #expect(found(full).contains { $0.hasPrefix("two-first-parents relaties.csv") }, "\(found(full))")
+        #expect(found(incremental) == found(full))
+        #expect(incremental.unchanged[.placement]?.contains("P1") != true)
+    }
+
     /// The warnings a file gave are kept with it and read back when its bytes come again: exactly as
     /// encoded, and not at all (the file is then read) when what the portal keeps is damaged.
     @Test func aFilesWarningsReadBackAsTheyWereStored() throws {

@@ -266,11 +266,17 @@ public struct Validator: Sendable {
         func passesUnchanged(_ row: RawRow, hash rowHash: UInt64) -> Bool {
             for (slot, field) in watched.enumerated() { keyChecks[slot].count(row.cells[field].text) }
             guard let known, let key = protectionKey(schema, row), known[key] == rowHash,
-                  unchangedLine[key] == nil, positionOfKey[key] == nil, duplicateLines[key] == nil,
-                  referencesHold(row, schema, references, state: state), firstParentHolds(row) else { return false }
-            // Applied before exactly as it is, its key once so far, what it refers to still there.
-            unchangedLine[key] = row.line
-            return true
+                  positionOfKey.isEmpty || positionOfKey[key] == nil, duplicateLines.isEmpty || duplicateLines[key] == nil,
+                  referencesHold(row, schema, references, state: state) else { return false }
+            // Applied before exactly as it is, its key once so far, what it refers to still there. (Noted and
+            // looked up in one step; a key seen before is put back as it was.)
+            guard let earlier = unchangedLine.updateValue(row.line, forKey: key) else {
+                if firstParentHolds(row) { return true }
+                unchangedLine[key] = nil
+                return false
+            }
+            unchangedLine[key] = earlier
+            return false
         }
         // What that takes of a row, when the source can hash it from its bytes.
         let probing = known == nil ? nil
@@ -416,17 +422,18 @@ public struct Validator: Sendable {
                 "het manifest noemt \(expected) regels, het bestand heeft er \(read.rows); de export is onvolledig"))
         }
         state.records[kind] = accepted
-        state.acceptedKeys[kind] = Set(accepted.map(\.key)).union(unchangedLine.keys)
+        let unchangedKeys = Set(unchangedLine.keys)
+        state.acceptedKeys[kind] = unchangedKeys.union(accepted.lazy.map(\.key))
         state.protectedKeys[kind] = rejectedKeys
         if let known {
-            state.unchanged[kind] = Set(unchangedLine.keys)
+            state.unchanged[kind] = unchangedKeys
             // All the comparison needs of the portal's hashes of this kind: the stored keys the export no longer
             // has, and the hashes of the rows parsed. The run lets the rest go as soon as the kind is read.
             var parsed: [String: UInt64] = [:]
             for record in accepted { if let hash = known[record.key] { parsed[record.key] = hash } }
             state.storedHashes[kind] = parsed
             state.missing[kind] = Set(known.keys.lazy.filter { key in
-                parsed[key] == nil && unchangedLine[key] == nil && !rejectedKeys.contains(key)
+                unchangedLine[key] == nil && parsed[key] == nil && !rejectedKeys.contains(key)
             })
         }
         if rejectedCount == 0, !issues.contains(where: { $0.severity == .error }) {
@@ -445,14 +452,14 @@ public struct Validator: Sendable {
         for (index, target) in references where index < row.cells.count {
             let text = row.cells[index].text
             guard !text.isEmpty else { continue }
-            let accepted = state.acceptedKeys[target] ?? []
+            // The keys read unchanged are accepted keys too (`DesiredState.unchanged`): being among them is enough.
             let unchanged = state.unchanged[target] ?? []
             if schema.fields[index].type == .list {
                 for item in text.split(separator: mapping.listSeparator) {
                     let code = String(item).trimmingUnicodeSpace
-                    if !code.isEmpty, !(accepted.contains(code) && unchanged.contains(code)) { return false }
+                    if !code.isEmpty, !unchanged.contains(code) { return false }
                 }
-            } else if !(accepted.contains(text) && unchanged.contains(text)) {
+            } else if !unchanged.contains(text) {
                 return false
             }
         }
@@ -575,31 +582,33 @@ public struct Validator: Sendable {
     /// character) because protecting a record can only keep it as it is. Nil when a required part is
     /// missing or unreadable.
     func protectionKey(_ schema: EntitySchema, _ row: RawRow) -> String? {
-        var parts: [String] = []
-        for index in schema.keyFields {
+        func part(_ index: Int) -> String? {
             let field = schema.fields[index]
             let text = index < row.cells.count ? row.cells[index].text : ""
-            if text.isEmpty {
-                guard !field.required else { return nil }
-                parts.append("*")
-                continue
-            }
+            if text.isEmpty { return field.required ? nil : "*" }
             if field.type == .identifier {
                 let visible = Validator.visible(text)
-                guard !visible.isEmpty else { return nil }
-                parts.append(visible)
-                continue
+                return visible.isEmpty ? nil : visible
             }
             switch normalise(text, as: field) {
-            case .success(let value), .warning(let value, _): parts.append(value)
+            case .success(let value), .warning(let value, _): return value
             case .failure: return nil
             }
+        }
+        // Most kinds have a key of one field: every row of an incremental run asks for it.
+        if schema.keyFields.count == 1 { return part(schema.keyFields[0]) }
+        var parts: [String] = []
+        for index in schema.keyFields {
+            guard let text = part(index) else { return nil }
+            parts.append(text)
         }
         return parts.joined(separator: "/")
     }
 
     /// `text` without white space, format and control characters: how a key reads to a person.
     static func visible(_ text: String) -> String {
+        // Printable ASCII without a space, as nearly every key is: nothing to take out.
+        if text.utf8.allSatisfy({ $0 &- 0x21 < 0x5E }) { return text }
         guard text.unicodeScalars.contains(where: { $0 == " " || UnicodeText.isTrimmed($0) || UnicodeText.isControl($0) }) else { return text }
         var scalars = String.UnicodeScalarView()
         scalars.append(contentsOf: text.unicodeScalars.filter { !($0 == " " || UnicodeText.isTrimmed($0) || UnicodeText.isControl($0)) })
