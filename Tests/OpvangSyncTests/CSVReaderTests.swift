@@ -93,6 +93,10 @@ func records(_ text: String, delimiter: Character = ";") throws -> [(line: Int, 
     @Test func overlongAndSurrogateSequencesAreNotUTF8() {
         #expect(TextDecoder.firstInvalidUTF8([0xC0, 0xAF]) != nil)
         #expect(TextDecoder.firstInvalidUTF8([0xED, 0xA0, 0x80]) != nil)
+        // "/" written in three and in four bytes, and a value past U+10FFFF.
+        #expect(TextDecoder.firstInvalidUTF8([0xE0, 0x80, 0xAF]) != nil)
+        #expect(TextDecoder.firstInvalidUTF8([0xF0, 0x80, 0x80, 0xAF]) != nil)
+        #expect(TextDecoder.firstInvalidUTF8([0xF4, 0x90, 0x80, 0x80]) != nil)
         #expect(TextDecoder.firstInvalidUTF8(Array("ok 😀".utf8)) == nil)
     }
 

@@ -80,7 +80,7 @@ public struct CSVExportSource: ExportSource, Sendable {
         /// What a row left out tells of its watched key: the fingerprint of an ASCII key, made from its bytes.
         func watchedKey(_ record: CSVRecord) -> SkippedRow.WatchedKey {
             if let bytes = bytes(record) {
-                if bytes.isEmpty { return .none }
+                if bytes.isEmpty { return .absent }
                 if let fingerprint = ASCIIKey.fingerprint(bytes) { return .fingerprint(fingerprint) }
             }
             return .text(text(record))
@@ -118,7 +118,7 @@ public struct CSVExportSource: ExportSource, Sendable {
             guard selected.bytes(record).map(selection.excludes) ?? false || !selection.values.contains(selected.text(record)) else {
                 return false
             }
-            let watched = selection.watch.map { part[$0].watchedKey(record) } ?? .none
+            let watched: SkippedRow.WatchedKey = selection.watch.map { part[$0].watchedKey(record) } ?? .absent
             var evidence: [BSN.KeyEvidence] = []
             for (slot, field) in selection.identifiers.enumerated() {
                 let found = part[field].keyEvidence(record)
@@ -126,7 +126,7 @@ public struct CSVExportSource: ExportSource, Sendable {
                 if evidence.isEmpty { evidence = Array(repeating: (false, false), count: selection.identifiers.count) }
                 evidence[slot] = found
             }
-            if watched != .none || !evidence.isEmpty {
+            if watched != .absent || !evidence.isEmpty {
                 skipped(SkippedRow(line: record.line, watched: watched, identifierEvidence: evidence))
             }
             return true

@@ -85,7 +85,7 @@ public struct SkippedRow: Sendable {
     /// The key of a row left out, as far as it is needed to find it used again by a selected row.
     public enum WatchedKey: Sendable, Equatable {
         /// No watched field, or an empty one.
-        case none
+        case absent
         case text(String)
         /// An ASCII key, by `ASCIIKey.fingerprint` of its bytes: its text was not made.
         case fingerprint(UInt64)

@@ -125,17 +125,12 @@ enum TextDecoder {
     static func containsMultiByteUTF8(_ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBufferPointer { buffer in
             var index = 0
-            while index < buffer.count {
-                index = afterASCII(buffer, from: index)
-                guard index < buffer.count else { break }
-                guard buffer[index] >= 0x80 else { index += 1; continue }
-                if let (scalar, length) = UnicodeText.decode(buffer, at: index, end: buffer.count), length > 1,
-                   scalar.value >= [0, 0, 0x80, 0x800, 0x10000][length] {
-                    return true
-                }
+            while true {
+                index = nonASCII(buffer, from: index)
+                guard index < buffer.count else { return false }
+                if let (_, length) = UnicodeText.decode(buffer, at: index, end: buffer.count), length > 1 { return true }
                 index += 1
             }
-            return false
         }
     }
 
@@ -153,49 +148,28 @@ enum TextDecoder {
         }
     }
 
-    /// `index` moved past the run of ASCII it starts, eight bytes at a time (almost every byte of an export is
-    /// ASCII); it may stop up to seven bytes short of the run's end.
+    /// The position of the first byte from `index` on that is not ASCII (`buffer.count` when there is none).
+    /// Almost every byte of an export is ASCII: it is passed over eight bytes at a time.
     @inline(__always)
-    static func afterASCII(_ buffer: UnsafeBufferPointer<UInt8>, from index: Int) -> Int {
+    static func nonASCII(_ buffer: UnsafeBufferPointer<UInt8>, from index: Int) -> Int {
         guard let base = buffer.baseAddress else { return index }
         var index = index
         while index + 8 <= buffer.count, UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 {
             index += 8
         }
+        while index < buffer.count, buffer[index] < 0x80 { index += 1 }
         return index
     }
 
     /// The position of the first byte of `buffer` that is not valid UTF-8, or nil when all is valid.
     static func firstInvalidUTF8(in buffer: UnsafeBufferPointer<UInt8>) -> Int? {
         var index = 0
-        let count = buffer.count
-        while index < count {
-            index = afterASCII(buffer, from: index)
-            guard index < count else { break }
-            let byte = buffer[index]
-            if byte < 0x80 {
-                index += 1
-                continue
-            }
-            let length: Int
-            let minimum: UInt32
-            var scalar: UInt32
-            switch byte {
-            case 0xC2...0xDF: length = 2; scalar = UInt32(byte & 0x1F); minimum = 0x80
-            case 0xE0...0xEF: length = 3; scalar = UInt32(byte & 0x0F); minimum = 0x800
-            case 0xF0...0xF4: length = 4; scalar = UInt32(byte & 0x07); minimum = 0x10000
-            default: return index
-            }
-            guard index + length <= count else { return index }
-            for offset in 1..<length {
-                let next = buffer[index + offset]
-                guard next & 0xC0 == 0x80 else { return index }
-                scalar = scalar << 6 | UInt32(next & 0x3F)
-            }
-            if scalar < minimum || scalar > 0x10FFFF || (0xD800...0xDFFF).contains(scalar) { return index }
+        while true {
+            index = nonASCII(buffer, from: index)
+            guard index < buffer.count else { return nil }
+            guard let (_, length) = UnicodeText.decode(buffer, at: index, end: buffer.count) else { return index }
             index += length
         }
-        return nil
     }
 
     /// Code points of bytes 0x80...0x9F in Windows-1252; 0 marks the five bytes it leaves undefined, which
@@ -242,14 +216,10 @@ enum TextDecoder {
         let refused: Int? = bytes.withUnsafeBufferPointer { input in
             let count = input.count
             var index = 0, runStart = 0
-            while index < count {
-                index = afterASCII(input, from: index)
+            while true {
+                index = nonASCII(input, from: index)
                 guard index < count else { break }
                 let byte = input[index]
-                if byte < 0x80 {
-                    index += 1
-                    continue
-                }
                 output.append(contentsOf: UnsafeBufferPointer(rebasing: input[runStart..<index]))
                 guard let scalar = character(byte) else { return index }
                 appendUTF8(scalar, to: &output)

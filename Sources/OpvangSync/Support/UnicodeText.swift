@@ -45,16 +45,18 @@ enum UnicodeText {
         return start..<end
     }
 
-    /// The scalar that starts at `index`, and its length in bytes; nil when the bytes are not UTF-8.
+    /// The scalar that starts at `index`, and its length in bytes; nil when the bytes are not UTF-8: a
+    /// sequence cut short, an overlong form, a surrogate or a value past U+10FFFF.
     static func decode(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int, end: Int) -> (Unicode.Scalar, Int)? {
         let lead = bytes[index]
         let length: Int
+        let minimum: UInt32
         var value: UInt32
         switch lead {
         case 0x00...0x7F: return (Unicode.Scalar(lead), 1)
-        case 0xC2...0xDF: length = 2; value = UInt32(lead & 0x1F)
-        case 0xE0...0xEF: length = 3; value = UInt32(lead & 0x0F)
-        case 0xF0...0xF4: length = 4; value = UInt32(lead & 0x07)
+        case 0xC2...0xDF: length = 2; value = UInt32(lead & 0x1F); minimum = 0x80
+        case 0xE0...0xEF: length = 3; value = UInt32(lead & 0x0F); minimum = 0x800
+        case 0xF0...0xF4: length = 4; value = UInt32(lead & 0x07); minimum = 0x10000
         default: return nil
         }
         guard index + length <= end else { return nil }
@@ -63,7 +65,7 @@ enum UnicodeText {
             guard next & 0xC0 == 0x80 else { return nil }
             value = value << 6 | UInt32(next & 0x3F)
         }
-        guard let scalar = Unicode.Scalar(value) else { return nil }
+        guard value >= minimum, let scalar = Unicode.Scalar(value) else { return nil }
         return (scalar, length)
     }
 }

@@ -719,7 +719,7 @@ private struct OutsideKeys {
 
     mutating func note(_ key: SkippedRow.WatchedKey, line: Int) {
         switch key {
-        case .none:
+        case .absent:
             return
         case .fingerprint(let fingerprint):
             if byFingerprint[fingerprint] == nil { byFingerprint[fingerprint] = line }
