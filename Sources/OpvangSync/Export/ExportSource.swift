@@ -50,29 +50,30 @@ public struct RowSelection: Sendable {
     /// whole for citizen service numbers however few rows a run parses.
     public var identifiers: [Int] = []
 
-    /// The fingerprints of `values` when every one of them is ASCII; nil when one is not.
-    private let fingerprints: Set<UInt64>?
+    /// The `ASCIIKey.sieve` of each of `values` when every one of them is ASCII; nil when one is not.
+    private let sieved: Set<UInt64>?
 
     public init(field: Int, values: Set<String>, watch: Int? = nil) {
         self.field = field
         self.values = values
         self.watch = watch
-        var fingerprints: Set<UInt64>? = Set(minimumCapacity: values.count)
+        var sieved: Set<UInt64>? = Set(minimumCapacity: values.count)
         for value in values {
-            guard let fingerprint = ASCIIKey.fingerprint(value.utf8) else {
-                fingerprints = nil
+            var value = value
+            guard let hash = value.withUTF8(ASCIIKey.sieve) else {
+                sieved = nil
                 break
             }
-            fingerprints?.insert(fingerprint)
+            sieved?.insert(hash)
         }
-        self.fingerprints = fingerprints
+        self.sieved = sieved
     }
 
-    /// True when a field whose text is `bytes` is certainly not selected: they are ASCII, and no value has
-    /// their fingerprint. False when only the text can tell.
+    /// True when a field whose text is `bytes` is certainly not selected: they are ASCII, and no value sieves
+    /// as they do. False when only the text can tell.
     func excludes(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let fingerprints, let fingerprint = ASCIIKey.fingerprint(bytes) else { return false }
-        return !fingerprints.contains(fingerprint)
+        guard let sieved, let hash = ASCIIKey.sieve(bytes) else { return false }
+        return !sieved.contains(hash)
     }
 
     /// True when a row left out must still be reported.
@@ -98,20 +99,36 @@ public struct SkippedRow: Sendable {
     public var identifierEvidence: [BSN.KeyEvidence] = []
 }
 
-/// A 64-bit fingerprint (FNV-1a, as `RowHash`) of a key whose text is ASCII, from its bytes: how rows
-/// a selection leaves out are compared with the selected keys without their text being made. For ASCII
-/// text, equal bytes and equal `String`s are one and the same; any other text has no fingerprint (two
-/// `String`s of different bytes may be equal, such as `K` and the Kelvin sign).
+/// A 64-bit fingerprint of a key whose text is ASCII, from its bytes: how rows a selection leaves out are
+/// compared with the selected keys without their text being made. For ASCII text, equal bytes and equal
+/// `String`s are one and the same; any other text has no fingerprint (two `String`s of different bytes may be
+/// equal, such as `K` and the Kelvin sign).
 ///
-/// Like the row hashes of an incremental run, two keys are taken to be the same when their fingerprints are.
+/// Two keys are taken to be the same when their fingerprints are. The fingerprint is the standard library's
+/// `Hasher` (SipHash, seeded afresh by every process), so an export cannot be made to hold a key that passes
+/// for another: what the seed is, its author cannot know.
 enum ASCIIKey {
-    static func fingerprint<Bytes: Sequence>(_ bytes: Bytes) -> UInt64? where Bytes.Element == UInt8 {
+    /// A quicker hash of ASCII bytes (FNV-1a, as `RowHash`), which an export could make collide: only ever
+    /// used to rule a value out. Bytes that sieve as a value does are compared as text.
+    static func sieve(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
         var hash = RowHash.Builder()
         for byte in bytes {
             guard byte < 0x80 else { return nil }
             hash.mix(byte)
         }
         return hash.value
+    }
+
+    static func fingerprint(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        for byte in bytes where byte >= 0x80 { return nil }
+        var hasher = Hasher()
+        hasher.combine(bytes: UnsafeRawBufferPointer(bytes))
+        return UInt64(bitPattern: Int64(hasher.finalize()))
+    }
+
+    static func fingerprint(_ text: String) -> UInt64? {
+        var text = text
+        return text.withUTF8 { fingerprint($0) }
     }
 }
 

@@ -725,7 +725,7 @@ private struct OutsideKeys {
             if byFingerprint[fingerprint] == nil { byFingerprint[fingerprint] = line }
         case .text(let text):
             if text.isEmpty { return }
-            if let fingerprint = ASCIIKey.fingerprint(text.utf8) {
+            if let fingerprint = ASCIIKey.fingerprint(text) {
                 note(.fingerprint(fingerprint), line: line)
             } else if byText[text] == nil {
                 byText[text] = line
@@ -737,7 +737,7 @@ private struct OutsideKeys {
     /// a text that is not ASCII may equal an ASCII one (the Kelvin sign and `K`), so a key is looked up by its
     /// text, and by the fingerprint of its composed form when that is ASCII.
     func firstLine(of key: String) -> Int? {
-        let ascii = ASCIIKey.fingerprint(key.utf8) ?? ASCIIKey.fingerprint(key.precomposedStringWithCanonicalMapping.utf8)
+        let ascii = ASCIIKey.fingerprint(key) ?? ASCIIKey.fingerprint(key.precomposedStringWithCanonicalMapping)
         return [byText[key], ascii.flatMap { byFingerprint[$0] }].compactMap { $0 }.min()
     }
 }
