@@ -356,6 +356,9 @@ func validate(_ export: MiniExport) throws -> DesiredState {
         #expect(duplicated == Set(twins.flatMap { [$0.0, $0.1] }), "\(state.issues.filter { $0.code == "duplicate-key" })")
         let read = Set(state.records(of: .placement).map(\.key))
         #expect(read == ["P12", "P13", "P14", "P15"], "\(state.issues)")
+        // The issue names the key as the row left out spells it, byte for byte.
+        let spellings = Set(state.issues.filter { $0.code == "duplicate-key" }.compactMap { $0.key.map { Array($0.utf8) } })
+        #expect(spellings == Set(["P1", "P4", "P\"6", "\u{212A}P7", "E\u{0301}8", "KP9"].map { Array($0.utf8) }), "\(spellings)")
     }
 
     @Test func personalValuesStayOutOfMessages() throws {

@@ -393,8 +393,8 @@ public struct Validator: Sendable {
         // A selected key that a row outside the selection uses too is as ambiguous as any duplicate.
         if !outside.isEmpty {
             for (key, position) in positionOfKey {
-                guard let line = outside.firstLine(of: key) else { continue }
-                duplicateLines[key, default: [accepted[position].line]].append(line)
+                guard let use = outside.firstUse(of: key) else { continue }
+                duplicateLines[use.spelling, default: [accepted[position].line]].append(use.line)
             }
         }
         for key in duplicateLines.keys { duplicateLines[key]?.sort() }
@@ -733,11 +733,15 @@ private struct OutsideKeys {
         }
     }
 
-    /// The first line left out whose key equals `key` as a `String`. That equality is canonical equivalence:
-    /// a text that is not ASCII may equal an ASCII one (the Kelvin sign and `K`), so a key is looked up by its
-    /// text, and by the fingerprint of its composed form when that is ASCII.
-    func firstLine(of key: String) -> Int? {
-        let ascii = ASCIIKey.fingerprint(key) ?? ASCIIKey.fingerprint(key.precomposedStringWithCanonicalMapping)
-        return [byText[key], ascii.flatMap { byFingerprint[$0] }].compactMap { $0 }.min()
+    /// The first line left out whose key equals `key` as a `String`, and how that line spells it. That
+    /// equality is canonical equivalence: a text that is not ASCII may equal an ASCII one (the Kelvin sign and
+    /// `K`), so a key is looked up by its text, and by the fingerprint of its composed form when that is ASCII
+    /// (which is then exactly how the line spells it).
+    func firstUse(of key: String) -> (line: Int, spelling: String)? {
+        var uses: [(line: Int, spelling: String)] = []
+        if let index = byText.index(forKey: key) { uses.append((byText[index].value, byText[index].key)) }
+        let composed = ASCIIKey.fingerprint(key) != nil ? key : key.precomposedStringWithCanonicalMapping
+        if let fingerprint = ASCIIKey.fingerprint(composed), let line = byFingerprint[fingerprint] { uses.append((line, composed)) }
+        return uses.min { $0.line < $1.line }
     }
 }
