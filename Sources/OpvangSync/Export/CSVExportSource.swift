@@ -83,7 +83,7 @@ public struct CSVExportSource: ExportSource, Sendable {
                 if bytes.isEmpty { return .absent }
                 if let fingerprint = ASCIIKey.fingerprint(bytes) { return .fingerprint(fingerprint) }
             }
-            return .text(text(record))
+            return SkippedRow.WatchedKey(text(record))
         }
 
         /// `BSN.keyEvidence` of this slot's text in `record`, from its bytes where they are its text.

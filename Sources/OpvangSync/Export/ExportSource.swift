@@ -90,6 +90,17 @@ public struct SkippedRow: Sendable {
         case text(String)
         /// An ASCII key, by `ASCIIKey.fingerprint` of its bytes: its text was not made.
         case fingerprint(UInt64)
+
+        /// A key from its text: by its fingerprint when it is ASCII, as the text itself otherwise.
+        init(_ text: String) {
+            if text.isEmpty {
+                self = .absent
+            } else if let fingerprint = ASCIIKey.fingerprint(text) {
+                self = .fingerprint(fingerprint)
+            } else {
+                self = .text(text)
+            }
+        }
     }
 
     public var line: Int

@@ -185,7 +185,7 @@ public final class JSONExportSource: ExportSource {
                 if raw.isSkipped(by: part) { continue }
                 if let selection, !selection.values.contains(cells[selection.field].text) {
                     if selection.reportsSkipped {
-                        skipped(SkippedRow(line: element.line, watched: selection.watch.map { .text(cells[$0].text) } ?? .absent,
+                        skipped(SkippedRow(line: element.line, watched: selection.watch.map { SkippedRow.WatchedKey(cells[$0].text) } ?? .absent,
                                            identifierEvidence: selection.identifiers.map { BSN.keyEvidence(cells[$0].text) }))
                     }
                     continue

@@ -74,6 +74,17 @@ public struct EncodingFailure: Error, Sendable, Equatable {
     public var byte: UInt8 = 0
 }
 
+extension EncodingFailure {
+    /// The failure at byte `index` of `bytes`, with the line and column it stands on (counted only for a file
+    /// that has one).
+    init(at index: Int, in bytes: UnsafeBufferPointer<UInt8>, reason: Reason = .invalidUTF8) {
+        let before = UnsafeBufferPointer(rebasing: bytes[..<index])
+        let lineStart = before.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
+        self.init(line: 1 + before.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }, column: index - lineStart + 1,
+                  reason: reason, byte: bytes[index])
+    }
+}
+
 enum TextDecoder {
     /// Turns raw file bytes into UTF-8 bytes, detecting the encoding when asked to.
     static func decode(_ raw: [UInt8], as encoding: TextEncoding) throws(EncodingFailure) -> DecodedText {
@@ -136,15 +147,8 @@ enum TextDecoder {
 
     /// The line and column of the first byte that is not valid UTF-8, or nil when all is valid.
     static func firstInvalidUTF8(_ bytes: [UInt8]) -> EncodingFailure? {
-        bytes.withUnsafeBufferPointer { buffer -> EncodingFailure? in
-            guard let index = firstInvalidUTF8(in: buffer) else { return nil }
-            // Where it is, counted only for a file that has one.
-            var line = 1, lineStart = 0
-            for position in 0..<index where buffer[position] == 0x0A {
-                line += 1
-                lineStart = position + 1
-            }
-            return EncodingFailure(line: line, column: index - lineStart + 1, byte: buffer[index])
+        bytes.withUnsafeBufferPointer { buffer in
+            firstInvalidUTF8(in: buffer).map { EncodingFailure(at: $0, in: buffer) }
         }
     }
 
@@ -230,9 +234,7 @@ enum TextDecoder {
             return nil
         }
         if let index = refused {
-            let lineStart = bytes[..<index].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
-            let line = 1 + bytes[..<index].reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
-            throw EncodingFailure(line: line, column: index - lineStart + 1, reason: reason, byte: bytes[index])
+            throw bytes.withUnsafeBufferPointer { EncodingFailure(at: index, in: $0, reason: reason) }
         }
         return output
     }

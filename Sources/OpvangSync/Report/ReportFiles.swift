@@ -399,8 +399,9 @@ public enum ReportWriter {
         shell.changes = []
         shell.issues = []
         let encoded = Array(try encoder.encode(shell))
-        let lists: [(key: String, write: (inout [UInt8], (inout [UInt8]) throws -> Void) throws -> Void)] = [
-            ("changes", { bytes, spill in
+        typealias List = (key: String, isEmpty: Bool, write: (inout [UInt8], (inout [UInt8]) throws -> Void) throws -> Void)
+        let lists: [List] = [
+            ("changes", report.changes.isEmpty, { bytes, spill in
                 try writeList(report.changes, into: &bytes, spill: spill) { change, bytes in
                     var object = JSONMembers(&bytes)
                     object.add("action", change.action.rawValue, &bytes)
@@ -419,7 +420,7 @@ public enum ReportWriter {
                     object.close(&bytes)
                 }
             }),
-            ("issues", { bytes, spill in
+            ("issues", report.issues.isEmpty, { bytes, spill in
                 try writeList(report.issues, into: &bytes, spill: spill) { issue, bytes in
                     // Every key, sorted, an absent value as null: as `Issue.encode(to:)` writes it.
                     var object = JSONMembers(&bytes)
@@ -437,20 +438,19 @@ public enum ReportWriter {
         ]
         // Where each empty list stands in the encoded shell (looked for there, where it is small); then the
         // shell is copied around the lists, which are written in its place.
-        var places: [(range: Range<Int>, key: String, write: (inout [UInt8], (inout [UInt8]) throws -> Void) throws -> Void)] = []
+        var places: [(range: Range<Int>, list: List)] = []
         for list in lists {
-            if let range = encoded.firstRange(of: Array("\n  \"\(list.key)\" : [\n\n  ]".utf8)) { places.append((range, list.key, list.write)) }
+            if let range = encoded.firstRange(of: Array("\n  \"\(list.key)\" : [\n\n  ]".utf8)) { places.append((range, list)) }
         }
         places.sort { $0.range.lowerBound < $1.range.lowerBound }
         var bytes: [UInt8] = []
         var copied = 0
         for place in places {
             bytes += encoded[copied..<place.range.lowerBound]
-            bytes.append(contentsOf: "\n  \"\(place.key)\" : [".utf8)
-            let empty = place.key == "changes" ? report.changes.isEmpty : report.issues.isEmpty
-            try place.write(&bytes, spill)
+            bytes.append(contentsOf: "\n  \"\(place.list.key)\" : [".utf8)
+            try place.list.write(&bytes, spill)
             // An empty list stays as the encoder wrote it.
-            bytes.append(contentsOf: (empty ? "\n\n  ]" : "\n  ]").utf8)
+            bytes.append(contentsOf: (place.list.isEmpty ? "\n\n  ]" : "\n  ]").utf8)
             copied = place.range.upperBound
         }
         bytes += encoded[copied...]

@@ -710,7 +710,7 @@ extension EntityKind {
 }
 
 /// The watched keys of the rows a selection left out, each with the first line it stood on: an ASCII key
-/// by its fingerprint (`ASCIIKey`), any other by its text.
+/// by its fingerprint (`ASCIIKey`), any other by its text (as `SkippedRow.WatchedKey` gives them).
 private struct OutsideKeys {
     private var byFingerprint: [UInt64: Int] = [:]
     private var byText: [String: Int] = [:]
@@ -724,12 +724,7 @@ private struct OutsideKeys {
         case .fingerprint(let fingerprint):
             if byFingerprint[fingerprint] == nil { byFingerprint[fingerprint] = line }
         case .text(let text):
-            if text.isEmpty { return }
-            if let fingerprint = ASCIIKey.fingerprint(text) {
-                note(.fingerprint(fingerprint), line: line)
-            } else if byText[text] == nil {
-                byText[text] = line
-            }
+            if byText[text] == nil { byText[text] = line }
         }
     }
 
