@@ -97,7 +97,7 @@ enum HistoryCommands {
             // full disk): the database kept the report, so the files are written again from it.
             var report = try JSONDecoder().decode(RunReport.self, from: Data(kept.utf8))
             // The kept report leaves its changes to the change log.
-            if report.changes.isEmpty { report.changes = keptChanges }
+            if report.changes.isEmpty { report.changes = RunReport.ChangeList(keptChanges) }
             let folder = (jsonPath as NSString).deletingLastPathComponent
             let paths = try ReportWriter.stage(report, folder: folder.isEmpty ? "." : folder).commit()
             Terminal.warning("opvangsync: the report files of run \(id) were missing and have been written again from the database (\(paths.json))")

@@ -81,6 +81,25 @@ import Testing
         #expect(!result.issues.contains { $0.message.contains("zelfde@x.nl") }, "no address in messages")
     }
 
+    /// Parents are grouped by address however their rows come: one account per address, each group's
+    /// lowest number its owner, the last address of the sorted list included.
+    @Test func everyAddressIsOneGroupWhateverTheOrderOfItsParents() {
+        let result = plan(post(parents: [("12", "b@x.nl", nil), ("2", "d@x.nl", nil), ("11", "b@x.nl", nil), ("6", "c@x.nl", nil),
+                                         ("1", "a@x.nl", nil), ("10", "B@x.nl", nil), ("5", "c@x.nl", nil), ("3", "e@x.nl", nil)],
+                               relations: [("K1", "1"), ("K2", "2"), ("K3", "3"), ("KB", "10"), ("KB", "11"), ("KB", "12"),
+                                           ("K5", "5"), ("K6", "6")],
+                               placements: ["K1", "K2", "K3", "KB", "K5", "K6"].map { ($0, "2025-01-01", nil) }))
+        #expect(result.actions == [
+            .create(owner: "1", username: "a@x.nl", emailColumn: "E-mail", members: []),
+            .create(owner: "10", username: "b@x.nl", emailColumn: "E-mail", members: ["11", "12"]),
+            .create(owner: "5", username: "c@x.nl", emailColumn: "E-mail", members: []),
+            .create(owner: "2", username: "d@x.nl", emailColumn: "E-mail", members: []),
+            .create(owner: "3", username: "e@x.nl", emailColumn: "E-mail", members: []),
+        ])
+        #expect(result.states["6"]?.state == .conflict)
+        #expect(result.states["11"]?.state == .member && result.states["12"]?.state == .member)
+    }
+
     @Test func theAddressStaysWithTheParentWhoHadIt() {
         var existing = ExistingAccounts()
         existing.accounts["10"] = .init(owner: "10", username: "zelfde@x.nl", activated: true, disabled: false)

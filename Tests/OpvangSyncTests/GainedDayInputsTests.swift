@@ -75,7 +75,7 @@ import Testing
     /// The lists of `groups` on the gained day: from full records laid over with `plan`, and from the columns.
     func lists(_ repository: PortalRepository, groups: Set<String>, plan: Plan) throws -> (full: [AttendanceLists], columns: [AttendanceLists]) {
         let post = PostState(current: try repository.loadCurrent(EntityKind.allCases), plan: plan)
-        let full = AttendanceInputs(records: post.records, groups: groups)
+        let full = AttendanceInputs(post: post, groups: groups)
         let columns = try AttendanceInputs(portal: repository, groups: groups, days: gained, plan: plan, post: post)
         #expect(Set(columns.groups.keys) == Set(full.groups.keys))
         let builder = AttendanceBuilder(holidays: HolidayCalendar())
@@ -153,7 +153,7 @@ import Testing
         ])
         let days = Day(iso: "2026-12-19")!...Day(iso: "2026-12-28")!
         let post = PostState(current: try repository.loadCurrent(EntityKind.allCases), plan: Plan())
-        let full = AttendanceInputs(records: post.records, groups: ["G1", "G2"])
+        let full = AttendanceInputs(post: post, groups: ["G1", "G2"])
         let columns = try AttendanceInputs(portal: repository, groups: ["G1", "G2"], days: days, plan: Plan(), post: post)
         let builder = AttendanceBuilder(holidays: HolidayCalendar())
         for group in ["G1", "G2"] {

@@ -10,7 +10,7 @@ import Testing
             runId: "20261122T010000Z-abcdef", organisation: .init(id: "mini", name: "Mini"), asOf: "2026-11-22",
             startedAt: "2026-11-22T01:00:00Z", finishedAt: "2026-11-22T01:00:05Z", mode: "apply", status: .applied,
             exitCode: 0, operator: "test", reason: nil, options: .init(), export: .init(path: "/srv/export"))
-        report.changes = changes
+        report.changes = RunReport.ChangeList(changes)
         report.attendance = AttendanceSummary()
         return report
     }

@@ -154,12 +154,14 @@ public struct AccountPlanner {
                     "ouder \(parent) \(why): het account was nog niet geactiveerd en de openstaande uitnodiging is ingetrokken; er gaat pas weer een uitnodiging uit als er een bruikbaar adres is"))
             }
         }
-        var candidates: [String: [Candidate]] = [:]
+        // One list, not a table of lists per address: on a first import that is a list for nearly every parent.
+        var candidates: [Candidate] = []
         var newStates: [String: ParentAccountState] = [:]
         // Room for every parent looked at, made once: on a first import that is every parent, and tables
         // grown by doubling would hold the old and the new table at once, beside everything else of the run.
         let looked = scope?.count ?? post.count(.parent)
         candidates.reserveCapacity(looked)
+        var newcomers = 0
         newStates.reserveCapacity(looked)
         memberOf.reserveCapacity(looked)
         for (parent, values) in post.active(.parent) where (scope?.contains(parent) ?? true) && !excluded.contains(parent) {
@@ -216,12 +218,25 @@ public struct AccountPlanner {
                 }
                 continue
             }
-            candidates[login.address, default: []].append(Candidate(parent: parent, address: login.address, column: login.column))
+            candidates.append(Candidate(parent: parent, address: login.address, column: login.column))
+            if existing.accountOf[parent] == nil { newcomers += 1 }
         }
 
-        // Addresses in a fixed order, so that runs are repeatable; compared as bytes, which is cheap.
-        for (address, unsorted) in candidates.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
-            let group = unsorted.count == 1 ? unsorted : unsorted.sorted { AccountPlanner.precedes($0.parent, $1.parent) }
+        // Addresses in a fixed order, so that runs are repeatable; compared as bytes, which is cheap. A login
+        // address is ASCII (its local part must be, its domain is an A-label), so two addresses are equal as
+        // text only when their bytes are: a group is a run of equal bytes.
+        candidates.sort { $0.address.utf8.lexicographicallyPrecedes($1.address.utf8) }
+        // A parent without an account gets at most one action (its account made or joined): room for them at
+        // once, as a first import makes one for nearly every parent.
+        result.actions.reserveCapacity(result.actions.count + newcomers)
+        var next = candidates.startIndex
+        while next < candidates.endIndex {
+            let address = candidates[next].address
+            let first = next
+            next += 1
+            while next < candidates.endIndex, candidates[next].address == address { next += 1 }
+            let group = next - first == 1 ? [candidates[first]]
+                : candidates[first..<next].sorted { AccountPlanner.precedes($0.parent, $1.parent) }
             let members = Set(group.map(\.parent))
             let holder = existing.ownerOfUsername[address]
 
@@ -339,9 +354,13 @@ public struct AccountPlanner {
         }
         result.actions.insert(contentsOf: detached, at: 0)
 
-        if existing.states.isEmpty { result.states.reserveCapacity(newStates.count) }
-        for (parent, state) in newStates where existing.states[parent] != state {
-            result.states[parent] = state
+        // Before any account (a first import) every state is new: the table is taken whole, not copied.
+        if existing.states.isEmpty {
+            result.states = newStates
+        } else {
+            for (parent, state) in newStates where existing.states[parent] != state {
+                result.states[parent] = state
+            }
         }
         // Conflicts stay in every report until they are solved, not only the night they appear.
         return result

@@ -60,7 +60,7 @@ struct RetentionPlanner {
         var result = RetentionPlan()
         var inCare: Set<ChildNumber> = []
         var lastEnd: [ChildNumber: Day] = [:]
-        for (_, record) in post.records[.placement] ?? [:] {
+        for (_, record) in post.records(.placement) {
             guard let placement = Placement(values: record.values) else { continue }
             let child = placement.child
             switch record.status {
@@ -80,7 +80,7 @@ struct RetentionPlanner {
         // parent loses access to the child at once, without a window (SPEC §4 "Lifecycle edges").
         var parentsOf: [ChildNumber: [(parent: ParentNumber, key: String, first: Bool)]] = [:]
         var childrenOf: [ParentNumber: Set<ChildNumber>] = [:]
-        for (key, record) in post.records[.relation] ?? [:] {
+        for (key, record) in post.records(.relation) {
             guard let relation = Relation(values: record.values) else { continue }
             let child = relation.child, parent = relation.parent
             if record.status != .active, post.record(.child, child.text)?.status == .active, post.record(.parent, parent.text)?.status == .active {

@@ -11,10 +11,10 @@ struct AttendanceInputs {
     /// Children whose record is active; others are not expected anywhere.
     var activeChildren: Set<ChildNumber> = []
 
-    /// Reads active records (as stored: values in schema order) of the given groups.
-    init(records: [EntityKind: [String: StoredRecord]], groups wanted: Set<String>?) {
-        func active(_ kind: EntityKind) -> [[String?]] {
-            (records[kind] ?? [:]).values.compactMap { $0.status == .active ? $0.values : nil }
+    /// Reads the active records of the given groups (nil: every group) from the state after the run.
+    init(post: PostState, groups wanted: Set<String>?) {
+        func active(_ kind: EntityKind) -> LazyMapSequence<LazyFilterSequence<PostState.Records>, [String?]> {
+            post.active(kind).map(\.values)
         }
         for group in active(.group).compactMap(Group.init(values:)) where wanted?.contains(group.code.text) ?? true {
             groups[group.code] = group

@@ -40,7 +40,7 @@ public struct AttendanceRefresh {
         }
         records[.child] = childRecords
 
-        let inputs = AttendanceInputs(records: records, groups: [group])
+        let inputs = AttendanceInputs(post: PostState(current: records, plan: Plan()), groups: [group])
         let builder = AttendanceBuilder(holidays: settings.holidays, schoolHolidays: schoolHolidays)
         let built = builder.build(inputs, days: horizon)
         let store = AttendanceStore(database: repository.database)

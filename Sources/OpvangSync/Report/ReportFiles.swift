@@ -486,8 +486,8 @@ public enum ReportWriter {
     }
 
     /// `items` as the body of a JSON list, one object per line, each written by `object`.
-    private static func writeList<Item>(_ items: [Item], into bytes: inout [UInt8], spill: (inout [UInt8]) throws -> Void,
-                                        _ object: (Item, inout [UInt8]) -> Void) throws {
+    private static func writeList<Items: Sequence>(_ items: Items, into bytes: inout [UInt8], spill: (inout [UInt8]) throws -> Void,
+                                                     _ object: (Items.Element, inout [UInt8]) -> Void) throws {
         for (index, item) in items.enumerated() {
             bytes.append(contentsOf: (index == 0 ? "\n    " : ",\n    ").utf8)
             object(item, &bytes)

@@ -110,7 +110,7 @@ public struct LocationTotals: Codable, Sendable, Equatable {
             totals[code] = LocationTotals(code: code, name: Location(values: values)?.name)
         }
         var locationOfGroup: [GroupCode: String] = [:]
-        for (key, record) in post.records[.group] ?? [:] {
+        for (key, record) in post.records(.group) {
             guard let location = Group(values: record.values)?.location.text else { continue }
             locationOfGroup[GroupCode(key)] = location
             if record.status == .active { totals[location, default: LocationTotals(code: location)].groups += 1 }

@@ -79,6 +79,53 @@ public struct RunReport: Codable, Sendable {
         public var fields: [FieldChange]
     }
 
+    /// The changes a report lists. A run's are its plan's changes, seen as the report shows them rather than
+    /// copied: a first import plans one change per record, and a copy of them all would stay beside the plan
+    /// while the accounts, the lists and the transaction are worked out. A report read back holds its own.
+    public struct ChangeList: RandomAccessCollection, RangeReplaceableCollection, ExpressibleByArrayLiteral, Codable, Sendable {
+        private enum Storage: Sendable {
+            case planned([Change])
+            case listed([ReportChange])
+        }
+        private var storage: Storage
+
+        public init() { storage = .listed([]) }
+        public init(_ changes: [ReportChange]) { storage = .listed(changes) }
+        public init(arrayLiteral changes: ReportChange...) { storage = .listed(changes) }
+        init(planned changes: [Change]) { storage = .planned(changes) }
+
+        public var startIndex: Int { 0 }
+        public var endIndex: Int {
+            switch storage {
+            case .planned(let changes): changes.count
+            case .listed(let changes): changes.count
+            }
+        }
+        public subscript(position: Int) -> ReportChange {
+            switch storage {
+            case .planned(let changes):
+                let change = changes[position]
+                return ReportChange(entity: change.kind.rawValue, key: change.key, action: change.action,
+                                    fields: change.action == .created ? [] : change.fields)
+            case .listed(let changes):
+                return changes[position]
+            }
+        }
+
+        /// A list that is changed becomes a list of its own.
+        public mutating func replaceSubrange<C: Collection>(_ subrange: Range<Int>, with changes: C) where C.Element == ReportChange {
+            var listed = Array(self)
+            listed.replaceSubrange(subrange, with: changes)
+            storage = .listed(listed)
+        }
+
+        public init(from decoder: Decoder) throws { storage = .listed(try [ReportChange](from: decoder)) }
+        public func encode(to encoder: Encoder) throws {
+            var container = encoder.unkeyedContainer()
+            for change in self { try container.encode(change) }
+        }
+    }
+
     public var schemaVersion = RunReport.currentSchemaVersion
     public var runId: String
     public var organisation: Organisation
@@ -107,7 +154,7 @@ public struct RunReport: Codable, Sendable {
     public var mail: MailSummary?
     public var attendance: AttendanceSummary?
     public var retention: RetentionSummary?
-    public var changes: [ReportChange] = []
+    public var changes: ChangeList = []
     public var issues: [Issue] = []
     public var abortReason: String?
     /// How long the run held the portal's write lock (its one transaction), in seconds; nil when it wrote nothing.
@@ -268,6 +315,14 @@ extension RunReport {
         try container.encode(undeliveredMail, forKey: .undeliveredMail)
         try container.encode(version, forKey: .version)
         try container.encode(host, forKey: .host)
+    }
+}
+
+extension RunReport {
+    /// The counts and the changes of what `plan` applies.
+    mutating func describe(_ plan: Plan) {
+        counts = Dictionary(uniqueKeysWithValues: plan.counts.map { ($0.key.rawValue, $0.value) })
+        changes = ChangeList(planned: plan.changes)
     }
 }
 

@@ -156,11 +156,7 @@ struct Comparison {
         } else if choice.mode != .scoped {
             hashes.clearedFiles.formUnion(validated.kinds)
         }
-        report.counts = Dictionary(uniqueKeysWithValues: plan.counts.map { ($0.key.rawValue, $0.value) })
-        report.changes = plan.changes.map { change in
-            RunReport.ReportChange(entity: change.kind.rawValue, key: change.key, action: change.action,
-                                   fields: change.action == .created ? [] : change.fields)
-        }
+        report.describe(plan)
         for change in plan.changes where change.action == .vanished {
             report.issues.append(Issue(.warning, "placement-vanished", key: change.key, message:
                 "plaatsing \(change.key) staat niet meer in de export en had geen einddatum; controleer het planningssysteem"))

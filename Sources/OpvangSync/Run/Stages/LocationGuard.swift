@@ -134,11 +134,7 @@ struct LocationGuard {
         }
 
         // The report describes what is applied: the held changes are counted apart.
-        report.counts = Dictionary(uniqueKeysWithValues: plan.counts.map { ($0.key.rawValue, $0.value) })
-        report.changes = plan.changes.map { change in
-            RunReport.ReportChange(entity: change.kind.rawValue, key: change.key, action: change.action,
-                                   fields: change.action == .created ? [] : change.fields)
-        }
+        report.describe(plan)
         report.issues.removeAll { $0.code == "placement-vanished" && (dropped[.placement]?.contains($0.key ?? "") ?? false) }
         report.heldChanges = heldChanges
         for new in waiting {

@@ -19,18 +19,18 @@ struct LocationHold: Sendable {
 
     var isEmpty: Bool { locations.isEmpty }
 
-    /// The groups whose attendance lists a run rebuilds: `groups` (nil: every group in `records`) without
+    /// The groups whose attendance lists a run rebuilds: `groups` (nil: every group of `post`) without
     /// the held ones. Unchanged when nothing is held.
-    func listedGroups(_ groups: Set<String>?, records: [EntityKind: [String: StoredRecord]]) -> Set<String>? {
+    func listedGroups(_ groups: Set<String>?, post: PostState) -> Set<String>? {
         guard !isEmpty else { return groups }
-        return (groups ?? Set((records[.group] ?? [:]).keys)).subtracting(self.groups)
+        return (groups ?? post.keys(.group)).subtracting(self.groups)
     }
 
-    /// The parents whose access windows and accounts retention may change: `scope` (nil: every parent in
-    /// `records`) without the held families. Unchanged when nothing is held.
-    func retentionScope(_ scope: Set<String>?, records: [EntityKind: [String: StoredRecord]]) -> Set<String>? {
+    /// The parents whose access windows and accounts retention may change: `scope` (nil: every parent of
+    /// `post`) without the held families. Unchanged when nothing is held.
+    func retentionScope(_ scope: Set<String>?, post: PostState) -> Set<String>? {
         guard !isEmpty else { return scope }
-        return (scope ?? Set((records[.parent] ?? [:]).keys)).subtracting(parents)
+        return (scope ?? post.keys(.parent)).subtracting(parents)
     }
 }
 

@@ -85,7 +85,7 @@ struct RunPlanning {
             listed = PostState(current: portal, plan: plan)
         }
         // A held location's lists stay as they are: they are not rebuilt, not even for the days the horizon gained.
-        let inputs = AttendanceInputs(records: listed.records, groups: compared.hold.listedGroups(attendanceGroups, records: listed.records))
+        let inputs = AttendanceInputs(post: listed, groups: compared.hold.listedGroups(attendanceGroups, post: listed))
         // The days the horizon gained, for the groups no change reaches: only what their lists need, from the
         // portal's columns: loaded as full records, every group's placements and children were a fifth of a next night.
         var gainedInputs: AttendanceInputs?
@@ -119,7 +119,7 @@ struct RunPlanning {
         let rules = request.settings.rules
         // The families of a held location keep their accounts and access exactly as they are.
         let excluded = stored.purgedParents.subtracting(compared.returning.parents).texts.union(compared.hold.parents)
-        let retentionScope = compared.hold.retentionScope(scopeParents, records: post.records)
+        let retentionScope = compared.hold.retentionScope(scopeParents, post: post)
         let ((accountPlan, retention), rebuilt) = try sideBySide({ [post, existing, stored, scopeParents, asOf] in
             (AccountPlanner(asOf: asOf, rules: rules).plan(post, existing: existing, parents: scopeParents, excluded: excluded),
              RetentionPlanner(asOf: asOf).plan(post, existing: existing, stored: stored, scope: retentionScope))
@@ -191,7 +191,7 @@ struct RunPlanning {
         // A child that ends or returns leaves or rejoins every list it is on: its groups, read once.
         lazy var groupsOfChild: [ChildNumber: Set<GroupCode>] = {
             var result: [ChildNumber: Set<GroupCode>] = [:]
-            for placement in (post.records[.placement] ?? [:]).values.compactMap({ Placement(values: $0.values) }) {
+            for placement in post.records(.placement).lazy.compactMap({ Placement(values: $0.record.values) }) {
                 if let group = placement.group { result[placement.child, default: []].insert(group) }
             }
             return result
