@@ -11,8 +11,6 @@ struct PostState: Sendable {
     private let changes: [Change]
     /// Per kind, the changed keys and where their change is in `changes` (the last one, should a key have two).
     private let changed: [EntityKind: [String: Int32]]
-    /// Per kind, the records after the run, whatever their status.
-    private let counts: [EntityKind: Int]
 
     init(current: [EntityKind: [String: StoredRecord]], plan: Plan) {
         precondition(plan.changes.count < Int(Int32.max), "more changes than a run can hold")
@@ -24,15 +22,9 @@ struct PostState: Sendable {
         for (index, change) in plan.changes.enumerated() {
             changed[change.kind, default: [:]][change.key] = Int32(index)
         }
-        var counts: [EntityKind: Int] = [:]
-        for kind in Set(current.keys).union(changed.keys) {
-            let stored = current[kind] ?? [:]
-            counts[kind] = stored.count + (changed[kind] ?? [:]).keys.reduce(0) { $0 + (stored[$1] == nil ? 1 : 0) }
-        }
         self.current = current
         self.changes = plan.changes
         self.changed = changed
-        self.counts = counts
     }
 
     /// Every record of a kind after the run, whatever its status, lazily: the planners walk hundreds of
@@ -52,7 +44,10 @@ struct PostState: Sendable {
     }
 
     /// The records of a kind, whatever their status.
-    func count(_ kind: EntityKind) -> Int { counts[kind] ?? 0 }
+    func count(_ kind: EntityKind) -> Int {
+        let stored = current[kind] ?? [:]
+        return stored.count + (changed[kind] ?? [:]).keys.reduce(0) { $0 + (stored[$1] == nil ? 1 : 0) }
+    }
 
     /// The keys of a kind's records, whatever their status.
     func keys(_ kind: EntityKind) -> Set<String> {

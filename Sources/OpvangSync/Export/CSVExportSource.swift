@@ -104,7 +104,7 @@ public struct CSVExportSource: ExportSource, Sendable {
     /// A selection applied to the records of one file. A row outside it is told by the bytes of its selected
     /// field, and what it must still report is taken from its bytes too: no text of it is made. Only a field
     /// that is not ASCII, or that fingerprints as a selected value, is compared as text.
-    final class Selecting {
+    struct Selecting {
         let selection: RowSelection
 
         init(_ selection: RowSelection) {
@@ -112,22 +112,15 @@ public struct CSVExportSource: ExportSource, Sendable {
         }
 
         /// Whether `record`, read through `part`, is left out; when it is, `skipped` is told what it must
-        /// still report (nothing when it has no watched key, and no identifier with nine digits).
+        /// still report, if anything (`SkippedRow`).
         func leavesOut(_ record: CSVRecord, _ part: [Slot], skipped: (SkippedRow) -> Void) -> Bool {
             let selected = part[selection.field]
             guard selected.bytes(record).map(selection.excludes) ?? false || !selection.values.contains(selected.text(record)) else {
                 return false
             }
-            let watched: SkippedRow.WatchedKey = selection.watch.map { part[$0].watchedKey(record) } ?? .absent
-            var evidence: [BSN.KeyEvidence] = []
-            for (slot, field) in selection.identifiers.enumerated() {
-                let found = part[field].keyEvidence(record)
-                guard found.nineDigits || !evidence.isEmpty else { continue }
-                if evidence.isEmpty { evidence = Array(repeating: (false, false), count: selection.identifiers.count) }
-                evidence[slot] = found
-            }
-            if watched != .absent || !evidence.isEmpty {
-                skipped(SkippedRow(line: record.line, watched: watched, identifierEvidence: evidence))
+            if let row = SkippedRow(line: record.line, watched: selection.watch.map { part[$0].watchedKey(record) } ?? .absent,
+                                    identifiers: selection.identifiers.lazy.map { part[$0].keyEvidence(record) }) {
+                skipped(row)
             }
             return true
         }

@@ -75,9 +75,6 @@ public struct RowSelection: Sendable {
         guard let sieved, let hash = ASCIIKey.sieve(bytes) else { return false }
         return !sieved.contains(hash)
     }
-
-    /// True when a row left out must still be reported.
-    var reportsSkipped: Bool { watch != nil || !identifiers.isEmpty }
 }
 
 /// A row a selection left out: where it stood, its watched key and what its identifier fields say of
@@ -108,6 +105,22 @@ public struct SkippedRow: Sendable {
     /// `BSN.keyEvidence` of each identifier field, in the order of `RowSelection.identifiers`; empty when
     /// none holds nine digits.
     public var identifierEvidence: [BSN.KeyEvidence] = []
+}
+
+extension SkippedRow {
+    /// What a row left out at `line` must still report: its watched key, and the evidence of its identifier
+    /// fields (weighed one by one, in order) when one of them holds nine digits. Nil when it has neither.
+    init?<Evidence: Sequence>(line: Int, watched: WatchedKey, identifiers: Evidence) where Evidence.Element == BSN.KeyEvidence {
+        var evidence: [BSN.KeyEvidence] = []
+        for (slot, found) in identifiers.enumerated() {
+            // Nearly every row has no nine digits anywhere: no list is made for it.
+            guard found.nineDigits || !evidence.isEmpty else { continue }
+            if evidence.isEmpty { evidence = Array(repeating: (false, false), count: slot) }
+            evidence.append(found)
+        }
+        guard watched != .absent || !evidence.isEmpty else { return nil }
+        self.init(line: line, watched: watched, identifierEvidence: evidence)
+    }
 }
 
 /// A 64-bit fingerprint of a key whose text is ASCII, from its bytes: how rows a selection leaves out are

@@ -184,9 +184,9 @@ public final class JSONExportSource: ExportSource {
                 let raw = RawRow(line: element.line, cells: cells, part: number)
                 if raw.isSkipped(by: part) { continue }
                 if let selection, !selection.values.contains(cells[selection.field].text) {
-                    if selection.reportsSkipped {
-                        skipped(SkippedRow(line: element.line, watched: selection.watch.map { SkippedRow.WatchedKey(cells[$0].text) } ?? .absent,
-                                           identifierEvidence: selection.identifiers.map { BSN.keyEvidence(cells[$0].text) }))
+                    if let row = SkippedRow(line: element.line, watched: selection.watch.map { SkippedRow.WatchedKey(cells[$0].text) } ?? .absent,
+                                            identifiers: selection.identifiers.lazy.map { BSN.keyEvidence(cells[$0].text) }) {
+                        skipped(row)
                     }
                     continue
                 }
