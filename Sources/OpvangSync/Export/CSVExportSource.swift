@@ -119,7 +119,7 @@ public struct CSVExportSource: ExportSource, Sendable {
                 return false
             }
             if let row = SkippedRow(line: record.line, watched: selection.watch.map { part[$0].watchedKey(record) } ?? .absent,
-                                    identifiers: selection.identifiers.lazy.map { part[$0].keyEvidence(record) }) {
+                                    identifiers: selection.identifiers.count, weigh: { part[selection.identifiers[$0]].keyEvidence(record) }) {
                 skipped(row)
             }
             return true

@@ -108,11 +108,14 @@ public struct SkippedRow: Sendable {
 }
 
 extension SkippedRow {
-    /// What a row left out at `line` must still report: its watched key, and the evidence of its identifier
-    /// fields (weighed one by one, in order) when one of them holds nine digits. Nil when it has neither.
-    init?<Evidence: Sequence>(line: Int, watched: WatchedKey, identifiers: Evidence) where Evidence.Element == BSN.KeyEvidence {
+    /// What a row left out at `line` must still report: its watched key, and the evidence of its `count`
+    /// identifier fields (`weigh` of each slot, in order) when one of them holds nine digits. Nil when it has
+    /// neither. (`weigh` is a plain closure: a lazy sequence would box what it captures, row by row.)
+    @inline(__always)
+    init?(line: Int, watched: WatchedKey, identifiers count: Int, weigh: (Int) -> BSN.KeyEvidence) {
         var evidence: [BSN.KeyEvidence] = []
-        for (slot, found) in identifiers.enumerated() {
+        for slot in 0..<count {
+            let found = weigh(slot)
             // Nearly every row has no nine digits anywhere: no list is made for it.
             guard found.nineDigits || !evidence.isEmpty else { continue }
             if evidence.isEmpty { evidence = Array(repeating: (false, false), count: slot) }

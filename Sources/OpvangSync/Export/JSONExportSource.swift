@@ -185,7 +185,7 @@ public final class JSONExportSource: ExportSource {
                 if raw.isSkipped(by: part) { continue }
                 if let selection, !selection.values.contains(cells[selection.field].text) {
                     if let row = SkippedRow(line: element.line, watched: selection.watch.map { SkippedRow.WatchedKey(cells[$0].text) } ?? .absent,
-                                            identifiers: selection.identifiers.lazy.map { BSN.keyEvidence(cells[$0].text) }) {
+                                            identifiers: selection.identifiers.count, weigh: { BSN.keyEvidence(cells[selection.identifiers[$0]].text) }) {
                         skipped(row)
                     }
                     continue
