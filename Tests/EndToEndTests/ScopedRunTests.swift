@@ -203,6 +203,34 @@ import Testing
         #expect(issues.contains { $0["code"] as? String == "scoped-read" })
     }
 
+    /// The export gives placement P3, which the portal holds for K3 (another family), to K1. A run for K1's
+    /// family cannot move it: K3's family would lose a placement without its accounts and access being
+    /// planned again. The row is refused with a clear reason, the rest of the family is applied, and the
+    /// next full run moves the placement with both families in view.
+    @Test func aPlacementThePortalHoldsForAnotherFamilyIsNotMovedByAScopedRun() throws {
+        let (folder, _) = try setUp("scope-moved-placement")
+        var next = MiniExport()
+        next["ouders.csv"][1] = "O1;Marieke;Dijk;marieke.dijk@example.nl;"
+        next["plaatsingen.csv"][3] = "P3;K1;G1;KDV;52 weken;01-01-2026;;;08:00-17:00;"
+        next.exportedAt = "2026-11-22T09:00:00+01:00"
+        let export = try next.write(to: folder.appendingPathComponent("moved"))
+        let scoped = try opvangsync(["import", export.path, "--only", "parent=O1", "--as-of", "2026-11-22"], in: folder)
+        #expect(scoped.status == 4, "applied, with a row refused: \(scoped.stderr)")
+        let report = try reportJSON(of: scoped, in: folder)
+        let issues = report["issues"] as? [[String: Any]] ?? []
+        let refused = issues.first { $0["key"] as? String == "P3" && $0["severity"] as? String == "error" }
+        #expect(refused?["file"] as? String == "plaatsingen.csv")
+        #expect(refused?["line"] as? Int == 4)
+        #expect((refused?["message"] as? String)?.contains("K3") == true, "\(String(describing: refused))")
+        #expect(!issues.contains { $0["code"] as? String == "internal-error" })
+        #expect(try value(folder, "SELECT child_number FROM placements WHERE key = 'P3'") == "K3")
+        #expect(try value(folder, "SELECT last_name FROM parents WHERE key = 'O1'") == "Dijk", "the family's own change is applied")
+
+        let full = try opvangsync(["import", export.path, "--as-of", "2026-11-22", "--force", "--reason", "test"], in: folder)
+        #expect(full.status == 0, "\(full.stderr)")
+        #expect(try value(folder, "SELECT child_number FROM placements WHERE key = 'P3'") == "K1")
+    }
+
     func rows(_ database: Database, _ sql: String) throws -> [String] {
         try database.query(sql) { row in (0..<row.count).map { row.string($0) ?? "∅" }.joined(separator: "|") }.sorted()
     }

@@ -71,7 +71,11 @@ struct Comparison {
             if scope.matchesNothing(desired: desired, current: current) {
                 throw UsageError("--only \(scope): not in the export and not in the portal")
             }
-            let (narrowed, narrowedCurrent, keys) = scope.narrow(desired, current)
+            var (narrowed, narrowedCurrent, keys) = scope.narrow(desired, current)
+            if let repository {
+                try Comparison.refuseKeysHeldOutside(scope, &narrowed, current: narrowedCurrent, source: export.source,
+                                                     repository: repository, report: &report)
+            }
             scopeParents = keys[.parent] ?? []
             plan = Differ(asOf: asOf).plan(desired: narrowed, current: narrowedCurrent)
             // The mass-removal guard weighs a scoped run against the whole portal, not the family
@@ -163,6 +167,37 @@ struct Comparison {
         }
         return Compared(plan: plan, current: current, stored: stored, returning: returning, scopeParents: scopeParents,
                         hashes: hashes)
+    }
+
+    /// A scoped run changes the records of its scope alone. A row it selected whose key the portal holds for
+    /// a record outside the scope (a placement the export now gives to this family's child, or to a group of
+    /// this location) would take that record from a family or location the run does not plan: their
+    /// accounts, access and lists would not follow. The row is refused, with the reason; it keeps no content
+    /// hash, so the next nightly run reads it again and moves the record with both sides in view.
+    static func refuseKeysHeldOutside(_ scope: Scope, _ narrowed: inout DesiredState, current: [EntityKind: [String: StoredRecord]],
+                                      source: ExportSource, repository: PortalRepository, report: inout RunReport) throws {
+        for kind in narrowed.kinds {
+            let new = Set(narrowed.records(of: kind).lazy.map(\.key).filter { current[kind]?[$0] == nil })
+            guard !new.isEmpty else { continue }
+            let held = try repository.load(kind, where: "key IN \(PortalLookup.set)", [PortalLookup.bind(new)])
+            guard !held.isEmpty else { continue }
+            let file = source.mapping.entities[kind]?.name ?? kind.rawValue
+            for record in narrowed.records(of: kind) {
+                guard let stored = held[record.key] else { continue }
+                // Only a placement can be held elsewhere: it is selected by its child (or group), which its key
+                // does not hold; the other kinds are read whole or keyed by what selects them.
+                let owner = kind != .placement ? "" : Placement(values: stored.values).map { placement in
+                    " bij kind \(placement.child.text)" + (placement.group.map { " in groep \($0.text)" } ?? "")
+                } ?? ""
+                report.issues.append(Issue(.error, "scoped-key-elsewhere", file: file, line: record.line, key: record.key, message:
+                    "\(kind.dutchSingular) \(record.key) staat in het portaal\(owner), buiten \(scope.dutchDescription). Een run voor één gezin of locatie haalt geen gegevens weg bij een ander en heeft deze regel niet verwerkt; de eerstvolgende nachtelijke import doet dat, met beide kanten erbij"))
+            }
+            narrowed.records[kind]?.removeAll { held[$0.key] != nil }
+            narrowed.protectedKeys[kind, default: []].formUnion(held.keys)
+            if let index = report.export.files.firstIndex(where: { $0.entity == kind.rawValue }) {
+                report.export.files[index].rejected += held.count
+            }
+        }
     }
 
     /// Purged children and parents stay purged while the planning system still exports them: their rows
