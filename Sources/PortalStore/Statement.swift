@@ -147,6 +147,15 @@ public struct Row {
         return String(decoding: UnsafeBufferPointer(start: bytes, count: length), as: UTF8.self)
     }
 
+    /// The column's text as bytes, as SQLite holds them, or nil when it is NULL: valid until the query moves to
+    /// its next row, and not checked for UTF-8 (`string(_:)` repairs what is not).
+    public func textBytes(_ index: Int) -> UnsafeBufferPointer<UInt8>? {
+        let column = Int32(index)
+        guard sqlite3_column_type(statement.handle, column) != SQLITE_NULL,
+              let bytes = sqlite3_column_text(statement.handle, column) else { return nil }
+        return UnsafeBufferPointer(start: bytes, count: Int(sqlite3_column_bytes(statement.handle, column)))
+    }
+
     /// The column as an integer, or nil when it is NULL.
     public func int(_ index: Int) -> Int? {
         let column = Int32(index)

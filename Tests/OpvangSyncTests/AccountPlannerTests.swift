@@ -100,6 +100,47 @@ import Testing
         #expect(result.states["11"]?.state == .member && result.states["12"]?.state == .member)
     }
 
+    /// Oudernummers are ordered one way whatever order they come in: numbers first, numerically, then
+    /// other numbers as text. (Numerically when both were numbers and as text otherwise was no order at all:
+    /// "2" < "10" < "1a" < "2".)
+    @Test func oudernummersHaveOneOrderWhateverTheOrderTheyCameIn() {
+        let numbers = ["2", "10", "1a", "b", "007", "7"]
+        for a in numbers {
+            #expect(!AccountPlanner.precedes(a, a))
+            for b in numbers where a != b {
+                #expect(AccountPlanner.precedes(a, b) != AccountPlanner.precedes(b, a), "\(a), \(b)")
+                for c in numbers where AccountPlanner.precedes(a, b) && AccountPlanner.precedes(b, c) {
+                    #expect(AccountPlanner.precedes(a, c), "\(a) < \(b) < \(c)")
+                }
+            }
+        }
+        func permutations(_ items: [String]) -> [[String]] {
+            guard items.count > 1 else { return [items] }
+            return items.indices.flatMap { index in
+                permutations(Array(items[..<index] + items[(index + 1)...])).map { [items[index]] + $0 }
+            }
+        }
+        let orders = Set(permutations(numbers).map { $0.sorted(by: AccountPlanner.precedes) })
+        #expect(orders == [["2", "007", "7", "10", "1a", "b"]])
+    }
+
+    @Test func aSharedAddressGoesToTheFirstNumberWhateverTheOtherNumbersLookLike() {
+        let result = plan(post(parents: [("1a", "gedeeld@x.nl", nil), ("10", "gedeeld@x.nl", nil), ("2", "gedeeld@x.nl", nil)],
+                               relations: [("K1", "1a"), ("K1", "10"), ("K1", "2")], placements: [("K1", "2025-01-01", nil)]))
+        #expect(result.actions == [.create(owner: "2", username: "gedeeld@x.nl", emailColumn: "E-mail", members: ["10", "1a"])])
+    }
+
+    /// The same night gives the same report: the planner's issues come in the order of the parents' numbers,
+    /// not in the order the parents happened to be looked at.
+    @Test func theIssuesComeInTheOrderOfTheParentsNumbers() {
+        let numbers = (1...40).map { String(200 - $0 * 3) }
+        let result = plan(post(parents: numbers.map { ($0, nil, nil) }, relations: numbers.map { ("K\($0)", $0) },
+                               placements: numbers.map { ("K\($0)", "2025-01-01", nil) }))
+        #expect(result.issues.count == 40)
+        #expect(result.issues.map(\.code) == Array(repeating: "parent-without-email", count: 40))
+        #expect(result.issues.map(\.key) == numbers.sorted { Int($0)! < Int($1)! })
+    }
+
     @Test func theAddressStaysWithTheParentWhoHadIt() {
         var existing = ExistingAccounts()
         existing.accounts["10"] = .init(owner: "10", username: "zelfde@x.nl", activated: true, disabled: false)

@@ -112,10 +112,16 @@ public struct AccountPlanner {
         return "geen bruikbaar e-mailadres (E-mail \(why(email)); E-mail 2 \(why(email2)))"
     }
 
-    /// Oudernummers in their natural order: numerically when both are numbers.
+    /// Oudernummers in their natural order: numbers first, numerically (and `007` before `7`), then any
+    /// other number as text. A strict total order, so that which parent of a shared address owns it, and the
+    /// order of the lists in the report, never depend on the order the rows came in.
     static func precedes(_ lhs: String, _ rhs: String) -> Bool {
-        if let left = Int(lhs), let right = Int(rhs) { return left < right }
-        return lhs < rhs
+        switch (Int(lhs), Int(rhs)) {
+        case let (left?, right?): return left != right ? left < right : lhs < rhs
+        case (.some, nil): return true
+        case (nil, .some): return false
+        case (nil, nil): return lhs < rhs
+        }
     }
 
     /// Plans accounts for `parents` (all parents, or those of a scoped run).
@@ -362,6 +368,12 @@ public struct AccountPlanner {
                 result.states[parent] = state
             }
         }
+        // Parents were looked at in no fixed order: their issues are put in the order of their numbers (each
+        // parent's own in the order they arose), so that the same night gives the same report.
+        result.issues = result.issues.enumerated().sorted { lhs, rhs in
+            let left = lhs.element.key ?? "", right = rhs.element.key ?? ""
+            return left != right ? AccountPlanner.precedes(left, right) : lhs.offset < rhs.offset
+        }.map(\.element)
         // Conflicts stay in every report until they are solved, not only the night they appear.
         return result
     }

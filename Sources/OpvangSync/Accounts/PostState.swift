@@ -34,7 +34,7 @@ struct PostState: Sendable {
     }
 
     /// Active records of a kind, lazily.
-    func active(_ kind: EntityKind) -> LazyMapSequence<LazyFilterSequence<Records>, (key: String, values: [String?])> {
+    func active(_ kind: EntityKind) -> LazyMapSequence<LazyFilterSequence<Records>, (key: String, values: FieldValues)> {
         records(kind).lazy.filter { $0.record.status == .active }.map { ($0.key, $0.record.values) }
     }
 

@@ -86,9 +86,7 @@ public final class PortalRepository {
         let sql = "SELECT key, status, status_since, \(columns) FROM \(schema.table)" + (condition.map { " WHERE \($0)" } ?? "")
         try database.statement(sql).forEachRow(values) { row in
             guard let key = row.string(0) else { return }
-            var values: [String?] = []
-            values.reserveCapacity(fieldCount)
-            for index in 0..<fieldCount { values.append(row.string(index + 3)) }
+            let values = FieldValues(count: fieldCount) { row.textBytes($0 + 3) }
             let status = RecordStatus(rawValue: row.string(1) ?? "") ?? .active
             // Only an ended or vanished record's day is needed (access after care); the rest skip the parse.
             let since = status == .vanished ? row.string(2).flatMap(Day.init(iso:)) : nil
@@ -204,7 +202,7 @@ enum JSONText {
 
     /// The change-log entry of a created record: every stored value, as `{field, old: null, new}`. Written
     /// into one string sized up front: a first import makes one for every record it creates.
-    static func createdFields(_ schema: EntitySchema, _ values: [String?]) -> String {
+    static func createdFields(_ schema: EntitySchema, _ values: FieldValues) -> String {
         var capacity = 2
         for (index, field) in schema.fields.enumerated() where index < values.count {
             if let value = values[index] { capacity += 36 + field.name.utf8.count + value.utf8.count }

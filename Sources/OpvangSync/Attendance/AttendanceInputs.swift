@@ -13,7 +13,7 @@ struct AttendanceInputs {
 
     /// Reads the active records of the given groups (nil: every group) from the state after the run.
     init(post: PostState, groups wanted: Set<String>?) {
-        func active(_ kind: EntityKind) -> LazyMapSequence<LazyFilterSequence<PostState.Records>, [String?]> {
+        func active(_ kind: EntityKind) -> LazyMapSequence<LazyFilterSequence<PostState.Records>, FieldValues> {
             post.active(kind).map(\.values)
         }
         for group in active(.group).compactMap(Group.init(values:)) where wanted?.contains(group.code.text) ?? true {
@@ -49,7 +49,7 @@ extension AttendanceInputs {
         guard !wanted.isEmpty else { return }
         let set = PortalLookup.bind(wanted)
         let changed = Set(plan.changes.map { Kinded($0.kind, $0.key) })
-        func stored(_ kind: EntityKind, where condition: String, _ values: [SQLValue], _ body: ([String?]) -> Void) throws {
+        func stored(_ kind: EntityKind, where condition: String, _ values: [SQLValue], _ body: (FieldValues) -> Void) throws {
             try repository.forEachRecord(kind, where: "status = 'active' AND \(condition)", values) { key, record in
                 // A record the plan changes is taken from the post-run state below.
                 if !changed.contains(Kinded(kind, key)) { body(record.values) }

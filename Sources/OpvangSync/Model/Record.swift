@@ -3,17 +3,21 @@ public struct Record: Sendable, Equatable {
     /// The planning system's key; composite keys are joined with `/` (`K0012/O0034`).
     public let key: String
     /// Canonical text per schema field (nil = no value), in schema order.
-    public var values: [String?]
+    public var values: FieldValues
     /// The line the record came from, for messages.
     public let line: Int
     /// The content hash of the row it came from (`RowHash`); `RowHash.warned` of it for a row with a warning.
     public var rowHash: UInt64
 
-    public init(key: String, values: [String?], line: Int, rowHash: UInt64 = 0) {
+    public init(key: String, values: FieldValues, line: Int, rowHash: UInt64 = 0) {
         self.key = key
         self.values = values
         self.line = line
         self.rowHash = rowHash
+    }
+
+    public init(key: String, values: [String?], line: Int, rowHash: UInt64 = 0) {
+        self.init(key: key, values: FieldValues(values), line: line, rowHash: rowHash)
     }
 }
 
@@ -75,7 +79,7 @@ public struct DesiredState: Sendable {
 
 extension EntitySchema {
     /// The record key from canonical values; nil when a key field is empty.
-    func key(of values: [String?]) -> String? {
+    func key<Values: RandomAccessCollection<String?>>(of values: Values) -> String? where Values.Index == Int {
         var parts: [String] = []
         for index in keyFields {
             guard let value = values[index] else {

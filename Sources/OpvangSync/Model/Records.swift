@@ -8,9 +8,18 @@
 //
 // The positions of the fields are resolved from `EntitySchema` once per kind (`Field`), not per record.
 
+/// A record of one kind, read from its canonical values.
+public protocol TypedRecord {
+    init?(values: FieldValues)
+}
+
+extension TypedRecord {
+    public init?(values: [String?]) { self.init(values: FieldValues(values)) }
+}
+
 /// Reads typed values out of one record's canonical values.
 private struct Reader {
-    let values: [String?]
+    let values: FieldValues
 
     func text(_ index: Int) -> String? { values[index] }
     func key<Key: RecordKey>(_ index: Int) -> Key? { values[index].map(Key.init) }
@@ -24,7 +33,7 @@ private struct Reader {
 }
 
 /// A location (Locatie).
-public struct Location: Sendable, Equatable {
+public struct Location: TypedRecord, Sendable, Equatable {
     public let code: LocationCode
     public let name: String
     public let address: String?
@@ -45,7 +54,7 @@ public struct Location: Sendable, Equatable {
         static let lrkNumber = EntityKind.location.schema.index("lrkNumber")
     }
 
-    public init?(values: [String?]) {
+    public init?(values: FieldValues) {
         let read = Reader(values: values)
         guard let code: LocationCode = read.key(Field.code), let name = read.text(Field.name) else { return nil }
         self.code = code
@@ -60,7 +69,7 @@ public struct Location: Sendable, Equatable {
 }
 
 /// A group (Groep) at a location.
-public struct Group: Sendable, Equatable {
+public struct Group: TypedRecord, Sendable, Equatable {
     public let code: GroupCode
     public let location: LocationCode
     public let name: String
@@ -83,7 +92,7 @@ public struct Group: Sendable, Equatable {
         self.capacity = capacity
     }
 
-    public init?(values: [String?]) {
+    public init?(values: FieldValues) {
         let read = Reader(values: values)
         guard let code: GroupCode = read.key(Field.code), let location: LocationCode = read.key(Field.location),
               let name = read.text(Field.name), let careType = read.text(Field.careType) else { return nil }
@@ -92,7 +101,7 @@ public struct Group: Sendable, Equatable {
 }
 
 /// A staff member (Medewerker) and the groups they work in.
-public struct Staff: Sendable, Equatable {
+public struct Staff: TypedRecord, Sendable, Equatable {
     public let number: StaffNumber
     public let firstName: String?
     public let infix: String?
@@ -112,7 +121,7 @@ public struct Staff: Sendable, Equatable {
         static let groups = EntityKind.staff.schema.index("groupCodes")
     }
 
-    public init?(values: [String?]) {
+    public init?(values: FieldValues) {
         let read = Reader(values: values)
         guard let number: StaffNumber = read.key(Field.number) else { return nil }
         self.number = number
@@ -126,7 +135,7 @@ public struct Staff: Sendable, Equatable {
 }
 
 /// A child (Kind). Its name and birth date are nil once the child is purged.
-public struct Child: Sendable, Equatable {
+public struct Child: TypedRecord, Sendable, Equatable {
     public let number: ChildNumber
     public let firstName: String?
     public let infix: String?
@@ -145,7 +154,7 @@ public struct Child: Sendable, Equatable {
         static let mentor = EntityKind.child.schema.index("mentor")
     }
 
-    public init?(values: [String?]) {
+    public init?(values: FieldValues) {
         let read = Reader(values: values)
         guard let number: ChildNumber = read.key(Field.number) else { return nil }
         self.number = number
@@ -159,7 +168,7 @@ public struct Child: Sendable, Equatable {
 }
 
 /// A parent (Ouder). Everything but the number is nil once the parent is purged.
-public struct Parent: Sendable, Equatable {
+public struct Parent: TypedRecord, Sendable, Equatable {
     public let number: ParentNumber
     public let firstName: String?
     public let infix: String?
@@ -186,7 +195,7 @@ public struct Parent: Sendable, Equatable {
         static let city = EntityKind.parent.schema.index("city")
     }
 
-    public init?(values: [String?]) {
+    public init?(values: FieldValues) {
         let read = Reader(values: values)
         guard let number: ParentNumber = read.key(Field.number) else { return nil }
         self.number = number
@@ -209,7 +218,7 @@ public struct Parent: Sendable, Equatable {
 }
 
 /// A parent-child relation (Ouder-kindrelatie).
-public struct Relation: Sendable, Equatable {
+public struct Relation: TypedRecord, Sendable, Equatable {
     public let child: ChildNumber
     public let parent: ParentNumber
     public let role: String
@@ -220,7 +229,7 @@ public struct Relation: Sendable, Equatable {
         static let role = EntityKind.relation.schema.index("role")
     }
 
-    public init?(values: [String?]) {
+    public init?(values: FieldValues) {
         let read = Reader(values: values)
         guard let child: ChildNumber = read.key(Field.child), let parent: ParentNumber = read.key(Field.parent),
               let role = read.text(Field.role) else { return nil }
@@ -254,7 +263,7 @@ public enum WeekParity: String, Sendable, CaseIterable {
 /// retention, the lists) depends on. The export requires a group, care type and contract too, but a
 /// reader that needs one of them checks for it, so that a placement without one still counts for the
 /// child's care and access.
-public struct Placement: Sendable, Equatable {
+public struct Placement: TypedRecord, Sendable, Equatable {
     public let number: PlacementNumber
     public let child: ChildNumber
     public let group: GroupCode?
@@ -281,7 +290,7 @@ public struct Placement: Sendable, Equatable {
         static let weeks = EntityKind.placement.schema.index("weeks")
     }
 
-    public init?(values: [String?]) {
+    public init?(values: FieldValues) {
         let read = Reader(values: values)
         guard let number: PlacementNumber = read.key(Field.number), let child: ChildNumber = read.key(Field.child),
               let start = read.day(Field.start) else { return nil }
@@ -304,7 +313,7 @@ public struct Placement: Sendable, Equatable {
 }
 
 /// A deviation (Afwijking): an absence, an extra day or a swapped day of one child in one group.
-public struct Deviation: Sendable, Equatable {
+public struct Deviation: TypedRecord, Sendable, Equatable {
     public let child: ChildNumber
     public let group: GroupCode
     public let date: Day
@@ -323,7 +332,7 @@ public struct Deviation: Sendable, Equatable {
         static let description = EntityKind.deviation.schema.index("description")
     }
 
-    public init?(values: [String?]) {
+    public init?(values: FieldValues) {
         let read = Reader(values: values)
         guard let child: ChildNumber = read.key(Field.child), let group: GroupCode = read.key(Field.group),
               let date = read.day(Field.date), let kind = read.text(Field.kind) else { return nil }
@@ -338,7 +347,7 @@ public struct Deviation: Sendable, Equatable {
 }
 
 /// A calendar entry (Kalender): closing days or a school holiday, of one location or of all.
-public struct CalendarEntry: Sendable, Equatable {
+public struct CalendarEntry: TypedRecord, Sendable, Equatable {
     public let from: Day
     public let to: Day
     public let kind: String
@@ -354,7 +363,7 @@ public struct CalendarEntry: Sendable, Equatable {
         static let description = EntityKind.calendar.schema.index("description")
     }
 
-    public init?(values: [String?]) {
+    public init?(values: FieldValues) {
         let read = Reader(values: values)
         guard let from = read.day(Field.from), let to = read.day(Field.to), let kind = read.text(Field.kind) else { return nil }
         self.from = from

@@ -18,7 +18,7 @@ public struct Differ {
     }
 
     /// The status a record present in the export should have today.
-    func presentStatus(_ kind: EntityKind, _ values: [String?]) -> RecordStatus {
+    func presentStatus(_ kind: EntityKind, _ values: FieldValues) -> RecordStatus {
         guard kind == .placement else { return .active }
         let schema = kind.schema
         if let end = values[schema.index("endDate")].flatMap(Day.init(iso:)), end < asOf { return .ended }

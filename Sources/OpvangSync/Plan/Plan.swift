@@ -40,21 +40,32 @@ public struct Change: Sendable {
     /// The changed fields, old and new; empty for a created record (every value is new: see `values`).
     public let fields: [FieldChange]
     /// Values to write (created and updated records); nil when only the status changes.
-    public let values: [String?]?
+    public let values: FieldValues?
     public let status: RecordStatus
+}
+
+extension Change {
+    init<Values: Collection<String?>>(kind: EntityKind, key: String, action: ChangeAction, fields: [FieldChange], values: Values?,
+                                      status: RecordStatus) {
+        self.init(kind: kind, key: key, action: action, fields: fields, values: values.map { FieldValues($0) }, status: status)
+    }
 }
 
 /// A record as the portal holds it now.
 public struct StoredRecord: Sendable {
-    public var values: [String?]
+    public var values: FieldValues
     public var status: RecordStatus
     /// The day the record got its status (the portal's `status_since`); nil for a status this run gives it.
     public var statusSince: Day?
 
-    public init(values: [String?], status: RecordStatus, statusSince: Day? = nil) {
+    public init(values: FieldValues, status: RecordStatus, statusSince: Day? = nil) {
         self.values = values
         self.status = status
         self.statusSince = statusSince
+    }
+
+    public init(values: [String?], status: RecordStatus, statusSince: Day? = nil) {
+        self.init(values: FieldValues(values), status: status, statusSince: statusSince)
     }
 }
 

@@ -41,11 +41,11 @@ public enum Scope: Sendable, Equatable, CustomStringConvertible {
     /// The keys in scope per kind, from the export and the portal together: a child that left the family
     /// in the export is still in scope, so that its relation can be ended.
     public func keys(desired: DesiredState, current: [EntityKind: [String: StoredRecord]]) -> [EntityKind: Set<String>] {
-        func rows(_ kind: EntityKind) -> [(key: String, values: [String?])] {
+        func rows(_ kind: EntityKind) -> [(key: String, values: FieldValues)] {
             desired.records(of: kind).map { ($0.key, $0.values) }
                 + (current[kind] ?? [:]).map { ($0.key, $0.value.values) }
         }
-        func value(_ row: (key: String, values: [String?]), _ kind: EntityKind, _ field: String) -> String? {
+        func value(_ row: (key: String, values: FieldValues), _ kind: EntityKind, _ field: String) -> String? {
             row.values[kind.schema.index(field)]
         }
         let relations = rows(.relation)

@@ -384,7 +384,7 @@ public struct Validator: Sendable {
                 return
             }
             positionOfKey[key] = accepted.count
-            accepted.append(Record(key: key, values: values, line: row.line, rowHash: warned ? RowHash.warned(rowHash) : rowHash))
+            accepted.append(Record(key: key, values: FieldValues(values), line: row.line, rowHash: warned ? RowHash.warned(rowHash) : rowHash))
         }, skipped: { row in
             for (slot, evidence) in row.identifierEvidence.enumerated() { keyChecks[slot].count(evidence) }
             outside.note(row.watched, line: row.line)

@@ -62,7 +62,7 @@ struct LocationGuard {
         var placedElsewhere: Set<ChildNumber> = []
         // New placements at a held location: they wait (with their family's invitation) for the location.
         var waiting: [(placement: String, child: ChildNumber, location: String)] = []
-        func placement(_ values: [String?]?) -> Placement? { values.flatMap(Placement.init(values:)) }
+        func placement(_ values: FieldValues?) -> Placement? { values.flatMap(Placement.init(values:)) }
         func child(of change: Change) -> ChildNumber? {
             placement(change.values ?? reach.stored[.placement]?[change.key]?.values)?.child
         }

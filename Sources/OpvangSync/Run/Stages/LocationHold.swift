@@ -129,7 +129,7 @@ struct LocationReach {
 
         // Their parents, and every child of those parents: a family is held only when all of it is.
         var relations: [Relation] = []
-        func relate(_ values: [String?]) {
+        func relate(_ values: FieldValues) {
             if let relation = Relation(values: values) { relations.append(relation) }
         }
         let touching = heldChildren.union(spanningChildren)
@@ -178,7 +178,7 @@ struct LocationReach {
         let before = stored[change.kind]?[change.key]?.values
         let versions = [before, change.values].compactMap { $0 }
         /// A field of the stored version and of the new one.
-        func values<Value: Hashable>(_ read: ([String?]) -> Value?) -> Set<Value> { Set(versions.compactMap(read)) }
+        func values<Value: Hashable>(_ read: (FieldValues) -> Value?) -> Set<Value> { Set(versions.compactMap(read)) }
         let ending = change.action == .ended || change.action == .vanished
         switch change.kind {
         case .location:
@@ -213,9 +213,9 @@ struct LocationReach {
 
     /// A staff member working only in held groups is held; one who also works elsewhere is updated there,
     /// while the held groups keep them as their team (and they are not ended).
-    private func staffVerdict(_ change: Change, before: [String?]?) -> Verdict {
+    private func staffVerdict(_ change: Change, before: FieldValues?) -> Verdict {
         let index = Staff.Field.groups
-        func codes(_ values: [String?]?) -> [String] { values.flatMap(Staff.init(values:))?.groups.map(\.text) ?? [] }
+        func codes(_ values: FieldValues?) -> [String] { values.flatMap(Staff.init(values:))?.groups.map(\.text) ?? [] }
         let old = codes(before), new = codes(change.values)
         let all = Set(old + new)
         guard !all.isDisjoint(with: heldGroups) else { return .apply }

@@ -1,0 +1,196 @@
+/// A record's canonical values in schema order (nil = no value), kept in one buffer of bytes.
+///
+/// A record read from the export or the portal used to be an array of optional strings: a 32-byte array
+/// header, 16 bytes per field, and a separate allocation for every text longer than 15 bytes. A first import
+/// holds over 600,000 of them at once. Here a record's values are one allocation:
+///
+///     [width] [count] [count × width: where each value's text ends, little-endian] [the texts, in order]
+///
+/// `width` is 1, 2 or 4 bytes, the least that reaches the end of the texts. An absent value is the single
+/// byte 0xFE, which UTF-8 never contains, so it cannot be mistaken for a text; an empty text has no bytes.
+///
+/// Values are read as `String?` like the array they replace. Two lists of values are equal when their values
+/// are equal as `String`s (canonical equivalence), with equal bytes as the quick answer.
+public struct FieldValues: Sendable {
+    private var storage: [UInt8]
+
+    private static let absent: UInt8 = 0xFE
+
+    public init() { storage = [] }
+
+    private init(storage: [UInt8]) { self.storage = storage }
+
+    public init<Values: Collection>(_ values: Values) where Values.Element == String? {
+        precondition(values.count <= Int(UInt8.max), "a record has at most 255 fields")
+        var textBytes = 0
+        for value in values { textBytes += value?.utf8.count ?? 1 }
+        let width = textBytes <= Int(UInt8.max) ? 1 : textBytes <= Int(UInt16.max) ? 2 : 4
+        let header = 2 + values.count * width
+        storage = [UInt8](unsafeUninitializedCapacity: header + textBytes) { buffer, initialised in
+            buffer[0] = UInt8(width)
+            buffer[1] = UInt8(values.count)
+            var slot = 2
+            var end = header
+            for value in values {
+                if let value {
+                    end += FieldValues.copy(value, into: buffer, at: end)
+                } else {
+                    buffer[end] = FieldValues.absent
+                    end += 1
+                }
+                FieldValues.write(end - header, width: width, into: buffer, at: slot)
+                slot += width
+            }
+            initialised = end
+        }
+    }
+
+    /// Values from bytes that need not be UTF-8 (a database's columns): `bytes(index)` gives value `index`'s
+    /// bytes or nil when it is absent, and is asked twice. They read as `String(decoding:as:)` would read
+    /// them: a record with any byte beyond ASCII is decoded that way, so that a broken sequence is U+FFFD.
+    public init(count: Int, bytes: (Int) -> UnsafeBufferPointer<UInt8>?) {
+        if let storage = FieldValues.storage(count: count, asciiBytes: bytes) {
+            self.init(storage: storage)
+        } else {
+            self.init((0..<count).map { bytes($0).map { String(decoding: $0, as: UTF8.self) } })
+        }
+    }
+
+    /// The storage of values given as bytes, or nil when one of them has a byte beyond ASCII.
+    private static func storage(count: Int, asciiBytes bytes: (Int) -> UnsafeBufferPointer<UInt8>?) -> [UInt8]? {
+        precondition(count <= Int(UInt8.max), "a record has at most 255 fields")
+        var textBytes = 0
+        for index in 0..<count {
+            guard let value = bytes(index) else {
+                textBytes += 1
+                continue
+            }
+            if value.contains(where: { $0 >= 0x80 }) { return nil }
+            textBytes += value.count
+        }
+        let width = textBytes <= Int(UInt8.max) ? 1 : textBytes <= Int(UInt16.max) ? 2 : 4
+        let header = 2 + count * width
+        return [UInt8](unsafeUninitializedCapacity: header + textBytes) { buffer, initialised in
+            buffer[0] = UInt8(width)
+            buffer[1] = UInt8(count)
+            var end = header
+            for index in 0..<count {
+                if let value = bytes(index) {
+                    if let base = value.baseAddress, !value.isEmpty {
+                        (buffer.baseAddress! + end).initialize(from: base, count: value.count)
+                    }
+                    end += value.count
+                } else {
+                    buffer[end] = absent
+                    end += 1
+                }
+                write(end - header, width: width, into: buffer, at: 2 + index * width)
+            }
+            initialised = end
+        }
+    }
+
+    private static func write(_ offset: Int, width: Int, into buffer: UnsafeMutableBufferPointer<UInt8>, at slot: Int) {
+        var offset = offset
+        for byte in 0..<width {
+            buffer[slot + byte] = UInt8(truncatingIfNeeded: offset)
+            offset >>= 8
+        }
+    }
+
+    /// Copies a text's UTF-8 into `buffer` at `position`; returns the number of bytes.
+    private static func copy(_ text: String, into buffer: UnsafeMutableBufferPointer<UInt8>, at position: Int) -> Int {
+        let copied = text.utf8.withContiguousStorageIfAvailable { bytes -> Int in
+            guard let base = bytes.baseAddress, !bytes.isEmpty else { return 0 }
+            (buffer.baseAddress! + position).initialize(from: base, count: bytes.count)
+            return bytes.count
+        }
+        if let copied { return copied }
+        var index = position
+        for byte in text.utf8 {
+            buffer[index] = byte
+            index += 1
+        }
+        return index - position
+    }
+
+    /// The bytes of value `index` within `bytes` (the storage), or nil for an absent value.
+    @inline(__always)
+    private static func range(_ index: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
+        let width = Int(bytes[0])
+        let header = 2 + Int(bytes[1]) * width
+        func end(_ slot: Int) -> Int {
+            let at = 2 + slot * width
+            switch width {
+            case 1: return Int(bytes[at])
+            case 2: return Int(bytes[at]) | Int(bytes[at + 1]) << 8
+            default: return Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24
+            }
+        }
+        let start = header + (index == 0 ? 0 : end(index - 1))
+        let stop = header + end(index)
+        if stop - start == 1 && bytes[start] == absent { return nil }
+        return start..<stop
+    }
+
+    /// Whether value `index` is absent, without making its text.
+    public func isAbsent(_ index: Int) -> Bool {
+        precondition(index >= 0 && index < count, "field index out of range")
+        return storage.withUnsafeBufferPointer { FieldValues.range(index, in: $0) == nil }
+    }
+
+    /// Calls `body` with the UTF-8 of value `index`, or with nil when it is absent, without making a `String`.
+    public func withUTF8<Result>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>?) throws -> Result) rethrows -> Result {
+        precondition(index >= 0 && index < count, "field index out of range")
+        return try storage.withUnsafeBufferPointer { bytes in
+            guard let range = FieldValues.range(index, in: bytes) else { return try body(nil) }
+            return try body(UnsafeBufferPointer(rebasing: bytes[range]))
+        }
+    }
+
+    /// The values as an array, for code that builds on them.
+    public var array: [String?] { Array(self) }
+}
+
+extension FieldValues: RandomAccessCollection, MutableCollection {
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { storage.isEmpty ? 0 : Int(storage[1]) }
+
+    public subscript(index: Int) -> String? {
+        get {
+            precondition(index >= 0 && index < count, "field index out of range")
+            return storage.withUnsafeBufferPointer { bytes in
+                FieldValues.range(index, in: bytes).map { String(decoding: UnsafeBufferPointer(rebasing: bytes[$0]), as: UTF8.self) }
+            }
+        }
+        set {
+            // Rare (a purge, a normalised value): the buffer is laid out again.
+            var values = array
+            values[index] = newValue
+            self = FieldValues(values)
+        }
+    }
+}
+
+extension FieldValues: ExpressibleByArrayLiteral {
+    public init(arrayLiteral values: String?...) { self.init(values) }
+}
+
+extension FieldValues: Equatable {
+    public static func == (lhs: FieldValues, rhs: FieldValues) -> Bool {
+        if lhs.storage == rhs.storage { return true }
+        return lhs.count == rhs.count && zip(lhs, rhs).allSatisfy { $0 == $1 }
+    }
+}
+
+extension FieldValues: Hashable {
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(count)
+        for value in self { hasher.combine(value) }
+    }
+}
+
+extension FieldValues: CustomStringConvertible, CustomDebugStringConvertible {
+    public var description: String { array.description }
+    public var debugDescription: String { array.debugDescription }
+}

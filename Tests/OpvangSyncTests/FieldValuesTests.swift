@@ -1,0 +1,112 @@
+import Foundation
+import PortalStore
+import TestSupport
+import Testing
+@testable import OpvangSync
+
+/// A record's values kept in one buffer (`FieldValues`) read back exactly as the array of optional strings they
+/// replace: every value, absent or empty, whatever its length or script, and from the portal's bytes as
+/// `String(decoding:as:)` reads them.
+@Suite struct FieldValuesTests {
+    @Test func everyValueReadsBackAsItWasGiven() {
+        let samples: [[String?]] = [
+            [],
+            [nil],
+            [""],
+            ["", nil, ""],
+            [nil, nil, nil],
+            ["K0012", nil, "Jansen", "", "2024-03-01", "08:30-12:30"],
+            ["Zoë", "d\u{2019}Hondt", "Ĳsselmeer", "日本", "👩‍👧", "\u{FFFE}\u{FFFF}", "a\u{0}b", "\r\n"],
+            [String](repeating: "x", count: 255).map { $0 },
+        ]
+        for values in samples {
+            let stored = FieldValues(values)
+            #expect(stored.count == values.count)
+            #expect(Array(stored) == values)
+            for index in values.indices {
+                #expect(stored[index] == values[index])
+                #expect(stored.isAbsent(index) == (values[index] == nil))
+                stored.withUTF8(index) { bytes in #expect(bytes.map(Array.init) == values[index].map { Array($0.utf8) }) }
+            }
+        }
+    }
+
+    /// Where each value ends is kept in 1, 2 or 4 bytes, after the length of all the texts: every value reads
+    /// back on both sides of each step, wherever the long one stands.
+    @Test func valuesReadBackAcrossEveryWidthOfTheirEnds() {
+        for total in [254, 255, 256, 257, 65_534, 65_535, 65_536, 65_537, 200_000] {
+            for position in 0..<3 {
+                var values: [String?] = ["a", nil, "bc"]
+                let fixed = values.reduce(0) { $0 + ($1?.utf8.count ?? 1) }
+                values.insert(String(repeating: "z", count: total - fixed), at: position)
+                let stored = FieldValues(values)
+                #expect(Array(stored) == values, "total \(total), long value at \(position)")
+            }
+        }
+    }
+
+    @Test func anAbsentValueIsNotAnEmptyOne() {
+        #expect(FieldValues([nil]) != FieldValues([""]))
+        #expect(FieldValues(["", nil]) != FieldValues([nil, ""]))
+        #expect(FieldValues(["a", nil]) != FieldValues(["a"]))
+        #expect(FieldValues([]) == FieldValues())
+        #expect(FieldValues([]).isEmpty)
+    }
+
+    /// Equal as the array of strings was: canonically equivalent texts are equal, with equal hashes.
+    @Test func valuesAreEqualAsTheirStringsAre() {
+        let composed = FieldValues(["K1", "Zo\u{EB}"])
+        let decomposed = FieldValues(["K1", "Zoe\u{308}"])
+        #expect(["K1", "Zo\u{EB}"] as [String?] == ["K1", "Zoe\u{308}"] as [String?])
+        #expect(composed == decomposed)
+        #expect(composed.hashValue == decomposed.hashValue)
+        #expect(Set([composed, decomposed]).count == 1)
+        #expect(FieldValues(["K1", "Zoe"]) != composed)
+        #expect(FieldValues(["K1", "Zoë", nil]) != FieldValues(["K1", "Zoë", "x"]))
+    }
+
+    @Test func changingOneValueKeepsTheOthers() {
+        var values = FieldValues(["K1", nil, "Jansen", "2024-03-01"])
+        values[1] = "Anna"
+        #expect(values == ["K1", "Anna", "Jansen", "2024-03-01"])
+        values[2] = nil
+        values[3] = String(repeating: "x", count: 300)
+        #expect(Array(values) == ["K1", "Anna", nil, String(repeating: "x", count: 300)])
+        values[3] = ""
+        #expect(Array(values) == ["K1", "Anna", nil, ""])
+    }
+
+    /// Bytes from the portal's columns are read as `String(decoding:as:)` reads them: a broken sequence is
+    /// U+FFFD, and a lone 0xFE (the mark of an absent value inside the buffer) is a text, never "absent".
+    @Test func bytesThatAreNotUTF8ReadAsTheirRepairedText() {
+        let columns: [[UInt8]?] = [Array("K1".utf8), [0xFE], nil, [0x41, 0xFF, 0x42], [0xC3], [], Array("Zoë".utf8), [0xFE, 0xFE]]
+        let stored = FieldValues(count: columns.count) { index in
+            columns[index].map { bytes in bytes.withUnsafeBufferPointer { UnsafeBufferPointer(start: UnsafePointer($0.baseAddress), count: $0.count) } }
+        }
+        let expected = columns.map { $0.map { String(decoding: $0, as: UTF8.self) } }
+        #expect(Array(stored) == expected)
+        #expect(stored[1] == "\u{FFFD}")
+        #expect(!stored.isAbsent(1))
+        #expect(stored.isAbsent(2))
+    }
+
+    /// The same, through the portal: what a column holds, however it got there, loads as its repaired text.
+    @Test func aRecordLoadedFromThePortalReadsAsItsColumns() throws {
+        let folder = temporaryFolder("field-values")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let repository = try PortalRepository(path: folder.appendingPathComponent("portal.sqlite").path)
+        try repository.database.run("""
+            INSERT INTO children (key, status, status_since, created_run, updated_run, number, first_name, infix, last_name, birth_date, gender, mentor)
+            VALUES ('K1', 'active', '2026-11-01', 'R1', 'R1', 'K1', CAST(x'FE' AS TEXT), NULL, CAST(x'4AC3A96E' AS TEXT), '2024-03-01', '', 12)
+            """)
+        let loaded = try repository.load(.child)
+        let values = try #require(loaded["K1"]).values
+        let schema = EntityKind.child.schema
+        #expect(values.count == schema.fields.count)
+        #expect(values[schema.index("firstName")] == "\u{FFFD}")
+        #expect(values[schema.index("infix")] == nil)
+        #expect(values[schema.index("lastName")] == "Jén")
+        #expect(values[schema.index("gender")] == "")
+        #expect(values[schema.index("mentor")] == "12")
+    }
+}
