@@ -332,5 +332,11 @@ public enum PortalSchema {
             CREATE INDEX parents_by_status ON parents (status);
             CREATE INDEX placements_by_status ON placements (status);
             """),
+            Migration(version: 14, summary: "the portal's own secret for the content hashes of the export's rows", sql: """
+            CREATE TABLE row_hash_key (
+                id INTEGER PRIMARY KEY CHECK (id = 1),
+                key TEXT NOT NULL
+            );
+            """),
     ]
 }

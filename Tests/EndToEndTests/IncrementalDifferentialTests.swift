@@ -179,6 +179,72 @@ import Testing
         #expect(try portal.scalarString("SELECT username FROM accounts WHERE parent_number = 'O2'") == "joost@example.nl")
     }
 
+    /// Each portal hashes the export's rows under a secret of its own, made by its first import and kept:
+    /// a night hashes its unchanged rows as the portal stored them. A portal without a key (from before the
+    /// hashes were keyed), or with a stored key that is no key, gets a new one, and every hash is stored again
+    /// under it.
+    @Test func eachPortalHashesTheRowsUnderASecretOfItsOwn() throws {
+        let folder = temporaryFolder("row-hash-key")
+        var export = MiniExport()
+        var night = 0
+        @discardableResult
+        func importing(_ day: String, into portal: String) throws -> String? {
+            night += 1
+            export.exportedAt = "\(Day(iso: day)!.adding(days: -1).iso)T23:\(10 + night):00+01:00"
+            let result = try opvangsync(["import", export.write(to: folder.appendingPathComponent("n\(night)")).path, "--as-of", day,
+                                         "--db", folder.appendingPathComponent(portal).path], in: folder)
+            #expect(result.status == 0, "\(result.stderr)")
+            return (try reportJSON(of: result, in: folder)["comparison"] as? [String: Any])?["mode"] as? String
+        }
+        func key(_ portal: String) throws -> String? {
+            try Database(path: folder.appendingPathComponent(portal).path, mode: .readOnly)
+                .scalarString("SELECT key FROM row_hash_key WHERE id = 1")
+        }
+        func hashes(_ portal: String) throws -> [String: Int] {
+            let rows = try Database(path: folder.appendingPathComponent(portal).path, mode: .readOnly)
+                .query("SELECT entity || '/' || key, hash FROM record_hashes") { ($0.string(0) ?? "", $0.int(1) ?? 0) }
+            return Dictionary(rows, uniquingKeysWith: { first, _ in first })
+        }
+        func changed(_ before: [String: Int], _ after: [String: Int]) -> [String] {
+            after.keys.filter { before[$0] != after[$0] }.sorted()
+        }
+
+        try importing("2026-11-22", into: "a.sqlite")
+        try importing("2026-11-22", into: "b.sqlite")
+        let (keyA, keyB) = (try #require(try key("a.sqlite")), try #require(try key("b.sqlite")))
+        #expect(keyA.count == 32 && keyA.allSatisfy(\.isHexDigit) && keyA != keyB)
+        let (first, other) = (try hashes("a.sqlite"), try hashes("b.sqlite"))
+        #expect(first.count > 15 && Set(first.keys) == Set(other.keys))
+        #expect(changed(first, other) == first.keys.sorted(), "the same rows must hash otherwise in another portal")
+
+        // The next night, one parent changed: only that row's hash is new; the key stays.
+        export["ouders.csv"][2] = "O2;Joost;Smit;joost.smit@example.nl;"
+        #expect(try importing("2026-11-23", into: "a.sqlite") == "incremental")
+        #expect(try key("a.sqlite") == keyA)
+        let second = try hashes("a.sqlite")
+        #expect(changed(first, second) == ["parent/O2"])
+
+        // A portal from before the keyed hashes: a new key, and every row hashed again under it.
+        try Database(path: folder.appendingPathComponent("a.sqlite").path).execute("DELETE FROM row_hash_key")
+        export["ouders.csv"][2] = "O2;Joost;Smit;joost@example.nl;"
+        #expect(try importing("2026-11-24", into: "a.sqlite") == "full")
+        let renewed = try #require(try key("a.sqlite"))
+        #expect(renewed != keyA)
+        let third = try hashes("a.sqlite")
+        #expect(changed(second, third) == second.keys.sorted())
+        // Kept from then on.
+        export["ouders.csv"][1] = "O1;Marieke;Dijk;marieke.dijk@example.nl;"
+        #expect(try importing("2026-11-25", into: "a.sqlite") == "incremental")
+        #expect(try key("a.sqlite") == renewed)
+        #expect(changed(third, try hashes("a.sqlite")) == ["parent/O1"])
+
+        // What is stored is no key: replaced, as if there were none.
+        try Database(path: folder.appendingPathComponent("a.sqlite").path).execute("UPDATE row_hash_key SET key = 'geen sleutel'")
+        #expect(try importing("2026-11-26", into: "a.sqlite") == "full")
+        let replaced = try #require(try key("a.sqlite"))
+        #expect(replaced != renewed && replaced.count == 32)
+    }
+
     /// A run is incremental only when it can rely on what the portal knows of the last export.
     @Test func aRunIsFullWhenItsBasisChangedOrItsHashesAreGone() throws {
         let folder = temporaryFolder("basis")
@@ -232,6 +298,13 @@ import Testing
                           portalURL: organisation["portalUrl"] as? String ?? "https://portaal.example")
         let full = folder.appendingPathComponent("full.sqlite").path
         let incremental = folder.appendingPathComponent("incremental.sqlite").path
+        // One portal's two futures: both begin with the same secret for their row hashes, so that the hashes
+        // each path stores are compared too.
+        let sharedKey = (0..<32).map { _ in String("0123456789abcdef".randomElement()!) }.joined()
+        for path in [full, incremental] {
+            _ = try PortalRepository(path: path)
+            try Database(path: path).execute("INSERT INTO row_hash_key (id, key) VALUES (1, '\(sharedKey)')")
+        }
         let start = Day(iso: "2026-11-22")!
         var number = 0
 

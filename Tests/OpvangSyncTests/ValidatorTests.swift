@@ -10,6 +10,9 @@ func validate(_ export: MiniExport) throws -> DesiredState {
 }
 
 @Suite struct ValidatorTests {
+    /// One portal's key for the reads of a test, as its runs share it: their row hashes are compared.
+    let rowHashKey = RowHash.Key.random()
+
     @Test func aValidExportBecomesCanonicalRecords() throws {
         let state = try validate(MiniExport())
         #expect(state.issues.filter { $0.severity == .error }.isEmpty)
@@ -96,8 +99,8 @@ func validate(_ export: MiniExport) throws -> DesiredState {
             }
             known = KnownRows(counts: hashes.mapValues(\.count)) { [hashes] in hashes[$0] ?? [:] }
         }
-        return try Validator(mapping: mapping).validate(CSVExportSource(directory: folder.path, mapping: mapping),
-                                                        expectedRows: [:], known: known)
+        return try Validator(mapping: mapping, rowHashKey: rowHashKey).validate(CSVExportSource(directory: folder.path, mapping: mapping),
+                                                                                 expectedRows: [:], known: known)
     }
 
     @Test func anUnchangedRowReferringToARecordRejectedNowIsRejectedAsInAFullRead() throws {
@@ -173,7 +176,7 @@ func validate(_ export: MiniExport) throws -> DesiredState {
             func loadManifest() throws(ExportFailure) -> Manifest { try csv.loadManifest() }
             func verify(_ manifest: Manifest) -> [OpvangSync.Issue] { csv.verify(manifest) }
             func confirmUnread(_ kinds: [EntityKind]) throws { try csv.confirmUnread(kinds) }
-            func read(_ kind: EntityKind, selecting selection: RowSelection?, probing: [Int]?, warn: (OpvangSync.Issue) -> Void,
+            func read(_ kind: EntityKind, selecting selection: RowSelection?, probing: RowProbe?, warn: (OpvangSync.Issue) -> Void,
                       reject: (OpvangSync.Issue, RawRow?) -> Void, row: (RawRow) throws -> Void, skipped: (SkippedRow) -> Void,
                       unchanged: (UInt64, RawRow) -> Bool) throws -> FileRead {
                 try csv.read(kind, selecting: selection, probing: probing, warn: warn, reject: reject, row: row, skipped: skipped,
@@ -205,8 +208,10 @@ func validate(_ export: MiniExport) throws -> DesiredState {
                         + "\(state.missing[kind]?.sorted() ?? []) \(state.storedHashes[kind]?.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" } ?? [])"
                 }
         }
-        let paired = try Validator(mapping: mapping).validate(csv, expectedRows: [:])
-        let inTurn = try Validator(mapping: mapping).validate(InTurn(csv: csv), expectedRows: [:])
+        // One portal's key for every read, as one portal's runs share it: the row hashes are compared.
+        let key = RowHash.Key.random()
+        let paired = try Validator(mapping: mapping, rowHashKey: key).validate(csv, expectedRows: [:])
+        let inTurn = try Validator(mapping: mapping, rowHashKey: key).validate(InTurn(csv: csv), expectedRows: [:])
         #expect(summary(paired) == summary(inTurn))
         // The issues come file by file, in the order of the files, from each of the paired files.
         let order = EntityKind.allCases.compactMap { mapping.entities[$0]?.name }
@@ -222,8 +227,8 @@ func validate(_ export: MiniExport) throws -> DesiredState {
         let changed = try export.write(to: temporaryFolder("export"))
         let source = CSVExportSource(directory: changed.path, mapping: mapping)
         func known() -> KnownRows { KnownRows(counts: hashes.mapValues(\.count)) { hashes[$0] ?? [:] } }
-        let pairedAgain = try Validator(mapping: mapping).validate(source, expectedRows: [:], known: known())
-        let inTurnAgain = try Validator(mapping: mapping).validate(InTurn(csv: source), expectedRows: [:], known: known())
+        let pairedAgain = try Validator(mapping: mapping, rowHashKey: key).validate(source, expectedRows: [:], known: known())
+        let inTurnAgain = try Validator(mapping: mapping, rowHashKey: key).validate(InTurn(csv: source), expectedRows: [:], known: known())
         #expect(summary(pairedAgain) == summary(inTurnAgain))
         // Not a comparison of two empty reads: the changed child and parent were read, the others passed over.
         let children = pairedAgain.records(of: .child).map(\.key), parents = pairedAgain.records(of: .parent).map(\.key)

@@ -132,6 +132,15 @@ public final class PortalRepository {
         } ?? nil
     }
 
+    /// The portal's secret for row hashes (`RowHash.Key`); nil before the first run that stored one, and when
+    /// what is stored is not a key (the next run that writes hashes then stores a new one).
+    func rowHashKey() throws -> RowHash.Key? {
+        guard try database.scalarInt("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'row_hash_key'") == 1 else {
+            return nil
+        }
+        return try database.scalarString("SELECT key FROM row_hash_key WHERE id = 1").flatMap(RowHash.Key.init(hex:))
+    }
+
     /// The content hash of every row the portal applied, per kind; and, when the basis is the same, the kinds
     /// whose file in this export is byte for byte the one last applied without a rejected row (CSV exports).
     func knownRows(manifest: Manifest, mapping: Mapping, sameBasis: Bool) throws -> KnownRows {

@@ -49,8 +49,8 @@ public struct CSVExportSource: ExportSource, Sendable {
         }
 
         /// `RowHash.of` the cells of `part` in `record`, from the record's bytes.
-        static func hash(_ part: [Slot], _ record: CSVRecord) -> UInt64 {
-            var hash = RowHash.Builder()
+        static func hash(_ part: [Slot], _ record: CSVRecord, key: RowHash.Key) -> UInt64 {
+            var hash = RowHash.Builder(key: key)
             for slot in part {
                 switch slot {
                 case .absent:
@@ -158,7 +158,7 @@ public struct CSVExportSource: ExportSource, Sendable {
         }
     }
 
-    public func read(_ kind: EntityKind, selecting selection: RowSelection?, probing: [Int]?, warn: (Issue) -> Void,
+    public func read(_ kind: EntityKind, selecting selection: RowSelection?, probing: RowProbe?, warn: (Issue) -> Void,
                      reject: (Issue, RawRow?) -> Void, row: (RawRow) throws -> Void, skipped: (SkippedRow) -> Void,
                      unchanged: (UInt64, RawRow) -> Bool) throws -> FileRead {
         guard let source = mapping.entities[kind] else { return FileRead(file: "", rows: 0, encoding: nil) }
@@ -204,9 +204,9 @@ public struct CSVExportSource: ExportSource, Sendable {
                 // is the row applied before; only a row that is not has its every cell made.
                 var hash: UInt64?
                 if let probing, record.count == headerCount {
-                    let rowHash = Slot.hash(part, record)
+                    let rowHash = Slot.hash(part, record, key: probing.key)
                     var cells = [RawCell](repeating: RawCell(text: "", line: record.line, column: 0, present: false), count: part.count)
-                    for field in probing where field < part.count { cells[field] = part[field].cell(record) }
+                    for field in probing.fields where field < part.count { cells[field] = part[field].cell(record) }
                     if unchanged(rowHash, RawRow(line: record.line, cells: cells, part: number)) { continue }
                     hash = rowHash
                 }

@@ -135,15 +135,16 @@ extension SkippedRow {
 /// `Hasher` (SipHash, seeded afresh by every process), so an export cannot be made to hold a key that passes
 /// for another: what the seed is, its author cannot know.
 enum ASCIIKey {
-    /// A quicker hash of ASCII bytes (FNV-1a, as `RowHash`), which an export could make collide: only ever
-    /// used to rule a value out. Bytes that sieve as a value does are compared as text.
+    /// A quicker hash of ASCII bytes (FNV-1a), which an export could make collide: only ever used to rule a
+    /// value out. Bytes that sieve as a value does are compared as text.
     static func sieve(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
-        var hash = RowHash.Builder()
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         for byte in bytes {
             guard byte < 0x80 else { return nil }
-            hash.mix(byte)
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01B3
         }
-        return hash.value
+        return hash
     }
 
     static func fingerprint(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
@@ -191,15 +192,22 @@ public protocol ExportSource {
     /// portal (a rejected row never ends a record); nil when nothing of the row can be read.
     ///
     /// With `probing` (an incremental run), a source that can hash a row's bytes as `RowHash.of` hashes its
-    /// cells first hands `unchanged` the hash and the row with only the `probing` fields filled in; a row it
+    /// cells (with the probe's key) first hands `unchanged` the hash and the row with only the probe's fields filled in; a row it
     /// accepts goes no further, any other reaches `row` with its `hash` set. A source that cannot, ignores
     /// `probing` and gives every row to `row` whole.
-    func read(_ kind: EntityKind, selecting selection: RowSelection?, probing: [Int]?, warn: (Issue) -> Void,
+    func read(_ kind: EntityKind, selecting selection: RowSelection?, probing: RowProbe?, warn: (Issue) -> Void,
               reject: (Issue, RawRow?) -> Void, row: (RawRow) throws -> Void, skipped: (SkippedRow) -> Void,
               unchanged: (UInt64, RawRow) -> Bool) throws -> FileRead
     /// The trimmed text of a few fields of every row, nothing else parsed: what a scoped run looks at
     /// first to find the rows of its family.
     func project(_ kind: EntityKind, fields: [Int], _ body: ([String]) -> Void) throws
+}
+
+/// What an incremental run asks a source to look at before it makes a row's cells: the row's hash under the
+/// portal's key, and the few fields that tell whether it is the row applied before.
+public struct RowProbe {
+    let fields: [Int]
+    let key: RowHash.Key
 }
 
 /// The export in `directory`, read the way `mapping` says (CSV files, or one JSON file). `organisation` is

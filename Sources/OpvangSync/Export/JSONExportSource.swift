@@ -88,7 +88,7 @@ public final class JSONExportSource: ExportSource {
 
     /// Every row reaches `row` whole (`probing` is not used): a JSON value's text is made as its node is
     /// parsed, so the validator hashes the cells.
-    public func read(_ kind: EntityKind, selecting selection: RowSelection?, probing _: [Int]?, warn: (Issue) -> Void,
+    public func read(_ kind: EntityKind, selecting selection: RowSelection?, probing _: RowProbe?, warn: (Issue) -> Void,
                      reject: (Issue, RawRow?) -> Void, row: (RawRow) throws -> Void, skipped: (SkippedRow) -> Void,
                      unchanged _: (UInt64, RawRow) -> Bool) throws -> FileRead {
         guard let source = mapping.entities[kind] else { return FileRead(file: "", rows: 0, encoding: nil) }

@@ -98,10 +98,19 @@ public struct Validator: Sendable {
     static let maxValueBytes = 10_000
     /// The run date: a birth date after it is impossible. Nil checks no date against the run date.
     public let asOf: Day?
+    /// The portal's secret for row hashes (`RowHash.Key`): the hashes made here are compared with, and stored
+    /// beside, the ones it made before.
+    let rowHashKey: RowHash.Key
 
-    public init(mapping: Mapping, asOf: Day? = nil) {
+    init(mapping: Mapping, asOf: Day? = nil, rowHashKey: RowHash.Key) {
         self.mapping = mapping
         self.asOf = asOf
+        self.rowHashKey = rowHashKey
+    }
+
+    /// A reading of an export on its own, compared with no portal: its row hashes are under a key of its own.
+    public init(mapping: Mapping, asOf: Day? = nil) {
+        self.init(mapping: mapping, asOf: asOf, rowHashKey: .random())
     }
 
     /// Reads and validates every mapped entity of `source`.
@@ -279,8 +288,8 @@ public struct Validator: Sendable {
             return false
         }
         // What that takes of a row, when the source can hash it from its bytes.
-        let probing = known == nil ? nil
-            : Array(Set(schema.keyFields + watched + references.map(\.0) + (kind == .relation ? [roleIndex, childIndex].compactMap { $0 } : [])))
+        let probing = known == nil ? nil : RowProbe(fields:
+            Array(Set(schema.keyFields + watched + references.map(\.0) + (kind == .relation ? [roleIndex, childIndex].compactMap { $0 } : []))), key: rowHashKey)
 
         let read = try source.read(kind, selecting: selection, probing: probing, warn: { issues.append($0) }, reject: { issue, row in
             // Rejected while reading: whenever its key can be read, the record stays as the portal has it.
@@ -298,7 +307,7 @@ public struct Validator: Sendable {
             var rowIssues: [Issue] = []
             var values = [String?](repeating: nil, count: schema.fields.count)
             // A probed row was counted and weighed already (and found not unchanged).
-            let rowHash = row.hash ?? RowHash.of(row.cells)
+            let rowHash = row.hash ?? RowHash.of(row.cells, key: rowHashKey)
             if row.hash == nil, passesUnchanged(row, hash: rowHash) { return }
             let issuesBefore = issues.count
             let label = kind == .calendar || kind == .deviation ? nil : Validator.visible(row.cells[schema.keyFields[0]].text)

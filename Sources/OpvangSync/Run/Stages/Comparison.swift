@@ -21,6 +21,8 @@ struct Compared {
 /// The content hashes a run leaves behind: those of the rows it read and applied, none for records that
 /// left the export, and the files it read whole without an issue.
 struct HashUpdate {
+    /// The key every hash here was made with (`RowHash.Key`), stored with them when the portal has none.
+    let key: RowHash.Key
     var upserts: [EntityKind: [(key: String, hash: UInt64)]] = [:]
     var deletes: [EntityKind: Set<String>] = [:]
     /// Files read whole without a rejected row: the next run may skip them when their SHA-256 is the same,
@@ -52,7 +54,7 @@ struct Comparison {
         let choice = read.choice
         var current: [EntityKind: [String: StoredRecord]]
         let stored: RetentionPlanner.Stored
-        var hashes = HashUpdate()
+        var hashes = HashUpdate(key: choice.rowHashKey)
         if let loaded = read.snapshot {
             (current, stored) = (loaded.current, loaded.stored)
         } else if choice.mode == .incremental {

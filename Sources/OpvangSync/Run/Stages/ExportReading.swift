@@ -50,7 +50,7 @@ struct ExportReading {
         let (snapshot, validated) = try sideBySide({
             try snapshotPath.map { try PortalSnapshot(path: $0, kinds: kinds) }
         }, { [mapping, asOf] in
-            try Validator(mapping: mapping, asOf: asOf).validate(source, expectedRows: expectedRows,
+            try Validator(mapping: mapping, asOf: asOf, rowHashKey: choice.rowHashKey).validate(source, expectedRows: expectedRows,
                                                                  selections: scoped?.selections ?? [:], known: known, progress: { summary in
                 filesRead += 1
                 progress(.file(summary, index: filesRead, total: mapping.entities.count))

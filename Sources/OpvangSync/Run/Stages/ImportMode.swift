@@ -22,35 +22,46 @@ struct ModeChoice {
     let lastAsOf: Day?
     /// The basis this run works under; stored with its hashes.
     let basis: String
+    /// The portal's secret for row hashes; a new one when the portal has none yet (a first import, or a
+    /// portal from before row hashes were keyed), which the run stores with the hashes it writes.
+    let rowHashKey: RowHash.Key
 
     static func choose(_ request: ImportRequest, mapping: Mapping, manifest: Manifest, asOf: Day,
                        repository: PortalRepository?) throws -> ModeChoice {
         let basis = ImportBasis.describe(mapping: mapping, settings: request.settings)
+        let storedKey = try repository?.rowHashKey()
+        let key = storedKey ?? RowHash.Key.random()
         if request.scope != nil {
-            return ModeChoice(mode: .scoped, reason: nil, known: nil, lastAsOf: nil, basis: basis)
+            return ModeChoice(mode: .scoped, reason: nil, known: nil, lastAsOf: nil, basis: basis, rowHashKey: key)
         }
         guard let repository, let stored = try repository.importBasis() else {
             return ModeChoice(mode: .full, reason: "er is nog geen eerdere import om mee te vergelijken",
-                              known: nil, lastAsOf: nil, basis: basis)
+                              known: nil, lastAsOf: nil, basis: basis, rowHashKey: key)
         }
         let known = try repository.knownRows(manifest: manifest, mapping: mapping, sameBasis: stored.basis == basis)
         if request.full {
-            return ModeChoice(mode: .full, reason: "om een volledige vergelijking is gevraagd", known: known, lastAsOf: stored.asOf, basis: basis)
+            return ModeChoice(mode: .full, reason: "om een volledige vergelijking is gevraagd", known: known, lastAsOf: stored.asOf, basis: basis, rowHashKey: key)
         }
         if stored.basis != basis {
             return ModeChoice(mode: .full, reason: "de mapping, de regels of de versie van opvangsync zijn gewijzigd sinds de vorige import",
-                              known: known, lastAsOf: stored.asOf, basis: basis)
+                              known: known, lastAsOf: stored.asOf, basis: basis, rowHashKey: key)
+        }
+        if storedKey == nil, !known.isEmpty {
+            // Hashes without the key they were made with (a portal from before the hashes were keyed, or a key
+            // lost): they can no longer be compared, so every row is read and hashed again under a new key.
+            return ModeChoice(mode: .full, reason: "de gegevens over de vorige import zijn in het portaal niet meer bruikbaar",
+                              known: known, lastAsOf: stored.asOf, basis: basis, rowHashKey: key)
         }
         if known.isEmpty, try repository.activeCount(.child) + repository.activeCount(.parent) > 0 {
             // Hashes emptied by hand, or lost: without them a missing row could not be told from an unread one.
             return ModeChoice(mode: .full, reason: "de gegevens over de vorige import ontbreken in het portaal",
-                              known: known, lastAsOf: stored.asOf, basis: basis)
+                              known: known, lastAsOf: stored.asOf, basis: basis, rowHashKey: key)
         }
         if asOf < stored.asOf {
             return ModeChoice(mode: .full, reason: "de peildatum ligt vóór die van de vorige import", known: known,
-                              lastAsOf: stored.asOf, basis: basis)
+                              lastAsOf: stored.asOf, basis: basis, rowHashKey: key)
         }
-        return ModeChoice(mode: .incremental, reason: nil, known: known, lastAsOf: stored.asOf, basis: basis)
+        return ModeChoice(mode: .incremental, reason: nil, known: known, lastAsOf: stored.asOf, basis: basis, rowHashKey: key)
     }
 }
 
