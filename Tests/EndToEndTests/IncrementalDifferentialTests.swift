@@ -224,9 +224,16 @@ import Testing
         let second = try hashes("a.sqlite")
         #expect(changed(first, second) == ["parent/O2"])
 
-        // A portal from before the keyed hashes: a new key, and every row hashed again under it.
+        // A portal from before the keyed hashes: a new key, and every row hashed again under it. A scoped run
+        // in between stores no key, as the portal's other hashes are not under the one it used.
         try Database(path: folder.appendingPathComponent("a.sqlite").path).execute("DELETE FROM row_hash_key")
         export["ouders.csv"][2] = "O2;Joost;Smit;joost@example.nl;"
+        night += 1
+        export.exportedAt = "2026-11-23T23:\(10 + night):00+01:00"
+        let scoped = try opvangsync(["import", export.write(to: folder.appendingPathComponent("n\(night)")).path, "--as-of", "2026-11-24",
+                                     "--only", "parent=O2", "--db", folder.appendingPathComponent("a.sqlite").path], in: folder)
+        #expect(scoped.status == 0, "\(scoped.stderr)")
+        #expect(try key("a.sqlite") == nil)
         #expect(try importing("2026-11-24", into: "a.sqlite") == "full")
         let renewed = try #require(try key("a.sqlite"))
         #expect(renewed != keyA)

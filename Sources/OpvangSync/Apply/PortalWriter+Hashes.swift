@@ -3,11 +3,16 @@ import PortalStore
 extension PortalWriter {
     /// The content hashes after the run (`HashUpdate`): what the next run compares the export's rows and files with.
     func writeHashes(_ update: HashUpdate, runID: String) throws {
-        // The key the hashes were made with: stored when the portal has none (or none that reads as a key). One
-        // that differs was stored after this run read it, which the run lock rules out: nothing is written.
+        // The key the hashes were made with: stored when the portal has none (or none that reads as a key) by a
+        // full or incremental run, which hashes every row it stores a hash for. A scoped run does not store one:
+        // the portal's other hashes are not under it, and the next nightly run, finding no key, is a full one
+        // that hashes every row again. A key that differs was stored after this run read it, which the run lock
+        // rules out: nothing is written.
         let stored = try database.scalarString("SELECT key FROM row_hash_key WHERE id = 1")
         if stored.flatMap(RowHash.Key.init(hex:)) == nil {
-            try database.run("INSERT OR REPLACE INTO row_hash_key (id, key) VALUES (1, ?)", [.text(update.key.hex)])
+            if update.basis != nil {
+                try database.run("INSERT OR REPLACE INTO row_hash_key (id, key) VALUES (1, ?)", [.text(update.key.hex)])
+            }
         } else if stored != update.key.hex {
             throw DatabaseError(code: 1, message: "the portal's row hash key changed while this run read the export", sql: nil,
                                 path: database.path)
