@@ -78,11 +78,35 @@ import Testing
 
     /// Bytes from the portal's columns are read as `String(decoding:as:)` reads them: a broken sequence is
     /// U+FFFD, and a lone 0xFE (the mark of an absent value inside the buffer) is a text, never "absent".
+    /// `FieldValues(count:bytes:)` over columns given as byte arrays, all in one buffer for the call.
+    func fromColumns(_ columns: [[UInt8]?]) -> FieldValues {
+        let flat = columns.flatMap { $0 ?? [] }
+        var ranges: [Range<Int>?] = []
+        var start = 0
+        for column in columns {
+            ranges.append(column.map { start..<(start + $0.count) })
+            start += column?.count ?? 0
+        }
+        return flat.withUnsafeBufferPointer { bytes in
+            FieldValues(count: columns.count) { index in ranges[index].map { UnsafeBufferPointer(rebasing: bytes[$0]) } }
+        }
+    }
+
+    /// The portal's columns are nearly always ASCII: taken as they are, laid out as from the strings, at every
+    /// width of the ends, with absent and empty values.
+    @Test func asciiColumnsAreLaidOutAsTheirStringsAre() {
+        for long in [0, 250, 300, 70_000] {
+            let values: [String?] = ["K1", nil, "", String(repeating: "x", count: long), nil, "2024-03-01", ""]
+            let stored = fromColumns(values.map { $0.map { Array($0.utf8) } })
+            #expect(Array(stored) == values, "a value of \(long) bytes")
+            #expect(stored.hasSameBytes(as: FieldValues(values)), "a value of \(long) bytes")
+        }
+        #expect(fromColumns([]).isEmpty)
+    }
+
     @Test func bytesThatAreNotUTF8ReadAsTheirRepairedText() {
         let columns: [[UInt8]?] = [Array("K1".utf8), [0xFE], nil, [0x41, 0xFF, 0x42], [0xC3], [], Array("Zoë".utf8), [0xFE, 0xFE]]
-        let stored = FieldValues(count: columns.count) { index in
-            columns[index].map { bytes in bytes.withUnsafeBufferPointer { UnsafeBufferPointer(start: UnsafePointer($0.baseAddress), count: $0.count) } }
-        }
+        let stored = fromColumns(columns)
         let expected = columns.map { $0.map { String(decoding: $0, as: UTF8.self) } }
         #expect(Array(stored) == expected)
         #expect(stored[1] == "\u{FFFD}")

@@ -86,7 +86,12 @@ public final class PortalRepository {
         let sql = "SELECT key, status, status_since, \(columns) FROM \(schema.table)" + (condition.map { " WHERE \($0)" } ?? "")
         try database.statement(sql).forEachRow(values) { row in
             guard let key = row.string(0) else { return }
-            let values = FieldValues(count: fieldCount) { row.textBytes($0 + 3) }
+            // Each column's bytes asked of SQLite once (asking again after it made text of a number is not
+            // defined), then read from here as often as the buffer is laid out.
+            let values = withUnsafeTemporaryAllocation(of: UnsafeBufferPointer<UInt8>?.self, capacity: fieldCount) { columns in
+                for index in 0..<fieldCount { columns.initializeElement(at: index, to: row.textBytes(index + 3)) }
+                return FieldValues(count: fieldCount) { columns[$0] }
+            }
             let status = RecordStatus(rawValue: row.string(1) ?? "") ?? .active
             // Only an ended or vanished record's day is needed (access after care); the rest skip the parse.
             let since = status == .vanished ? row.string(2).flatMap(Day.init(iso:)) : nil
@@ -133,7 +138,7 @@ public final class PortalRepository {
     }
 
     /// The portal's secret for row hashes (`RowHash.Key`); nil before the first run that stored one, and when
-    /// what is stored is not a key (the next run that writes hashes then stores a new one).
+    /// what is stored is not a key (the next full or incremental run then stores a new one).
     func rowHashKey() throws -> RowHash.Key? {
         guard try database.scalarInt("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'row_hash_key'") == 1 else {
             return nil
@@ -214,7 +219,7 @@ enum JSONText {
     static func createdFields(_ schema: EntitySchema, _ values: FieldValues) -> String {
         var capacity = 2
         for (index, field) in schema.fields.enumerated() where index < values.count {
-            if let value = values[index] { capacity += 36 + field.name.utf8.count + value.utf8.count }
+            capacity += values.withUTF8(index) { $0.map { 36 + field.name.utf8.count + $0.count } ?? 0 }
         }
         var text = "["
         text.reserveCapacity(capacity)

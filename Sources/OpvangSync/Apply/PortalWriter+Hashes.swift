@@ -8,12 +8,12 @@ extension PortalWriter {
         // the portal's other hashes are not under it, and the next nightly run, finding no key, is a full one
         // that hashes every row again. A key that differs was stored after this run read it, which the run lock
         // rules out: nothing is written.
-        let stored = try database.scalarString("SELECT key FROM row_hash_key WHERE id = 1")
-        if stored.flatMap(RowHash.Key.init(hex:)) == nil {
+        let stored = try database.scalarString("SELECT key FROM row_hash_key WHERE id = 1").flatMap(RowHash.Key.init(hex:))
+        if stored == nil {
             if update.basis != nil {
                 try database.run("INSERT OR REPLACE INTO row_hash_key (id, key) VALUES (1, ?)", [.text(update.key.hex)])
             }
-        } else if stored != update.key.hex {
+        } else if stored != update.key {
             throw DatabaseError(code: 1, message: "the portal's row hash key changed while this run read the export", sql: nil,
                                 path: database.path)
         }

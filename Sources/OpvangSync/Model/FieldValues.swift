@@ -24,6 +24,7 @@ public struct FieldValues: Sendable {
         precondition(values.count <= Int(UInt8.max), "a record has at most 255 fields")
         var textBytes = 0
         for value in values { textBytes += value?.utf8.count ?? 1 }
+        precondition(textBytes <= Int(UInt32.max), "a record's texts fit in 4 GB")
         let width = textBytes <= Int(UInt8.max) ? 1 : textBytes <= Int(UInt16.max) ? 2 : 4
         let header = 2 + values.count * width
         storage = [UInt8](unsafeUninitializedCapacity: header + textBytes) { buffer, initialised in
@@ -46,7 +47,7 @@ public struct FieldValues: Sendable {
     }
 
     /// Values from bytes that need not be UTF-8 (a database's columns): `bytes(index)` gives value `index`'s
-    /// bytes or nil when it is absent, and is asked twice. They read as `String(decoding:as:)` would read
+    /// bytes or nil when it is absent, the same each time it is asked (two or three times). They read as `String(decoding:as:)` would read
     /// them: a record with any byte beyond ASCII is decoded that way, so that a broken sequence is U+FFFD.
     public init(count: Int, bytes: (Int) -> UnsafeBufferPointer<UInt8>?) {
         if let storage = FieldValues.storage(count: count, asciiBytes: bytes) {
@@ -68,6 +69,7 @@ public struct FieldValues: Sendable {
             if value.contains(where: { $0 >= 0x80 }) { return nil }
             textBytes += value.count
         }
+        precondition(textBytes <= Int(UInt32.max), "a record's texts fit in 4 GB")
         let width = textBytes <= Int(UInt8.max) ? 1 : textBytes <= Int(UInt16.max) ? 2 : 4
         let header = 2 + count * width
         return [UInt8](unsafeUninitializedCapacity: header + textBytes) { buffer, initialised in
@@ -148,11 +150,15 @@ public struct FieldValues: Sendable {
         }
     }
 
+    /// Whether both hold the very same bytes: then every value is the same (the converse need not hold:
+    /// canonically equivalent texts differ in bytes).
+    func hasSameBytes(as other: FieldValues) -> Bool { storage == other.storage }
+
     /// The values as an array, for code that builds on them.
     public var array: [String?] { Array(self) }
 }
 
-extension FieldValues: RandomAccessCollection, MutableCollection {
+extension FieldValues: RandomAccessCollection {
     public var startIndex: Int { 0 }
     public var endIndex: Int { storage.isEmpty ? 0 : Int(storage[1]) }
 
@@ -164,7 +170,8 @@ extension FieldValues: RandomAccessCollection, MutableCollection {
             }
         }
         set {
-            // Rare (a purge, a normalised value): the buffer is laid out again.
+            // Rare (a location's hold puts one value back): the buffer is laid out again. Not a
+            // `MutableCollection`, whose algorithms (sort, swap) would lay it out again at every step.
             var values = array
             values[index] = newValue
             self = FieldValues(values)

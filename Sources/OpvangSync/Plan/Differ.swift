@@ -51,7 +51,9 @@ public struct Differ {
                 continue
             }
             var fields: [FieldChange] = []
-            for index in schema.fields.indices where stored.values[index] != record.values[index] {
+            // The same bytes are the same values: most records of a night, compared without a text made.
+            let sameBytes = stored.values.hasSameBytes(as: record.values)
+            for index in schema.fields.indices where !sameBytes && stored.values[index] != record.values[index] {
                 fields.append(FieldChange(field: schema.fields[index].name, old: stored.values[index], new: record.values[index]))
             }
             let action: ChangeAction?

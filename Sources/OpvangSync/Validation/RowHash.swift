@@ -20,8 +20,8 @@ enum RowHash {
     /// The stored value of a row accepted with a warning.
     static func warned(_ hash: UInt64) -> UInt64 { hash | 1 }
 
-    /// A portal's secret for its row hashes: 128 bits from the system's random source, made by the first
-    /// run that stores a hash and kept in the portal (as 32 hexadecimal digits, the first half `k0`).
+    /// A portal's secret for its row hashes: 128 bits from the system's random source, made by its first full
+    /// or incremental run and kept in the portal (as 32 hexadecimal digits, the first half `k0`).
     struct Key: Sendable, Equatable {
         let k0: UInt64
         let k1: UInt64

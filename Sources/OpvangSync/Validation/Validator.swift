@@ -102,15 +102,23 @@ public struct Validator: Sendable {
     /// beside, the ones it made before.
     let rowHashKey: RowHash.Key
 
+    /// Whether `rowHashKey` was made for this reading alone: its hashes then match no portal's.
+    private let keyIsItsOwn: Bool
+
     init(mapping: Mapping, asOf: Day? = nil, rowHashKey: RowHash.Key) {
         self.mapping = mapping
         self.asOf = asOf
         self.rowHashKey = rowHashKey
+        keyIsItsOwn = false
     }
 
-    /// A reading of an export on its own, compared with no portal: its row hashes are under a key of its own.
+    /// A reading of an export on its own, compared with no portal: its row hashes are under a key of its own,
+    /// so it cannot be given a portal's hashes (`known`).
     public init(mapping: Mapping, asOf: Day? = nil) {
-        self.init(mapping: mapping, asOf: asOf, rowHashKey: .random())
+        self.mapping = mapping
+        self.asOf = asOf
+        rowHashKey = .random()
+        keyIsItsOwn = true
     }
 
     /// Reads and validates every mapped entity of `source`.
@@ -125,6 +133,7 @@ public struct Validator: Sendable {
     /// refers to are unchanged too; the warnings it gave then are reported again.
     public func validate(_ source: ExportSource, expectedRows: [String: Int], selections: [EntityKind: RowSelection] = [:],
                          known: KnownRows? = nil, progress: (FileSummary) -> Void = { _ in }) throws -> DesiredState {
+        precondition(known == nil || !keyIsItsOwn, "an incremental read needs the key of the portal whose hashes it is given")
         var state = DesiredState()
         state.issues.append(contentsOf: mapping.warnings)
         // The files that are the bytes last applied are hashed first, on both cores: those that are then not

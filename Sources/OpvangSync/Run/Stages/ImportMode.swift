@@ -23,7 +23,8 @@ struct ModeChoice {
     /// The basis this run works under; stored with its hashes.
     let basis: String
     /// The portal's secret for row hashes; a new one when the portal has none yet (a first import, or a
-    /// portal from before row hashes were keyed), which the run stores with the hashes it writes.
+    /// portal from before row hashes were keyed), which a full run stores with the hashes it writes (a
+    /// scoped run does not: the portal's other hashes are not under it).
     let rowHashKey: RowHash.Key
 
     static func choose(_ request: ImportRequest, mapping: Mapping, manifest: Manifest, asOf: Day,
