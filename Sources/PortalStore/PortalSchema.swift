@@ -19,6 +19,15 @@ public enum PortalSchema {
         updated_run TEXT NOT NULL
         """
 
+    /// The table of the portal's secret for row hashes (migration 14). A run that stores hashes makes it again
+    /// when it was dropped: what it holds is made anew then, like a key that is missing or damaged.
+    public static let rowHashKeyTable = """
+        CREATE TABLE IF NOT EXISTS row_hash_key (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            key TEXT NOT NULL
+        )
+        """
+
     public static let migrations: [Migration] = [
         Migration(version: 1, summary: "runs, imported entities, change log, portal-owned accounts and consents", sql: """
             CREATE TABLE runs (
@@ -333,10 +342,7 @@ public enum PortalSchema {
             CREATE INDEX placements_by_status ON placements (status);
             """),
             Migration(version: 14, summary: "the portal's own secret for the content hashes of the export's rows", sql: """
-            CREATE TABLE row_hash_key (
-                id INTEGER PRIMARY KEY CHECK (id = 1),
-                key TEXT NOT NULL
-            );
+            \(rowHashKeyTable);
             """),
     ]
 }

@@ -257,6 +257,12 @@ import Testing
         #expect(try importing("2026-11-27", into: "a.sqlite") == "full")
         let replaced = try #require(try key("a.sqlite"))
         #expect(replaced != renewed && replaced.count == 32)
+
+        // Its table dropped: made again, with a new key.
+        try Database(path: folder.appendingPathComponent("a.sqlite").path).execute("DROP TABLE row_hash_key")
+        #expect(try importing("2026-11-28", into: "a.sqlite") == "full")
+        let remade = try #require(try key("a.sqlite"))
+        #expect(remade != replaced && remade.count == 32)
     }
 
     /// A run is incremental only when it can rely on what the portal knows of the last export.

@@ -8,6 +8,7 @@ extension PortalWriter {
         // the portal's other hashes are not under it, and the next nightly run, finding no key, is a full one
         // that hashes every row again. A key that differs was stored after this run read it, which the run lock
         // rules out: nothing is written.
+        try database.execute(PortalSchema.rowHashKeyTable)
         let stored = try database.scalarString("SELECT key FROM row_hash_key WHERE id = 1").flatMap(RowHash.Key.init(hex:))
         if stored == nil {
             if update.basis != nil {
