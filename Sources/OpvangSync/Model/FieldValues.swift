@@ -47,8 +47,9 @@ public struct FieldValues: Sendable {
     }
 
     /// Values from bytes that need not be UTF-8 (a database's columns): `bytes(index)` gives value `index`'s
-    /// bytes or nil when it is absent, the same each time it is asked (two or three times). They read as `String(decoding:as:)` would read
-    /// them: a record with any byte beyond ASCII is decoded that way, so that a broken sequence is U+FFFD.
+    /// bytes or nil when it is absent, the same each time it is asked (two or three times). They read as
+    /// `String(decoding:as:)` would read them: a record with any byte beyond ASCII is decoded that way, so
+    /// that a broken sequence is U+FFFD.
     public init(count: Int, bytes: (Int) -> UnsafeBufferPointer<UInt8>?) {
         if let storage = FieldValues.storage(count: count, asciiBytes: bytes) {
             self.init(storage: storage)
@@ -166,7 +167,9 @@ extension FieldValues: RandomAccessCollection {
         get {
             precondition(index >= 0 && index < count, "field index out of range")
             return storage.withUnsafeBufferPointer { bytes in
-                FieldValues.range(index, in: bytes).map { String(decoding: UnsafeBufferPointer(rebasing: bytes[$0]), as: UTF8.self) }
+                FieldValues.range(index, in: bytes).map { range in
+                    String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+                }
             }
         }
         set {

@@ -41,7 +41,8 @@ struct ModeChoice {
         }
         let known = try repository.knownRows(manifest: manifest, mapping: mapping, sameBasis: stored.basis == basis)
         if request.full {
-            return ModeChoice(mode: .full, reason: "om een volledige vergelijking is gevraagd", known: known, lastAsOf: stored.asOf, basis: basis, rowHashKey: key)
+            return ModeChoice(mode: .full, reason: "om een volledige vergelijking is gevraagd", known: known, lastAsOf: stored.asOf,
+                              basis: basis, rowHashKey: key)
         }
         if stored.basis != basis {
             return ModeChoice(mode: .full, reason: "de mapping, de regels of de versie van opvangsync zijn gewijzigd sinds de vorige import",
