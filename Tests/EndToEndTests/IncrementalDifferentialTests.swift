@@ -205,6 +205,10 @@ import Testing
                 .query("SELECT entity || '/' || key, hash FROM record_hashes") { ($0.string(0) ?? "", $0.int(1) ?? 0) }
             return Dictionary(rows, uniquingKeysWith: { first, _ in first })
         }
+        /// Portal a, changed by hand as a damaged or older portal would be.
+        func changePortal(_ sql: String) throws {
+            try Database(path: folder.appendingPathComponent("a.sqlite").path).execute(sql)
+        }
         func changed(_ before: [String: Int], _ after: [String: Int]) -> [String] {
             after.keys.filter { before[$0] != after[$0] }.sorted()
         }
@@ -226,7 +230,7 @@ import Testing
 
         // A portal from before the keyed hashes: a new key, and every row hashed again under it. A scoped run
         // in between stores no key, as the portal's other hashes are not under the one it used.
-        try Database(path: folder.appendingPathComponent("a.sqlite").path).execute("DELETE FROM row_hash_key")
+        try changePortal("DELETE FROM row_hash_key")
         export["ouders.csv"][2] = "O2;Joost;Smit;joost@example.nl;"
         night += 1
         export.exportedAt = "2026-11-23T23:\(10 + night):00+01:00"
@@ -247,19 +251,19 @@ import Testing
         #expect(changed(third, fourth) == ["parent/O1"])
 
         // The same key in capitals is the same key.
-        try Database(path: folder.appendingPathComponent("a.sqlite").path).execute("UPDATE row_hash_key SET key = upper(key)")
+        try changePortal("UPDATE row_hash_key SET key = upper(key)")
         export["ouders.csv"][1] = "O1;Marieke;Dijk;marieke@example.nl;"
         #expect(try importing("2026-11-26", into: "a.sqlite") == "incremental")
         #expect(changed(fourth, try hashes("a.sqlite")) == ["parent/O1"])
 
         // What is stored is no key: replaced, as if there were none.
-        try Database(path: folder.appendingPathComponent("a.sqlite").path).execute("UPDATE row_hash_key SET key = 'geen sleutel'")
+        try changePortal("UPDATE row_hash_key SET key = 'geen sleutel'")
         #expect(try importing("2026-11-27", into: "a.sqlite") == "full")
         let replaced = try #require(try key("a.sqlite"))
         #expect(replaced != renewed && replaced.count == 32)
 
         // Its table dropped: made again, with a new key.
-        try Database(path: folder.appendingPathComponent("a.sqlite").path).execute("DROP TABLE row_hash_key")
+        try changePortal("DROP TABLE row_hash_key")
         #expect(try importing("2026-11-28", into: "a.sqlite") == "full")
         let remade = try #require(try key("a.sqlite"))
         #expect(remade != replaced && remade.count == 32)

@@ -21,28 +21,11 @@ public struct FieldValues: Sendable {
     private init(storage: [UInt8]) { self.storage = storage }
 
     public init<Values: Collection>(_ values: Values) where Values.Element == String? {
-        precondition(values.count <= Int(UInt8.max), "a record has at most 255 fields")
+        let values = Array(values)
         var textBytes = 0
         for value in values { textBytes += value?.utf8.count ?? 1 }
-        precondition(textBytes <= Int(UInt32.max), "a record's texts fit in 4 GB")
-        let width = textBytes <= Int(UInt8.max) ? 1 : textBytes <= Int(UInt16.max) ? 2 : 4
-        let header = 2 + values.count * width
-        storage = [UInt8](unsafeUninitializedCapacity: header + textBytes) { buffer, initialised in
-            buffer[0] = UInt8(width)
-            buffer[1] = UInt8(values.count)
-            var slot = 2
-            var end = header
-            for value in values {
-                if let value {
-                    end += FieldValues.copy(value, into: buffer, at: end)
-                } else {
-                    buffer[end] = FieldValues.absent
-                    end += 1
-                }
-                FieldValues.write(end - header, width: width, into: buffer, at: slot)
-                slot += width
-            }
-            initialised = end
+        storage = FieldValues.layout(count: values.count, textBytes: textBytes) { index, destination in
+            values[index].map { FieldValues.copy($0, to: destination) }
         }
     }
 
@@ -51,25 +34,30 @@ public struct FieldValues: Sendable {
     /// `String(decoding:as:)` would read them: a record with any byte beyond ASCII is decoded that way, so
     /// that a broken sequence is U+FFFD.
     public init(count: Int, bytes: (Int) -> UnsafeBufferPointer<UInt8>?) {
-        if let storage = FieldValues.storage(count: count, asciiBytes: bytes) {
-            self.init(storage: storage)
-        } else {
-            self.init((0..<count).map { bytes($0).map { String(decoding: $0, as: UTF8.self) } })
-        }
-    }
-
-    /// The storage of values given as bytes, or nil when one of them has a byte beyond ASCII.
-    private static func storage(count: Int, asciiBytes bytes: (Int) -> UnsafeBufferPointer<UInt8>?) -> [UInt8]? {
-        precondition(count <= Int(UInt8.max), "a record has at most 255 fields")
         var textBytes = 0
         for index in 0..<count {
             guard let value = bytes(index) else {
                 textBytes += 1
                 continue
             }
-            if value.contains(where: { $0 >= 0x80 }) { return nil }
+            if value.contains(where: { $0 >= 0x80 }) {
+                self.init((0..<count).map { bytes($0).map { String(decoding: $0, as: UTF8.self) } })
+                return
+            }
             textBytes += value.count
         }
+        self.init(storage: FieldValues.layout(count: count, textBytes: textBytes) { index, destination in
+            bytes(index).map { value in
+                if let base = value.baseAddress, !value.isEmpty { destination.initialize(from: base, count: value.count) }
+                return value.count
+            }
+        })
+    }
+
+    /// The storage of `count` values whose texts take `textBytes` bytes together: `fill(index, destination)`
+    /// copies value `index`'s bytes to `destination` and says how many, or gives nil for an absent value.
+    private static func layout(count: Int, textBytes: Int, _ fill: (Int, UnsafeMutablePointer<UInt8>) -> Int?) -> [UInt8] {
+        precondition(count <= Int(UInt8.max), "a record has at most 255 fields")
         precondition(textBytes <= Int(UInt32.max), "a record's texts fit in 4 GB")
         let width = textBytes <= Int(UInt8.max) ? 1 : textBytes <= Int(UInt16.max) ? 2 : 4
         let header = 2 + count * width
@@ -78,43 +66,35 @@ public struct FieldValues: Sendable {
             buffer[1] = UInt8(count)
             var end = header
             for index in 0..<count {
-                if let value = bytes(index) {
-                    if let base = value.baseAddress, !value.isEmpty {
-                        (buffer.baseAddress! + end).initialize(from: base, count: value.count)
-                    }
-                    end += value.count
+                if let copied = fill(index, buffer.baseAddress! + end) {
+                    end += copied
                 } else {
                     buffer[end] = absent
                     end += 1
                 }
-                write(end - header, width: width, into: buffer, at: 2 + index * width)
+                var offset = end - header
+                for byte in 0..<width {
+                    buffer[2 + index * width + byte] = UInt8(truncatingIfNeeded: offset)
+                    offset >>= 8
+                }
             }
             initialised = end
         }
     }
 
-    private static func write(_ offset: Int, width: Int, into buffer: UnsafeMutableBufferPointer<UInt8>, at slot: Int) {
-        var offset = offset
-        for byte in 0..<width {
-            buffer[slot + byte] = UInt8(truncatingIfNeeded: offset)
-            offset >>= 8
-        }
-    }
-
-    /// Copies a text's UTF-8 into `buffer` at `position`; returns the number of bytes.
-    private static func copy(_ text: String, into buffer: UnsafeMutableBufferPointer<UInt8>, at position: Int) -> Int {
+    /// Copies a text's UTF-8 to `destination`; returns the number of bytes.
+    private static func copy(_ text: String, to destination: UnsafeMutablePointer<UInt8>) -> Int {
         let copied = text.utf8.withContiguousStorageIfAvailable { bytes -> Int in
-            guard let base = bytes.baseAddress, !bytes.isEmpty else { return 0 }
-            (buffer.baseAddress! + position).initialize(from: base, count: bytes.count)
+            if let base = bytes.baseAddress, !bytes.isEmpty { destination.initialize(from: base, count: bytes.count) }
             return bytes.count
         }
         if let copied { return copied }
-        var index = position
+        var count = 0
         for byte in text.utf8 {
-            buffer[index] = byte
-            index += 1
+            (destination + count).initialize(to: byte)
+            count += 1
         }
-        return index - position
+        return count
     }
 
     /// The bytes of value `index` within `bytes` (the storage), or nil for an absent value.
@@ -188,7 +168,7 @@ extension FieldValues: ExpressibleByArrayLiteral {
 
 extension FieldValues: Equatable {
     public static func == (lhs: FieldValues, rhs: FieldValues) -> Bool {
-        if lhs.storage == rhs.storage { return true }
+        if lhs.hasSameBytes(as: rhs) { return true }
         return lhs.count == rhs.count && zip(lhs, rhs).allSatisfy { $0 == $1 }
     }
 }

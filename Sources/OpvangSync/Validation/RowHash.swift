@@ -33,13 +33,7 @@ enum RowHash {
 
         /// The key as stored: each half's bytes in little-endian order, in hexadecimal.
         var hex: String {
-            let digits = Array("0123456789abcdef".utf8)
-            var text: [UInt8] = []
-            for index in 0..<16 {
-                let byte = UInt8(truncatingIfNeeded: (index < 8 ? k0 : k1) >> (8 * UInt64(index % 8)))
-                text += [digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]]
-            }
-            return String(decoding: text, as: UTF8.self)
+            (0..<16).map { index in UInt8(truncatingIfNeeded: (index < 8 ? k0 : k1) >> (8 * UInt64(index % 8))) }.hexString
         }
 
         init(k0: UInt64, k1: UInt64) {
