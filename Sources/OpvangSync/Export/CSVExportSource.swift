@@ -268,7 +268,12 @@ public struct CSVExportSource: ExportSource, Sendable {
 
     /// Whether `bytes` are the file the manifest lists as `file` (true when it gives no SHA-256 for it).
     private func isListed(_ bytes: [UInt8], as file: String) -> Bool {
-        expectedSHA256[file].map { SHA256.hex(of: bytes) == $0 } ?? true
+        expectedSHA256[file] == nil || isListed(sha256: SHA256.hex(of: bytes), as: file)
+    }
+
+    /// Whether a file whose SHA-256 is `sha256` is the one the manifest lists as `file`.
+    private func isListed(sha256: String, as file: String) -> Bool {
+        expectedSHA256[file].map { sha256 == $0 } ?? true
     }
 
     /// The files are hashed on both cores: each file whole on one of two lanes, the largest first to the
@@ -289,7 +294,7 @@ public struct CSVExportSource: ExportSource, Sendable {
         @Sendable func check(_ lane: [(order: Int, file: String)], _ source: CSVExportSource) -> [(order: Int, failure: ExportFailure)] {
             lane.compactMap { entry in
                 do throws(ExportFailure) {
-                    return source.isListed(try source.contents(of: entry.file), as: entry.file) ? nil
+                    return source.isListed(sha256: try source.sha256(of: entry.file), as: entry.file) ? nil
                         : (entry.order, CSVExportSource.checksumFailure(entry.file))
                 } catch {
                     return (entry.order, error)

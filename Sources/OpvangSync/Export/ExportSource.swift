@@ -283,6 +283,58 @@ extension ExportSource {
     /// A file of the export, read as `contents(of:)` reads it, with what `fstat` said of the open file; a
     /// file larger than `limit` bytes is refused unread.
     func opened(_ name: String, limit: Int64 = ExportLimits.maxFileBytes) throws(ExportFailure) -> (bytes: [UInt8], info: stat) {
+        try withOpened(name, limit: limit) { descriptor, info throws(ExportFailure) in
+            // One byte more than the file holds, so that the read that finds its end needs no larger buffer
+            // (growing it would copy the whole file); a file that grows meanwhile still grows the buffer. The
+            // buffer is not zeroed first: only what `read` filled is kept.
+            var bytes: [UInt8] = []
+            var capacity = Int(info.st_size) + 1
+            while true {
+                var failed: Int32 = 0, ended = false
+                let before = bytes.count
+                let more = [UInt8](unsafeUninitializedCapacity: capacity - before) { buffer, filled in
+                    while filled < buffer.count {
+                        let count = Foundation.read(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
+                        if count < 0, errno == EINTR { continue }
+                        if count < 0 { failed = errno; return }
+                        if count == 0 { ended = true; return }
+                        filled += count
+                    }
+                }
+                if before == 0 { bytes = more } else { bytes.append(contentsOf: more) }
+                try checkRead(name, failed: failed, total: bytes.count, limit: limit)
+                if ended { return (bytes, info) }
+                capacity = bytes.count + max(4096, bytes.count / 2)
+            }
+        }
+    }
+
+    /// The SHA-256 of a file of the export, in hexadecimal, checked as `contents(of:)` checks it. The file is
+    /// read through one small buffer rather than whole: a file the run does not parse costs no memory of its
+    /// size, nor the time of mapping that much memory afresh.
+    func sha256(of name: String) throws(ExportFailure) -> String {
+        let limit = ExportLimits.maxFileBytes
+        return try withOpened(name, limit: limit) { descriptor, _ throws(ExportFailure) in
+            var hasher = SHA256()
+            var total = 0
+            let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 18, alignment: 64)
+            defer { chunk.deallocate() }
+            while true {
+                let count = Foundation.read(descriptor, chunk.baseAddress!, chunk.count)
+                let failed = count < 0 ? errno : 0
+                if failed == EINTR { continue }
+                total += max(count, 0)
+                try checkRead(name, failed: failed, total: total, limit: limit)
+                if count == 0 { return hasher.finalize().hexString }
+                hasher.update(UnsafeRawBufferPointer(rebasing: chunk[..<count]))
+            }
+        }
+    }
+
+    /// Opens a file of the export as `opened` describes, and gives `body` the open descriptor and what
+    /// `fstat` said of it; the descriptor is closed afterwards.
+    private func withOpened<T>(_ name: String, limit: Int64,
+                               _ body: (Int32, stat) throws(ExportFailure) -> T) throws(ExportFailure) -> T {
         try inspect(name, limit: limit)
         let path = (directory as NSString).appendingPathComponent(name)
         var info = stat()
@@ -296,32 +348,16 @@ extension ExportSource {
             throw ExportFailure("file-not-regular", file: name, message: "dit is geen gewoon bestand; het wordt niet gelezen")
         }
         try refuseTooLarge(name, size: Int64(info.st_size), limit: limit)
-        // One byte more than the file holds, so that the read that finds its end needs no larger buffer
-        // (growing it would copy the whole file); a file that grows meanwhile still grows the buffer. The
-        // buffer is not zeroed first: only what `read` filled is kept.
-        var bytes: [UInt8] = []
-        var capacity = Int(info.st_size) + 1
-        while true {
-            var failed: Int32 = 0, ended = false
-            let before = bytes.count
-            let more = [UInt8](unsafeUninitializedCapacity: capacity - before) { buffer, filled in
-                while filled < buffer.count {
-                    let count = Foundation.read(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
-                    if count < 0, errno == EINTR { continue }
-                    if count < 0 { failed = errno; return }
-                    if count == 0 { ended = true; return }
-                    filled += count
-                }
-            }
-            if before == 0 { bytes = more } else { bytes.append(contentsOf: more) }
-            if failed != 0 {
-                throw ExportFailure("file-unreadable", file: name, message: "bestand kan niet worden gelezen (\(String(cString: strerror(failed))))")
-            }
-            if bytes.count > limit {
-                throw ExportFailure("file-too-large", file: name, message: "het bestand groeit tijdens het lezen voorbij \(limit) bytes; het wordt niet gelezen")
-            }
-            if ended { return (bytes, info) }
-            capacity = bytes.count + max(4096, bytes.count / 2)
+        return try body(descriptor, info)
+    }
+
+    /// Fails a read that `read` refused (`failed`, an errno) or that went past `limit` bytes in all.
+    private func checkRead(_ name: String, failed: Int32, total: Int, limit: Int64) throws(ExportFailure) {
+        if failed != 0 {
+            throw ExportFailure("file-unreadable", file: name, message: "bestand kan niet worden gelezen (\(String(cString: strerror(failed))))")
+        }
+        if Int64(total) > limit {
+            throw ExportFailure("file-too-large", file: name, message: "het bestand groeit tijdens het lezen voorbij \(limit) bytes; het wordt niet gelezen")
         }
     }
 
@@ -341,13 +377,13 @@ extension ExportSource {
                                     message: "het manifest geeft geen SHA-256 voor dit bestand; zonder controle wordt het niet gelezen"))
                 continue
             }
-            let bytes: [UInt8]
+            let actual: String
             do {
                 if deferred.contains(file.name) {
                     try inspect(file.name)
                     continue
                 }
-                bytes = try contents(of: file.name)
+                actual = try sha256(of: file.name)
             } catch {
                 let code = error.issue.code == "file-missing" ? "manifest-file-missing" : error.issue.code
                 let message = error.issue.code == "file-missing"
@@ -355,7 +391,6 @@ extension ExportSource {
                 issues.append(Issue(.error, code, file: file.name, message: message))
                 continue
             }
-            let actual = SHA256.hex(of: bytes)
             if actual != expected {
                 issues.append(Issue(.error, "manifest-checksum", file: file.name, message:
                     "SHA-256 wijkt af van het manifest (verwacht \(expected.prefix(12))…, gevonden \(actual.prefix(12))…); het bestand is onvolledig of gewijzigd na de export"))
