@@ -189,6 +189,35 @@ import Testing
     }
 
     /// A placement number used twice is ambiguous even when the other row belongs to another family.
+    /// A scoped run parses only its family's rows: another family's broken rows, in every file a family is
+    /// selected from, are counted and not checked, so they neither reject rows nor hold the family back
+    /// (the nightly run reports them). A child's run finds the family from the relations as well.
+    @Test func anotherFamilysBrokenRowsAreCountedNotCheckedInAScopedRun() throws {
+        let (folder, _) = try setUp("scope-others-broken")
+        var next = MiniExport()
+        next["ouders.csv"][1] = "O1;Marieke;Dijk;marieke.dijk@example.nl;"
+        next["kinderen.csv"][2] = "K2;Daan;;Smit;31-02-2019;M1"
+        next["ouders.csv"][2] = "O2;Joost;;;"
+        next["relaties.csv"][2] = "K2;O2;Oom"
+        next["plaatsingen.csv"][2] = "P2;K2;G9;BSO;Schoolweken;01-09-2025;;14:00-18:30;;even"
+        next["afwijkingen.csv"].append("K2;G2;32-11-2026;Afwezig;;;ziek")
+        next.exportedAt = "2026-11-22T09:00:00+01:00"
+        let export = try next.write(to: folder.appendingPathComponent("others-broken"))
+        for scope in ["parent=O1", "child=K1"] {
+            let result = try opvangsync(["import", export.path, "--only", scope, "--dry-run", "--as-of", "2026-11-22"], in: folder)
+            #expect(result.status == 0, "\(scope): \(result.stdout) \(result.stderr)")
+            let report = try reportJSON(of: result, in: folder)
+            let errors = (report["issues"] as? [[String: Any]] ?? []).filter { $0["severity"] as? String == "error" }
+            #expect(errors.isEmpty, "\(scope): \(errors)")
+            let changes = (report["changes"] as? [[String: Any]] ?? []).map { "\($0["entity"]!)/\($0["key"]!)" }
+            #expect(changes == ["parent/O1"], "\(scope)")
+        }
+        let full = try opvangsync(["import", export.path, "--dry-run", "--as-of", "2026-11-22"], in: folder)
+        let rejected = (try reportJSON(of: full, in: folder)["issues"] as? [[String: Any]] ?? [])
+            .filter { $0["severity"] as? String == "error" }.compactMap { $0["file"] as? String }
+        #expect(Set(rejected) == ["kinderen.csv", "ouders.csv", "relaties.csv", "plaatsingen.csv", "afwijkingen.csv"], "\(rejected)")
+    }
+
     @Test func aKeyThatAnotherFamilyAlsoUsesIsRejectedInAScopedRun() throws {
         let (folder, _) = try setUp("scope-duplicate")
         var next = MiniExport()

@@ -366,6 +366,27 @@ func validate(_ export: MiniExport) throws -> DesiredState {
         #expect(spellings == Set(["P1", "P4", "P\"6", "\u{212A}P7", "E\u{0301}8", "KP9"].map { Array($0.utf8) }), "\(spellings)")
     }
 
+    /// A selected key that rows left out use more than once is reported with the first of those lines, as a
+    /// whole read reports a key's first two lines; every other selected row is read.
+    @Test func aKeyLeftOutTwiceIsReportedWithItsFirstLine() throws {
+        var export = MiniExport()
+        let care = ";KDV;52 weken;01-09-2025;;07:30-18:00;;"
+        let selected = (20..<40).map { "P\($0);K1;G1" }
+        let leftOut = ["P30;K2;G1", "P31;K3;G1", "P30;K3;G1", "P31;K2;G1", "P99;K2;G1"]
+        export["plaatsingen.csv"] += (selected + leftOut).map { $0 + care }
+        let folder = try export.write(to: temporaryFolder("export"))
+        let mapping = try BuiltInMapping.flexkidsCSV.mapping()
+        let state = try Validator(mapping: mapping).validate(CSVExportSource(directory: folder.path, mapping: mapping), expectedRows: [:],
+                                                             selections: ScopedRead(children: ["K1"], parents: []).selections)
+        let line = { (row: String) in export["plaatsingen.csv"].firstIndex(of: row + care)! + 1 }
+        let duplicated = state.issues.filter { $0.code == "duplicate-key" }.map { "\($0.key ?? "-")|\($0.line ?? 0)" }.sorted()
+        #expect(duplicated == ["P30|\(line("P30;K1;G1"))", "P30|\(line("P30;K2;G1"))", "P31|\(line("P31;K1;G1"))", "P31|\(line("P31;K3;G1"))"],
+                "\(duplicated)")
+        let read = Set(state.records(of: .placement).map(\.key))
+        #expect(read.isSuperset(of: Set(selected.map { String($0.prefix(3)) }).subtracting(["P30", "P31"])), "\(state.issues)")
+        #expect(read.isDisjoint(with: ["P30", "P31", "P99"]), "\(read)")
+    }
+
     @Test func personalValuesStayOutOfMessages() throws {
         var export = MiniExport()
         export["kinderen.csv"][1] = "K1;Zoë;van;Dijk;03-13-2024;M1"

@@ -9,6 +9,12 @@ public enum Scope: Sendable, Equatable, CustomStringConvertible {
     /// with their parents, the staff of those groups and the location's closing days.
     case location(String)
 
+    /// Whether the scope is a family (a parent's or a child's), found from the relations alone.
+    var findsAFamily: Bool {
+        if case .location = self { return false }
+        return true
+    }
+
     /// Parses `parent=ID`, `child=ID` or `location=CODE`.
     public init?(argument: String) {
         let parts = argument.split(separator: "=", maxSplits: 1).map(String.init)

@@ -25,16 +25,33 @@ struct ScopedRead {
         self.parents = parents
     }
 
+    /// The kinds whose rows a scoped run selects (`selections`); the others are read whole.
+    static let selectedKinds: Set<EntityKind> = [.child, .parent, .relation, .placement, .deviation]
+
     /// Finds the children, parents and groups of `scope` in the export and the portal.
     init(_ scope: Scope, source: ExportSource, repository: PortalRepository?) throws {
-        self.scope = scope
-        let portal = repository.map { PortalLookup(database: $0.database) }
+        try self.init(scope, source: source, relations: ScopedRead.relations(in: source), repository: repository)
+    }
+
+    /// Every relation of the export, child and parent, from those two columns alone: where a family is
+    /// found first. It needs the export only, so it can be read on another core while the files that no
+    /// scope selects are read (`ExportReading`).
+    static func relations(in source: ExportSource) throws -> [(child: ChildNumber, parent: ParentNumber)] {
         var relations: [(child: ChildNumber, parent: ParentNumber)] = []
         if source.mapping.entities[.relation] != nil {
             try source.project(.relation, fields: [Relation.Field.child, Relation.Field.parent]) {
                 relations.append((ChildNumber($0[0]), ParentNumber($0[1])))
             }
         }
+        return relations
+    }
+
+    /// Finds the children, parents and groups of `scope` from the export's `relations` (`relations(in:)`),
+    /// the rest of the export and the portal.
+    init(_ scope: Scope, source: ExportSource, relations: [(child: ChildNumber, parent: ParentNumber)],
+         repository: PortalRepository?) throws {
+        self.scope = scope
+        let portal = repository.map { PortalLookup(database: $0.database) }
         switch scope {
         case .parent(let id):
             children = Set(relations.lazy.filter { $0.parent == ParentNumber(id) }.map(\.child.text))

@@ -133,7 +133,31 @@ public struct Validator: Sendable {
     /// refers to are unchanged too; the warnings it gave then are reported again.
     public func validate(_ source: ExportSource, expectedRows: [String: Int], selections: [EntityKind: RowSelection] = [:],
                          known: KnownRows? = nil, progress: (FileSummary) -> Void = { _ in }) throws -> DesiredState {
+        try validate(source, expectedRows: expectedRows, selections: selections, pending: nil, known: known, progress: progress)
+    }
+
+    /// The selections of a scoped run that is still finding its family (on another core) while the files
+    /// no scope selects are read: `resolve` waits for it and gives them, and is called once, before the
+    /// first file of `kinds` is read.
+    struct PendingSelections {
+        let kinds: Set<EntityKind>
+        let resolve: () throws -> [EntityKind: RowSelection]
+    }
+
+    /// `validate`, with the selections of `pending` added to `selections` as soon as a kind of it is read.
+    func validate(_ source: ExportSource, expectedRows: [String: Int], selections: [EntityKind: RowSelection],
+                  pending: PendingSelections?, known: KnownRows?, progress: (FileSummary) -> Void) throws -> DesiredState {
         precondition(known == nil || !keyIsItsOwn, "an incremental read needs the key of the portal whose hashes it is given")
+        var selections = selections, pending = pending
+        func selection(_ kind: EntityKind) throws -> RowSelection? {
+            if let waiting = pending, waiting.kinds.contains(kind) {
+                pending = nil
+                let found = try waiting.resolve()
+                precondition(Set(found.keys).isSubset(of: waiting.kinds), "a pending selection of a kind that may have been read whole")
+                selections.merge(found) { _, new in new }
+            }
+            return selections[kind]
+        }
         var state = DesiredState()
         state.issues.append(contentsOf: mapping.warnings)
         // The files that are the bytes last applied are hashed first, on both cores: those that are then not
@@ -190,7 +214,7 @@ public struct Validator: Sendable {
                 index += 1
                 try prepare(next)
                 let base = state
-                let (selection, nextSelection) = (selections[kind], selections[next])
+                let (selection, nextSelection) = (try selection(kind), try selection(next))
                 let (kindKnown, nextKnown) = (try known?.hashes(of: kind), try known?.hashes(of: next))
                 let (besides, own) = try sideBySide({ [self] in
                     Result { () throws -> DesiredState in
@@ -213,7 +237,7 @@ public struct Validator: Sendable {
                 if let summary = state.files.last { progress(summary) }
                 continue
             }
-            try validate(kind, from: source, into: &state, expectedRows: expectedRows, selection: selections[kind],
+            try validate(kind, from: source, into: &state, expectedRows: expectedRows, selection: try selection(kind),
                          known: try known?.hashes(of: kind))
             known?.release(kind)
             if let summary = state.files.last { progress(summary) }
@@ -410,9 +434,8 @@ public struct Validator: Sendable {
 
         // A selected key that a row outside the selection uses too is as ambiguous as any duplicate.
         if !outside.isEmpty {
-            for (key, position) in positionOfKey {
-                guard let use = outside.firstUse(of: key) else { continue }
-                duplicateLines[use.spelling, default: [accepted[position].line]].append(use.line)
+            for (key, use) in outside.firstUses(of: positionOfKey.keys) {
+                duplicateLines[use.spelling, default: [accepted[positionOfKey[key]!].line]].append(use.line)
             }
         }
         for key in duplicateLines.keys { duplicateLines[key]?.sort() }
@@ -727,34 +750,56 @@ extension EntityKind {
     }
 }
 
-/// The watched keys of the rows a selection left out, each with the first line it stood on: an ASCII key
-/// by its fingerprint (`ASCIIKey`), any other by its text (as `SkippedRow.WatchedKey` gives them).
+/// The watched keys of the rows a selection left out, with the line each stood on: an ASCII key by its
+/// fingerprint (`ASCIIKey`), any other by its text (as `SkippedRow.WatchedKey` gives them).
+///
+/// A scoped run leaves out nearly every row of a file, and only a handful of selected keys are looked up
+/// at the end. So a fingerprint is only noted in a list, not put in a hash table (which would hash it once
+/// more, row by row, in a table as large as the file); the few keys looked up are found in one pass over it.
 private struct OutsideKeys {
-    private var byFingerprint: [UInt64: Int] = [:]
+    private var fingerprints: [(fingerprint: UInt64, line: Int)] = []
     private var byText: [String: Int] = [:]
 
-    var isEmpty: Bool { byFingerprint.isEmpty && byText.isEmpty }
+    var isEmpty: Bool { fingerprints.isEmpty && byText.isEmpty }
 
     mutating func note(_ key: SkippedRow.WatchedKey, line: Int) {
         switch key {
         case .absent:
             return
         case .fingerprint(let fingerprint):
-            if byFingerprint[fingerprint] == nil { byFingerprint[fingerprint] = line }
+            fingerprints.append((fingerprint, line))
         case .text(let text):
             if byText[text] == nil { byText[text] = line }
         }
     }
 
-    /// The first line left out whose key equals `key` as a `String`, and how that line spells it. That
-    /// equality is canonical equivalence: a text that is not ASCII may equal an ASCII one (the Kelvin sign and
-    /// `K`), so a key is looked up by its text, and by the fingerprint of its composed form when that is ASCII
-    /// (which is then exactly how the line spells it).
-    func firstUse(of key: String) -> (line: Int, spelling: String)? {
-        var uses: [(line: Int, spelling: String)] = []
-        if let index = byText.index(forKey: key) { uses.append((byText[index].value, byText[index].key)) }
-        let composed = ASCIIKey.fingerprint(key) != nil ? key : key.precomposedStringWithCanonicalMapping
-        if let fingerprint = ASCIIKey.fingerprint(composed), let line = byFingerprint[fingerprint] { uses.append((line, composed)) }
-        return uses.min { $0.line < $1.line }
+    /// For each of `keys` that a line left out uses too, the first such line and how it spells the key. That
+    /// equality is canonical equivalence: a text that is not ASCII may equal an ASCII one (the Kelvin sign
+    /// and `K`), so a key is looked up by its text, and by the fingerprint of its composed form when that is
+    /// ASCII (which is then exactly how the line spells it).
+    func firstUses(of keys: some Sequence<String>) -> [String: (line: Int, spelling: String)] {
+        var uses: [String: (line: Int, spelling: String)] = [:]
+        func use(_ key: String, line: Int, spelling: String) {
+            if uses[key].map({ line < $0.line }) ?? true { uses[key] = (line, spelling) }
+        }
+        // The fingerprints sought, in a table indexed by their low bits: they are SipHash values already.
+        var sought: [(fingerprint: UInt64, key: String, composed: String)] = []
+        for key in keys {
+            if let index = byText.index(forKey: key) { use(key, line: byText[index].value, spelling: byText[index].key) }
+            let composed = ASCIIKey.fingerprint(key) != nil ? key : key.precomposedStringWithCanonicalMapping
+            if let fingerprint = ASCIIKey.fingerprint(composed) { sought.append((fingerprint, key, composed)) }
+        }
+        guard !sought.isEmpty, !fingerprints.isEmpty else { return uses }
+        var width = 1
+        while width < sought.count * 2 { width <<= 1 }
+        let mask = UInt64(width - 1)
+        var slots = [[Int]](repeating: [], count: width)
+        for (index, entry) in sought.enumerated() { slots[Int(entry.fingerprint & mask)].append(index) }
+        for entry in fingerprints {
+            for index in slots[Int(entry.fingerprint & mask)] where sought[index].fingerprint == entry.fingerprint {
+                use(sought[index].key, line: entry.line, spelling: sought[index].composed)
+            }
+        }
+        return uses
     }
 }

@@ -35,8 +35,21 @@ struct ExportReading {
     private func readChecked(_ export: CheckedExport, choice: ModeChoice, repository: PortalRepository?, report: inout RunReport,
                              progress: (ImportProgress) -> Void) throws -> ReadExport {
         let manifest = export.manifest, source = export.source
-        // A scoped run parses only its family's rows; everything else is counted, not checked.
-        let scoped = try request.scope.map { try ScopedRead($0, source: source, repository: repository) }
+        // A scoped run parses only its family's rows; everything else is counted, not checked. A family is
+        // found from the export's relations, read on the other core while the files that no scope selects
+        // (locations, groups, staff) are read here; a location's needs the portal between its files.
+        var scoped: ScopedRead?
+        var pending: Validator.PendingSelections?
+        if let scope = request.scope, scope.findsAFamily, let csv = source as? CSVExportSource {
+            let relations = Background { try ScopedRead.relations(in: csv) }
+            pending = Validator.PendingSelections(kinds: ScopedRead.selectedKinds) {
+                let found = try ScopedRead(scope, source: source, relations: relations.wait(), repository: repository)
+                scoped = found
+                return found.selections
+            }
+        } else if let scope = request.scope {
+            scoped = try ScopedRead(scope, source: source, repository: repository)
+        }
         let expectedRows = mapping.format == .json
             ? Dictionary(manifest.files.map { ("\(mapping.exportFile ?? "export.json")#\($0.name)", $0.rows) },
                          uniquingKeysWith: { first, _ in first })
@@ -50,11 +63,14 @@ struct ExportReading {
         let (snapshot, validated) = try sideBySide({
             try snapshotPath.map { try PortalSnapshot(path: $0, kinds: kinds) }
         }, { [mapping, asOf] in
-            try Validator(mapping: mapping, asOf: asOf, rowHashKey: choice.rowHashKey).validate(source, expectedRows: expectedRows,
-                                                                 selections: scoped?.selections ?? [:], known: known, progress: { summary in
-                filesRead += 1
-                progress(.file(summary, index: filesRead, total: mapping.entities.count))
-            })
+            let validated = try Validator(mapping: mapping, asOf: asOf, rowHashKey: choice.rowHashKey).validate(
+                source, expectedRows: expectedRows, selections: scoped?.selections ?? [:], pending: pending, known: known, progress: { summary in
+                    filesRead += 1
+                    progress(.file(summary, index: filesRead, total: mapping.entities.count))
+                })
+            // A family whose files the mapping does not read at all is still looked for.
+            if let pending, scoped == nil { _ = try pending.resolve() }
+            return validated
         })
         report.export.files = validated.files
         report.issues += validated.issues
