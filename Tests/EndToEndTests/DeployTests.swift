@@ -137,7 +137,6 @@ import Testing
 
     @Test func theCustomerServiceRecipeDeliversTheFamilysInvitationRightAway() throws {
         let (folder, server) = try server()
-        let config = folder.appendingPathComponent("opvangsync.json").path
         // The night's run: parent O1 has no usable address yet, so no invitation.
         var export = MiniExport()
         export.organisation = organisation

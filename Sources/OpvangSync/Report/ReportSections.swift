@@ -1,3 +1,4 @@
+import Foundation
 import PortalStore
 
 /// The parents a run invited, and those it left without an account: SPEC §7 "the invited parents with the
@@ -171,7 +172,19 @@ extension LocationTotals {
         var totals: [String: LocationTotals] = [:]
         for (code, name) in names { totals[code] = LocationTotals(code: code, name: name) }
         for (_, group) in groups where group.active { totals[group.location, default: LocationTotals(code: group.location)].groups += 1 }
-        var children: [String: Set<ChildNumber>] = [:]
+        // Every active placement is counted, a million at the scale of the whole market: per row, a group is
+        // looked up once and its location's figures are counted in an array, and a child is counted by the
+        // fingerprint of its number (`InCare`), without a `String` made of it.
+        var locations: [String] = []
+        var slotOf: [String: Int] = [:]
+        var slotOfGroup: [String: Int] = [:]
+        for (code, group) in groups {
+            let slot = slotOf[group.location] ?? { locations.append(group.location); return locations.count - 1 }()
+            slotOf[group.location] = slot
+            slotOfGroup[code] = slot
+        }
+        var placements = [Int](repeating: 0, count: locations.count)
+        var inCare = [InCare](repeating: InCare(), count: locations.count)
         // The placements the run left alone, as the portal holds them; the touched ones as they will be. Read
         // in table order (`+status`): nearly every placement is active, and the status index would fetch each
         // row on its own.
@@ -179,17 +192,20 @@ extension LocationTotals {
             SELECT group_code, child_number, start_date <= ? AND (end_date IS NULL OR end_date >= ?) FROM placements
             WHERE +status = 'active' AND key NOT IN \(PortalLookup.set)
             """).forEachRow([.text(asOf.iso), .text(asOf.iso), PortalLookup.bind(touched)]) { row in
-            guard let group = row.string(0), let location = groups[group]?.location else { return }
-            totals[location, default: LocationTotals(code: location)].placements += 1
-            if row.int(2) == 1, let child = row.string(1) { children[location, default: []].insert(ChildNumber(child)) }
+            guard let group = row.string(0), let slot = slotOfGroup[group] else { return }
+            placements[slot] += 1
+            if row.int(2) == 1, let child = row.textBytes(1) { inCare[slot].insert(child) }
         }
         for key in touched {
             guard let record = post.record(.placement, key), record.status == .active, let placement = Placement(values: record.values),
-                  let group = placement.group, let location = groups[group.text]?.location else { continue }
-            totals[location, default: LocationTotals(code: location)].placements += 1
-            if placement.runs(on: asOf) { children[location, default: []].insert(placement.child) }
+                  let group = placement.group, let slot = slotOfGroup[group.text] else { continue }
+            placements[slot] += 1
+            if placement.runs(on: asOf) { inCare[slot].insert(placement.child.text) }
         }
-        for (location, set) in children { totals[location]?.childrenInCare = set.count }
+        for (slot, location) in locations.enumerated() where placements[slot] > 0 || inCare[slot].count > 0 {
+            totals[location, default: LocationTotals(code: location)].placements += placements[slot]
+            totals[location]?.childrenInCare = inCare[slot].count
+        }
         for change in plan.changes where change.kind == .placement {
             guard let group = post.record(.placement, change.key).flatMap({ Placement(values: $0.values) })?.group,
                   let location = groups[group.text]?.location else { continue }
@@ -234,5 +250,24 @@ extension AttendanceSummary {
         guard counts.added + counts.removed + counts.changed > 0 else { return }
         perGroup = perGroup ?? [:]
         perGroup?[group] = counts
+    }
+}
+
+/// The children in care at one location, counted once each. A child's number is a `String`, equal to another
+/// when canonically equivalent: an ASCII number is kept by its fingerprint (`ASCIIKey`, equal bytes), any
+/// other by its composed form, or by that form's fingerprint when it is ASCII (the Kelvin sign and `K`).
+private struct InCare {
+    private var ascii: Set<UInt64> = []
+    private var other: Set<String> = []
+
+    var count: Int { ascii.count + other.count }
+
+    mutating func insert(_ bytes: UnsafeBufferPointer<UInt8>) {
+        if let fingerprint = ASCIIKey.fingerprint(bytes) { ascii.insert(fingerprint) } else { insert(String(decoding: bytes, as: UTF8.self)) }
+    }
+
+    mutating func insert(_ text: String) {
+        let composed = ASCIIKey.fingerprint(text) != nil ? text : text.precomposedStringWithCanonicalMapping
+        if let fingerprint = ASCIIKey.fingerprint(composed) { ascii.insert(fingerprint) } else { other.insert(composed) }
     }
 }
