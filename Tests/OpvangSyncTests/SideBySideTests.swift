@@ -28,6 +28,21 @@ import Testing
         }
     }
 
+    /// What `take()` gives is freed with the caller's copy: the work's thread keeps none (a scoped run's
+    /// list of every relation would otherwise stay in memory while the largest files are read).
+    @Test func aResultTakenIsNotKeptByTheBackgroundWork() throws {
+        final class Payload: Sendable {}
+        let work = Background { [Payload()] }
+        weak var held: Payload?
+        do {
+            let taken = try work.take()
+            held = taken.first
+            #expect(held != nil)
+        }
+        #expect(held == nil, "the result is gone once the caller lets it go, while the work's object lives on")
+        withExtendedLifetime(work) {}
+    }
+
     @Test func backgroundWorkIsWaitedForOnceAndItsResultOrErrorKept() throws {
         let finished = Flag()
         let work = Background { () -> Int in

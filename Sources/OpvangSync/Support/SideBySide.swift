@@ -52,6 +52,13 @@ final class Background<A: Sendable> {
         return try slot.value!.get()
     }
 
+    /// The work's result, as `wait()` gives it, for the one call that uses it: this object keeps no copy,
+    /// so what the result holds is freed as soon as the caller is done with it. Not to be called again.
+    func take() throws -> A {
+        defer { slot.value = nil }
+        return try wait()
+    }
+
     deinit {
         // Never left running unjoined, whatever path the caller took.
         if let thread { pthread_join(thread, nil) }

@@ -43,7 +43,7 @@ struct ExportReading {
         if let scope = request.scope, scope.findsAFamily, let csv = source as? CSVExportSource {
             let relations = Background { try ScopedRead.relations(in: csv) }
             pending = Validator.PendingSelections(kinds: ScopedRead.selectedKinds) {
-                let found = try ScopedRead(scope, source: source, relations: relations.wait(), repository: repository)
+                let found = try ScopedRead(scope, source: source, relations: relations.take(), repository: repository)
                 scoped = found
                 return found.selections
             }
