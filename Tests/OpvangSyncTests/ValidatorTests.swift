@@ -336,25 +336,32 @@ func validate(_ export: MiniExport) throws -> DesiredState {
         #expect(try keyColumns(family.selections) == whole)
     }
 
+    /// MiniExport with `placements` (number, child and group; the rest alike) added to its own, read for child
+    /// K1's family alone; and the line of the file each of those rows stands on.
+    private func readForK1(placements: [String]) throws -> (state: DesiredState, line: (String) -> Int) {
+        var export = MiniExport()
+        let care = ";KDV;52 weken;01-09-2025;;07:30-18:00;;"
+        export["plaatsingen.csv"] += placements.map { $0 + care }
+        let folder = try export.write(to: temporaryFolder("export"))
+        let mapping = try BuiltInMapping.flexkidsCSV.mapping()
+        let state = try Validator(mapping: mapping).validate(CSVExportSource(directory: folder.path, mapping: mapping), expectedRows: [:],
+                                                             selections: ScopedRead(children: ["K1"], parents: []).selections)
+        let lines = export["plaatsingen.csv"]
+        return (state, { row in lines.firstIndex(of: row + care)! + 1 })
+    }
+
     /// A scoped read tells the rows it leaves out from their bytes, not their text; what it finds must be what
     /// comparing their text finds. Keys are `String`s, equal when canonically equivalent (`K` and the Kelvin
     /// sign `\u{212A}`, `É` composed and decomposed), and a field is trimmed and unquoted before it is compared.
     @Test func aRowLeftOutIsJudgedOnItsBytesAsOnItsText() throws {
-        var export = MiniExport()
-        let care = ";KDV;52 weken;01-09-2025;;07:30-18:00;;"
         // Selected: the rows of child K1, in every way its number can be written.
         let selected = ["P4;K1;G1", "\"P\"\"6\";K1;G1", "KP7;K1;G1", "\u{00C9}8;K1;G1", "\u{212A}P9;K1;G1", "P12;K1;G1",
                         "P13;\u{212A}1;G1", "P14; K1 ;G1", "P15;\"K1\";G1"]
         // Left out: other children's rows, whose numbers are P1, P4, P"6, KP7, É8 and KP9 all the same.
         let leftOut = [" P1 ;K2;G1", "\"P4\";K2;G1", "\"P\"\"6\";K2;G1", "\u{212A}P7;K2;G1", "E\u{0301}8;K2;G1", "KP9;K2;G1",
                        "P120;K2;G1", "P16;K3;G1"]
-        export["plaatsingen.csv"] += (selected + leftOut).map { $0 + care }
-        let folder = try export.write(to: temporaryFolder("export"))
-        let mapping = try BuiltInMapping.flexkidsCSV.mapping()
-        let state = try Validator(mapping: mapping).validate(CSVExportSource(directory: folder.path, mapping: mapping), expectedRows: [:],
-                                                             selections: ScopedRead(children: ["K1"], parents: []).selections)
         // Header and P1-P3 are lines 1-4; the selected rows follow from line 5, those left out from line 14.
-        let line = { (row: String) in export["plaatsingen.csv"].firstIndex(of: row + care)! + 1 }
+        let (state, line) = try readForK1(placements: selected + leftOut)
         // P1 of MiniExport itself is line 2.
         let twins = [(2, line(" P1 ;K2;G1"))] + zip(selected.prefix(5), leftOut[1...5]).map { (line($0), line($1)) }
         let duplicated = Set(state.issues.filter { $0.code == "duplicate-key" && $0.file == "plaatsingen.csv" }.compactMap(\.line))
@@ -369,16 +376,9 @@ func validate(_ export: MiniExport) throws -> DesiredState {
     /// A selected key that rows left out use more than once is reported with the first of those lines, as a
     /// whole read reports a key's first two lines; every other selected row is read.
     @Test func aKeyLeftOutTwiceIsReportedWithItsFirstLine() throws {
-        var export = MiniExport()
-        let care = ";KDV;52 weken;01-09-2025;;07:30-18:00;;"
         let selected = (20..<40).map { "P\($0);K1;G1" }
         let leftOut = ["P30;K2;G1", "P31;K3;G1", "P30;K3;G1", "P31;K2;G1", "P99;K2;G1"]
-        export["plaatsingen.csv"] += (selected + leftOut).map { $0 + care }
-        let folder = try export.write(to: temporaryFolder("export"))
-        let mapping = try BuiltInMapping.flexkidsCSV.mapping()
-        let state = try Validator(mapping: mapping).validate(CSVExportSource(directory: folder.path, mapping: mapping), expectedRows: [:],
-                                                             selections: ScopedRead(children: ["K1"], parents: []).selections)
-        let line = { (row: String) in export["plaatsingen.csv"].firstIndex(of: row + care)! + 1 }
+        let (state, line) = try readForK1(placements: selected + leftOut)
         let duplicated = state.issues.filter { $0.code == "duplicate-key" }.map { "\($0.key ?? "-")|\($0.line ?? 0)" }.sorted()
         #expect(duplicated == ["P30|\(line("P30;K1;G1"))", "P30|\(line("P30;K2;G1"))", "P31|\(line("P31;K1;G1"))", "P31|\(line("P31;K3;G1"))"],
                 "\(duplicated)")
