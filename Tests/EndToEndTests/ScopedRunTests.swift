@@ -188,7 +188,6 @@ import Testing
         #expect(try value(folder, "SELECT state FROM account_state WHERE parent_number = 'O1'") == "conflict")
     }
 
-    /// A placement number used twice is ambiguous even when the other row belongs to another family.
     /// A scoped run parses only its family's rows: another family's broken rows, in every file a family is
     /// selected from, are counted and not checked, so they neither reject rows nor hold the family back
     /// (the nightly run reports them). A child's run finds the family from the relations as well.
@@ -218,6 +217,38 @@ import Testing
         #expect(Set(rejected) == ["kinderen.csv", "ouders.csv", "relaties.csv", "plaatsingen.csv", "afwijkingen.csv"], "\(rejected)")
     }
 
+    /// The relations a family is found from are read on another core while other files are read: a relations
+    /// file altered after its manifest, or one that cannot be decoded, still refuses the run and names the file,
+    /// as the full run does.
+    @Test func aFamilysRunIsRefusedOnARelationsFileThatIsNotTheOneListed() throws {
+        let (folder, _) = try setUp("scope-relations-refused")
+        var next = MiniExport()
+        next.exportedAt = "2026-11-22T09:00:00+01:00"
+        let altered = try next.write(to: folder.appendingPathComponent("altered"))
+        let relaties = altered.appendingPathComponent("relaties.csv")
+        try Data((try String(contentsOf: relaties, encoding: .utf8) + "K3;O1;Ouder 2\n").utf8).write(to: relaties)
+        // UTF-8 with a byte that is not: damage, not another encoding.
+        next.raw["relaties.csv"] = Array((next["relaties.csv"].joined(separator: "\n") + "\nK3;O1;Ouder 2 \u{00E9}").utf8) + [0xFF, 0x0A]
+        let broken = try next.write(to: folder.appendingPathComponent("broken"))
+        for export in [altered, broken] {
+            let full = try opvangsync(["import", export.path, "--dry-run", "--as-of", "2026-11-22"], in: folder)
+            func errors(_ result: ProcessResult) throws -> [String] {
+                (try reportJSON(of: result, in: folder)["issues"] as? [[String: Any]] ?? [])
+                    .filter { $0["severity"] as? String == "error" }.map { "\($0["code"] ?? "-")|\($0["file"] ?? "-")" }
+            }
+            let expected = try errors(full)
+            #expect(expected.count == 1 && expected.first?.hasSuffix("|relaties.csv") == true, "\(expected)")
+            #expect([1, 3].contains(full.status), "\(full.stdout)")
+            for scope in ["parent=O1", "child=K1"] {
+                let result = try opvangsync(["import", export.path, "--only", scope, "--as-of", "2026-11-22"], in: folder)
+                #expect(result.status == full.status, "\(scope): \(result.stdout) \(result.stderr)")
+                #expect(try errors(result) == expected, "\(scope)")
+            }
+        }
+        #expect(try value(folder, "SELECT COUNT(*) FROM relations WHERE child_number = 'K3' AND parent_number = 'O1'") == "0")
+    }
+
+    /// A placement number used twice is ambiguous even when the other row belongs to another family.
     @Test func aKeyThatAnotherFamilyAlsoUsesIsRejectedInAScopedRun() throws {
         let (folder, _) = try setUp("scope-duplicate")
         var next = MiniExport()

@@ -25,8 +25,8 @@ struct ScopedRead {
         self.parents = parents
     }
 
-    /// The kinds whose rows a scoped run selects (`selections`); the others are read whole.
-    static let selectedKinds: Set<EntityKind> = [.child, .parent, .relation, .placement, .deviation]
+    /// The kinds whose rows a scoped run selects (`selections`, whatever its scope); the others are read whole.
+    static let selectedKinds = Set(ScopedRead(children: [], parents: []).selections.keys)
 
     /// Finds the children, parents and groups of `scope` in the export and the portal.
     init(_ scope: Scope, source: ExportSource, repository: PortalRepository?) throws {

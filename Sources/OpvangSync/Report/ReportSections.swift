@@ -202,7 +202,7 @@ extension LocationTotals {
             placements[slot] += 1
             if placement.runs(on: asOf) { inCare[slot].insert(placement.child.text) }
         }
-        for (slot, location) in locations.enumerated() where placements[slot] > 0 || inCare[slot].count > 0 {
+        for (slot, location) in locations.enumerated() where placements[slot] > 0 {
             totals[location, default: LocationTotals(code: location)].placements += placements[slot]
             totals[location]?.childrenInCare = inCare[slot].count
         }

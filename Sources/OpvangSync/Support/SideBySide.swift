@@ -44,10 +44,7 @@ final class Background<A: Sendable> {
 
     /// The work's result, or its error, once it has finished.
     func wait() throws -> A {
-        if let thread {
-            pthread_join(thread, nil)
-            self.thread = nil
-        }
+        join()
         // The join orders the write on the other thread before this read.
         return try slot.value!.get()
     }
@@ -55,8 +52,17 @@ final class Background<A: Sendable> {
     /// The work's result, as `wait()` gives it, for the one call that uses it: this object keeps no copy,
     /// so what the result holds is freed as soon as the caller is done with it. Not to be called again.
     func take() throws -> A {
-        defer { slot.value = nil }
-        return try wait()
+        join()
+        guard let result = slot.value else { preconditionFailure("Background.take() called a second time") }
+        slot.value = nil
+        return try result.get()
+    }
+
+    private func join() {
+        if let thread {
+            pthread_join(thread, nil)
+            self.thread = nil
+        }
     }
 
     deinit {

@@ -214,7 +214,7 @@ public struct Validator: Sendable {
                 index += 1
                 try prepare(next)
                 let base = state
-                let (selection, nextSelection) = (try selection(kind), try selection(next))
+                let (kindSelection, nextSelection) = (try selection(kind), try selection(next))
                 let (kindKnown, nextKnown) = (try known?.hashes(of: kind), try known?.hashes(of: next))
                 let (besides, own) = try sideBySide({ [self] in
                     Result { () throws -> DesiredState in
@@ -223,7 +223,7 @@ public struct Validator: Sendable {
                         return other
                     }
                 }, {
-                    Result { try validate(kind, from: csv, into: &state, expectedRows: expectedRows, selection: selection, known: kindKnown) }
+                    Result { try validate(kind, from: csv, into: &state, expectedRows: expectedRows, selection: kindSelection, known: kindKnown) }
                 })
                 // As in turn: a broken first file fails the read whatever the second gave, and the first is
                 // told done before a broken second fails it.
