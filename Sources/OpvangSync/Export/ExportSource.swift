@@ -158,6 +158,14 @@ enum ASCIIKey {
         var text = text
         return text.withUTF8 { fingerprint($0) }
     }
+
+    /// `text` in the form that every text canonically equal to it shares: itself when it is ASCII, its
+    /// composed form otherwise (the Kelvin sign becomes `K`); with that form's fingerprint when it is ASCII.
+    static func composed(_ text: String) -> (text: String, fingerprint: UInt64?) {
+        if let fingerprint = fingerprint(text) { return (text, fingerprint) }
+        let composed = text.precomposedStringWithCanonicalMapping
+        return (composed, fingerprint(composed))
+    }
 }
 
 /// What was read of one entity's file.

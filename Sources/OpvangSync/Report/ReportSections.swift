@@ -1,4 +1,3 @@
-import Foundation
 import PortalStore
 
 /// The parents a run invited, and those it left without an account: SPEC §7 "the invited parents with the
@@ -267,7 +266,7 @@ private struct InCare {
     }
 
     mutating func insert(_ text: String) {
-        let composed = ASCIIKey.fingerprint(text) != nil ? text : text.precomposedStringWithCanonicalMapping
-        if let fingerprint = ASCIIKey.fingerprint(composed) { ascii.insert(fingerprint) } else { other.insert(composed) }
+        let composed = ASCIIKey.composed(text)
+        if let fingerprint = composed.fingerprint { ascii.insert(fingerprint) } else { other.insert(composed.text) }
     }
 }

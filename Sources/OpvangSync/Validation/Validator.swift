@@ -786,8 +786,8 @@ private struct OutsideKeys {
         var sought: [(fingerprint: UInt64, key: String, composed: String)] = []
         for key in keys {
             if let index = byText.index(forKey: key) { use(key, line: byText[index].value, spelling: byText[index].key) }
-            let composed = ASCIIKey.fingerprint(key) != nil ? key : key.precomposedStringWithCanonicalMapping
-            if let fingerprint = ASCIIKey.fingerprint(composed) { sought.append((fingerprint, key, composed)) }
+            let composed = ASCIIKey.composed(key)
+            if let fingerprint = composed.fingerprint { sought.append((fingerprint, key, composed.text)) }
         }
         guard !sought.isEmpty, !fingerprints.isEmpty else { return uses }
         var width = 1
