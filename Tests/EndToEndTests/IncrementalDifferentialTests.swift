@@ -212,6 +212,17 @@ import Testing
         func changed(_ before: [String: Int], _ after: [String: Int]) -> [String] {
             after.keys.filter { before[$0] != after[$0] }.sorted()
         }
+        /// A night on portal a on which parent row `line` became `row`: incremental, only that parent's hash new,
+        /// and the stored key still `kept` (when given). The hashes after it.
+        func changingParent(_ line: Int, to row: String, on day: String, since before: [String: Int],
+                            keeping kept: String?) throws -> [String: Int] {
+            export["ouders.csv"][line] = row
+            #expect(try importing(day, into: "a.sqlite") == "incremental", "\(day)")
+            if let kept { #expect(try key("a.sqlite") == kept, "\(day)") }
+            let after = try hashes("a.sqlite")
+            #expect(changed(before, after) == ["parent/\(row.prefix { $0 != ";" })"], "\(day)")
+            return after
+        }
 
         try importing("2026-11-22", into: "a.sqlite")
         try importing("2026-11-22", into: "b.sqlite")
@@ -222,11 +233,7 @@ import Testing
         #expect(changed(first, other) == first.keys.sorted(), "the same rows must hash otherwise in another portal")
 
         // The next night, one parent changed: only that row's hash is new; the key stays.
-        export["ouders.csv"][2] = "O2;Joost;Smit;joost.smit@example.nl;"
-        #expect(try importing("2026-11-23", into: "a.sqlite") == "incremental")
-        #expect(try key("a.sqlite") == keyA)
-        let second = try hashes("a.sqlite")
-        #expect(changed(first, second) == ["parent/O2"])
+        let second = try changingParent(2, to: "O2;Joost;Smit;joost.smit@example.nl;", on: "2026-11-23", since: first, keeping: keyA)
 
         // A portal from before the keyed hashes: a new key, and every row hashed again under it. A scoped run
         // in between stores no key, as the portal's other hashes are not under the one it used.
@@ -244,17 +251,11 @@ import Testing
         let third = try hashes("a.sqlite")
         #expect(changed(second, third) == second.keys.sorted())
         // Kept from then on.
-        export["ouders.csv"][1] = "O1;Marieke;Dijk;marieke.dijk@example.nl;"
-        #expect(try importing("2026-11-25", into: "a.sqlite") == "incremental")
-        #expect(try key("a.sqlite") == renewed)
-        let fourth = try hashes("a.sqlite")
-        #expect(changed(third, fourth) == ["parent/O1"])
+        let fourth = try changingParent(1, to: "O1;Marieke;Dijk;marieke.dijk@example.nl;", on: "2026-11-25", since: third, keeping: renewed)
 
         // The same key in capitals is the same key.
         try changePortal("UPDATE row_hash_key SET key = upper(key)")
-        export["ouders.csv"][1] = "O1;Marieke;Dijk;marieke@example.nl;"
-        #expect(try importing("2026-11-26", into: "a.sqlite") == "incremental")
-        #expect(changed(fourth, try hashes("a.sqlite")) == ["parent/O1"])
+        _ = try changingParent(1, to: "O1;Marieke;Dijk;marieke@example.nl;", on: "2026-11-26", since: fourth, keeping: nil)
 
         // What is stored is no key: replaced, as if there were none.
         try changePortal("UPDATE row_hash_key SET key = 'geen sleutel'")
