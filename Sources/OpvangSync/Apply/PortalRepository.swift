@@ -143,7 +143,7 @@ public final class PortalRepository {
         guard try database.scalarInt("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'row_hash_key'") == 1 else {
             return nil
         }
-        return try database.scalarString("SELECT key FROM row_hash_key WHERE id = 1").flatMap(RowHash.Key.init(hex:))
+        return try RowHash.Key.stored(in: database)
     }
 
     /// The content hash of every row the portal applied, per kind; and, when the basis is the same, the kinds
@@ -303,5 +303,13 @@ extension PortalRepository {
         let database = try Database(path: path, mode: .queryOnly, owner: PortalSchema.applicationID,
                                     legacyTables: PortalSchema.legacyTables)
         try self.init(readOnly: database)
+    }
+}
+
+extension RowHash.Key {
+    /// The key in `database`'s `row_hash_key` table (which must exist); nil when there is none, or when what
+    /// is there does not read as a key.
+    static func stored(in database: Database) throws -> RowHash.Key? {
+        try database.scalarString("SELECT key FROM row_hash_key WHERE id = 1").flatMap(RowHash.Key.init(hex:))
     }
 }

@@ -9,7 +9,7 @@ extension PortalWriter {
         // that hashes every row again. A key that differs was stored after this run read it, which the run lock
         // rules out: nothing is written.
         try database.execute(PortalSchema.rowHashKeyTable)
-        let stored = try database.scalarString("SELECT key FROM row_hash_key WHERE id = 1").flatMap(RowHash.Key.init(hex:))
+        let stored = try RowHash.Key.stored(in: database)
         if stored == nil {
             if update.basis != nil {
                 try database.run("INSERT OR REPLACE INTO row_hash_key (id, key) VALUES (1, ?)", [.text(update.key.hex)])
