@@ -133,6 +133,49 @@ import Testing
         #expect(read(quiet).isEmpty, "nothing changed and nothing warned: no file is read: \(read(quiet))")
     }
 
+    /// A placement whose care type differs from its group's is warned about by an incremental night as by a
+    /// full one, also when the group's row was not parsed that night (it is the one applied, or its whole
+    /// file is): a changed placement in an unchanged group, a warned placement read again because its file
+    /// changed elsewhere, and an unchanged placement whose group changed its care type.
+    @Test func aPlacementIsWeighedAgainstItsGroupsCareTypeWhenTheGroupWasNotRead() throws {
+        let incremental = temporaryFolder("care-type-incremental"), full = temporaryFolder("care-type-full")
+        var export = MiniExport()
+        var number = 0
+        /// The night in both portals: the placements each run warns about for their care type, with the line.
+        func night(_ day: String, _ what: String) throws -> (incremental: [String], full: [String]) {
+            number += 1
+            export.exportedAt = "\(Day(iso: day)!.adding(days: -1).iso)T23:\(10 + number):00+01:00"
+            var warned: [[String]] = []
+            for (folder, extra) in [(incremental, [] as [String]), (full, ["--full"])] {
+                let path = try export.write(to: folder.appendingPathComponent("n\(number)")).path
+                let result = try opvangsync(["import", path, "--as-of", day] + extra, in: folder)
+                #expect(result.status == 0, "\(what): \(result.stderr)")
+                let report = try reportJSON(of: result, in: folder)
+                if extra.isEmpty, number > 1 {
+                    #expect((report["comparison"] as? [String: Any])?["mode"] as? String == "incremental", "\(what)")
+                }
+                warned.append((report["issues"] as? [[String: Any]] ?? []).filter { $0["code"] as? String == "care-type-mismatch" }
+                    .map { "\($0["key"] as? String ?? "?") line \($0["line"] as? Int ?? 0): \($0["message"] as? String ?? "")" })
+            }
+            #expect(warned[0] == warned[1], "\(what): incremental \(warned[0]), full \(warned[1])")
+            return (warned[0], warned[1])
+        }
+        #expect(try night("2026-11-22", "the first import").full.isEmpty)
+        // P1 (group G1, KDV) becomes BSO; the groups are the ones applied and are not read.
+        export.files["plaatsingen.csv"]![1] = "P1;K1;G1;BSO;52 weken;01-09-2025;;07:30-18:00;07:30-18:00;"
+        #expect(try night("2026-11-23", "a changed placement in an unchanged group").full.count == 1)
+        // Another placement changes: the file is read, and P1, applied with its warning, is checked again.
+        export.files["plaatsingen.csv"]![3] = "P3;K3;G1;KDV;52 weken;01-01-2026;;;08:00-17:30;"
+        #expect(try night("2026-11-24", "a warned placement read again").full.count == 1)
+        // Nothing changed: the placements are skipped whole and their warnings repeated.
+        #expect(try night("2026-11-25", "a quiet night").full.count == 1)
+        // G2 becomes KDV: P2 (BSO) now differs from it although its own row did not change.
+        export.files["groepen.csv"]![2] = "G2;L1;Uilen;KDV;20"
+        #expect(try night("2026-11-26", "an unchanged placement in a changed group").full.count == 2)
+        let after = try night("2026-11-27", "the night after")
+        #expect(after.full.count == 2)
+    }
+
     /// A problem that holds until it is solved is in every night's report, whether the night planned the
     /// family or not: a parent with a child in care and no usable address is reported by the first (full)
     /// import and by every incremental night after it, a scoped run of another family leaves it alone, and

@@ -248,6 +248,61 @@ import Testing
         #expect(try value(folder, "SELECT COUNT(*) FROM relations WHERE child_number = 'K3' AND parent_number = 'O1'") == "0")
     }
 
+    /// A family's run reads the locations, groups, staff and calendar only for what its rows refer to. When
+    /// they are the files the portal applied, they are not parsed: the keys its rows refer to, the warnings
+    /// those files gave and the care types its placements are weighed against are the portal's, and the run
+    /// does what the same run does with every file read. A file that is not the one listed is still refused.
+    @Test func aFamilysRunDoesNotParseTheFilesItReadsWholeWhenTheyAreTheOnesApplied() throws {
+        let folder = temporaryFolder("scope-skips")
+        var export = MiniExport()
+        export["medewerkers.csv"].append("M2;Sara;Jansen;G1|G9")                                   // G9 does not exist: a warning
+        export["plaatsingen.csv"][1] = "P1;K1;G1;BSO;52 weken;01-09-2025;;07:30-18:00;07:30-18:00;"  // G1 is KDV: a warning
+        let first = try opvangsync(["import", export.write(to: folder.appendingPathComponent("n1")).path, "--as-of", "2026-11-22"], in: folder)
+        #expect(first.status == 0, "\(first.stderr)")
+        export["ouders.csv"][1] = "O1;Marieke;Dijk;marieke.dijk@example.nl;"
+        export.exportedAt = "2026-11-22T09:00:00+01:00"
+        let next = try export.write(to: folder.appendingPathComponent("n2"))
+        // The same run on a copy of the portal that keeps no record of the files it applied: it reads them all.
+        let reading = temporaryFolder("scope-skips-reading")
+        let portal = folder.appendingPathComponent("portal.sqlite").path, copy = reading.appendingPathComponent("portal.sqlite").path
+        try Database(path: portal).run("VACUUM INTO '\(copy)'")
+        try Database(path: copy).run("DELETE FROM applied_files")
+        let arguments = ["import", next.path, "--only", "parent=O1", "--as-of", "2026-11-22"]
+        let skipping = try opvangsync(arguments, in: folder), whole = try opvangsync(arguments, in: reading)
+        #expect(skipping.status == 0 && whole.status == 0, "\(skipping.stderr) \(whole.stderr)")
+        let (skipped, read) = (try reportJSON(of: skipping, in: folder), try reportJSON(of: whole, in: reading))
+        func unparsed(_ report: [String: Any]) -> [String] {
+            ((report["export"] as? [String: Any])?["files"] as? [[String: Any]] ?? []).filter { $0["encoding"] == nil }.compactMap { $0["name"] as? String }
+        }
+        #expect(unparsed(skipped) == ["locaties.csv", "groepen.csv", "medewerkers.csv", "kalender.csv"], "\(unparsed(skipped))")
+        #expect(unparsed(read).isEmpty)
+        func issues(_ report: [String: Any]) -> [String] {
+            (report["issues"] as? [[String: Any]] ?? []).map { issue in
+                ["severity", "code", "file", "line", "column", "field", "key", "message"].map { "\(issue[$0] ?? "-")" }.joined(separator: "|")
+            }
+        }
+        #expect(issues(skipped) == issues(read))
+        #expect(issues(skipped).contains { $0.contains("|unknown-optional-reference|medewerkers.csv|") }, "\(issues(skipped))")
+        #expect(issues(skipped).contains { $0.contains("|care-type-mismatch|plaatsingen.csv|") }, "\(issues(skipped))")
+        #expect(try value(folder, "SELECT email FROM parents WHERE key = 'O1'") == "marieke.dijk@example.nl")
+        var (after, afterRead) = (try IncrementalDifferentialTests.contents(portal), try IncrementalDifferentialTests.contents(copy))
+        (after["applied_files"], afterRead["applied_files"]) = (nil, nil)
+        #expect(after == afterRead, "the same portal, apart from the record of the files applied")
+
+        // A staff file altered after its manifest (the bytes listed are those applied): refused as a full run refuses it.
+        let staff = next.appendingPathComponent("medewerkers.csv")
+        try Data(try String(contentsOf: staff, encoding: .utf8).replacingOccurrences(of: "Sara", with: "Sera").utf8).write(to: staff)
+        let full = try opvangsync(["import", next.path, "--dry-run", "--as-of", "2026-11-22"], in: folder)
+        let scoped = try opvangsync(arguments, in: folder)
+        func errors(_ result: ProcessResult) throws -> [String] {
+            (try reportJSON(of: result, in: folder)["issues"] as? [[String: Any]] ?? [])
+                .filter { $0["severity"] as? String == "error" }.map { "\($0["code"] ?? "-")|\($0["file"] ?? "-")" }
+        }
+        #expect([1, 3].contains(full.status) && scoped.status == full.status, "\(full.status) \(scoped.status): \(scoped.stdout) \(scoped.stderr)")
+        let (refused, expected) = (try errors(scoped), try errors(full))
+        #expect(refused == expected && expected.first?.hasSuffix("|medewerkers.csv") == true, "\(refused)")
+    }
+
     /// A placement number used twice is ambiguous even when the other row belongs to another family.
     @Test func aKeyThatAnotherFamilyAlsoUsesIsRejectedInAScopedRun() throws {
         let (folder, _) = try setUp("scope-duplicate")

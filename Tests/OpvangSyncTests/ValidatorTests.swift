@@ -97,7 +97,7 @@ func validate(_ export: MiniExport) throws -> DesiredState {
             for kind in EntityKind.allCases {
                 for record in applied.records(of: kind) { hashes[kind, default: [:]][record.key] = record.rowHash }
             }
-            known = KnownRows(counts: hashes.mapValues(\.count)) { [hashes] in hashes[$0] ?? [:] }
+            known = KnownRows(counts: hashes.mapValues(\.count), read: { [hashes] in hashes[$0] ?? [:] }, careTypes: { [:] })
         }
         return try Validator(mapping: mapping, rowHashKey: rowHashKey).validate(CSVExportSource(directory: folder.path, mapping: mapping),
                                                                                  expectedRows: [:], known: known)
@@ -226,7 +226,7 @@ func validate(_ export: MiniExport) throws -> DesiredState {
         export["ouders.csv"][2] = "O2;Joost;Smit;joost.smit@example.nl;"
         let changed = try export.write(to: temporaryFolder("export"))
         let source = CSVExportSource(directory: changed.path, mapping: mapping)
-        func known() -> KnownRows { KnownRows(counts: hashes.mapValues(\.count)) { hashes[$0] ?? [:] } }
+        func known() -> KnownRows { KnownRows(counts: hashes.mapValues(\.count), read: { hashes[$0] ?? [:] }, careTypes: { [:] }) }
         let pairedAgain = try Validator(mapping: mapping, rowHashKey: key).validate(source, expectedRows: [:], known: known())
         let inTurnAgain = try Validator(mapping: mapping, rowHashKey: key).validate(InTurn(csv: source), expectedRows: [:], known: known())
         #expect(summary(pairedAgain) == summary(inTurnAgain))

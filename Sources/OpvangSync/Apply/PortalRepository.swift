@@ -155,8 +155,30 @@ public final class PortalRepository {
             guard let kind = row.string(0).flatMap({ kinds[$0] }) else { return }
             counts[kind] = row.int(1) ?? 0
         }
+        return try known(counts: counts, comparesRows: true, manifest: manifest, mapping: mapping, sameBasis: sameBasis)
+    }
+
+    /// What a family's scoped run, made under the basis stored, needs to skip the files of `kinds` it reads
+    /// whole only to check what its rows refer to: whether each is the file last applied, and the keys the
+    /// portal applied from it. Its rows are not compared (`comparesRows` is false), and the rows of every
+    /// other table are not counted.
+    func knownFiles(_ kinds: Set<EntityKind>, manifest: Manifest, mapping: Mapping) throws -> KnownRows {
+        var counts: [EntityKind: Int] = [:]
+        let count = try database.statement("SELECT COUNT(*) FROM record_hashes WHERE entity = ?")
+        for kind in kinds {
+            // The primary key's range of one kind: a few thousand rows, not every row hash.
+            if let rows = try count.firstRow([.text(kind.rawValue)], { $0.int(0) }) ?? nil, rows > 0 { counts[kind] = rows }
+        }
+        let known = try known(counts: counts, comparesRows: false, manifest: manifest, mapping: mapping, sameBasis: true)
+        known.unchangedFiles = known.unchangedFiles.filter { kinds.contains($0.key) }
+        return known
+    }
+
+    private func known(counts: [EntityKind: Int], comparesRows: Bool, manifest: Manifest, mapping: Mapping,
+                       sameBasis: Bool) throws -> KnownRows {
+        let kinds = Dictionary(uniqueKeysWithValues: EntityKind.allCases.map { ($0.rawValue, $0) })
         let database = database
-        let known = KnownRows(counts: counts) { kind in
+        let known = KnownRows(counts: counts, comparesRows: comparesRows, read: { kind in
             var hashes: [String: UInt64] = [:]
             hashes.reserveCapacity(counts[kind] ?? 0)
             try database.statement("SELECT key, hash FROM record_hashes WHERE entity = ?").forEachRow([.text(kind.rawValue)]) { row in
@@ -164,7 +186,13 @@ public final class PortalRepository {
                 hashes[key] = UInt64(bitPattern: Int64(row.int(1) ?? 0))
             }
             return hashes
-        }
+        }, careTypes: {
+            var careTypes: [String: String] = [:]
+            try database.statement("SELECT key, care_type FROM groups").forEachRow { row in
+                if let key = row.string(0), let careType = row.string(1) { careTypes[key] = careType }
+            }
+            return careTypes
+        })
         guard sameBasis, mapping.format == .csv else { return known }
         let listed = Dictionary(manifest.files.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         try database.statement("SELECT entity, name, sha256, rows, issues FROM applied_files").forEachRow { row in

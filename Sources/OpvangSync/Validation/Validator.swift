@@ -8,14 +8,22 @@ import Foundation
 public final class KnownRows {
     /// Per kind: how many rows the portal keeps a hash for.
     public let counts: [EntityKind: Int]
+    /// Whether the rows of a file that is read are compared with the hashes (an incremental read); false
+    /// for a family's scoped run, which only skips whole files it would read for their keys alone.
+    let comparesRows: Bool
     /// Kinds whose file has the SHA-256 of the file last applied, which gave no rejected row.
     public var unchangedFiles: [EntityKind: AppliedFile] = [:]
     private let read: (EntityKind) throws -> [String: UInt64]
+    private let readCareTypes: () throws -> [String: String]
     private var loaded: [EntityKind: [String: UInt64]] = [:]
 
-    init(counts: [EntityKind: Int], read: @escaping (EntityKind) throws -> [String: UInt64]) {
+    /// `careTypes` gives the care type of every group the portal keeps, by key.
+    init(counts: [EntityKind: Int], comparesRows: Bool = true, read: @escaping (EntityKind) throws -> [String: UInt64],
+         careTypes: @escaping () throws -> [String: String]) {
         self.counts = counts
+        self.comparesRows = comparesRows
         self.read = read
+        readCareTypes = careTypes
     }
 
     /// True when the portal keeps no hash at all.
@@ -29,8 +37,21 @@ public final class KnownRows {
         return hashes
     }
 
+    /// The hashes a read of `kind` compares its rows with: nil when rows are not compared.
+    func rowHashes(of kind: EntityKind) throws -> [String: UInt64]? {
+        comparesRows ? try hashes(of: kind) : nil
+    }
+
     /// Lets the hashes of `kind` go: its comparison is done.
     func release(_ kind: EntityKind) { loaded[kind] = nil }
+
+    /// The care type the portal keeps for each of `groups`, when `kind` is weighed against its group's: a
+    /// placement read again is compared with the care type of a group whose row was not parsed this run (the
+    /// row applied, so the portal holds its value). Nil for any other kind, or when no group is unparsed.
+    func careTypes(for kind: EntityKind, of groups: Set<String>?) throws -> [String: String]? {
+        guard kind == .placement, let groups, !groups.isEmpty else { return nil }
+        return try readCareTypes().filter { groups.contains($0.key) }
+    }
 }
 
 /// A file as the portal applied it last: its row count and the warnings it gave, which a run that skips the
@@ -130,7 +151,8 @@ public struct Validator: Sendable {
     /// With `known` (an incremental run), a row whose content hash is the one the portal applied last, whose
     /// key occurs once and whose references still hold, is not parsed: its key is noted in `unchanged`. A
     /// file the portal applied byte for byte, without a rejected row, is not read at all while the kinds it
-    /// refers to are unchanged too; the warnings it gave then are reported again.
+    /// refers to are unchanged too; the warnings it gave then are reported again. A family's scoped run gives a
+    /// `known` that does not compare rows (`KnownRows.comparesRows`): only such whole files are skipped.
     public func validate(_ source: ExportSource, expectedRows: [String: Int], selections: [EntityKind: RowSelection] = [:],
                          known: KnownRows? = nil, progress: (FileSummary) -> Void = { _ in }) throws -> DesiredState {
         try validate(source, expectedRows: expectedRows, selections: selections, pending: nil, known: known, progress: progress)
@@ -215,15 +237,19 @@ public struct Validator: Sendable {
                 try prepare(next)
                 let base = state
                 let (kindSelection, nextSelection) = (try selection(kind), try selection(next))
-                let (kindKnown, nextKnown) = (try known?.hashes(of: kind), try known?.hashes(of: next))
+                let (kindKnown, nextKnown) = (try known?.rowHashes(of: kind), try known?.rowHashes(of: next))
+                let (kindCareTypes, nextCareTypes) = (try known?.careTypes(for: kind, of: state.unchanged[.group]),
+                                                      try known?.careTypes(for: next, of: state.unchanged[.group]))
                 let (besides, own) = try sideBySide({ [self] in
                     Result { () throws -> DesiredState in
                         var other = base
-                        try validate(next, from: csv, into: &other, expectedRows: expectedRows, selection: nextSelection, known: nextKnown)
+                        try validate(next, from: csv, into: &other, expectedRows: expectedRows, selection: nextSelection, known: nextKnown,
+                                     storedCareTypes: nextCareTypes)
                         return other
                     }
                 }, {
-                    Result { try validate(kind, from: csv, into: &state, expectedRows: expectedRows, selection: kindSelection, known: kindKnown) }
+                    Result { try validate(kind, from: csv, into: &state, expectedRows: expectedRows, selection: kindSelection, known: kindKnown,
+                                          storedCareTypes: kindCareTypes) }
                 })
                 // As in turn: a broken first file fails the read whatever the second gave, and the first is
                 // told done before a broken second fails it.
@@ -238,7 +264,7 @@ public struct Validator: Sendable {
                 continue
             }
             try validate(kind, from: source, into: &state, expectedRows: expectedRows, selection: try selection(kind),
-                         known: try known?.hashes(of: kind))
+                         known: try known?.rowHashes(of: kind), storedCareTypes: try known?.careTypes(for: kind, of: state.unchanged[.group]))
             known?.release(kind)
             if let summary = state.files.last { progress(summary) }
         }
@@ -256,8 +282,11 @@ public struct Validator: Sendable {
         return true
     }
 
+    /// `storedCareTypes`: the portal's care types of the groups read unchanged (an incremental read of the
+    /// placements), which the rows read are weighed against as against the groups parsed.
     private func validate(_ kind: EntityKind, from source: ExportSource, into state: inout DesiredState,
-                          expectedRows: [String: Int], selection: RowSelection?, known: [String: UInt64]?) throws {
+                          expectedRows: [String: Int], selection: RowSelection?, known: [String: UInt64]?,
+                          storedCareTypes: [String: String]?) throws {
         let schema = kind.schema
         // Rows left out by a selection: their keys, when the selection does not determine the key.
         var selection = selection
@@ -281,9 +310,13 @@ public struct Validator: Sendable {
         var issues: [Issue] = []
         let roleIndex = schema.fieldIndex("role")
         var firstParentOf: [String: Int] = [:]
-        let groupCareType = Dictionary(
-            state.records(of: .group).map { ($0.key, $0.values[EntityKind.group.schema.index("careType")]) },
-            uniquingKeysWith: { first, _ in first })
+        // What a placement is weighed against: the groups parsed, and those read unchanged as the portal has them.
+        var groupCareType: [String: String?] = storedCareTypes ?? [:]
+        if kind == .placement {
+            for group in state.records(of: .group) where groupCareType[group.key] == nil {
+                groupCareType[group.key] = group.values[Group.Field.careType]
+            }
+        }
         let fileName = source.mapping.entities[kind]?.name ?? kind.rawValue
         // Column names (CSV header or JSON key) per field, for messages; one list per part of the mapping.
         let partColumns = source.mapping.entities[kind]?.parts.map(\.columns) ?? [[]]

@@ -59,7 +59,9 @@ struct ExportReading {
         let kinds = EntityKind.allCases.filter { mapping.entities[$0] != nil }
         // An incremental run reads only the portal's records of what changed, after the export.
         let snapshotPath = choice.mode == .full && repository != nil ? request.settings.database : nil
-        let known = choice.mode == .incremental ? choice.known : nil
+        // What the portal knows of the export it applied: an incremental run compares rows with it, and a
+        // family's scoped run skips the files it would read whole when they are the ones applied.
+        let known = choice.mode == .full ? nil : choice.known
         let (snapshot, validated) = try sideBySide({
             try snapshotPath.map { try PortalSnapshot(path: $0, kinds: kinds) }
         }, { [mapping, asOf] in

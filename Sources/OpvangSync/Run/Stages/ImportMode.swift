@@ -16,7 +16,8 @@ struct ModeChoice {
     let mode: ImportMode
     /// Why a full run was chosen, in Dutch, for the report; nil for an incremental or scoped run.
     let reason: String?
-    /// What the portal knows of the last export it applied (incremental and full runs).
+    /// What the portal knows of the last export it applied (incremental and full runs; for a family's scoped
+    /// run, of the files it reads whole).
     let known: KnownRows?
     /// The run date of the last full or incremental run.
     let lastAsOf: Day?
@@ -32,8 +33,15 @@ struct ModeChoice {
         let basis = ImportBasis.describe(mapping: mapping, settings: request.settings)
         let storedKey = try repository?.rowHashKey()
         let key = storedKey ?? RowHash.Key.random()
-        if request.scope != nil {
-            return ModeChoice(mode: .scoped, reason: nil, known: nil, lastAsOf: nil, basis: basis, rowHashKey: key)
+        if let scope = request.scope {
+            // A family's run reads the files no scope selects (locations, groups, staff, the calendar) only for
+            // what its rows refer to: those that are the bytes the portal applied under this basis are not parsed.
+            var known: KnownRows?
+            if scope.findsAFamily, storedKey != nil, let repository, let stored = try repository.importBasis(), stored.basis == basis {
+                known = try repository.knownFiles(Set(EntityKind.allCases).subtracting(ScopedRead.selectedKinds),
+                                                  manifest: manifest, mapping: mapping)
+            }
+            return ModeChoice(mode: .scoped, reason: nil, known: known, lastAsOf: nil, basis: basis, rowHashKey: key)
         }
         guard let repository, let stored = try repository.importBasis() else {
             return ModeChoice(mode: .full, reason: "er is nog geen eerdere import om mee te vergelijken",
