@@ -34,7 +34,7 @@ public struct FileSummary: Codable, Sendable, Equatable {
 public struct DesiredState: Sendable {
     /// Accepted records per kind, in export order.
     public var records: [EntityKind: [Record]] = [:]
-    /// The keys of `records`, for reference checks.
+    /// The keys of `records`, for reference checks (`acceptedKey(_:of:)`, which counts `unchanged` too).
     var acceptedKeys: [EntityKind: Set<String>] = [:]
     /// Keys of rows that were rejected: the portal keeps what it has for them rather than ending them.
     public var protectedKeys: [EntityKind: Set<String>] = [:]
@@ -44,7 +44,7 @@ public struct DesiredState: Sendable {
     public var issues: [Issue] = []
     /// An incremental read: the keys of rows whose content the portal applied before, which were not
     /// parsed again (each kind read; a kind whose file was skipped whole has its stored keys here only when a
-    /// file read after it refers to it). Each of them is among `acceptedKeys` too.
+    /// file read after it refers to it). Each of them is an accepted key too, though not among `acceptedKeys`.
     public var unchanged: [EntityKind: Set<String>] = [:]
     /// Kinds whose file was not read at all: its SHA-256 is the one last applied, which had no rejected
     /// row, so every record the portal keeps a hash for is unchanged (its warnings are repeated).

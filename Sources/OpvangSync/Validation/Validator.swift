@@ -202,10 +202,8 @@ public struct Validator: Sendable {
         func prepare(_ kind: EntityKind) throws {
             guard let known else { return }
             for target in Set(kind.schema.fields.compactMap(\.references))
-            where state.skippedFiles.contains(target) && state.acceptedKeys[target] == nil {
-                let keys = Set(try known.hashes(of: target).keys)
-                state.unchanged[target] = keys
-                state.acceptedKeys[target] = keys
+            where state.skippedFiles.contains(target) && state.unchanged[target] == nil {
+                state.unchanged[target] = Set(try known.hashes(of: target).keys)
                 known.release(target)
             }
         }
@@ -302,7 +300,12 @@ public struct Validator: Sendable {
         var accepted: [Record] = []
         // Rows not parsed because the portal applied the same content: key → line.
         var unchangedLine: [String: Int] = [:]
+        // Room for every row the portal applied at once: grown by doubling, each key would be hashed again.
+        unchangedLine.reserveCapacity(known?.count ?? 0)
         let references = schema.fields.indices.compactMap { index in schema.fields[index].references.map { (index, $0) } }
+        // The keys read unchanged of each kind referred to, in the order of `references`: fixed while this kind
+        // is read (no kind refers to itself), so taken from the state once instead of once per row.
+        let unchangedTargets = known == nil ? [] : references.map { state.unchanged[$0.1] ?? [] }
         var positionOfKey: [String: Int] = [:]
         var duplicateLines: [String: [Int]] = [:]
         var rejectedCount = 0
@@ -342,7 +345,7 @@ public struct Validator: Sendable {
             for (slot, field) in watched.enumerated() { keyChecks[slot].count(row.cells[field].text) }
             guard let known, let key = protectionKey(schema, row), known[key] == rowHash,
                   positionOfKey.isEmpty || positionOfKey[key] == nil, duplicateLines.isEmpty || duplicateLines[key] == nil,
-                  referencesHold(row, schema, references, state: state) else { return false }
+                  referencesHold(row, schema, references, unchangedTargets) else { return false }
             // Applied before exactly as it is, its key once so far, what it refers to still there. (Noted and
             // looked up in one step; a key seen before is put back as it was.)
             guard let earlier = unchangedLine.updateValue(row.line, forKey: key) else {
@@ -453,7 +456,7 @@ public struct Validator: Sendable {
             }
             // A row with a warning is checked again every night, so its warning is reported until it is fixed.
             let warned = issues.count > issuesBefore
-            if warned, let known, known[key] == RowHash.warned(rowHash), referencesHold(row, schema, references, state: state) {
+            if warned, let known, known[key] == RowHash.warned(rowHash), referencesHold(row, schema, references, unchangedTargets) {
                 // Applied before exactly as it is, with its warning: reported again, and unchanged all the same.
                 unchangedLine[key] = row.line
                 return
@@ -496,17 +499,19 @@ public struct Validator: Sendable {
                 "het manifest noemt \(expected) regels, het bestand heeft er \(read.rows); de export is onvolledig"))
         }
         state.records[kind] = accepted
-        let unchangedKeys = Set(unchangedLine.keys)
-        state.acceptedKeys[kind] = unchangedKeys.union(accepted.lazy.map(\.key))
+        state.acceptedKeys[kind] = Set(accepted.lazy.map(\.key))
         state.protectedKeys[kind] = rejectedKeys
         if let known {
-            state.unchanged[kind] = unchangedKeys
+            state.unchanged[kind] = Set(unchangedLine.keys)
             // All the comparison needs of the portal's hashes of this kind: the stored keys the export no longer
             // has, and the hashes of the rows parsed. The run lets the rest go as soon as the kind is read.
             var parsed: [String: UInt64] = [:]
             for record in accepted { if let hash = known[record.key] { parsed[record.key] = hash } }
             state.storedHashes[kind] = parsed
-            state.missing[kind] = Set(known.keys.lazy.filter { key in
+            // Every stored key is unchanged, parsed or rejected unless fewer of them were seen than are stored:
+            // only then is each stored key looked up (the keys read unchanged and those parsed have a stored hash).
+            let rejectedStored = rejectedKeys.count { known[$0] != nil && unchangedLine[$0] == nil && parsed[$0] == nil }
+            state.missing[kind] = unchangedLine.count + parsed.count + rejectedStored == known.count ? [] : Set(known.keys.lazy.filter { key in
                 unchangedLine[key] == nil && parsed[key] == nil && !rejectedKeys.contains(key)
             })
         }
@@ -522,12 +527,14 @@ public struct Validator: Sendable {
 
     /// True when every reference of an unparsed row names a record accepted in this run (read or unchanged)
     /// whose content did not change: then the checks that look beyond the row give what they gave before.
-    private func referencesHold(_ row: RawRow, _ schema: EntitySchema, _ references: [(Int, EntityKind)], state: DesiredState) -> Bool {
-        for (index, target) in references where index < row.cells.count {
+    /// `unchangedTargets` holds the keys read unchanged of each kind `references` names, in its order.
+    private func referencesHold(_ row: RawRow, _ schema: EntitySchema, _ references: [(Int, EntityKind)],
+                                _ unchangedTargets: [Set<String>]) -> Bool {
+        for (position, (index, _)) in references.enumerated() where index < row.cells.count {
             let text = row.cells[index].text
             guard !text.isEmpty else { continue }
             // The keys read unchanged are accepted keys too (`DesiredState.unchanged`): being among them is enough.
-            let unchanged = state.unchanged[target] ?? []
+            let unchanged = unchangedTargets[position]
             if schema.fields[index].type == .list {
                 for item in text.split(separator: mapping.listSeparator) {
                     let code = String(item).trimmingUnicodeSpace
@@ -762,7 +769,7 @@ public struct Validator: Sendable {
 
 extension DesiredState {
     func acceptedKey(_ key: String, of kind: EntityKind) -> Bool {
-        acceptedKeys[kind]?.contains(key) == true
+        acceptedKeys[kind]?.contains(key) == true || unchanged[kind]?.contains(key) == true
     }
 }
 
