@@ -389,12 +389,12 @@ func locationRows(_ path: String, _ location: String) throws -> [String: [String
         #expect(try value(folder, "SELECT COUNT(*) FROM attendance WHERE child_number = 'K0801' AND group_code = 'L08-G1' AND date = '2026-12-21'") == "1")
         let waiting = (report["issues"] as? [[String: Any]] ?? []).first { $0["code"] as? String == "held-placement-waiting" }
         #expect(waiting?["key"] as? String == "P0801X")
-        #expect((waiting?["message"] as? String ?? "").contains("blijft ook de plaatsing staan die het kind verlaat"))
+        #expect((waiting?["message"] as? String)?.contains("blijft ook de plaatsing staan die het kind verlaat") == true)
         #expect(try value(folder, "SELECT status FROM placements WHERE key = 'P0701'") == "active")
         #expect(try value(folder, "SELECT status FROM placements WHERE key = 'P0701X'") == "active")
         let moved = (report["issues"] as? [[String: Any]] ?? []).filter { $0["code"] as? String == "held-child-placed-elsewhere" }
         #expect(moved.map { $0["key"] as? String } == ["K0701"])
-        #expect((held(report).first?["message"] as? String ?? "").contains("1 kind van deze locatie staat in de export bij een andere locatie"))
+        #expect((held(report).first?["message"] as? String)?.contains("1 kind van deze locatie staat in de export bij een andere locatie") == true)
         // Released, the old placement goes.
         let released = try opvangsync(["import", export.path, "--as-of", "2026-11-23", "--release", "location=L07", "--reason", "verhuisd"], in: folder)
         #expect(released.status == 0, "\(released.stderr)")

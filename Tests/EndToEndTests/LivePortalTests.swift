@@ -113,7 +113,7 @@ import Testing
             #expect([0, 4].contains(result.status), "night \(night): \(result.stderr)")
         }
         Thread.sleep(forTimeInterval: 0.3)
-        FileManager.default.createFile(atPath: stop.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stop.path, contents: nil)
         portal.waitUntilExit()
         #expect(portal.terminationStatus == 0)
 

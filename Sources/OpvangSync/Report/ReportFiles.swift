@@ -421,19 +421,7 @@ public enum ReportWriter {
                 }
             }),
             ("issues", report.issues.isEmpty, { bytes, spill in
-                try writeList(report.issues, into: &bytes, spill: spill) { issue, bytes in
-                    // Every key, sorted, an absent value as null: as `Issue.encode(to:)` writes it.
-                    var object = JSONMembers(&bytes)
-                    object.add("code", issue.code, &bytes)
-                    object.add("column", issue.column, &bytes)
-                    object.add("field", issue.field, &bytes)
-                    object.add("file", issue.file, &bytes)
-                    object.add("key", issue.key, &bytes)
-                    object.add("line", issue.line, &bytes)
-                    object.add("message", issue.message, &bytes)
-                    object.add("severity", issue.severity.rawValue, &bytes)
-                    object.close(&bytes)
-                }
+                try writeList(report.issues, into: &bytes, spill: spill) { issue, bytes in issue.appendJSON(to: &bytes) }
             }),
         ]
         // Where each empty list stands in the encoded shell (looked for there, where it is small); then the
@@ -459,31 +447,6 @@ public enum ReportWriter {
         return bytes
     }
 
-    /// One JSON object written member by member straight onto a byte buffer, in the order given.
-    private struct JSONMembers {
-        private var first = true
-
-        init(_ bytes: inout [UInt8]) { bytes.append(UInt8(ascii: "{")) }
-
-        private mutating func name(_ name: String, _ bytes: inout [UInt8]) {
-            bytes.append(contentsOf: (first ? "\"" : ",\"").utf8)
-            bytes.append(contentsOf: name.utf8)
-            bytes.append(contentsOf: "\":".utf8)
-            first = false
-        }
-
-        mutating func add(_ name: String, _ value: String?, _ bytes: inout [UInt8]) {
-            self.name(name, &bytes)
-            JSONText.append(value, to: &bytes)
-        }
-
-        mutating func add(_ name: String, _ value: Int?, _ bytes: inout [UInt8]) {
-            self.name(name, &bytes)
-            bytes.append(contentsOf: (value.map(String.init) ?? "null").utf8)
-        }
-
-        func close(_ bytes: inout [UInt8]) { bytes.append(UInt8(ascii: "}")) }
-    }
 
     /// `items` as the body of a JSON list, one object per line, each written by `object`.
     private static func writeList<Items: Sequence>(_ items: Items, into bytes: inout [UInt8], spill: (inout [UInt8]) throws -> Void,
@@ -528,4 +491,30 @@ public enum ReportWriter {
         return try SpreadsheetCSV.bytes(
             header: ["ernst", "code", "bestand", "regel", "kolom", "veld", "sleutel", "melding"], rows: rows, spill: spill)
     }
+}
+
+/// One JSON object written member by member straight onto a byte buffer, in the order given.
+struct JSONMembers {
+    private var first = true
+
+    init(_ bytes: inout [UInt8]) { bytes.append(UInt8(ascii: "{")) }
+
+    private mutating func name(_ name: String, _ bytes: inout [UInt8]) {
+        bytes.append(contentsOf: (first ? "\"" : ",\"").utf8)
+        bytes.append(contentsOf: name.utf8)
+        bytes.append(contentsOf: "\":".utf8)
+        first = false
+    }
+
+    mutating func add(_ name: String, _ value: String?, _ bytes: inout [UInt8]) {
+        self.name(name, &bytes)
+        JSONText.append(value, to: &bytes)
+    }
+
+    mutating func add(_ name: String, _ value: Int?, _ bytes: inout [UInt8]) {
+        self.name(name, &bytes)
+        bytes.append(contentsOf: (value.map(String.init) ?? "null").utf8)
+    }
+
+    func close(_ bytes: inout [UInt8]) { bytes.append(UInt8(ascii: "}")) }
 }

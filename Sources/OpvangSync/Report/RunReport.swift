@@ -367,4 +367,19 @@ extension Issue {
         try container.encode(key, forKey: .key)
         try container.encode(message, forKey: .message)
     }
+
+    /// The issue as one compact JSON object, written straight onto `bytes`: every key, sorted, an absent
+    /// value as null, as `encode(to:)` gives it to an encoder that sorts keys and leaves slashes alone.
+    func appendJSON(to bytes: inout [UInt8]) {
+        var object = JSONMembers(&bytes)
+        object.add("code", code, &bytes)
+        object.add("column", column, &bytes)
+        object.add("field", field, &bytes)
+        object.add("file", file, &bytes)
+        object.add("key", key, &bytes)
+        object.add("line", line, &bytes)
+        object.add("message", message, &bytes)
+        object.add("severity", severity.rawValue, &bytes)
+        object.close(&bytes)
+    }
 }
