@@ -262,6 +262,29 @@ func validate(_ export: MiniExport) throws -> DesiredState {
         }
     }
 
+    /// Files read on the two cores fail as reading them in turn does, whichever files are broken: on the first
+    /// broken file in kind order, after every file before it was told done and none after.
+    @Test func aBrokenFileFailsTheReadInItsTurnWhereverItIsRead() throws {
+        let folder = try MiniExport().write(to: temporaryFolder("export"))
+        let mapping = try BuiltInMapping.flexkidsCSV.mapping()
+        let order = EntityKind.allCases.compactMap { mapping.entities[$0]?.name }
+        for (position, first) in order.enumerated() {
+            for broken in [[first]] + order[(position + 1)...].map({ [first, $0] }) {
+                var csv = CSVExportSource(directory: folder.path, mapping: mapping)
+                for name in broken { csv.expectedSHA256[name] = String(repeating: "0", count: 64) }
+                var told: [String] = []
+                var failed: String?
+                do {
+                    _ = try Validator(mapping: mapping).validate(csv, expectedRows: [:], progress: { told.append($0.name) })
+                } catch let failure as ExportFailure {
+                    failed = failure.issue.file
+                }
+                #expect(failed == first, "\(broken)")
+                #expect(told == Array(order[..<position]), "\(broken): \(told)")
+            }
+        }
+    }
+
     @Test func aDuplicateKeyRejectsEveryOccurrence() throws {
         var export = MiniExport()
         export["ouders.csv"].append("O2;Joost;Smit;joost.smit@example.nl;")
