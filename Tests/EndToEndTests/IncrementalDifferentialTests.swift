@@ -167,6 +167,10 @@ import Testing
         // Another placement changes: the file is read, and P1, applied with its warning, is checked again.
         export.files["plaatsingen.csv"]![3] = "P3;K3;G1;KDV;52 weken;01-01-2026;;;08:00-17:30;"
         #expect(try night("2026-11-24", "a warned placement read again").full.count == 1)
+        // A relation and a placement change: the placements are read beside the relations.
+        export.files["relaties.csv"]!.append("K3;O1;Ouder 2")
+        export.files["plaatsingen.csv"]![3] = "P3;K3;G1;KDV;52 weken;01-01-2026;;;08:00-17:00;"
+        #expect(try night("2026-11-24", "placements read beside the relations").full.count == 1)
         // Nothing changed: the placements are skipped whole and their warnings repeated.
         #expect(try night("2026-11-25", "a quiet night").full.count == 1)
         // G2 becomes KDV: P2 (BSO) now differs from it although its own row did not change.

@@ -289,10 +289,27 @@ import Testing
         (after["applied_files"], afterRead["applied_files"]) = (nil, nil)
         #expect(after == afterRead, "the same portal, apart from the record of the files applied")
 
+        // A staff member's row hash deleted by hand: the portal no longer knows every key of the staff file,
+        // which is read again, with the same warnings.
+        try Database(path: portal).run("DELETE FROM record_hashes WHERE entity = 'staff' AND key = 'M2'")
+        let unhashed = try opvangsync(arguments, in: folder)
+        #expect(unhashed.status == 0, "\(unhashed.stderr)")
+        let reread = try reportJSON(of: unhashed, in: folder)
+        #expect(unparsed(reread) == ["locaties.csv", "groepen.csv", "kalender.csv"], "\(unparsed(reread))")
+        #expect(issues(reread) == issues(read))
+
+        // Another group name: the groups are read, and so are the staff, who refer to them.
+        export["groepen.csv"][2] = "G2;L1;Vossen;BSO;20"
+        export.exportedAt = "2026-11-22T10:00:00+01:00"
+        let renamed = try opvangsync(["import", export.write(to: folder.appendingPathComponent("n3")).path, "--only", "parent=O1",
+                                      "--as-of", "2026-11-22"], in: folder)
+        #expect(renamed.status == 0, "\(renamed.stderr)")
+        #expect(unparsed(try reportJSON(of: renamed, in: folder)) == ["locaties.csv", "kalender.csv"])
+
         // A staff file altered after its manifest (the bytes listed are those applied): refused as a full run refuses it.
         let staff = next.appendingPathComponent("medewerkers.csv")
         try Data(try String(contentsOf: staff, encoding: .utf8).replacingOccurrences(of: "Sara", with: "Sera").utf8).write(to: staff)
-        let full = try opvangsync(["import", next.path, "--dry-run", "--as-of", "2026-11-22"], in: folder)
+        let full = try opvangsync(["import", next.path, "--dry-run", "--full", "--as-of", "2026-11-22"], in: folder)
         let scoped = try opvangsync(arguments, in: folder)
         func errors(_ result: ProcessResult) throws -> [String] {
             (try reportJSON(of: result, in: folder)["issues"] as? [[String: Any]] ?? [])

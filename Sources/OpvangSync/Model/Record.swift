@@ -42,7 +42,8 @@ public struct DesiredState: Sendable {
     public var kinds: [EntityKind] = []
     public var files: [FileSummary] = []
     public var issues: [Issue] = []
-    /// An incremental read: the keys of rows whose content the portal applied before, which were not
+    /// An incremental read (and a family's scoped read, for the files it skips whole and the kinds that refer
+    /// to them): the keys of rows whose content the portal applied before, which were not
     /// parsed again (each kind read; a kind whose file was skipped whole has its stored keys here only when a
     /// file read after it refers to it). Each of them is an accepted key too, though not among `acceptedKeys`.
     public var unchanged: [EntityKind: Set<String>] = [:]

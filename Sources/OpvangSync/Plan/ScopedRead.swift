@@ -78,7 +78,8 @@ struct ScopedRead {
     }
 
     /// The rows to read of each kind; kinds without a selection (locations, groups, staff, calendar:
-    /// small, and needed whole to check references) are read in full.
+    /// small, and needed whole to check references) are read in full, unless a family's run skips them as
+    /// the files the portal applied.
     var selections: [EntityKind: RowSelection] {
         var result: [EntityKind: RowSelection] = [
             .child: RowSelection(field: Child.Field.number, values: children),

@@ -1,8 +1,9 @@
 import Foundation
 
-/// What the portal knows of the export it applied last (an incremental or full run): how many rows of each
-/// kind it keeps a content hash for, which files it applied byte for byte, and the hashes themselves, read
-/// one kind at a time and only when the run reads that kind (a file skipped whole needs none of them).
+/// What the portal knows of the export it applied last (an incremental or full run, and a family's scoped
+/// run for the files it reads whole): how many rows of each kind it keeps a content hash for, which files it
+/// applied byte for byte, the hashes themselves, read one kind at a time and only when the run reads that
+/// kind (a file skipped whole needs none of them), and the care types of its groups.
 ///
 /// Read on the thread that runs the validator and the comparison, through the run's own connection.
 public final class KnownRows {
@@ -63,7 +64,8 @@ public struct AppliedFile: Sendable {
     let warnings: String?
 
     /// The stored form of a file's warnings, a JSON list: the same warnings always give the same text.
-    /// Written by hand, as `JSONEncoder` would with sorted keys: the encoder took some 50 ms of a next night at 100,000.
+    /// Written by hand (`Issue.appendJSON`), with sorted keys and slashes left alone; `JSONEncoder` took some
+    /// 50 ms of a next night at 100,000. Text stored by an earlier version (slashes escaped) reads back the same.
     static func encode(_ warnings: [Issue]) throws -> String? {
         guard !warnings.isEmpty else { return nil }
         var bytes: [UInt8] = [UInt8(ascii: "[")]
@@ -200,7 +202,9 @@ public struct Validator: Sendable {
             return (applied, warnings)
         }
         func mayBeSkipped(_ kind: EntityKind) -> Bool {
-            guard let known, known.unchangedFiles[kind] != nil, known.counts[kind] != nil else { return false }
+            // A file applied without a rejected row left a hash for each of its rows: fewer (hashes deleted by
+            // hand, a location held) and its keys are not all known, so it is read.
+            guard let known, let applied = known.unchangedFiles[kind], known.counts[kind] == applied.rows else { return false }
             return referencesUnchanged(kind, state: state, known: known)
         }
         /// The keys of a skipped file that `kind` refers to: the records the portal keeps hashes for.

@@ -37,7 +37,8 @@ struct ExportReading {
         let manifest = export.manifest, source = export.source
         // A scoped run parses only its family's rows; everything else is counted, not checked. A family is
         // found from the export's relations, read on the other core while the files that no scope selects
-        // (locations, groups, staff) are read here; a location's needs the portal between its files.
+        // (locations, groups, staff) are read here, or skipped as the ones applied; a location's needs the
+        // portal between its files.
         var scoped: ScopedRead?
         var pending: Validator.PendingSelections?
         if let scope = request.scope, scope.findsAFamily, let csv = source as? CSVExportSource {
