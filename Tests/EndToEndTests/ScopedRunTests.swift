@@ -276,6 +276,11 @@ import Testing
         }
         #expect(unparsed(skipped) == ["locaties.csv", "groepen.csv", "medewerkers.csv", "kalender.csv"], "\(unparsed(skipped))")
         #expect(unparsed(read).isEmpty)
+        // The readable report says so in its technical section, where it names each file's encoding.
+        let markdown = try #require(skipping.stdout.split(separator: "\n").first { $0.hasSuffix(".md") }?.split(separator: " ").last)
+        let table = try String(contentsOfFile: markdown.hasPrefix("/") ? String(markdown) : folder.appendingPathComponent(String(markdown)).path,
+                               encoding: .utf8)
+        #expect(table.contains("| `medewerkers.csv` | staff | 2 | 0 | niet gelezen: ongewijzigd sinds de vorige import |"), "\(table)")
         func issues(_ report: [String: Any]) -> [String] {
             (report["issues"] as? [[String: Any]] ?? []).map { issue in
                 ["severity", "code", "file", "line", "column", "field", "key", "message"].map { "\(issue[$0] ?? "-")" }.joined(separator: "|")

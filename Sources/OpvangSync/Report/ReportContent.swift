@@ -490,7 +490,9 @@ enum ReportContent {
         var blocks: [Block] = [.paragraph([.text("Voor de beheerder van de koppeling: opties, configuratie en codes achter dit rapport.")]), .facts(facts)]
         if !report.export.files.isEmpty {
             let rows: [[Text]] = report.export.files.map { file in
-                [[.code(file.name)], [.text(file.entity)], [.text(String(file.rows))], [.text(String(file.rejected))], [.code(file.encoding ?? "")]]
+                // A file without an encoding was not read: the same bytes as the export applied before.
+                [[.code(file.name)], [.text(file.entity)], [.text(String(file.rows))], [.text(String(file.rejected))],
+                 file.encoding.map { [.code($0)] } ?? [.text("niet gelezen: ongewijzigd sinds de vorige import")]]
             }
             blocks.append(.table(header: ["Bestand", "Soort", "Regels", "Afgewezen", "Tekenset"], numeric: [2, 3], rows: rows))
         }
