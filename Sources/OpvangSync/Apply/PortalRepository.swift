@@ -149,10 +149,9 @@ public final class PortalRepository {
     /// The content hash of every row the portal applied, per kind; and, when the basis is the same, the kinds
     /// whose file in this export is byte for byte the one last applied without a rejected row (CSV exports).
     func knownRows(manifest: Manifest, mapping: Mapping, sameBasis: Bool) throws -> KnownRows {
-        let kinds = Dictionary(uniqueKeysWithValues: EntityKind.allCases.map { ($0.rawValue, $0) })
         var counts: [EntityKind: Int] = [:]
         try database.statement("SELECT entity, COUNT(*) FROM record_hashes GROUP BY entity").forEachRow { row in
-            guard let kind = row.string(0).flatMap({ kinds[$0] }) else { return }
+            guard let kind = row.string(0).flatMap(EntityKind.init(rawValue:)) else { return }
             counts[kind] = row.int(1) ?? 0
         }
         return try known(counts: counts, comparesRows: true, manifest: manifest, mapping: mapping, sameBasis: sameBasis)
@@ -176,7 +175,6 @@ public final class PortalRepository {
 
     private func known(counts: [EntityKind: Int], comparesRows: Bool, manifest: Manifest, mapping: Mapping,
                        sameBasis: Bool) throws -> KnownRows {
-        let kinds = Dictionary(uniqueKeysWithValues: EntityKind.allCases.map { ($0.rawValue, $0) })
         let database = database
         let known = KnownRows(counts: counts, comparesRows: comparesRows, read: { kind in
             var hashes: [String: UInt64] = [:]
@@ -196,7 +194,7 @@ public final class PortalRepository {
         guard sameBasis, mapping.format == .csv else { return known }
         let listed = Dictionary(manifest.files.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         try database.statement("SELECT entity, name, sha256, rows, issues FROM applied_files").forEachRow { row in
-            guard let kind = row.string(0).flatMap({ kinds[$0] }), let name = row.string(1),
+            guard let kind = row.string(0).flatMap(EntityKind.init(rawValue:)), let name = row.string(1),
                   mapping.entities[kind]?.name == name, let file = listed[name], let sha = file.sha256,
                   sha == row.string(2), file.rows == row.int(3) else { return }
             known.unchangedFiles[kind] = AppliedFile(rows: file.rows, warnings: row.string(4))
