@@ -232,17 +232,13 @@ import Testing
         let broken = try next.write(to: folder.appendingPathComponent("broken"))
         for export in [altered, broken] {
             let full = try opvangsync(["import", export.path, "--dry-run", "--as-of", "2026-11-22"], in: folder)
-            func errors(_ result: ProcessResult) throws -> [String] {
-                (try reportJSON(of: result, in: folder)["issues"] as? [[String: Any]] ?? [])
-                    .filter { $0["severity"] as? String == "error" }.map { "\($0["code"] ?? "-")|\($0["file"] ?? "-")" }
-            }
-            let expected = try errors(full)
+            let expected = try errors(full, in: folder)
             #expect(expected.count == 1 && expected.first?.hasSuffix("|relaties.csv") == true, "\(expected)")
             #expect([1, 3].contains(full.status), "\(full.stdout)")
             for scope in ["parent=O1", "child=K1"] {
                 let result = try opvangsync(["import", export.path, "--only", scope, "--as-of", "2026-11-22"], in: folder)
                 #expect(result.status == full.status, "\(scope): \(result.stdout) \(result.stderr)")
-                #expect(try errors(result) == expected, "\(scope)")
+                #expect(try errors(result, in: folder) == expected, "\(scope)")
             }
         }
         #expect(try value(folder, "SELECT COUNT(*) FROM relations WHERE child_number = 'K3' AND parent_number = 'O1'") == "0")
@@ -316,12 +312,8 @@ import Testing
         try Data(try String(contentsOf: staff, encoding: .utf8).replacingOccurrences(of: "Sara", with: "Sera").utf8).write(to: staff)
         let full = try opvangsync(["import", next.path, "--dry-run", "--full", "--as-of", "2026-11-22"], in: folder)
         let scoped = try opvangsync(arguments, in: folder)
-        func errors(_ result: ProcessResult) throws -> [String] {
-            (try reportJSON(of: result, in: folder)["issues"] as? [[String: Any]] ?? [])
-                .filter { $0["severity"] as? String == "error" }.map { "\($0["code"] ?? "-")|\($0["file"] ?? "-")" }
-        }
         #expect([1, 3].contains(full.status) && scoped.status == full.status, "\(full.status) \(scoped.status): \(scoped.stdout) \(scoped.stderr)")
-        let (refused, expected) = (try errors(scoped), try errors(full))
+        let (refused, expected) = (try errors(scoped, in: folder), try errors(full, in: folder))
         #expect(refused == expected && expected.first?.hasSuffix("|medewerkers.csv") == true, "\(refused)")
     }
 
@@ -366,6 +358,12 @@ import Testing
         let full = try opvangsync(["import", export.path, "--as-of", "2026-11-22", "--force", "--reason", "test"], in: folder)
         #expect(full.status == 0, "\(full.stderr)")
         #expect(try value(folder, "SELECT child_number FROM placements WHERE key = 'P3'") == "K1")
+    }
+
+    /// The errors a run's report names, as `code|file`.
+    func errors(_ result: ProcessResult, in folder: URL) throws -> [String] {
+        (try reportJSON(of: result, in: folder)["issues"] as? [[String: Any]] ?? [])
+            .filter { $0["severity"] as? String == "error" }.map { "\($0["code"] ?? "-")|\($0["file"] ?? "-")" }
     }
 
     func rows(_ database: Database, _ sql: String) throws -> [String] {

@@ -236,21 +236,27 @@ func validate(_ export: MiniExport) throws -> DesiredState {
         #expect(parents.contains("O2") && !parents.contains("O1") && pairedAgain.unchanged[.parent]?.contains("O1") == true, "\(parents)")
     }
 
+    /// A read of the export in `folder` whose manifest lists another SHA-256 for each of the `broken` files:
+    /// the file the read failed on (nil when it did not fail on an export's fault), and the files it told done.
+    func failure(reading folder: URL, mapping: Mapping, broken: [String]) -> (file: String?, told: [String]) {
+        var csv = CSVExportSource(directory: folder.path, mapping: mapping)
+        for name in broken { csv.expectedSHA256[name] = String(repeating: "0", count: 64) }
+        var told: [String] = []
+        do {
+            _ = try Validator(mapping: mapping).validate(csv, expectedRows: [:], progress: { told.append($0.name) })
+        } catch let failure as ExportFailure {
+            return (failure.issue.file, told)
+        } catch {}
+        return (nil, told)
+    }
+
     /// A pair read side by side fails as reading its files in turn does: on the first file's fault when both
     /// are broken, and only after the first was told done when the second alone is.
     @Test func aBrokenPairFailsAsReadingItInTurnDoes() throws {
         let folder = try MiniExport().write(to: temporaryFolder("export"))
         let mapping = try BuiltInMapping.flexkidsCSV.mapping()
         func failure(_ broken: [String]) -> (file: String?, told: [String]) {
-            var csv = CSVExportSource(directory: folder.path, mapping: mapping)
-            for name in broken { csv.expectedSHA256[name] = String(repeating: "0", count: 64) }
-            var told: [String] = []
-            do {
-                _ = try Validator(mapping: mapping).validate(csv, expectedRows: [:], progress: { told.append($0.name) })
-            } catch let failure as ExportFailure {
-                return (failure.issue.file, told)
-            } catch {}
-            return (nil, told)
+            self.failure(reading: folder, mapping: mapping, broken: broken)
         }
         for pair in [["kinderen.csv", "ouders.csv"], ["relaties.csv", "plaatsingen.csv"], ["afwijkingen.csv", "kalender.csv"]] {
             let both = failure(pair)
@@ -270,15 +276,7 @@ func validate(_ export: MiniExport) throws -> DesiredState {
         let order = EntityKind.allCases.compactMap { mapping.entities[$0]?.name }
         for (position, first) in order.enumerated() {
             for broken in [[first]] + order[(position + 1)...].map({ [first, $0] }) {
-                var csv = CSVExportSource(directory: folder.path, mapping: mapping)
-                for name in broken { csv.expectedSHA256[name] = String(repeating: "0", count: 64) }
-                var told: [String] = []
-                var failed: String?
-                do {
-                    _ = try Validator(mapping: mapping).validate(csv, expectedRows: [:], progress: { told.append($0.name) })
-                } catch let failure as ExportFailure {
-                    failed = failure.issue.file
-                }
+                let (failed, told) = failure(reading: folder, mapping: mapping, broken: broken)
                 #expect(failed == first, "\(broken)")
                 #expect(told == Array(order[..<position]), "\(broken): \(told)")
             }
