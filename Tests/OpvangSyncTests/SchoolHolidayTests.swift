@@ -175,3 +175,26 @@ import TestSupport
         }
     }
 }
+
+/// The report's school holidays within the rebuilt days: one span per holiday and source, over every day and
+/// group it holds for.
+@Suite struct SchoolHolidaySpanTests {
+    @Test func aSpanCoversEveryDayAndCountsEveryGroupItHoldsFor() {
+        let autumn = SchoolHolidaySource(name: "Herfstvakantie", origin: .rijksoverheid, region: "zuid", schoolYear: "2026-2027")
+        let closed = SchoolHolidaySource(name: "Studiedag", origin: .kalender, region: nil, schoolYear: nil)
+        var spans = SchoolHolidaySpans()
+        // Groups in turn, each over its days (as the lists are rebuilt), a day out of order, a group twice.
+        for group in ["G1", "G2", "G3"] {
+            for iso in ["2026-10-12", "2026-10-13", "2026-10-10", "2026-10-18"] { spans.add(autumn, day: Day(iso: iso)!, group: group) }
+        }
+        spans.add(autumn, day: Day(iso: "2026-10-14")!, group: "G2")
+        spans.add(closed, day: Day(iso: "2026-10-20")!, group: "G3")
+        let list = spans.list ?? []
+        #expect(list.map(\.name) == ["Herfstvakantie", "Studiedag"])
+        #expect(list.map(\.from) == ["2026-10-10", "2026-10-20"])
+        #expect(list.map(\.to) == ["2026-10-18", "2026-10-20"])
+        #expect(list.map(\.groups) == [3, 1])
+        #expect(SchoolHolidaySpans().list == nil)
+    }
+}
+

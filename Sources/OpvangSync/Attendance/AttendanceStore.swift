@@ -217,11 +217,12 @@ struct SchoolHolidaySpans {
     private var spans: [SchoolHolidaySource: (from: Day, to: Day, groups: Set<String>)] = [:]
 
     mutating func add(_ source: SchoolHolidaySource, day: Day, group: String) {
-        if var span = spans[source] {
-            span.from = min(span.from, day)
-            span.to = max(span.to, day)
-            span.groups.insert(group)
-            spans[source] = span
+        // Changed where it is stored: a copy taken out of the table would share its set of groups, and each
+        // insert would then copy that whole set (quadratic in the groups a holiday covers).
+        if let index = spans.index(forKey: source) {
+            spans.values[index].from = min(spans.values[index].from, day)
+            spans.values[index].to = max(spans.values[index].to, day)
+            spans.values[index].groups.insert(group)
         } else {
             spans[source] = (day, day, [group])
         }

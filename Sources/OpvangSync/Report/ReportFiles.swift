@@ -428,7 +428,7 @@ public enum ReportWriter {
         // shell is copied around the lists, which are written in its place.
         var places: [(range: Range<Int>, list: List)] = []
         for list in lists {
-            if let range = encoded.firstRange(of: Array("\n  \"\(list.key)\" : [\n\n  ]".utf8)) { places.append((range, list)) }
+            if let range = ByteSearch.firstRange(of: Array("\n  \"\(list.key)\" : [\n\n  ]".utf8), in: encoded) { places.append((range, list)) }
         }
         places.sort { $0.range.lowerBound < $1.range.lowerBound }
         var bytes: [UInt8] = []

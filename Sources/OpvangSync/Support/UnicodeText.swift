@@ -1,3 +1,5 @@
+import Foundation
+
 /// The Unicode rules for values read from an export (SPEC §2): what is trimmed, and what a value may hold.
 ///
 /// Trimming removes every `White_Space` scalar (space, tab, NBSP, ideographic space, line breaks, …) and
@@ -87,13 +89,32 @@ extension StringProtocol {
     /// that search was most of the time a report took.
     func containsBytes(_ needle: String) -> Bool {
         let pattern = Array(needle.utf8)
-        guard let first = pattern.first else { return true }
-        let bytes = utf8
-        var index = bytes.startIndex
-        while let start = bytes[index...].firstIndex(of: first) {
-            if bytes[start...].starts(with: pattern) { return true }
-            index = bytes.index(after: start)
+        let search = { (bytes: UnsafeBufferPointer<UInt8>) in
+            pattern.withUnsafeBytes { ByteSearch.firstRange(of: $0, in: UnsafeRawBufferPointer(bytes)) != nil }
         }
-        return false
+        return utf8.withContiguousStorageIfAvailable(search) ?? Array(utf8).withUnsafeBufferPointer(search)
+    }
+}
+
+/// A search for bytes within bytes, as `memmem` does (which Swift does not see in Glibc).
+enum ByteSearch {
+    /// Where `needle` first occurs in `haystack` (an empty needle at 0): each place that starts with its first
+    /// byte is found by `memchr`, and compared whole by `memcmp`.
+    static func firstRange(of needle: UnsafeRawBufferPointer, in haystack: UnsafeRawBufferPointer) -> Range<Int>? {
+        guard let first = needle.first else { return 0..<0 }
+        guard needle.count <= haystack.count, let base = haystack.baseAddress, let pattern = needle.baseAddress else { return nil }
+        let last = haystack.count - needle.count
+        var start = 0
+        while start <= last, let found = memchr(base + start, Int32(first), last - start + 1) {
+            start = base.distance(to: UnsafeRawPointer(found))
+            if memcmp(found, pattern, needle.count) == 0 { return start..<(start + needle.count) }
+            start += 1
+        }
+        return nil
+    }
+
+    /// The same within byte arrays.
+    static func firstRange(of needle: [UInt8], in haystack: [UInt8]) -> Range<Int>? {
+        needle.withUnsafeBytes { needle in haystack.withUnsafeBytes { firstRange(of: needle, in: $0) } }
     }
 }
