@@ -177,11 +177,11 @@ public final class PortalRepository {
                        sameBasis: Bool) throws -> KnownRows {
         let database = database
         let known = KnownRows(counts: counts, comparesRows: comparesRows, read: { kind in
-            var hashes: [String: UInt64] = [:]
-            hashes.reserveCapacity(counts[kind] ?? 0)
+            // Each key placed from the column's bytes: a short ASCII one without a `String` made.
+            var hashes = KeyTable(minimumCapacity: counts[kind] ?? 0)
             try database.statement("SELECT key, hash FROM record_hashes WHERE entity = ?").forEachRow([.text(kind.rawValue)]) { row in
-                guard let key = row.string(0) else { return }
-                hashes[key] = UInt64(bitPattern: Int64(row.int(1) ?? 0))
+                guard let key = row.textBytes(0) else { return }
+                hashes.updateValue(UInt64(bitPattern: Int64(row.int(1) ?? 0)), forKeyBytes: key)
             }
             return hashes
         }, careTypes: {

@@ -46,7 +46,7 @@ public struct DesiredState: Sendable {
     /// to them): the keys of rows whose content the portal applied before, which were not
     /// parsed again (each kind read; a kind whose file was skipped whole has its stored keys here only when a
     /// file read after it refers to it). Each of them is an accepted key too, though not among `acceptedKeys`.
-    public var unchanged: [EntityKind: Set<String>] = [:]
+    var unchanged: [EntityKind: KeyTable] = [:]
     /// Kinds whose file was not read at all: its SHA-256 is the one last applied, which had no rejected
     /// row, so every record the portal keeps a hash for is unchanged (its warnings are repeated).
     public var skippedFiles: Set<EntityKind> = []

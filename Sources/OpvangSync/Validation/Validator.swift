@@ -14,12 +14,12 @@ public final class KnownRows {
     let comparesRows: Bool
     /// Kinds whose file has the SHA-256 of the file last applied, which gave no rejected row.
     public var unchangedFiles: [EntityKind: AppliedFile] = [:]
-    private let read: (EntityKind) throws -> [String: UInt64]
+    private let read: (EntityKind) throws -> KeyTable
     private let readCareTypes: () throws -> [String: String]
-    private var loaded: [EntityKind: [String: UInt64]] = [:]
+    private var loaded: [EntityKind: KeyTable] = [:]
 
     /// `careTypes` gives the care type of every group the portal keeps, by key.
-    init(counts: [EntityKind: Int], comparesRows: Bool = true, read: @escaping (EntityKind) throws -> [String: UInt64],
+    init(counts: [EntityKind: Int], comparesRows: Bool = true, read: @escaping (EntityKind) throws -> KeyTable,
          careTypes: @escaping () throws -> [String: String]) {
         self.counts = counts
         self.comparesRows = comparesRows
@@ -27,19 +27,25 @@ public final class KnownRows {
         readCareTypes = careTypes
     }
 
+    /// The same, with each kind's hashes given as a dictionary.
+    convenience init(counts: [EntityKind: Int], comparesRows: Bool = true, read: @escaping (EntityKind) throws -> [String: UInt64],
+                     careTypes: @escaping () throws -> [String: String]) {
+        self.init(counts: counts, comparesRows: comparesRows, read: { KeyTable(try read($0)) }, careTypes: careTypes)
+    }
+
     /// True when the portal keeps no hash at all.
     public var isEmpty: Bool { counts.values.allSatisfy { $0 == 0 } }
 
     /// The content hash of every row of `kind` the portal applied, by canonical key.
-    func hashes(of kind: EntityKind) throws -> [String: UInt64] {
+    func hashes(of kind: EntityKind) throws -> KeyTable {
         if let hashes = loaded[kind] { return hashes }
-        let hashes = counts[kind] ?? 0 > 0 ? try read(kind) : [:]
+        let hashes = counts[kind] ?? 0 > 0 ? try read(kind) : KeyTable()
         loaded[kind] = hashes
         return hashes
     }
 
     /// The hashes a read of `kind` compares its rows with: nil when rows are not compared.
-    func rowHashes(of kind: EntityKind) throws -> [String: UInt64]? {
+    func rowHashes(of kind: EntityKind) throws -> KeyTable? {
         comparesRows ? try hashes(of: kind) : nil
     }
 
@@ -49,7 +55,7 @@ public final class KnownRows {
     /// The care type the portal keeps for each of `groups`, when `kind` is weighed against its group's: a
     /// placement read again is compared with the care type of a group whose row was not parsed this run (the
     /// row applied, so the portal holds its value). Nil for any other kind, or when no group is unparsed.
-    func careTypes(for kind: EntityKind, of groups: Set<String>?) throws -> [String: String]? {
+    func careTypes(for kind: EntityKind, of groups: KeyTable?) throws -> [String: String]? {
         guard kind == .placement, let groups, !groups.isEmpty else { return nil }
         return try readCareTypes().filter { groups.contains($0.key) }
     }
@@ -212,7 +218,7 @@ public struct Validator: Sendable {
             guard let known else { return }
             for target in Set(kind.schema.fields.compactMap(\.references))
             where state.skippedFiles.contains(target) && state.unchanged[target] == nil {
-                state.unchanged[target] = Set(try known.hashes(of: target).keys)
+                state.unchanged[target] = try known.hashes(of: target)
                 known.release(target)
             }
         }
@@ -292,7 +298,7 @@ public struct Validator: Sendable {
     /// `storedCareTypes`: the portal's care types of the groups read unchanged (an incremental read of the
     /// placements), which the rows read are weighed against as against the groups parsed.
     private func validate(_ kind: EntityKind, from source: ExportSource, into state: inout DesiredState,
-                          expectedRows: [String: Int], selection: RowSelection?, known: [String: UInt64]?,
+                          expectedRows: [String: Int], selection: RowSelection?, known: KeyTable?,
                           storedCareTypes: [String: String]?) throws {
         let schema = kind.schema
         // Rows left out by a selection: their keys, when the selection does not determine the key.
@@ -308,20 +314,20 @@ public struct Validator: Sendable {
         var outside = OutsideKeys()
         var accepted: [Record] = []
         // Rows not parsed because the portal applied the same content: key → line.
-        var unchangedLine: [String: Int] = [:]
-        // Room for every row the portal applied at once: grown by doubling, each key would be hashed again.
-        unchangedLine.reserveCapacity(known?.count ?? 0)
+        // Room for every row the portal applied at once: grown by doubling, each key would be placed again.
+        var unchangedLine = KeyTable(minimumCapacity: known?.count ?? 0)
         let references = schema.fields.indices.compactMap { index in schema.fields[index].references.map { (index, $0) } }
         // The keys read unchanged of each kind referred to, in the order of `references`: fixed while this kind
         // is read (no kind refers to itself), so taken from the state once instead of once per row.
-        let unchangedTargets = known == nil ? [] : references.map { state.unchanged[$0.1] ?? [] }
+        let unchangedTargets = known == nil ? [] : references.map { state.unchanged[$0.1] ?? KeyTable() }
         var positionOfKey: [String: Int] = [:]
         var duplicateLines: [String: [Int]] = [:]
         var rejectedCount = 0
         var rejectedKeys: Set<String> = []
         var issues: [Issue] = []
         let roleIndex = schema.fieldIndex("role")
-        var firstParentOf: [String: Int] = [:]
+        // Child → the line of its "Ouder 1": as many as the children, so kept as the row keys are.
+        var firstParentOf = KeyTable(minimumCapacity: kind == .relation ? (known?.count ?? 0) / 2 : 0)
         // What a placement is weighed against: the groups parsed, and those read unchanged as the portal has them.
         var groupCareType: [String: String?] = storedCareTypes ?? [:]
         if kind == .placement {
@@ -344,8 +350,8 @@ public struct Validator: Sendable {
             guard kind == .relation, let roleIndex, let childIndex,
                   mapping.translate(row.cells[roleIndex].text, in: .role) == "Ouder 1" else { return true }
             let child = row.cells[childIndex].text
-            if firstParentOf[child] != nil { return false }
-            firstParentOf[child] = row.line
+            if firstParentOf.contains(child) { return false }
+            firstParentOf.updateValue(UInt64(row.line), forKey: child)
             return true
         }
         /// Counts the row's identifiers, and tells whether it is the row the portal applied: then it needs no
@@ -357,12 +363,12 @@ public struct Validator: Sendable {
                   referencesHold(row, schema, references, unchangedTargets) else { return false }
             // Applied before exactly as it is, its key once so far, what it refers to still there. (Noted and
             // looked up in one step; a key seen before is put back as it was.)
-            guard let earlier = unchangedLine.updateValue(row.line, forKey: key) else {
+            guard let earlier = unchangedLine.updateValue(UInt64(row.line), forKey: key) else {
                 if firstParentHolds(row) { return true }
-                unchangedLine[key] = nil
+                unchangedLine.removeValue(forKey: key)
                 return false
             }
-            unchangedLine[key] = earlier
+            unchangedLine.updateValue(earlier, forKey: key)
             return false
         }
         // What that takes of a row, when the source can hash it from its bytes.
@@ -452,22 +458,22 @@ public struct Validator: Sendable {
                 return
             }
             if let line = unchangedLine[key] {
-                duplicateLines[key] = [line, row.line]
+                duplicateLines[key] = [Int(line), row.line]
                 return
             }
             if kind == .relation, let roleIndex, values[roleIndex] == "Ouder 1", let childIndex, let child = values[childIndex] {
-                if let line = firstParentOf[child] {
+                if let line = firstParentOf[child].map(Int.init) {
                     issues.append(Issue(.warning, "two-first-parents", file: source.label(of: fileName), line: row.line, key: key,
                                         message: "kind \(child) heeft al een \"Ouder 1\" (regel \(line)); alleen één ouder hoort documenten te zien"))
                 } else {
-                    firstParentOf[child] = row.line
+                    firstParentOf.updateValue(UInt64(row.line), forKey: child)
                 }
             }
             // A row with a warning is checked again every night, so its warning is reported until it is fixed.
             let warned = issues.count > issuesBefore
             if warned, let known, known[key] == RowHash.warned(rowHash), referencesHold(row, schema, references, unchangedTargets) {
                 // Applied before exactly as it is, with its warning: reported again, and unchanged all the same.
-                unchangedLine[key] = row.line
+                unchangedLine.updateValue(UInt64(row.line), forKey: key)
                 return
             }
             positionOfKey[key] = accepted.count
@@ -496,7 +502,7 @@ public struct Validator: Sendable {
                 rejectedKeys.insert(key)
             }
             accepted.removeAll { duplicateLines[$0.key] != nil }
-            for key in duplicateLines.keys { unchangedLine[key] = nil }
+            for key in duplicateLines.keys { unchangedLine.removeValue(forKey: key) }
         }
 
         for (slot, field) in watched.enumerated() {
@@ -511,7 +517,7 @@ public struct Validator: Sendable {
         state.acceptedKeys[kind] = Set(accepted.lazy.map(\.key))
         state.protectedKeys[kind] = rejectedKeys
         if let known {
-            state.unchanged[kind] = Set(unchangedLine.keys)
+            state.unchanged[kind] = unchangedLine
             // All the comparison needs of the portal's hashes of this kind: the stored keys the export no longer
             // has, and the hashes of the rows parsed. The run lets the rest go as soon as the kind is read.
             var parsed: [String: UInt64] = [:]
@@ -519,9 +525,9 @@ public struct Validator: Sendable {
             state.storedHashes[kind] = parsed
             // Every stored key is unchanged, parsed or rejected unless fewer of them were seen than are stored:
             // only then is each stored key looked up (the keys read unchanged and those parsed have a stored hash).
-            let rejectedStored = rejectedKeys.count { known[$0] != nil && unchangedLine[$0] == nil && parsed[$0] == nil }
+            let rejectedStored = rejectedKeys.count { known.contains($0) && !unchangedLine.contains($0) && parsed[$0] == nil }
             state.missing[kind] = unchangedLine.count + parsed.count + rejectedStored == known.count ? [] : Set(known.keys.lazy.filter { key in
-                unchangedLine[key] == nil && parsed[key] == nil && !rejectedKeys.contains(key)
+                !unchangedLine.contains(key) && parsed[key] == nil && !rejectedKeys.contains(key)
             })
         }
         if rejectedCount == 0, !issues.contains(where: { $0.severity == .error }) {
@@ -538,7 +544,7 @@ public struct Validator: Sendable {
     /// whose content did not change: then the checks that look beyond the row give what they gave before.
     /// `unchangedTargets` holds the keys read unchanged of each kind `references` names, in its order.
     private func referencesHold(_ row: RawRow, _ schema: EntitySchema, _ references: [(Int, EntityKind)],
-                                _ unchangedTargets: [Set<String>]) -> Bool {
+                                _ unchangedTargets: [KeyTable]) -> Bool {
         for (position, (index, _)) in references.enumerated() where index < row.cells.count {
             let text = row.cells[index].text
             guard !text.isEmpty else { continue }

@@ -35,8 +35,17 @@ struct HashUpdate {
 
     /// The hashes of `records` that differ from `known` (all of them without `known`).
     mutating func keep(_ kind: EntityKind, _ records: [Record], known: [String: UInt64]?) {
+        keep(kind, records, storedHash: { known?[$0] })
+    }
+
+    /// The same, against the portal's hashes of the kind.
+    mutating func keep(_ kind: EntityKind, _ records: [Record], known: KeyTable?) {
+        keep(kind, records, storedHash: { known?[$0] })
+    }
+
+    private mutating func keep(_ kind: EntityKind, _ records: [Record], storedHash: (String) -> UInt64?) {
         var list: [(key: String, hash: UInt64)] = []
-        for record in records where known?[record.key] != record.rowHash { list.append((record.key, record.rowHash)) }
+        for record in records where storedHash(record.key) != record.rowHash { list.append((record.key, record.rowHash)) }
         if !list.isEmpty { upserts[kind, default: []] += list }
     }
 }
@@ -88,7 +97,7 @@ struct Comparison {
             // The rows it applied carry their hashes; the files it read in part are no longer "as applied".
             for kind in narrowed.kinds {
                 let records = narrowed.records(of: kind)
-                hashes.keep(kind, records, known: nil)
+                hashes.keep(kind, records, known: [:])
                 let seen = Set(records.map(\.key)).union(narrowed.protectedKeys[kind] ?? [])
                 hashes.deletes[kind] = Set((narrowedCurrent[kind] ?? [:]).keys).subtracting(seen)
                 hashes.clearedFiles.insert(kind)
@@ -99,7 +108,7 @@ struct Comparison {
                 let known = try choice.known?.hashes(of: kind)
                 hashes.keep(kind, desired.records(of: kind), known: known)
                 let seen = Set(desired.records(of: kind).map(\.key)).union(desired.protectedKeys[kind] ?? [])
-                hashes.deletes[kind] = Set((known ?? [:]).keys).subtracting(seen)
+                hashes.deletes[kind] = Set(known?.keys ?? []).subtracting(seen)
                 choice.known?.release(kind)
             }
             hashes.basis = (choice.basis, asOf)
@@ -123,7 +132,7 @@ struct Comparison {
                 // The validator kept what is needed of the stored hashes of a kind it read, and let them go.
                 let stored = validated.storedHashes[kind] ?? [:]
                 let parsed = Set(desired.records(of: kind).map(\.key))
-                let unchanged = validated.unchanged[kind] ?? []
+                let unchanged = validated.unchanged[kind] ?? KeyTable()
                 let missing = skipped ? [] : (validated.missing[kind] ?? []).subtracting(parsed).subtracting(desired.protectedKeys[kind] ?? [])
                 let dated = kind != .placement ? [:] : skipped ? ending : ending.filter { unchanged.contains($0.key) }
                 let wanted = parsed.union(missing).union(dated.keys)

@@ -1,0 +1,74 @@
+import Testing
+@testable import OpvangSync
+
+/// `KeyTable`, the table of record keys a run looks its rows up in: it must answer as a `[String: UInt64]`
+/// does, for every form of key an export or the portal can hold.
+@Suite struct KeyTableTests {
+    /// Keys of every form: short ASCII (packed), 15 and 16 bytes (either side of packing), beyond ASCII,
+    /// canonically equal spellings (the Kelvin sign and `K`, a composed and a decomposed `é`), the empty key
+    /// and a NUL byte.
+    static let keys: [String] = [
+        "1", "200001", "123456/200001", "K1", "\u{212A}1", "P000123", "", "a\u{0}", "a",
+        "123456789012345", "1234567890123456", "12345678901234567890/1", "caf\u{E9}", "cafe\u{301}",
+        "\u{212A}23456789012345", "K23456789012345", "\u{212A}234567890123456", "K234567890123456", "G-Ë/12",
+        "LOC001-G01", "LOC001-G02", ";", "\u{37E}",
+    ]
+
+    @Test func answersAsADictionaryOfStringsDoes() {
+        var random = SeededRandom(seed: 13)
+        var table = KeyTable()
+        var reference: [String: UInt64] = [:]
+        // Many more numbers than the first room, so that the table grows while keys come and go.
+        let keys = KeyTableTests.keys + (0..<3000).map { "\($0 * 7919 % 100_000)" }
+        for step in 0..<40_000 {
+            let key = keys[Int(random.next() % UInt64(keys.count))]
+            switch random.next() % 4 {
+            case 0, 1:
+                let value = random.next()
+                #expect(table.updateValue(value, forKey: key) == reference.updateValue(value, forKey: key), "step \(step): \(key)")
+            case 2:
+                #expect(table.removeValue(forKey: key) == reference.removeValue(forKey: key), "step \(step): remove \(key)")
+            default:
+                #expect(table[key] == reference[key], "step \(step): \(key)")
+                #expect(table.contains(key) == (reference[key] != nil))
+            }
+            #expect(table.count == reference.count)
+        }
+        for key in keys { #expect(table[key] == reference[key], "\(key)") }
+        // The keys as first given, each once.
+        #expect(table.keys.sorted() == reference.keys.sorted())
+        var pairs: [String: UInt64] = [:]
+        table.forEach { pairs[$0] = $1 }
+        #expect(pairs == reference)
+    }
+
+    @Test func canonicallyEqualSpellingsAreOneKeyKeptAsFirstGiven() {
+        var table = KeyTable()
+        table.updateValue(1, forKey: "\u{212A}1")
+        #expect(table["K1"] == 1 && table.count == 1)
+        #expect(table.updateValue(2, forKey: "K1") == 1)
+        #expect(table.keys == ["\u{212A}1"] && table["\u{212A}1"] == 2)
+        #expect(table.removeValue(forKey: "K1") == 2 && table.isEmpty && table.keys.isEmpty)
+        table.updateValue(3, forKey: "cafe\u{301}")
+        #expect(table["caf\u{E9}"] == 3 && table.keys == ["cafe\u{301}"])
+        // A NUL byte is a byte of the key, not its end.
+        table.updateValue(4, forKey: "a")
+        #expect(table["a\u{0}"] == nil && table["a"] == 4)
+    }
+
+    @Test func keysFromTheDatabaseAreFoundByTheirBytes() {
+        var table = KeyTable(minimumCapacity: 4)
+        for (index, key) in KeyTableTests.keys.enumerated() {
+            Array(key.utf8).withUnsafeBufferPointer { table.updateValue(UInt64(index), forKeyBytes: $0) }
+        }
+        var reference: [String: UInt64] = [:]
+        for (index, key) in KeyTableTests.keys.enumerated() { reference[key] = UInt64(index) }
+        for key in KeyTableTests.keys {
+            #expect(table[key] == reference[key], "\(key)")
+            #expect(Array(key.utf8).withUnsafeBufferPointer { table.value(ofBytes: $0) } == reference[key], "\(key)")
+        }
+        #expect(table.count == reference.count)
+        #expect(KeyTable(reference).keys.sorted() == reference.keys.sorted())
+        #expect(KeyTable(keys: ["K1", "\u{212A}1", "2"]).count == 2)
+    }
+}
