@@ -35,7 +35,7 @@ public struct DesiredState: Sendable {
     /// Accepted records per kind, in export order.
     public var records: [EntityKind: [Record]] = [:]
     /// The keys of `records`, for reference checks (`acceptedKey(_:of:)`, which counts `unchanged` too).
-    var acceptedKeys: [EntityKind: KeyTable] = [:]
+    var acceptedKeys: [EntityKind: Set<String>] = [:]
     /// Keys of rows that were rejected: the portal keeps what it has for them rather than ending them.
     public var protectedKeys: [EntityKind: Set<String>] = [:]
     /// Kinds the mapping carries: only these are compared with the portal.
@@ -46,7 +46,6 @@ public struct DesiredState: Sendable {
     /// to them): the keys of rows whose content the portal applied before, which were not
     /// parsed again (each kind read; a kind whose file was skipped whole has its stored keys here only when a
     /// file read after it refers to it). Each of them is an accepted key too, though not among `acceptedKeys`.
-    /// Only the keys count: the values are those of the table they came from (the line read, or the hash stored).
     var unchanged: [EntityKind: KeyTable] = [:]
     /// Kinds whose file was not read at all: its SHA-256 is the one last applied, which had no rejected
     /// row, so every record the portal keeps a hash for is unchanged (its warnings are repeated).

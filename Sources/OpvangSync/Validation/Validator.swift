@@ -320,8 +320,7 @@ public struct Validator: Sendable {
         // The keys read unchanged of each kind referred to, in the order of `references`: fixed while this kind
         // is read (no kind refers to itself), so taken from the state once instead of once per row.
         let unchangedTargets = known == nil ? [] : references.map { state.unchanged[$0.1] ?? KeyTable() }
-        // Key → its place among the accepted records (every row of a file on a full read).
-        var positionOfKey = KeyTable()
+        var positionOfKey: [String: Int] = [:]
         var duplicateLines: [String: [Int]] = [:]
         var rejectedCount = 0
         var rejectedKeys: Set<String> = []
@@ -360,7 +359,7 @@ public struct Validator: Sendable {
         func passesUnchanged(_ row: RawRow, hash rowHash: UInt64) -> Bool {
             for (slot, field) in watched.enumerated() { keyChecks[slot].count(row.cells[field].text) }
             guard let known, let key = protectionKey(schema, row), known[key] == rowHash,
-                  positionOfKey.isEmpty || !positionOfKey.contains(key), duplicateLines.isEmpty || duplicateLines[key] == nil,
+                  positionOfKey.isEmpty || positionOfKey[key] == nil, duplicateLines.isEmpty || duplicateLines[key] == nil,
                   referencesHold(row, schema, references, unchangedTargets) else { return false }
             // Applied before exactly as it is, its key once so far, what it refers to still there. (Noted and
             // looked up in one step; a key seen before is put back as it was.)
@@ -454,7 +453,7 @@ public struct Validator: Sendable {
                 duplicateLines[key]?.append(row.line)
                 return
             }
-            if let earlier = positionOfKey[key].map(Int.init) {
+            if let earlier = positionOfKey[key] {
                 duplicateLines[key] = [accepted[earlier].line, row.line]
                 return
             }
@@ -477,7 +476,7 @@ public struct Validator: Sendable {
                 unchangedLine.updateValue(UInt64(row.line), forKey: key)
                 return
             }
-            positionOfKey.updateValue(UInt64(accepted.count), forKey: key)
+            positionOfKey[key] = accepted.count
             accepted.append(Record(key: key, values: FieldValues(values), line: row.line, rowHash: warned ? RowHash.warned(rowHash) : rowHash))
         }, skipped: { row in
             for (slot, evidence) in row.identifierEvidence.enumerated() { keyChecks[slot].count(evidence) }
@@ -487,7 +486,7 @@ public struct Validator: Sendable {
         // A selected key that a row outside the selection uses too is as ambiguous as any duplicate.
         if !outside.isEmpty {
             for (key, use) in outside.firstUses(of: positionOfKey.keys) {
-                duplicateLines[use.spelling, default: [accepted[Int(positionOfKey[key]!)].line]].append(use.line)
+                duplicateLines[use.spelling, default: [accepted[positionOfKey[key]!].line]].append(use.line)
             }
         }
         for key in duplicateLines.keys { duplicateLines[key]?.sort() }
@@ -515,7 +514,7 @@ public struct Validator: Sendable {
                 "het manifest noemt \(expected) regels, het bestand heeft er \(read.rows); de export is onvolledig"))
         }
         state.records[kind] = accepted
-        state.acceptedKeys[kind] = KeyTable(keys: accepted.lazy.map(\.key))
+        state.acceptedKeys[kind] = Set(accepted.lazy.map(\.key))
         state.protectedKeys[kind] = rejectedKeys
         if let known {
             state.unchanged[kind] = unchangedLine
