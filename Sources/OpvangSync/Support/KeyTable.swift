@@ -26,12 +26,15 @@ struct KeyTable: Sendable {
     private var spellings: [String: String] = [:]
 
     /// Per process, so that an export cannot be made to pile its keys onto one place.
-    private static let seeds = (UInt64.random(in: .min ... .max), UInt64.random(in: .min ... .max) | 1)
+    static let processSeeds = (UInt64.random(in: .min ... .max), UInt64.random(in: .min ... .max) | 1)
+    /// The keys of the mix (the second odd); a test sets them to place keys where it needs them.
+    private let seeds: (UInt64, UInt64)
     /// At most this share of the slots is taken before the table grows.
     private static let load = 0.7
 
-    init(minimumCapacity: Int = 0) {
+    init(minimumCapacity: Int = 0, seeds: (UInt64, UInt64) = KeyTable.processSeeds) {
         slots = ContiguousArray(repeating: Slot(k0: 0, k1: 0, value: 0), count: KeyTable.slotCount(for: minimumCapacity))
+        self.seeds = (seeds.0, seeds.1 | 1)
     }
 
     private static func slotCount(for keys: Int) -> Int { Swift.max(8, Int(Double(keys) / load) + 1) }
@@ -89,7 +92,7 @@ struct KeyTable: Sendable {
 
     @inline(__always)
     private func home(_ k0: UInt64, _ k1: UInt64) -> Int {
-        let mixed = (k0 ^ KeyTable.seeds.0).multipliedFullWidth(by: k1 ^ KeyTable.seeds.1)
+        let mixed = (k0 ^ seeds.0).multipliedFullWidth(by: k1 ^ seeds.1)
         // The mix spread over the slots (multiply and keep the high word: no division, any slot count).
         return Int((mixed.high ^ mixed.low).multipliedFullWidth(by: UInt64(slots.count)).high)
     }
