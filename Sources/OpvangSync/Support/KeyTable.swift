@@ -159,13 +159,6 @@ struct KeyTable: Sendable {
 
     func contains(_ key: String) -> Bool { self[key] != nil }
 
-    /// The value of `bytes` as a key (a column of the database), without a `String` made for a short ASCII one.
-    func value(ofBytes bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
-        guard let packed = KeyTable.pack(bytes) else { return self[String(decoding: bytes, as: UTF8.self)] }
-        let (slot, found) = find(packed.0, packed.1)
-        return found ? slots[slot].value : nil
-    }
-
     /// Sets the value of `key`; returns the value it had.
     @discardableResult
     mutating func updateValue(_ value: UInt64, forKey key: String) -> UInt64? {
@@ -229,15 +222,6 @@ struct KeyTable: Sendable {
         keys.append(contentsOf: other.keys)
         return keys
     }
-
-    /// Every key with its value.
-    func forEach(_ body: (String, UInt64) throws -> Void) rethrows {
-        for slot in slots where slot.k1 != 0 {
-            let text = KeyTable.unpack(slot.k0, slot.k1)
-            try body(spellings.isEmpty ? text : spellings[text] ?? text, slot.value)
-        }
-        for (key, value) in other { try body(key, value) }
-    }
 }
 
 extension KeyTable: Sequence {
@@ -250,11 +234,5 @@ extension KeyTable {
     init(_ dictionary: [String: UInt64]) {
         self.init(minimumCapacity: dictionary.count)
         for (key, value) in dictionary { updateValue(value, forKey: key) }
-    }
-
-    /// `keys`, each with the value 0: a set of keys.
-    init<Keys: Sequence<String>>(keys: Keys) {
-        self.init(minimumCapacity: keys.underestimatedCount)
-        for key in keys { updateValue(0, forKey: key) }
     }
 }
