@@ -204,7 +204,7 @@ struct KeyTable: Sendable {
             guard found else { return nil }
             let value = slots[slot].value
             empty(slot)
-            spellings[KeyTable.unpack(k0, k1)] = nil
+            if !spellings.isEmpty { spellings[KeyTable.unpack(k0, k1)] = nil }
             return value
         case .text(let text):
             return other.removeValue(forKey: text)
