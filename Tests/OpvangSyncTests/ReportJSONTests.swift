@@ -193,4 +193,27 @@ import Testing
         #expect(FieldNames.display("placement", "startDate", "2026-01-05") == "05-01-2026")
         #expect(FieldNames.display("placement", "monday", "08:00-12:00") == "08:00-12:00")
     }
+
+    /// A night that warns about more rows than the readable report lists: the sections count them all, list the
+    /// first ones in order, and say how many more the spreadsheet holds; the technical table counts every code.
+    @Test func theReadableReportCountsEveryIssueAndListsTheFirst() {
+        var report = report([])
+        let limit = ReportContent.listLimit
+        for index in 1...(limit + 50) {
+            report.issues.append(Issue(.warning, "invalid-email", file: "ouders.csv", line: index, key: "O\(index)",
+                                       message: "ongeldig e-mailadres"))
+            if index % 100 == 0 {
+                report.issues.append(Issue(.error, "missing-required-field", file: "ouders.csv", line: index, key: "E\(index)",
+                                           message: "verplicht veld is leeg"))
+            }
+        }
+        let markdown = MarkdownReport.render(ReportContent.document(report))
+        #expect(markdown.contains("Waarschuwingen (\(limit + 50))") && markdown.contains("Afgewezen regels en fouten (3)"))
+        #expect(markdown.contains("… en nog 50;"))
+        #expect(markdown.contains("`O\(limit)`") && !markdown.contains("`O\(limit + 1)`"))
+        #expect(markdown.contains("`E300`") && !markdown.contains("… en nog 0"))
+        #expect(markdown.contains("Bekijk de waarschuwingen hieronder"))
+        #expect(markdown.contains("| `invalid-email` | `warning` | \(limit + 50) |") && markdown.contains("| `missing-required-field` | `error` | 3 |"))
+    }
 }
+
