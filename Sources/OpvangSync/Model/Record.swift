@@ -46,6 +46,7 @@ public struct DesiredState: Sendable {
     /// to them): the keys of rows whose content the portal applied before, which were not
     /// parsed again (each kind read; a kind whose file was skipped whole has its stored keys here only when a
     /// file read after it refers to it). Each of them is an accepted key too, though not among `acceptedKeys`.
+    /// Only the keys count: the values are those of the table they came from (the line read, or the hash stored).
     var unchanged: [EntityKind: KeyTable] = [:]
     /// Kinds whose file was not read at all: its SHA-256 is the one last applied, which had no rejected
     /// row, so every record the portal keeps a hash for is unchanged (its warnings are repeated).
