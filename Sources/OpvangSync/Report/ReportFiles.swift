@@ -447,7 +447,6 @@ public enum ReportWriter {
         return bytes
     }
 
-
     /// `items` as the body of a JSON list, one object per line, each written by `object`.
     private static func writeList<Items: Sequence>(_ items: Items, into bytes: inout [UInt8], spill: (inout [UInt8]) throws -> Void,
                                                      _ object: (Items.Element, inout [UInt8]) -> Void) throws {

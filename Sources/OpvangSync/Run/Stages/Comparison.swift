@@ -33,17 +33,8 @@ struct HashUpdate {
     /// Full and incremental runs record their basis and date; a scoped run does not.
     var basis: (text: String, asOf: Day)?
 
-    /// The hashes of `records` that differ from `known` (all of them without `known`).
-    mutating func keep(_ kind: EntityKind, _ records: [Record], known: [String: UInt64]?) {
-        keep(kind, records, storedHash: { known?[$0] })
-    }
-
-    /// The same, against the portal's hashes of the kind.
-    mutating func keep(_ kind: EntityKind, _ records: [Record], known: KeyTable?) {
-        keep(kind, records, storedHash: { known?[$0] })
-    }
-
-    private mutating func keep(_ kind: EntityKind, _ records: [Record], storedHash: (String) -> UInt64?) {
+    /// The hashes of `records` that differ from the one `storedHash` gives for their key (nil: none stored).
+    mutating func keep(_ kind: EntityKind, _ records: [Record], storedHash: (String) -> UInt64?) {
         var list: [(key: String, hash: UInt64)] = []
         for record in records where storedHash(record.key) != record.rowHash { list.append((record.key, record.rowHash)) }
         if !list.isEmpty { upserts[kind, default: []] += list }
@@ -97,7 +88,7 @@ struct Comparison {
             // The rows it applied carry their hashes; the files it read in part are no longer "as applied".
             for kind in narrowed.kinds {
                 let records = narrowed.records(of: kind)
-                hashes.keep(kind, records, known: [:])
+                hashes.keep(kind, records, storedHash: { _ in nil })
                 let seen = Set(records.map(\.key)).union(narrowed.protectedKeys[kind] ?? [])
                 hashes.deletes[kind] = Set((narrowedCurrent[kind] ?? [:]).keys).subtracting(seen)
                 hashes.clearedFiles.insert(kind)
@@ -106,7 +97,7 @@ struct Comparison {
             plan = Differ(asOf: asOf).plan(desired: desired, current: current)
             for kind in desired.kinds {
                 let known = try choice.known?.hashes(of: kind)
-                hashes.keep(kind, desired.records(of: kind), known: known)
+                hashes.keep(kind, desired.records(of: kind), storedHash: { known?[$0] })
                 let seen = Set(desired.records(of: kind).map(\.key)).union(desired.protectedKeys[kind] ?? [])
                 hashes.deletes[kind] = Set(known?.keys ?? []).subtracting(seen)
                 choice.known?.release(kind)
@@ -144,7 +135,8 @@ struct Comparison {
                                                                      rowHash: dated[key] ?? RowHash.recheck))
                 }
                 unchangedCount[kind] = (skipped ? known.counts[kind] ?? 0 : unchanged.count) - dated.count
-                hashes.keep(kind, desired.records(of: kind), known: skipped ? dated : stored.merging(dated) { own, _ in own })
+                let storedHashes = skipped ? dated : stored.merging(dated) { own, _ in own }
+                hashes.keep(kind, desired.records(of: kind), storedHash: { storedHashes[$0] })
                 hashes.deletes[kind] = missing
             }
             plan = Differ(asOf: asOf).plan(desired: desired, current: current)
