@@ -74,6 +74,29 @@ import Testing
                 "one issue per line, keys sorted")
     }
 
+    /// Every parent without an account is listed every night (46,000 at a million children): written by hand
+    /// as well, an absent name left out as the encoder leaves it out.
+    @Test func handWrittenParentsWithoutAnAccountReadBackAsEncoded() throws {
+        var listed = report([])
+        var parents = ParentAccounts()
+        parents.invited = [.init(parent: "O1", name: nil, address: "a@example.nl", column: "E-mail", why: "new-account")]
+        parents.withoutAccount = [.init(parent: "O2", name: "Zoë \"de\" Vries\n", reason: "geen bruikbaar e-mailadres (E-mail is leeg)"),
+                                  .init(parent: "O\u{1}3", name: nil, reason: "het e-mailadres hoort bij een ander gezin\\")]
+        listed.parentAccounts = parents
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        for parents in [parents, ParentAccounts(), nil] {
+            var report = listed
+            report.parentAccounts = parents
+            let written = try ReportWriter.json(report)
+            let expected = try JSONSerialization.jsonObject(with: encoder.encode(report)) as? NSDictionary
+            #expect(try JSONSerialization.jsonObject(with: Data(written)) as? NSDictionary == expected)
+            #expect(try JSONDecoder().decode(RunReport.self, from: Data(written)).parentAccounts == parents)
+        }
+        let lines = String(decoding: try ReportWriter.json(listed), as: UTF8.self).split(separator: "\n")
+        #expect(lines.contains("      {\"parent\":\"O\\u0001\u{33}\",\"reason\":\"het e-mailadres hoort bij een ander gezin\\\\\"}"), "one parent per line")
+    }
+
     /// A first import's report is tens of megabytes: its JSON and spreadsheets are written to their files as
     /// they are made, and must come out byte for byte as the whole would.
     @Test func aLargeReportIsWrittenInPiecesExactlyAsWhole() throws {
@@ -122,6 +145,56 @@ import Testing
         #expect(Array(try Data(contentsOf: URL(fileURLWithPath: paths.json))) == whole)
         #expect(Array(try Data(contentsOf: URL(fileURLWithPath: paths.changesCSV))) == ReportWriter.changesCSV(large))
         #expect(Array(try Data(contentsOf: URL(fileURLWithPath: paths.rejectedCSV))) == ReportWriter.issuesCSV(large))
+    }
+
+    /// The report is staged before the transaction and written again after the commit, with its end time,
+    /// its mail counts and the issues noted since. The second copies the lists and the issues' digest of the
+    /// first: every file must come out byte for byte as the final report staged afresh.
+    @Test func aReportStagedAgainAfterTheCommitIsTheOneWrittenAfresh() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        func files(_ paths: ReportPaths) throws -> [[UInt8]] {
+            try [paths.json, paths.markdown, paths.html, paths.changesCSV, paths.rejectedCSV].map { Array(try Data(contentsOf: URL(fileURLWithPath: $0))) }
+        }
+        func issue(_ number: Int) -> OpvangSync.Issue {
+            Issue(number % 7 == 0 ? .error : number % 11 == 0 ? .info : .warning, number % 3 == 0 ? "invalid-email" : "stale-export",
+                  file: "ouders.csv", line: number + 2, column: 4, field: "E-mail", key: "O\(number)",
+                  message: number % 5 == 0 ? "ongeldig e-mailadres (zoë\(number)@), zie rules.maxExportAgeHours" : "ongeldig e-mailadres")
+        }
+        // Large enough that every list is copied over more than one megabyte; and a night without changes.
+        let changes = (0..<12_000).map { number in
+            RunReport.ReportChange(entity: "parent", key: "O\(number)", action: number % 2 == 0 ? .created : .updated,
+                                   fields: number % 2 == 0 ? [] : [FieldChange(field: "lastName", old: "Dijk \"\(number)\"", new: "van Dijk")])
+        }
+        for (index, listed) in [changes, []].enumerated() {
+            var report = report(listed)
+            report.issues = (0..<8_000).map(issue)
+            report.mail = MailSummary()
+            var kept = report
+            kept.changes = []
+            // Staged with the JSON written for the runs row, as an import does.
+            let staged = try ReportWriter.stage(report, json: ReportWriter.written(kept), folder: root + "/staged\(index)")
+            let fresh = try ReportWriter.stage(report, folder: root + "/fresh\(index)").commit()
+
+            var final = report
+            final.finishedAt = "2026-11-22T01:07:09Z"
+            final.writeLockSeconds = 1.25
+            final.mail?.queued = 12
+            final.mail?.sent = 3
+            final.issues += [OpvangSync.Issue(.error, "run-not-recorded", message: "de run kon niet in de database worden vastgelegd"),
+                             OpvangSync.Issue(.warning, "mail-not-sent", message: "niet alle mail is verstuurd (`opvangsync mail send`)")]
+            var restaged = try staged.restaging(final)
+            #expect(try files(restaged.restaging(final).commit()) == files(ReportWriter.stage(final, folder: root + "/final\(index)").commit()),
+                    "staged again, with two issues more (\(index == 0 ? "changes" : "no changes"))")
+            #expect(try files(ReportWriter.stage(report, json: ReportWriter.written(kept), folder: root + "/again\(index)").commit()) == files(fresh),
+                    "staged with the runs row's JSON")
+
+            // Issues that are not those staged with more after them (one changed): written anew, not copied.
+            var changed = final
+            changed.issues[5] = issue(5_000_000)
+            restaged = try ReportWriter.stage(report, json: ReportWriter.written(kept), folder: root + "/changed\(index)")
+            #expect(try files(restaged.restaging(changed).commit()) == files(ReportWriter.stage(changed, folder: root + "/changed-fresh\(index)").commit()))
+        }
     }
 
     /// A file that fails half-way (a full disk, an error while it is made) leaves nothing behind, not even

@@ -175,9 +175,7 @@ public enum DutchText {
     /// The configuration keys, commands and options a message names: what `plain` leaves out, for the
     /// technical section.
     public static func technicalTerms(_ text: String) -> [String] {
-        // Each pattern below needs one of these to match; most messages have none.
-        guard text.utf8.contains(where: { $0 == UInt8(ascii: "`") || $0 == UInt8(ascii: ".") }) || text.containsBytes("max")
-                || text.containsBytes("reportRetentionDays") || text.containsBytes("opvangsync ") else { return [] }
+        guard mayNameTerms(text) else { return [] }
         var terms: [String] = []
         for expression in Plain.terms {
             let range = NSRange(text.startIndex..., in: text)
@@ -188,6 +186,13 @@ public enum DutchText {
             }
         }
         return terms
+    }
+
+    /// False when `text` cannot name a term: each pattern of `technicalTerms` needs one of these to match,
+    /// and most messages have none.
+    static func mayNameTerms(_ text: String) -> Bool {
+        text.utf8.contains(where: { $0 == UInt8(ascii: "`") || $0 == UInt8(ascii: ".") }) || text.containsBytes("max")
+            || text.containsBytes("reportRetentionDays") || text.containsBytes("opvangsync ")
     }
 
     /// The patterns of `plain` and `technicalTerms`, compiled once: a report of a large run passes thousands

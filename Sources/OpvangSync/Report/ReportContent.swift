@@ -13,18 +13,20 @@ enum ReportContent {
     /// At most this many attendance changes per group are listed.
     static let perGroupLimit = 25
 
-    static func document(_ report: RunReport) -> ReportDocument {
+    /// `digest` is that of the report's issues, when the caller has it (`IssueDigest`).
+    static func document(_ report: RunReport, digest: IssueDigest? = nil) -> ReportDocument {
+        let digest = digest ?? IssueDigest(report.issues)
         let title: Text = [.text("Importrapport " + (report.organisation.name.map { "\($0) (\(report.organisation.id))" }
             ?? report.organisation.id))]
         // A held location is what customer service must act on first.
         var sections = HeldLocationsReport.sections(report)
         sections.append(ReportDocument.Section(title: "Wat betekent dit?", anchor: "betekenis", blocks: meaning(report)))
-        sections.append(ReportDocument.Section(title: "Wat moet er gebeuren?", anchor: "actie", blocks: [.list(todo(report).map { [.text($0)] })]))
+        sections.append(ReportDocument.Section(title: "Wat moet er gebeuren?", anchor: "actie", blocks: [.list(todo(report, digest).map { [.text($0)] })]))
         if let removals = removals(report) { sections.append(removals) }
         if let locations = locations(report) { sections.append(locations) }
         if let counts = counts(report) { sections.append(counts) }
         sections += vanished(report)
-        sections += issues(report)
+        sections += issues(digest)
         sections += parents(report)
         if let mail = mail(report) { sections.append(mail) }
         if let changes = changes(report) { sections.append(changes) }
@@ -32,15 +34,15 @@ enum ReportContent {
         if let retention = retention(report) { sections.append(retention) }
         sections.append(provenance(report))
         if let release = HeldLocationsReport.technicalSection(report) { sections.append(release) }
-        sections.append(technical(report))
-        return ReportDocument(title: title, tone: tone(report), status: statusText(report), sections: sections)
+        sections.append(technical(report, digest))
+        return ReportDocument(title: title, tone: tone(report, digest), status: statusText(report), sections: sections)
     }
 
     // MARK: - Summary
 
-    static func tone(_ report: RunReport) -> ReportDocument.Tone {
+    static func tone(_ report: RunReport, _ digest: IssueDigest) -> ReportDocument.Tone {
         switch report.status {
-        case .applied: return report.rejectedRows > 0 || report.issues.contains { $0.severity == .error } ? .attention : .good
+        case .applied: return report.rejectedRows > 0 || digest.errors.count > 0 ? .attention : .good
         case .skipped: return .good
         case .aborted, .failed: return .bad
         }
@@ -153,8 +155,8 @@ enum ReportContent {
     }
 
     /// What customer service does next, one line per thing to do.
-    static func todo(_ report: RunReport) -> [String] {
-        let codes = Set(report.issues.map(\.code))
+    static func todo(_ report: RunReport, _ digest: IssueDigest) -> [String] {
+        let codes = digest.codes
         switch report.status {
         case .skipped:
             return ["Niets. Moet deze export toch opnieuw worden ingelezen, vraag dan de beheerder de import te forceren, met een reden."]
@@ -207,8 +209,7 @@ enum ReportContent {
             if codes.contains("mail-not-sent") {
                 lines.append("Niet alle mail is verstuurd; hij gaat mee met de volgende verzendronde. Blijft dat zo, waarschuw dan de beheerder.")
             }
-            let warnings = report.issues.filter { $0.severity == .warning }.count
-            if warnings > 0 { lines.append("Bekijk de waarschuwingen hieronder; ze zijn verwerkt, maar verdienen aandacht.") }
+            if digest.warningCount > 0 { lines.append("Bekijk de waarschuwingen hieronder; ze zijn verwerkt, maar verdienen aandacht.") }
             if lines.isEmpty { lines.append(report.mode == "dry-run" ? "Niets: dit was een proefrun." : "Niets: alles is verwerkt.") }
             return lines
         }
@@ -264,32 +265,31 @@ enum ReportContent {
 
     // MARK: - What needs attention
 
-    static func issues(_ report: RunReport) -> [ReportDocument.Section] {
+    static func issues(_ digest: IssueDigest) -> [ReportDocument.Section] {
         var sections: [ReportDocument.Section] = []
-        let errors = report.issues.filter { $0.severity == .error }
-        let warnings = report.issues.filter { $0.severity != .error }
-        if !errors.isEmpty {
-            sections.append(ReportDocument.Section(title: "Afgewezen regels en fouten (\(errors.count))", anchor: "fouten", blocks: [
+        if digest.errors.count > 0 {
+            sections.append(ReportDocument.Section(title: "Afgewezen regels en fouten (\(digest.errors.count))", anchor: "fouten", blocks: [
                 .paragraph([.text("Deze regels zijn "), .strong("niet"), .text(" verwerkt. Wat het portaal al had voor deze records blijft staan. Pas de gegevens aan in het planningssysteem; de volgende import neemt ze dan mee.")]),
-            ] + issueTable(errors)))
+            ] + issueTable(digest.errors.listed, count: digest.errors.count)))
         }
-        if !warnings.isEmpty {
-            sections.append(ReportDocument.Section(title: "Waarschuwingen (\(warnings.count))", anchor: "waarschuwingen", blocks: [
+        if digest.others.count > 0 {
+            sections.append(ReportDocument.Section(title: "Waarschuwingen (\(digest.others.count))", anchor: "waarschuwingen", blocks: [
                 .paragraph([.text("Deze regels zijn wel verwerkt, maar verdienen aandacht.")]),
-            ] + issueTable(warnings)))
+            ] + issueTable(digest.others.listed, count: digest.others.count)))
         }
         return sections
     }
 
-    static func issueTable(_ issues: [Issue]) -> [Block] {
-        let rows: [[Text]] = issues.prefix(listLimit).map { issue in
+    /// The table of the first `listLimit` of `count` issues, `listed`.
+    static func issueTable(_ listed: [Issue], count: Int) -> [Block] {
+        let rows: [[Text]] = listed.prefix(listLimit).map { issue in
             let column = [issue.column.map { "kolom \($0)" }, issue.field.map { "(\($0))" }].compactMap { $0 }.joined(separator: " ")
             return [issue.file.map { [.code($0)] } ?? [], [.text(issue.line.map(String.init) ?? "")], [.text(column)],
                     issue.key.map { [.code($0)] } ?? [], [.text(DutchText.plain(issue.message))]]
         }
         var blocks: [Block] = [.table(header: ["Bestand", "Regel", "Kolom", "Sleutel", "Melding"], numeric: [1], rows: rows, nowrap: [2])]
-        if issues.count > listLimit {
-            blocks.append(.paragraph([.text("… en nog \(issues.count - listLimit); het CSV-bestand met afgewezen regels bevat ze allemaal.")]))
+        if count > listLimit {
+            blocks.append(.paragraph([.text("… en nog \(count - listLimit); het CSV-bestand met afgewezen regels bevat ze allemaal.")]))
         }
         return blocks
     }
@@ -467,7 +467,7 @@ enum ReportContent {
     }
 
     /// For IT: codes, options, configuration keys and paths, which the rest of the report leaves out.
-    static func technical(_ report: RunReport) -> ReportDocument.Section {
+    static func technical(_ report: RunReport, _ digest: IssueDigest) -> ReportDocument.Section {
         var facts: [(String, Text)] = [
             ("Run", [.code(report.runId)]),
             ("Modus en status", [.code("mode=\(report.mode) status=\(report.status.rawValue) exitCode=\(report.exitCode)"
@@ -496,27 +496,14 @@ enum ReportContent {
             }
             blocks.append(.table(header: ["Bestand", "Soort", "Regels", "Afgewezen", "Tekenset"], numeric: [2, 3], rows: rows))
         }
-        // Every issue code with how often it occurred, and the options and keys its messages name.
-        var order: [String] = []
-        var seen: [String: (count: Int, severity: Issue.Severity, terms: [String])] = [:]
-        // Thousands of warnings share a handful of messages: each message is looked at once.
-        var looked: Set<String> = []
-        for issue in report.issues {
-            if seen[issue.code] == nil { order.append(issue.code); seen[issue.code] = (0, issue.severity, []) }
-            seen[issue.code]?.count += 1
-            guard looked.insert(issue.code + "\u{0}" + issue.message).inserted else { continue }
-            for term in DutchText.technicalTerms(issue.message) where !(seen[issue.code]?.terms.contains(term) ?? true) {
-                seen[issue.code]?.terms.append(term)
-            }
-        }
         if let reason = report.abortReason {
             let terms = DutchText.technicalTerms(reason)
             if !terms.isEmpty { blocks.append(.paragraph([.text("Genoemd in de reden van afbreken: ")] + codeList(terms))) }
         }
-        if !order.isEmpty {
-            let rows: [[Text]] = order.map { code in
-                let entry = seen[code] ?? (0, .info, [])
-                return [[.code(code)], [.code(entry.severity.rawValue)], [.text(String(entry.count))], codeList(entry.terms + hints(code))]
+        // Every issue code with how often it occurred, and the options and keys its messages name.
+        if !digest.perCode.isEmpty {
+            let rows: [[Text]] = digest.perCode.map { entry in
+                [[.code(entry.code)], [.code(entry.severity.rawValue)], [.text(String(entry.count))], codeList(entry.terms + hints(entry.code))]
             }
             blocks.append(.table(header: ["Code", "Ernst", "Aantal", "Opties en instellingen"], numeric: [2], rows: rows))
         }

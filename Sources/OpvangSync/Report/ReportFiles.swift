@@ -257,6 +257,10 @@ public struct StagedReport {
     let files: [(temporary: String, final: String)]
     /// The number of issues the staged issues CSV lists.
     let issueCount: Int
+    /// The staged JSON, whose lists the final one copies.
+    let json: WrittenJSON
+    /// What the staged Markdown and web page say of the issues.
+    let digest: IssueDigest
 
     /// Renames every file into place; when one cannot be, the temporaries not yet renamed are removed.
     public func commit() throws -> ReportPaths {
@@ -276,16 +280,23 @@ public struct StagedReport {
     /// was staged; the old temporaries of those are removed.
     public func restaging(_ report: RunReport) throws -> StagedReport {
         var fresh: [String: String] = [:]
-        let paths = paths
+        let paths = paths, staged = json
+        let json: WrittenJSON, digest: IssueDigest
         do {
             let issuesChanged = report.issues.count != issueCount
+            // The lists are copied from the staged JSON, and the issues' digest is extended: only what the run
+            // noted since is written anew.
             let (data, readable) = try sideBySide({
-                try ReportWriter.stageData(report, json: nil, paths: paths, changes: false, issues: issuesChanged)
-            }, {
-                ReportWriter.forPeople(report)
+                try ReportWriter.stageData(report, json: staged, paths: paths, changes: false, issues: issuesChanged)
+            }, { () -> (markdown: [UInt8], html: [UInt8], digest: IssueDigest) in
+                let digest = self.digest.extended(to: report.issues)
+                let rendered = ReportWriter.forPeople(report, digest: digest)
+                return (rendered.markdown, rendered.html, digest)
             })
-            for file in data { fresh[file.final] = file.temporary }
-            for (bytes, path) in [(readable.0, paths.markdown), (readable.1, paths.html)] {
+            json = data.json
+            digest = readable.digest
+            for file in data.files { fresh[file.final] = file.temporary }
+            for (bytes, path) in [(readable.markdown, paths.markdown), (readable.html, paths.html)] {
                 fresh[path] = try ProtectedFile.stage(bytes, for: path)
             }
         } catch {
@@ -301,12 +312,73 @@ public struct StagedReport {
                 updated.append(file)
             }
         }
-        return StagedReport(paths: paths, files: updated, issueCount: report.issues.count)
+        return StagedReport(paths: paths, files: updated, issueCount: report.issues.count, json: json, digest: digest)
     }
 
     /// Removes the temporary files (the run rolled back, or a newer version was staged).
     public func discard() {
         for file in files { ProtectedFile.discard(file.temporary) }
+    }
+}
+
+/// A report's JSON written before in the same run, whose lists a later JSON of the run copies instead of
+/// writing them anew (`ReportWriter.json(_:reusing:spill:)`). The report is written before the transaction
+/// and again after the commit: its changes are the same then, and its issues at most a few more, while a
+/// first import lists every record it made and a quiet night at a million children warns about 145,000 rows.
+struct WrittenJSON: Sendable {
+    /// Where each list's items are in the bytes (between its brackets), and how many it holds.
+    struct Places: Sendable {
+        var changes: (bytes: Range<Int>, count: Int) = (0..<0, 0)
+        var issues: (bytes: Range<Int>, count: Int) = (0..<0, 0)
+    }
+
+    enum Source: Sendable {
+        case bytes([UInt8])
+        /// A staged report file, written and synced.
+        case file(String)
+    }
+
+    let runId: String
+    /// The issues it lists.
+    let issues: [Issue]
+    let places: Places
+    let source: Source
+
+    /// Appends the bytes of `range` to `bytes`, handing them to `spill` a megabyte at a time.
+    func copy(_ range: Range<Int>, into bytes: inout [UInt8], spill: (inout [UInt8]) throws -> Void) throws {
+        guard !range.isEmpty else { return }
+        switch source {
+        case .bytes(let written):
+            var start = range.lowerBound
+            while start < range.upperBound {
+                let end = min(start + StagingFile.spillSize, range.upperBound)
+                bytes += written[start..<end]
+                try spill(&bytes)
+                start = end
+            }
+        case .file(let path):
+            let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+            guard descriptor >= 0 else { throw ProtectedFile.Failure(path: path, reason: String(cString: strerror(errno))) }
+            defer { close(descriptor) }
+            var offset = range.lowerBound
+            while offset < range.upperBound {
+                let want = min(StagingFile.spillSize, range.upperBound - offset)
+                let kept = bytes.count
+                bytes.append(contentsOf: repeatElement(0, count: want))
+                let read = bytes.withUnsafeMutableBytes { buffer in pread(descriptor, buffer.baseAddress! + kept, want, off_t(offset)) }
+                if read < 0, errno == EINTR {
+                    bytes.removeSubrange(kept...)
+                    continue
+                }
+                guard read > 0 else {
+                    let reason = read < 0 ? String(cString: strerror(errno)) : "it is shorter than when it was written"
+                    throw ProtectedFile.Failure(path: path, reason: reason)
+                }
+                bytes.removeSubrange((kept + read)...)
+                offset += read
+                try spill(&bytes)
+            }
+        }
     }
 }
 
@@ -317,13 +389,23 @@ public enum ReportWriter {
     }
 
     /// Writes the files of `report` under temporary names in `<reports>/<org>/`; nothing is in place yet.
-    /// `json` is the report already serialised, when the caller has it (a first import's is large).
-    public static func stage(_ report: RunReport, json: [UInt8]? = nil, to reportsDirectory: String) throws -> StagedReport {
+    /// `json` is the JSON of `report` without its changes, when the caller has it: without changes it is the
+    /// report's own, and otherwise its issues are copied from it.
+    static func stage(_ report: RunReport, json: WrittenJSON? = nil, to reportsDirectory: String) throws -> StagedReport {
         try stage(report, json: json, folder: (reportsDirectory as NSString).appendingPathComponent(report.organisation.id))
     }
 
     /// The same, into `folder` itself (the folder a run's recorded report path names).
-    public static func stage(_ report: RunReport, json serialised: [UInt8]? = nil, folder: String) throws -> StagedReport {
+    public static func stage(_ report: RunReport, to reportsDirectory: String) throws -> StagedReport {
+        try stage(report, json: nil, to: reportsDirectory)
+    }
+
+    /// The same, into `folder` itself (the folder a run's recorded report path names).
+    public static func stage(_ report: RunReport, folder: String) throws -> StagedReport {
+        try stage(report, json: nil, folder: folder)
+    }
+
+    static func stage(_ report: RunReport, json prior: WrittenJSON?, folder: String) throws -> StagedReport {
         // The organisation id and run id become file names: plain identifiers only, checked again here.
         guard OrganisationID.isValid(report.organisation.id) || report.organisation.id == RunReport.unknownOrganisation,
               report.runId.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
@@ -336,34 +418,48 @@ public enum ReportWriter {
         let paths = ReportPaths(json: base + ".json", markdown: base + ".md", html: base + ".html",
                                 changesCSV: base + "-wijzigingen.csv", rejectedCSV: base + "-afgewezen.csv")
         var files: [(temporary: String, final: String)] = []
+        let json: WrittenJSON, digest: IssueDigest
         do {
             // Rendered on both cores: the JSON and the two spreadsheets, written to their files as they are
             // made, beside the document for people.
-            let (data, readable) = try sideBySide({ try stageData(report, json: serialised, paths: paths, changes: true, issues: true) }, {
-                forPeople(report)
+            let (data, readable) = try sideBySide({ try stageData(report, json: prior, paths: paths, changes: true, issues: true) }, {
+                () -> (markdown: [UInt8], html: [UInt8], digest: IssueDigest) in
+                let digest = IssueDigest(report.issues)
+                let rendered = forPeople(report, digest: digest)
+                return (rendered.markdown, rendered.html, digest)
             })
-            files = data
-            for (bytes, path) in [(readable.0, paths.markdown), (readable.1, paths.html)] {
+            files = data.files
+            json = data.json
+            digest = readable.digest
+            for (bytes, path) in [(readable.markdown, paths.markdown), (readable.html, paths.html)] {
                 files.append((try ProtectedFile.stage(bytes, for: path), path))
             }
         } catch {
             for file in files { ProtectedFile.discard(file.temporary) }
             throw error
         }
-        return StagedReport(paths: paths, files: files, issueCount: report.issues.count)
+        return StagedReport(paths: paths, files: files, issueCount: report.issues.count, json: json, digest: digest)
     }
 
-    /// Stages the JSON (`serialised` when the caller has it), the changes CSV unless `changes` is false, and
-    /// the issues CSV when `issues` is true, each written to its file as it is made. When one of them
-    /// cannot be, those already staged are removed.
-    static func stageData(_ report: RunReport, json serialised: [UInt8]?, paths: ReportPaths, changes: Bool,
-                          issues: Bool) throws -> [(temporary: String, final: String)] {
+    /// Stages the JSON (copying from `prior`, a JSON of the run written before, what it can), the changes CSV
+    /// unless `changes` is false, and the issues CSV when `issues` is true, each written to its file as it is
+    /// made. When one of them cannot be, those already staged are removed.
+    static func stageData(_ report: RunReport, json prior: WrittenJSON?, paths: ReportPaths, changes: Bool,
+                          issues: Bool) throws -> (files: [(temporary: String, final: String)], json: WrittenJSON) {
         var files: [(temporary: String, final: String)] = []
         do {
-            if let serialised {
-                files.append((try ProtectedFile.stage(serialised, for: paths.json), paths.json))
+            var places = WrittenJSON.Places()
+            if let prior, case .bytes(let bytes) = prior.source, prior.runId == report.runId, report.changes.isEmpty,
+               prior.places.changes.count == 0, prior.issues.count == report.issues.count {
+                // The JSON of the report without its changes, and it has none: the report's own.
+                files.append((try ProtectedFile.stage(bytes, for: paths.json), paths.json))
+                places = prior.places
             } else {
-                files.append((try ProtectedFile.stage(for: paths.json) { try json(report, spill: $0) }, paths.json))
+                files.append((try ProtectedFile.stage(for: paths.json) { spill in
+                    let written = try json(report, reusing: prior, spill: spill)
+                    places = written.places
+                    return written.rest
+                }, paths.json))
             }
             if changes {
                 files.append((try ProtectedFile.stage(for: paths.changesCSV) { try changesCSV(report, spill: $0) }, paths.changesCSV))
@@ -371,16 +467,16 @@ public enum ReportWriter {
             if issues {
                 files.append((try ProtectedFile.stage(for: paths.rejectedCSV) { try issuesCSV(report, spill: $0) }, paths.rejectedCSV))
             }
+            return (files, WrittenJSON(runId: report.runId, issues: report.issues, places: places, source: .file(files[0].temporary)))
         } catch {
             for file in files { ProtectedFile.discard(file.temporary) }
             throw error
         }
-        return files
     }
 
-    /// The Markdown and the web page of `report`, rendered from one document.
-    static func forPeople(_ report: RunReport) -> (markdown: [UInt8], html: [UInt8]) {
-        let document = ReportContent.document(report)
+    /// The Markdown and the web page of `report`, rendered from one document; `digest` is that of its issues.
+    static func forPeople(_ report: RunReport, digest: IssueDigest) -> (markdown: [UInt8], html: [UInt8]) {
+        let document = ReportContent.document(report, digest: digest)
         return (Array(MarkdownReport.render(document).utf8), Array(HTMLReport.render(report, document).utf8))
     }
 
@@ -390,6 +486,27 @@ public enum ReportWriter {
 
     /// The JSON of `report`, given to `spill` object by object as it is written; returns the rest.
     static func json(_ report: RunReport, spill: (inout [UInt8]) throws -> Void) throws -> [UInt8] {
+        try json(report, reusing: nil, spill: spill).rest
+    }
+
+    /// The JSON of `report` in memory, with where its lists are, for a later JSON of the run to copy them.
+    static func written(_ report: RunReport) throws -> WrittenJSON {
+        let (bytes, places) = try json(report, reusing: nil, spill: { _ in })
+        return WrittenJSON(runId: report.runId, issues: report.issues, places: places, source: .bytes(bytes))
+    }
+
+    /// The JSON of `report`, given to `spill` object by object as it is written; returns the rest and where
+    /// the lists' items are in the whole. The lists `prior` (a JSON of the same run written before) holds as
+    /// they are here are copied from it rather than written anew: the changes when they are the same, the
+    /// issues as far as they are.
+    static func json(_ report: RunReport, reusing prior: WrittenJSON?,
+                     spill: (inout [UInt8]) throws -> Void) throws -> (rest: [UInt8], places: WrittenJSON.Places) {
+        // The lists below are written by closures kept in a table, for as long as this call.
+        try withoutActuallyEscaping(spill) { spill in try json(report, reusing: prior, escaping: spill) }
+    }
+
+    private static func json(_ report: RunReport, reusing prior: WrittenJSON?,
+                             escaping spill: @escaping (inout [UInt8]) throws -> Void) throws -> (rest: [UInt8], places: WrittenJSON.Places) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         // A first import lists every record it created, and a night can warn about thousands of rows: lists
@@ -398,11 +515,26 @@ public enum ReportWriter {
         var shell = report
         shell.changes = []
         shell.issues = []
+        shell.parentAccounts?.withoutAccount = []
         let encoded = Array(try encoder.encode(shell))
-        typealias List = (key: String, isEmpty: Bool, write: (inout [UInt8], (inout [UInt8]) throws -> Void) throws -> Void)
+        let prior = prior?.runId == report.runId ? prior : nil
+        // How many bytes went to `spill`: with the buffer, where in the whole the writing is.
+        var spilled = 0
+        let counted: (inout [UInt8]) throws -> Void = { buffer in
+            let before = buffer.count
+            try spill(&buffer)
+            spilled += before - buffer.count
+        }
+        typealias List = (key: String, indent: String, isEmpty: Bool, write: (inout [UInt8]) throws -> Int)
         let lists: [List] = [
-            ("changes", report.changes.isEmpty, { bytes, spill in
-                try writeList(report.changes, into: &bytes, spill: spill) { change, bytes in
+            ("changes", "  ", report.changes.isEmpty, { bytes in
+                // A run's changes are settled before its report is first written.
+                var from = 0
+                if let prior, prior.places.changes.count == report.changes.count {
+                    try prior.copy(prior.places.changes.bytes, into: &bytes, spill: counted)
+                    from = report.changes.count
+                }
+                try writeList(report.changes.dropFirst(from), first: from == 0, indent: "    ", into: &bytes, spill: counted) { change, bytes in
                     var object = JSONMembers(&bytes)
                     object.add("action", change.action.rawValue, &bytes)
                     object.add("entity", change.entity, &bytes)
@@ -419,39 +551,70 @@ public enum ReportWriter {
                     object.add("key", change.key, &bytes)
                     object.close(&bytes)
                 }
+                return report.changes.count
             }),
-            ("issues", report.issues.isEmpty, { bytes, spill in
-                try writeList(report.issues, into: &bytes, spill: spill) { issue, bytes in issue.appendJSON(to: &bytes) }
+            ("issues", "  ", report.issues.isEmpty, { bytes in
+                // A run only ever adds issues: those the prior JSON lists are copied, the rest written.
+                var from = 0
+                if let prior, prior.issues.count <= report.issues.count, report.issues.prefix(prior.issues.count).elementsEqual(prior.issues) {
+                    try prior.copy(prior.places.issues.bytes, into: &bytes, spill: counted)
+                    from = prior.issues.count
+                }
+                try writeList(report.issues.dropFirst(from), first: from == 0, indent: "    ", into: &bytes, spill: counted) { issue, bytes in
+                    issue.appendJSON(to: &bytes)
+                }
+                return report.issues.count
+            }),
+            // Every parent without an account is listed every night: 46,000 at a million children.
+            ("withoutAccount", "    ", report.parentAccounts?.withoutAccount.isEmpty ?? true, { bytes in
+                let parents = report.parentAccounts?.withoutAccount ?? []
+                try writeList(parents, first: true, indent: "      ", into: &bytes, spill: counted) { parent, bytes in
+                    var object = JSONMembers(&bytes)
+                    if let name = parent.name { object.add("name", name, &bytes) }
+                    object.add("parent", parent.parent, &bytes)
+                    object.add("reason", parent.reason, &bytes)
+                    object.close(&bytes)
+                }
+                return parents.count
             }),
         ]
         // Where each empty list stands in the encoded shell (looked for there, where it is small); then the
         // shell is copied around the lists, which are written in its place.
         var places: [(range: Range<Int>, list: List)] = []
         for list in lists {
-            if let range = ByteSearch.firstRange(of: Array("\n  \"\(list.key)\" : [\n\n  ]".utf8), in: encoded) { places.append((range, list)) }
+            let empty = "\n\(list.indent)\"\(list.key)\" : [\n\n\(list.indent)]"
+            if let range = ByteSearch.firstRange(of: Array(empty.utf8), in: encoded) { places.append((range, list)) }
         }
         places.sort { $0.range.lowerBound < $1.range.lowerBound }
         var bytes: [UInt8] = []
         var copied = 0
+        var found = WrittenJSON.Places()
         for place in places {
             bytes += encoded[copied..<place.range.lowerBound]
-            bytes.append(contentsOf: "\n  \"\(place.list.key)\" : [".utf8)
-            try place.list.write(&bytes, spill)
+            bytes.append(contentsOf: "\n\(place.list.indent)\"\(place.list.key)\" : [".utf8)
+            let start = spilled + bytes.count
+            let count = try place.list.write(&bytes)
+            let items = (bytes: start..<(spilled + bytes.count), count: count)
+            if place.list.key == "changes" { found.changes = items } else if place.list.key == "issues" { found.issues = items }
             // An empty list stays as the encoder wrote it.
-            bytes.append(contentsOf: (place.list.isEmpty ? "\n\n  ]" : "\n  ]").utf8)
+            bytes.append(contentsOf: ((place.list.isEmpty ? "\n\n" : "\n") + place.list.indent + "]").utf8)
             copied = place.range.upperBound
         }
         bytes += encoded[copied...]
         // Appended, not `bytes + [0x0A]`: a first import's report is tens of megabytes, and that would copy it.
         bytes.append(0x0A)
-        return bytes
+        return (bytes, found)
     }
 
-    /// `items` as the body of a JSON list, one object per line, each written by `object`.
-    private static func writeList<Items: Sequence>(_ items: Items, into bytes: inout [UInt8], spill: (inout [UInt8]) throws -> Void,
+    /// `items` as the body of a JSON list (or its continuation, when not `first`), one object per line after
+    /// `indent`, each written by `object`.
+    private static func writeList<Items: Sequence>(_ items: Items, first: Bool, indent: String, into bytes: inout [UInt8],
+                                                     spill: (inout [UInt8]) throws -> Void,
                                                      _ object: (Items.Element, inout [UInt8]) -> Void) throws {
-        for (index, item) in items.enumerated() {
-            bytes.append(contentsOf: (index == 0 ? "\n    " : ",\n    ").utf8)
+        var first = first
+        for item in items {
+            bytes.append(contentsOf: ((first ? "\n" : ",\n") + indent).utf8)
+            first = false
             object(item, &bytes)
             try spill(&bytes)
         }

@@ -179,12 +179,12 @@ public struct Importer {
         // transaction, holds every one of them (a first import's list is as large as the export).
         var kept = run.report
         kept.changes = []
-        let keptJSON = try ReportWriter.json(kept)
-        record.reportJSON = String(decoding: keptJSON, as: UTF8.self)
+        let keptJSON = try ReportWriter.written(kept)
+        if case .bytes(let bytes) = keptJSON.source { record.reportJSON = String(decoding: bytes, as: UTF8.self) }
         let context = MailContext(name: manifest.organisationName ?? manifest.organisationID, portalURL: export.portalURL)
         var report = run.report
-        // Without changes the two are the same report: serialised once.
-        let staged = try ReportWriter.stage(report, json: report.changes.isEmpty ? keptJSON : nil, to: request.settings.reports)
+        // Without changes the two are the same report, serialised once; with them, its issues are copied.
+        let staged = try ReportWriter.stage(report, json: keptJSON, to: request.settings.reports)
         do {
             // How long the portal's own writes waited for this run (SPEC §5): the report says it.
             report.writeLockSeconds = try writer.transaction(run: record, rows: plan.changes.count + planned.attendance.upserts.count + planned.attendance.deletes.count) {
