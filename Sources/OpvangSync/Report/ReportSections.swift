@@ -68,13 +68,14 @@ extension ParentAccounts {
     /// list stays complete every night, as a full run's is.
     mutating func addStored(from database: Database, except planned: Set<String>) throws {
         // From the few parents in these states to their rows (CROSS JOIN keeps that order): the other way
-        // round reads every parent.
+        // round reads every parent. In the order of their numbers, so that the parents' pages are read one
+        // after another rather than each on its own (tens of thousands at a million children).
         var listed = Set(withoutAccount.map(\.parent))
         try database.statement("""
             SELECT s.parent_number, s.state, s.detail, \(PortalRepository.fullName("p")), p.email, p.email2
-            FROM account_state s CROSS JOIN parents p ON p.key = s.parent_number AND p.status = 'active' AND p.purged_at IS NULL
-            WHERE s.state IN ('no-email', 'conflict')
-              AND NOT EXISTS (SELECT 1 FROM account_members m WHERE m.parent_number = s.parent_number)
+            FROM (SELECT parent_number, state, detail FROM account_state WHERE state IN ('no-email', 'conflict') ORDER BY parent_number) s
+              CROSS JOIN parents p ON p.key = s.parent_number AND p.status = 'active' AND p.purged_at IS NULL
+            WHERE NOT EXISTS (SELECT 1 FROM account_members m WHERE m.parent_number = s.parent_number)
             """).forEachRow([]) { row in
             guard let parent = row.string(0), !planned.contains(parent), listed.insert(parent).inserted else { return }
             let reason = row.string(1) == "conflict"
@@ -172,15 +173,15 @@ extension LocationTotals {
         for (code, name) in names { totals[code] = LocationTotals(code: code, name: name) }
         for (_, group) in groups where group.active { totals[group.location, default: LocationTotals(code: group.location)].groups += 1 }
         // Every active placement is counted, a million at the scale of the whole market: per row, a group is
-        // looked up once and its location's figures are counted in an array, and a child is counted by the
-        // fingerprint of its number (`InCare`), without a `String` made of it.
+        // looked up once by its bytes and its location's figures are counted in an array, and a child is
+        // counted by the fingerprint of its number (`InCare`), without a `String` made of either.
         var locations: [String] = []
         var slotOf: [String: Int] = [:]
-        var slotOfGroup: [String: Int] = [:]
+        var slotOfGroup = KeyTable(minimumCapacity: groups.count)
         for (code, group) in groups {
             let slot = slotOf[group.location] ?? { locations.append(group.location); return locations.count - 1 }()
             slotOf[group.location] = slot
-            slotOfGroup[code] = slot
+            slotOfGroup.updateValue(UInt64(slot), forKey: code)
         }
         var placements = [Int](repeating: 0, count: locations.count)
         var inCare = [InCare](repeating: InCare(), count: locations.count)
@@ -191,19 +192,19 @@ extension LocationTotals {
             SELECT group_code, child_number, start_date <= ? AND (end_date IS NULL OR end_date >= ?) FROM placements
             WHERE +status = 'active' AND key NOT IN \(PortalLookup.set)
             """).forEachRow([.text(asOf.iso), .text(asOf.iso), PortalLookup.bind(touched)]) { row in
-            guard let group = row.string(0), let slot = slotOfGroup[group] else { return }
+            guard let group = row.textBytes(0), let slot = slotOfGroup.value(forKeyBytes: group).map(Int.init) else { return }
             placements[slot] += 1
             if row.int(2) == 1, let child = row.textBytes(1) { inCare[slot].insert(child) }
         }
         for key in touched {
             guard let record = post.record(.placement, key), record.status == .active, let placement = Placement(values: record.values),
-                  let group = placement.group, let slot = slotOfGroup[group.text] else { continue }
+                  let group = placement.group, let slot = slotOfGroup[group.text].map(Int.init) else { continue }
             placements[slot] += 1
             if placement.runs(on: asOf) { inCare[slot].insert(placement.child.text) }
         }
         for (slot, location) in locations.enumerated() where placements[slot] > 0 {
             totals[location, default: LocationTotals(code: location)].placements += placements[slot]
-            totals[location]?.childrenInCare = inCare[slot].count
+            totals[location]?.childrenInCare = inCare[slot].distinct()
         }
         for change in plan.changes where change.kind == .placement {
             guard let group = post.record(.placement, change.key).flatMap({ Placement(values: $0.values) })?.group,
@@ -255,18 +256,28 @@ extension AttendanceSummary {
 /// The children in care at one location, counted once each. A child's number is a `String`, equal to another
 /// when canonically equivalent: an ASCII number is kept by its fingerprint (`ASCIIKey`, equal bytes), any
 /// other by its composed form, or by that form's fingerprint when it is ASCII (the Kelvin sign and `K`).
+///
+/// The fingerprints are gathered in a list and counted once, sorted, at the end: a million children at the
+/// scale of the whole market, nearly each in care at one location once, were a million insertions in hash
+/// sets, a hash of a hash each.
 private struct InCare {
-    private var ascii: Set<UInt64> = []
+    private var ascii: [UInt64] = []
     private var other: Set<String> = []
 
-    var count: Int { ascii.count + other.count }
-
     mutating func insert(_ bytes: UnsafeBufferPointer<UInt8>) {
-        if let fingerprint = ASCIIKey.fingerprint(bytes) { ascii.insert(fingerprint) } else { insert(String(decoding: bytes, as: UTF8.self)) }
+        if let fingerprint = ASCIIKey.fingerprint(bytes) { ascii.append(fingerprint) } else { insert(String(decoding: bytes, as: UTF8.self)) }
     }
 
     mutating func insert(_ text: String) {
         let composed = ASCIIKey.composed(text)
-        if let fingerprint = composed.fingerprint { ascii.insert(fingerprint) } else { other.insert(composed.text) }
+        if let fingerprint = composed.fingerprint { ascii.append(fingerprint) } else { other.insert(composed.text) }
+    }
+
+    /// How many different children were inserted.
+    mutating func distinct() -> Int {
+        ascii.sort()
+        var count = 0
+        for (index, fingerprint) in ascii.enumerated() where index == 0 || ascii[index - 1] != fingerprint { count += 1 }
+        return count + other.count
     }
 }

@@ -159,6 +159,13 @@ struct KeyTable: Sendable {
 
     func contains(_ key: String) -> Bool { self[key] != nil }
 
+    /// The value of the key `bytes` (a column of the database), without a `String` made for a short ASCII one.
+    func value(forKeyBytes bytes: UnsafeBufferPointer<UInt8>) -> UInt64? {
+        guard let packed = KeyTable.pack(bytes) else { return self[String(decoding: bytes, as: UTF8.self)] }
+        let (slot, found) = find(packed.0, packed.1)
+        return found ? slots[slot].value : nil
+    }
+
     /// Sets the value of `key`; returns the value it had.
     @discardableResult
     mutating func updateValue(_ value: UInt64, forKey key: String) -> UInt64? {

@@ -142,8 +142,11 @@ struct Comparison {
             plan = Differ(asOf: asOf).plan(desired: desired, current: current)
             for kind in desired.kinds {
                 plan.counts[kind]?.unchanged += unchangedCount[kind] ?? 0
-                // The removal guard weighs against the whole portal, not against what was compared.
-                if [EntityKind.child, .parent, .placement].contains(kind) { plan.activeBefore[kind] = try repository.activeCount(kind) }
+                // The removal guard weighs against the whole portal, not against what was compared (counted
+                // only where the run ends something: a count reads the whole table, a million rows and more).
+                if [EntityKind.child, .parent, .placement].contains(kind), plan.counts[kind]?.removals ?? 0 > 0 {
+                    plan.activeBefore[kind] = try repository.activeCount(kind)
+                }
             }
             hashes.basis = (choice.basis, asOf)
         }
