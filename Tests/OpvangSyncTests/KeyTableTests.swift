@@ -34,7 +34,11 @@ import Testing
             }
             #expect(table.count == reference.count)
         }
-        for key in keys { #expect(table[key] == reference[key], "\(key)") }
+        for key in keys {
+            #expect(table[key] == reference[key], "\(key)")
+            // Looked up by the bytes of a database column: the same answer, packed or not.
+            #expect(Array(key.utf8).withUnsafeBufferPointer { table.value(forKeyBytes: $0) } == reference[key], "bytes of \(key)")
+        }
         // The keys as first given, each once, byte for byte (`String`s would be equal in any canonical spelling).
         #expect(KeyTableTests.bytes(table.keys) == KeyTableTests.bytes(reference.keys))
         var pairs: [String: UInt64] = [:]
@@ -82,9 +86,11 @@ import Testing
         [0x31, 0xFF].withUnsafeBufferPointer { repaired.updateValue(1, forKeyBytes: $0) }
         [0x31, 0xC0].withUnsafeBufferPointer { repaired.updateValue(2, forKeyBytes: $0) }
         #expect(repaired.count == 1 && repaired["1\u{FFFD}"] == 2)
+        #expect([0x31, 0xFE].withUnsafeBufferPointer { repaired.value(forKeyBytes: $0) } == 2)
         // Not there, short and long, ASCII and beyond.
         for missing in ["2", "1234567890123457", "\u{212A}9", "caf\u{E9}-caf\u{E9}-caf\u{E9}"] {
             #expect(table[missing] == nil, "\(missing)")
+            #expect(Array(missing.utf8).withUnsafeBufferPointer { table.value(forKeyBytes: $0) } == nil, "bytes of \(missing)")
         }
     }
 

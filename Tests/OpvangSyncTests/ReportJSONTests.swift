@@ -161,20 +161,26 @@ import Testing
                   file: "ouders.csv", line: number + 2, column: 4, field: "E-mail", key: "O\(number)",
                   message: number % 5 == 0 ? "ongeldig e-mailadres (zoë\(number)@), zie rules.maxExportAgeHours" : "ongeldig e-mailadres")
         }
-        // Large enough that every list is copied over more than one megabyte; and a night without changes.
+        // Large enough that every list is copied over more than one megabyte; a night without changes; and a
+        // night without issues until after the commit.
         let changes = (0..<12_000).map { number in
             RunReport.ReportChange(entity: "parent", key: "O\(number)", action: number % 2 == 0 ? .created : .updated,
                                    fields: number % 2 == 0 ? [] : [FieldChange(field: "lastName", old: "Dijk \"\(number)\"", new: "van Dijk")])
         }
-        for (index, listed) in [changes, []].enumerated() {
+        var parents = ParentAccounts()
+        parents.withoutAccount = (0..<3_000).map { .init(parent: "O\($0)", name: $0 % 4 == 0 ? nil : "Ouder \($0)", reason: "geen bruikbaar e-mailadres") }
+        for (index, (listed, issues)) in [(changes, 8_000), ([], 8_000), (changes, 0)].enumerated() {
             var report = report(listed)
-            report.issues = (0..<8_000).map(issue)
+            report.issues = (0..<issues).map(issue)
             report.mail = MailSummary()
+            report.parentAccounts = parents
             var kept = report
             kept.changes = []
             // Staged with the JSON written for the runs row, as an import does.
             let staged = try ReportWriter.stage(report, json: ReportWriter.written(kept), folder: root + "/staged\(index)")
             let fresh = try ReportWriter.stage(report, folder: root + "/fresh\(index)").commit()
+            #expect(try files(ReportWriter.stage(report, json: ReportWriter.written(kept), folder: root + "/again\(index)").commit()) == files(fresh),
+                    "staged with the runs row's JSON (night \(index))")
 
             var final = report
             final.finishedAt = "2026-11-22T01:07:09Z"
@@ -183,17 +189,35 @@ import Testing
             final.mail?.sent = 3
             final.issues += [OpvangSync.Issue(.error, "run-not-recorded", message: "de run kon niet in de database worden vastgelegd"),
                              OpvangSync.Issue(.warning, "mail-not-sent", message: "niet alle mail is verstuurd (`opvangsync mail send`)")]
-            var restaged = try staged.restaging(final)
-            #expect(try files(restaged.restaging(final).commit()) == files(ReportWriter.stage(final, folder: root + "/final\(index)").commit()),
-                    "staged again, with two issues more (\(index == 0 ? "changes" : "no changes"))")
-            #expect(try files(ReportWriter.stage(report, json: ReportWriter.written(kept), folder: root + "/again\(index)").commit()) == files(fresh),
-                    "staged with the runs row's JSON")
+            #expect(try files(staged.restaging(final).commit()) == files(ReportWriter.stage(final, folder: root + "/final\(index)").commit()),
+                    "staged again after the commit, with two issues more (night \(index))")
 
             // Issues that are not those staged with more after them (one changed): written anew, not copied.
+            guard issues > 0 else { continue }
             var changed = final
             changed.issues[5] = issue(5_000_000)
-            restaged = try ReportWriter.stage(report, json: ReportWriter.written(kept), folder: root + "/changed\(index)")
-            #expect(try files(restaged.restaging(changed).commit()) == files(ReportWriter.stage(changed, folder: root + "/changed-fresh\(index)").commit()))
+            let before = try ReportWriter.stage(report, json: ReportWriter.written(kept), folder: root + "/changed\(index)")
+            #expect(try files(before.restaging(changed).commit()) == files(ReportWriter.stage(changed, folder: root + "/changed-fresh\(index)").commit()))
+        }
+
+        // A staged JSON replaced by another file, or cut short, is not copied from: the restaging fails (and the
+        // import puts the files staged before the commit in place).
+        var report = report(changes)
+        report.issues = (0..<8_000).map(issue)
+        let tampering: [(String) throws -> Void] = [
+            { path in
+                let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+                unlink(path)
+                try bytes.write(to: URL(fileURLWithPath: path))      // the same bytes, another file
+            },
+            { path in _ = truncate(path, 1000) },
+        ]
+        for (index, tamper) in tampering.enumerated() {
+            let staged = try ReportWriter.stage(report, json: nil, folder: root + "/tampered\(index)")
+            let json = try #require(staged.files.first { $0.final == staged.paths.json }?.temporary)
+            try tamper(json)
+            #expect(throws: ProtectedFile.Failure.self, "tampered \(index)") { _ = try staged.restaging(report) }
+            staged.discard()
         }
     }
 

@@ -93,7 +93,9 @@ public struct ChangeCounts: Codable, Sendable, Equatable {
 public struct Plan: Sendable {
     public var changes: [Change] = []
     public var counts: [EntityKind: ChangeCounts] = [:]
-    /// Records of each kind that were active before the run (the base of the removal fraction).
+    /// Records of each kind that were active before the run (the base of the removal fraction). An incremental
+    /// run counts the portal's only for the kinds it ends something of; for the others this is what the
+    /// comparison saw, which the removal guard does not need.
     public var activeBefore: [EntityKind: Int] = [:]
 
     public var isEmpty: Bool { changes.isEmpty }

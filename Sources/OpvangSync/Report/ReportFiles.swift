@@ -68,13 +68,20 @@ public enum ProtectedFile {
     /// pieces, which writes the buffer out once it holds a megabyte and empties it; what it returns is the
     /// rest. A first import's report is tens of megabytes that are never held whole.
     static func stage(for path: String, _ produce: (_ spill: (inout [UInt8]) throws -> Void) throws -> [UInt8]) throws -> String {
+        try staged(for: path, produce).temporary
+    }
+
+    /// The same, with what the staged file is, for reading it back (`WrittenJSON`).
+    static func staged(for path: String, _ produce: (_ spill: (inout [UInt8]) throws -> Void) throws -> [UInt8]) throws
+        -> (temporary: String, identity: StagingFile.Identity) {
         let file = try StagingFile(for: path)
         let rest = try produce { buffer in
             guard buffer.count >= StagingFile.spillSize else { return }
             try file.write(buffer)
             buffer.removeAll(keepingCapacity: true)
         }
-        return try file.finish(rest)
+        let temporary = try file.finish(rest)
+        return (temporary, file.identity)
     }
 
     /// Renames a staged file into place and makes the rename durable (the folder is synced).
@@ -148,10 +155,36 @@ final class StagingFile {
         guard failure == 0 else { throw fail(failure) }
     }
 
+    /// Which file this is, once finished: its device, its inode, its size, and when it last changed (a file
+    /// removed and another made may get the same inode; writing to a file changes that time).
+    struct Identity: Equatable, Sendable {
+        var device: UInt64 = 0
+        var inode: UInt64 = 0
+        var size: Int64 = -1
+        var changed = (seconds: 0, nanoseconds: 0)
+
+        init() {}
+
+        init(_ info: stat) {
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
+            size = Int64(info.st_size)
+            changed = (info.st_ctim.tv_sec, info.st_ctim.tv_nsec)
+        }
+
+        static func == (lhs: Identity, rhs: Identity) -> Bool {
+            lhs.device == rhs.device && lhs.inode == rhs.inode && lhs.size == rhs.size && lhs.changed == rhs.changed
+        }
+    }
+
+    private(set) var identity = Identity()
+
     /// Writes `rest`, syncs and closes the file, and returns the temporary name for `ProtectedFile.commit`.
     func finish(_ rest: [UInt8]) throws -> String {
         try write(rest)
         guard fsync(descriptor) == 0 else { throw fail(errno) }
+        var info = stat()
+        if fstat(descriptor, &info) == 0 { identity = Identity(info) }
         let closed = close(descriptor)
         let failure = errno
         descriptor = -1
@@ -334,15 +367,46 @@ struct WrittenJSON: Sendable {
 
     enum Source: Sendable {
         case bytes([UInt8])
-        /// A staged report file, written and synced.
-        case file(String)
+        /// A staged report file, written and synced, and what it was then: the file read back must be that one.
+        case file(String, StagingFile.Identity)
     }
 
     let runId: String
     /// The issues it lists.
     let issues: [Issue]
+    /// How many changes it lists, and the keys of the first and the last.
+    let changes: (count: Int, first: String?, last: String?)
     let places: Places
     let source: Source
+
+    init(_ report: RunReport, places: Places, source: Source) {
+        runId = report.runId
+        issues = report.issues
+        changes = (report.changes.count, report.changes.first?.key, report.changes.last?.key)
+        self.places = places
+        self.source = source
+    }
+
+    /// The bytes, when they are in memory.
+    var bytes: [UInt8]? {
+        if case .bytes(let bytes) = source { return bytes }
+        return nil
+    }
+
+    /// Whether it lists the changes `report` lists. A run's changes are settled before its report is first
+    /// written: the same number, the same first and last, are the same changes.
+    func listsTheChanges(of report: RunReport) -> Bool {
+        runId == report.runId && changes.count == report.changes.count
+            && changes.first == report.changes.first?.key && changes.last == report.changes.last?.key
+    }
+
+    /// How many of `report`'s issues it lists: those it lists, when `report`'s begin with them (a run only adds
+    /// issues); otherwise none.
+    func listedIssues(of report: RunReport) -> Int {
+        guard runId == report.runId, issues.count <= report.issues.count,
+              report.issues.prefix(issues.count).elementsEqual(issues) else { return 0 }
+        return issues.count
+    }
 
     /// Appends the bytes of `range` to `bytes`, handing them to `spill` a megabyte at a time.
     func copy(_ range: Range<Int>, into bytes: inout [UInt8], spill: (inout [UInt8]) throws -> Void) throws {
@@ -356,10 +420,15 @@ struct WrittenJSON: Sendable {
                 try spill(&bytes)
                 start = end
             }
-        case .file(let path):
-            let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-            guard descriptor >= 0 else { throw ProtectedFile.Failure(path: path, reason: String(cString: strerror(errno))) }
+        case .file(let path, let identity):
+            // Not through a link, never waiting on a pipe put in its place, and only the file that was written.
+            let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+            guard descriptor >= 0 else { throw readBackFailure(path, String(cString: strerror(errno))) }
             defer { close(descriptor) }
+            var info = stat()
+            guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG, StagingFile.Identity(info) == identity else {
+                throw readBackFailure(path, "it is no longer the file that was written")
+            }
             var offset = range.lowerBound
             while offset < range.upperBound {
                 let want = min(StagingFile.spillSize, range.upperBound - offset)
@@ -371,8 +440,7 @@ struct WrittenJSON: Sendable {
                     continue
                 }
                 guard read > 0 else {
-                    let reason = read < 0 ? String(cString: strerror(errno)) : "it is shorter than when it was written"
-                    throw ProtectedFile.Failure(path: path, reason: reason)
+                    throw readBackFailure(path, read < 0 ? String(cString: strerror(errno)) : "it is shorter than when it was written")
                 }
                 bytes.removeSubrange((kept + read)...)
                 offset += read
@@ -380,6 +448,11 @@ struct WrittenJSON: Sendable {
             }
         }
     }
+}
+
+/// A staged file that could not be read back.
+private func readBackFailure(_ path: String, _ reason: String) -> ProtectedFile.Failure {
+    ProtectedFile.Failure(path: path, reason: "its first version could not be read back: \(reason)")
 }
 
 public enum ReportWriter {
@@ -391,11 +464,11 @@ public enum ReportWriter {
     /// Writes the files of `report` under temporary names in `<reports>/<org>/`; nothing is in place yet.
     /// `json` is the JSON of `report` without its changes, when the caller has it: without changes it is the
     /// report's own, and otherwise its issues are copied from it.
-    static func stage(_ report: RunReport, json: WrittenJSON? = nil, to reportsDirectory: String) throws -> StagedReport {
+    static func stage(_ report: RunReport, json: WrittenJSON?, to reportsDirectory: String) throws -> StagedReport {
         try stage(report, json: json, folder: (reportsDirectory as NSString).appendingPathComponent(report.organisation.id))
     }
 
-    /// The same, into `folder` itself (the folder a run's recorded report path names).
+    /// Writes the files of `report` under temporary names in `<reports>/<org>/`; nothing is in place yet.
     public static func stage(_ report: RunReport, to reportsDirectory: String) throws -> StagedReport {
         try stage(report, json: nil, to: reportsDirectory)
     }
@@ -449,17 +522,22 @@ public enum ReportWriter {
         var files: [(temporary: String, final: String)] = []
         do {
             var places = WrittenJSON.Places()
-            if let prior, case .bytes(let bytes) = prior.source, prior.runId == report.runId, report.changes.isEmpty,
-               prior.places.changes.count == 0, prior.issues.count == report.issues.count {
-                // The JSON of the report without its changes, and it has none: the report's own.
-                files.append((try ProtectedFile.stage(bytes, for: paths.json), paths.json))
+            var identity = StagingFile.Identity()
+            if let prior, let bytes = prior.bytes, report.changes.isEmpty, prior.listsTheChanges(of: report), prior.issues == report.issues {
+                // The JSON of the report without its changes (the caller's word for the rest), and it has none:
+                // the report's own.
+                let staged = try ProtectedFile.staged(for: paths.json) { _ in bytes }
+                files.append((staged.temporary, paths.json))
+                identity = staged.identity
                 places = prior.places
             } else {
-                files.append((try ProtectedFile.stage(for: paths.json) { spill in
+                let staged = try ProtectedFile.staged(for: paths.json) { spill in
                     let written = try json(report, reusing: prior, spill: spill)
                     places = written.places
                     return written.rest
-                }, paths.json))
+                }
+                files.append((staged.temporary, paths.json))
+                identity = staged.identity
             }
             if changes {
                 files.append((try ProtectedFile.stage(for: paths.changesCSV) { try changesCSV(report, spill: $0) }, paths.changesCSV))
@@ -467,7 +545,7 @@ public enum ReportWriter {
             if issues {
                 files.append((try ProtectedFile.stage(for: paths.rejectedCSV) { try issuesCSV(report, spill: $0) }, paths.rejectedCSV))
             }
-            return (files, WrittenJSON(runId: report.runId, issues: report.issues, places: places, source: .file(files[0].temporary)))
+            return (files, WrittenJSON(report, places: places, source: .file(files[0].temporary, identity)))
         } catch {
             for file in files { ProtectedFile.discard(file.temporary) }
             throw error
@@ -492,7 +570,7 @@ public enum ReportWriter {
     /// The JSON of `report` in memory, with where its lists are, for a later JSON of the run to copy them.
     static func written(_ report: RunReport) throws -> WrittenJSON {
         let (bytes, places) = try json(report, reusing: nil, spill: { _ in })
-        return WrittenJSON(runId: report.runId, issues: report.issues, places: places, source: .bytes(bytes))
+        return WrittenJSON(report, places: places, source: .bytes(bytes))
     }
 
     /// The JSON of `report`, given to `spill` object by object as it is written; returns the rest and where
@@ -517,7 +595,6 @@ public enum ReportWriter {
         shell.issues = []
         shell.parentAccounts?.withoutAccount = []
         let encoded = Array(try encoder.encode(shell))
-        let prior = prior?.runId == report.runId ? prior : nil
         // How many bytes went to `spill`: with the buffer, where in the whole the writing is.
         var spilled = 0
         let counted: (inout [UInt8]) throws -> Void = { buffer in
@@ -528,9 +605,8 @@ public enum ReportWriter {
         typealias List = (key: String, indent: String, isEmpty: Bool, write: (inout [UInt8]) throws -> Int)
         let lists: [List] = [
             ("changes", "  ", report.changes.isEmpty, { bytes in
-                // A run's changes are settled before its report is first written.
                 var from = 0
-                if let prior, prior.places.changes.count == report.changes.count {
+                if let prior, prior.listsTheChanges(of: report) {
                     try prior.copy(prior.places.changes.bytes, into: &bytes, spill: counted)
                     from = report.changes.count
                 }
@@ -554,12 +630,9 @@ public enum ReportWriter {
                 return report.changes.count
             }),
             ("issues", "  ", report.issues.isEmpty, { bytes in
-                // A run only ever adds issues: those the prior JSON lists are copied, the rest written.
-                var from = 0
-                if let prior, prior.issues.count <= report.issues.count, report.issues.prefix(prior.issues.count).elementsEqual(prior.issues) {
-                    try prior.copy(prior.places.issues.bytes, into: &bytes, spill: counted)
-                    from = prior.issues.count
-                }
+                // Those the prior JSON lists are copied, the rest written.
+                let from = prior?.listedIssues(of: report) ?? 0
+                if let prior, from > 0 { try prior.copy(prior.places.issues.bytes, into: &bytes, spill: counted) }
                 try writeList(report.issues.dropFirst(from), first: from == 0, indent: "    ", into: &bytes, spill: counted) { issue, bytes in
                     issue.appendJSON(to: &bytes)
                 }
@@ -583,7 +656,12 @@ public enum ReportWriter {
         var places: [(range: Range<Int>, list: List)] = []
         for list in lists {
             let empty = "\n\(list.indent)\"\(list.key)\" : [\n\n\(list.indent)]"
-            if let range = ByteSearch.firstRange(of: Array(empty.utf8), in: encoded) { places.append((range, list)) }
+            if let range = ByteSearch.firstRange(of: Array(empty.utf8), in: encoded) {
+                places.append((range, list))
+            } else if !list.isEmpty {
+                // A list with items and nowhere to write them would be left out without a word.
+                throw ProtectedFile.Failure(path: report.runId + ".json", reason: "the report's list \(list.key) has no place in it")
+            }
         }
         places.sort { $0.range.lowerBound < $1.range.lowerBound }
         var bytes: [UInt8] = []

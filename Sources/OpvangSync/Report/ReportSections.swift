@@ -68,12 +68,13 @@ extension ParentAccounts {
     /// list stays complete every night, as a full run's is.
     mutating func addStored(from database: Database, except planned: Set<String>) throws {
         // From the few parents in these states to their rows (CROSS JOIN keeps that order): the other way
-        // round reads every parent. In the order of their numbers, so that the parents' pages are read one
-        // after another rather than each on its own (tens of thousands at a million children).
+        // round reads every parent. In the order of their numbers, so that the pages of the parents' key
+        // index are read one after another rather than each on its own (tens of thousands at a million
+        // children); `LIMIT -1` keeps SQLite from dropping the subquery's order inside the join.
         var listed = Set(withoutAccount.map(\.parent))
         try database.statement("""
             SELECT s.parent_number, s.state, s.detail, \(PortalRepository.fullName("p")), p.email, p.email2
-            FROM (SELECT parent_number, state, detail FROM account_state WHERE state IN ('no-email', 'conflict') ORDER BY parent_number) s
+            FROM (SELECT parent_number, state, detail FROM account_state WHERE state IN ('no-email', 'conflict') ORDER BY parent_number LIMIT -1) s
               CROSS JOIN parents p ON p.key = s.parent_number AND p.status = 'active' AND p.purged_at IS NULL
             WHERE NOT EXISTS (SELECT 1 FROM account_members m WHERE m.parent_number = s.parent_number)
             """).forEachRow([]) { row in

@@ -180,7 +180,7 @@ public struct Importer {
         var kept = run.report
         kept.changes = []
         let keptJSON = try ReportWriter.written(kept)
-        if case .bytes(let bytes) = keptJSON.source { record.reportJSON = String(decoding: bytes, as: UTF8.self) }
+        record.reportJSON = String(decoding: try keptJSON.bytes ?? ReportWriter.json(kept), as: UTF8.self)
         let context = MailContext(name: manifest.organisationName ?? manifest.organisationID, portalURL: export.portalURL)
         var report = run.report
         // Without changes the two are the same report, serialised once; with them, its issues are copied.
