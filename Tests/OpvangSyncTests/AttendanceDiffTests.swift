@@ -1,3 +1,5 @@
+import Foundation
+import TestSupport
 import Testing
 @testable import OpvangSync
 
@@ -24,6 +26,55 @@ import Testing
         let summary = RunPlanning.summary(diff, groups: [:], post: PostState(current: [:], plan: Plan()))
         #expect(summary.changes.count == AttendanceSummary.listLimit)
         #expect(summary.changesTruncated)
+    }
+
+    /// The stored lists of a few days are read for many groups a query (the day an incremental run's horizon
+    /// gains, for every group), longer spans a group at a time: both must find exactly what changed, in every
+    /// group, the groups of a later query too.
+    @Test func storedListsReadManyGroupsAQueryFindWhatChanged() throws {
+        let folder = temporaryFolder("attendance-stored")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let repository = try PortalRepository(path: folder.appendingPathComponent("portal.sqlite").path)
+        let first = Day(iso: "2026-11-23")!
+        let groups = (0..<700).map { String(format: "G%04d", $0) }
+        var entries: [AttendanceEntry] = []
+        var closed: [GroupDay: String] = [:]
+        for group in groups {
+            for offset in 0..<2 {
+                for child in ["K1", "K2", "K3"] {
+                    entries.append(AttendanceEntry(group: group, date: first.adding(days: offset), child: "\(group)-\(child)",
+                                                   start: TimeOfDay(hour: 8, minute: 0), end: TimeOfDay(hour: 17, minute: 0),
+                                                   absent: false, reason: nil, source: "P1"))
+                }
+            }
+        }
+        closed[GroupDay(group: "G0002", date: first)] = "Studiedag"
+        let stored = try AttendanceStore(database: nil).diff(groups: Set(groups), days: first...first.adding(days: 1), entries: entries, closed: closed)
+        let writer = PortalWriter(database: repository.database)
+        let record = RunRecord(id: "R1", organisation: "test", mode: "full", status: "applied", asOf: first, startedAt: Date(),
+                               finishedAt: Date(), operator: "test", options: "{}", summary: "{}", exitCode: 0)
+        _ = try writer.transaction(run: record) { try writer.writeAttendance(stored, runID: "R1") }
+
+        // One row gone in a group of the second query, one changed in the first, a closing day gone and one new.
+        var rebuilt = entries.filter { $0 != entries[650 * 6 + 4] }
+        rebuilt[3 * 6].start = TimeOfDay(hour: 9, minute: 0)
+        let reclosed = [GroupDay(group: "G0601", date: first.adding(days: 1)): "Studiedag"]
+        for days in [first...first.adding(days: 1), first.adding(days: -3)...first.adding(days: 9)] {
+            let dayCount = days.lowerBound.days(until: days.upperBound) + 1
+            let store = AttendanceStore(database: repository.database)
+            let same = try store.diff(groups: Set(groups), days: days, entries: entries, closed: closed)
+            #expect(same.upserts.count == 0 && same.deletes.isEmpty && same.summary.changed == 0, "\(days)")
+            #expect(same.days.count == (dayCount > 2 ? groups.count * (dayCount - 2) : 0), "\(days)")
+            let diff = try store.diff(groups: Set(groups), days: days, entries: rebuilt, closed: reclosed)
+            #expect(diff.summary.removed == 1 && diff.summary.changed == 1 && diff.summary.added == 0, "\(days)")
+            #expect(diff.deletes.map { "\($0.group) \($0.date.iso) \($0.child)" } == ["G0650 2026-11-24 G0650-K2"])
+            #expect(Array(diff.upserts).map { "\($0.group) \($0.date.iso) \($0.child)" } == ["G0003 2026-11-23 G0003-K1"])
+            // The two days whose closing changed; over the longer span also every day the portal holds nothing of.
+            let changedDays: Set<GroupDay> = [GroupDay(group: "G0002", date: first), GroupDay(group: "G0601", date: first.adding(days: 1))]
+            let unknownDays = dayCount > 2 ? groups.count * (dayCount - 2) : 0
+            #expect(diff.days.count == changedDays.count + unknownDays && changedDays.allSatisfy { diff.days[$0] != nil }, "\(days)")
+            #expect(diff.days[GroupDay(group: "G0601", date: first.adding(days: 1))]?.closed == "Studiedag" && diff.days[GroupDay(group: "G0002", date: first)]?.closed == nil)
+        }
     }
 
     /// The rows a run writes are kept packed (texts numbered, times in minutes); each must come back as it

@@ -113,41 +113,71 @@ struct AttendanceStore {
         result.summary.days = days.lowerBound.days(until: days.upperBound) + 1
         let from = days.lowerBound.iso, through = days.upperBound.iso
         var spans = SchoolHolidaySpans()
-        for group in groups.sorted() {
-            let (mine, closed, schoolHolidays) = build(group)
-            var stored: [StoredEntry] = []
-            var storedDays: [Int: (closed: String?, schoolHoliday: String?)] = [:]
-            if let database {
-                try database.statement("""
-                    SELECT date, child_number, start_time, end_time, absent, absent_from, absent_until, reason, source FROM attendance
-                    WHERE group_code = ? AND date BETWEEN ? AND ? ORDER BY date, child_number
-                    """).forEachRow([.text(group), .text(from), .text(through)]) { row in
-                    guard let day = row.string(0).flatMap(Day.init(iso:)), let child = row.string(1) else { return }
-                    let away = row.string(5).flatMap { from in row.string(6).map { "\(from)-\($0)" } }
-                    stored.append(StoredEntry(day: day.dayNumber, child: child, start: row.string(2), end: row.string(3),
-                                              absent: row.int(4) == 1, away: away, reason: row.string(7), source: row.string(8) ?? ""))
-                }
-                try database.statement("SELECT date, closed_reason, school_holiday FROM attendance_days WHERE group_code = ? AND date BETWEEN ? AND ?")
-                    .forEachRow([.text(group), .text(from), .text(through)]) { row in
-                        if let day = row.string(0).flatMap(Day.init(iso:)) { storedDays[day.dayNumber] = (row.string(1), row.string(2)) }
-                    }
-            }
-            merge(group: group, built: mine, stored: stored, into: &result)
-            var day = days.lowerBound
-            while day <= days.upperBound {
-                let key = GroupDay(group: group, date: day)
-                let reason = closed[key]
-                let sources = schoolHolidays[key] ?? []
-                let note = sources.isEmpty ? nil : sources.map(\.dutch).joined(separator: "; ")
-                if let known = storedDays[day.dayNumber], known.closed == reason, known.schoolHoliday == note {} else {
-                    result.days[key] = (reason, note)
-                }
-                for source in sources { spans.add(source, day: day, group: group) }
-                day = day.adding(days: 1)
+        // The stored lists of a few days (the days an incremental run's horizon gained, for every group it
+        // does not rebuild: 50,000 at a million children) are read for many groups a query: a query per group
+        // cost more than its rows. Longer spans hold many rows per group, and are read a group at a time.
+        let ordered = groups.sorted()
+        let perQuery = result.summary.days <= 7 ? 512 : 1
+        var start = 0
+        while start < ordered.count {
+            let chunk = ordered[start..<min(start + perQuery, ordered.count)]
+            start = chunk.endIndex
+            let stored = try storedLists(of: chunk, from: from, through: through)
+            for group in chunk {
+                diff(group: group, days: days, built: build(group), stored: stored[group] ?? ([], [:]), spans: &spans, into: &result)
             }
         }
         result.summary.schoolHolidays = spans.list
         return result
+    }
+
+    /// What the portal holds of the lists of `groups` from `from` through `through`: per group its rows (by date
+    /// and child) and its days' closing reasons and school holidays.
+    private func storedLists(of groups: ArraySlice<String>, from: String, through: String) throws
+        -> [String: (entries: [StoredEntry], days: [Int: (closed: String?, schoolHoliday: String?)])] {
+        var stored: [String: (entries: [StoredEntry], days: [Int: (closed: String?, schoolHoliday: String?)])] = [:]
+        guard let database, let first = groups.first else { return stored }
+        // One group by its key; more as one set.
+        let (which, bound): (String, SQLValue) = groups.count == 1
+            ? ("group_code = ?", .text(first)) : ("group_code IN \(PortalLookup.set)", PortalLookup.bind(Set(groups)))
+        try database.statement("""
+            SELECT group_code, date, child_number, start_time, end_time, absent, absent_from, absent_until, reason, source FROM attendance
+            WHERE \(which) AND date BETWEEN ? AND ? ORDER BY group_code, date, child_number
+            """).forEachRow([bound, .text(from), .text(through)]) { row in
+            guard let group = row.string(0), let day = row.string(1).flatMap(Day.init(iso:)), let child = row.string(2) else { return }
+            let away = row.string(6).flatMap { from in row.string(7).map { "\(from)-\($0)" } }
+            stored[group, default: ([], [:])].entries.append(StoredEntry(
+                day: day.dayNumber, child: child, start: row.string(3), end: row.string(4), absent: row.int(5) == 1, away: away,
+                reason: row.string(8), source: row.string(9) ?? ""))
+        }
+        try database.statement("SELECT group_code, date, closed_reason, school_holiday FROM attendance_days WHERE \(which) AND date BETWEEN ? AND ?")
+            .forEachRow([bound, .text(from), .text(through)]) { row in
+                guard let group = row.string(0), let day = row.string(1).flatMap(Day.init(iso:)) else { return }
+                stored[group, default: ([], [:])].days[day.dayNumber] = (row.string(2), row.string(3))
+            }
+        return stored
+    }
+
+    /// One group's lists, `built`, against what the portal holds of them.
+    private func diff(group: String, days: ClosedRange<Day>,
+                      built: (entries: ArraySlice<AttendanceEntry>, closed: [GroupDay: String], schoolHolidays: [GroupDay: [SchoolHolidaySource]]),
+                      stored: (entries: [StoredEntry], days: [Int: (closed: String?, schoolHoliday: String?)]),
+                      spans: inout SchoolHolidaySpans, into result: inout AttendanceDiff) {
+        let (mine, closed, schoolHolidays) = built
+        let storedDays = stored.days
+        merge(group: group, built: mine, stored: stored.entries, into: &result)
+        var day = days.lowerBound
+        while day <= days.upperBound {
+            let key = GroupDay(group: group, date: day)
+            let reason = closed[key]
+            let sources = schoolHolidays[key] ?? []
+            let note = sources.isEmpty ? nil : sources.map(\.dutch).joined(separator: "; ")
+            if let known = storedDays[day.dayNumber], known.closed == reason, known.schoolHoliday == note {} else {
+                result.days[key] = (reason, note)
+            }
+            for source in sources { spans.add(source, day: day, group: group) }
+            day = day.adding(days: 1)
+        }
     }
 
     /// A stored row, as the merge compares it.
