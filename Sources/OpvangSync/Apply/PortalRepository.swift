@@ -289,7 +289,7 @@ enum JSONText {
             return true
         }
         if copied == true { return }
-        if !needsEscaping(value) {
+        if copied == nil, !needsEscaping(value) {
             bytes.append(UInt8(ascii: "\""))
             bytes.append(contentsOf: value.utf8)
             bytes.append(UInt8(ascii: "\""))

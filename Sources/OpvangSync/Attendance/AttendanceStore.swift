@@ -133,9 +133,8 @@ struct AttendanceStore {
 
     /// What the portal holds of the lists of `groups` from `from` through `through`: per group its rows (by date
     /// and child) and its days' closing reasons and school holidays.
-    private func storedLists(of groups: ArraySlice<String>, from: String, through: String) throws
-        -> [String: (entries: [StoredEntry], days: [Int: (closed: String?, schoolHoliday: String?)])] {
-        var stored: [String: (entries: [StoredEntry], days: [Int: (closed: String?, schoolHoliday: String?)])] = [:]
+    private func storedLists(of groups: ArraySlice<String>, from: String, through: String) throws -> [String: StoredLists] {
+        var stored: [String: StoredLists] = [:]
         guard let database, let first = groups.first else { return stored }
         // One group by its key; more as one set.
         let (which, bound): (String, SQLValue) = groups.count == 1
@@ -161,7 +160,7 @@ struct AttendanceStore {
     /// One group's lists, `built`, against what the portal holds of them.
     private func diff(group: String, days: ClosedRange<Day>,
                       built: (entries: ArraySlice<AttendanceEntry>, closed: [GroupDay: String], schoolHolidays: [GroupDay: [SchoolHolidaySource]]),
-                      stored: (entries: [StoredEntry], days: [Int: (closed: String?, schoolHoliday: String?)]),
+                      stored: StoredLists,
                       spans: inout SchoolHolidaySpans, into result: inout AttendanceDiff) {
         let (mine, closed, schoolHolidays) = built
         let storedDays = stored.days
@@ -179,6 +178,10 @@ struct AttendanceStore {
             day = day.adding(days: 1)
         }
     }
+
+    /// What the portal holds of one group's lists: its rows (by date and child), and per day its closing reason
+    /// and school holiday.
+    typealias StoredLists = (entries: [StoredEntry], days: [Int: (closed: String?, schoolHoliday: String?)])
 
     /// A stored row, as the merge compares it.
     struct StoredEntry {

@@ -288,9 +288,7 @@ public struct StagedReport {
     public let paths: ReportPaths
     /// Each temporary file with the name it gets.
     let files: [(temporary: String, final: String)]
-    /// The number of issues the staged issues CSV lists.
-    let issueCount: Int
-    /// The staged JSON, whose lists the final one copies.
+    /// The staged JSON, whose lists the final one copies; its issues are those the staged issues CSV lists.
     let json: WrittenJSON
     /// What the staged Markdown and web page say of the issues.
     let digest: IssueDigest
@@ -316,7 +314,7 @@ public struct StagedReport {
         let paths = paths, staged = json
         let json: WrittenJSON, digest: IssueDigest
         do {
-            let issuesChanged = report.issues.count != issueCount
+            let issuesChanged = report.issues.count != staged.issues.count
             // The lists are copied from the staged JSON, and the issues' digest is extended: only what the run
             // noted since is written anew.
             let (data, readable) = try sideBySide({
@@ -345,7 +343,7 @@ public struct StagedReport {
                 updated.append(file)
             }
         }
-        return StagedReport(paths: paths, files: updated, issueCount: report.issues.count, json: json, digest: digest)
+        return StagedReport(paths: paths, files: updated, json: json, digest: digest)
     }
 
     /// Removes the temporary files (the run rolled back, or a newer version was staged).
@@ -359,10 +357,10 @@ public struct StagedReport {
 /// and again after the commit: its changes are the same then, and its issues at most a few more, while a
 /// first import lists every record it made and a quiet night at a million children warns about 145,000 rows.
 struct WrittenJSON: Sendable {
-    /// Where each list's items are in the bytes (between its brackets), and how many it holds.
+    /// Where each list's items are in the bytes (between its brackets).
     struct Places: Sendable {
-        var changes: (bytes: Range<Int>, count: Int) = (0..<0, 0)
-        var issues: (bytes: Range<Int>, count: Int) = (0..<0, 0)
+        var changes: Range<Int> = 0..<0
+        var issues: Range<Int> = 0..<0
     }
 
     enum Source: Sendable {
@@ -511,7 +509,7 @@ public enum ReportWriter {
             for file in files { ProtectedFile.discard(file.temporary) }
             throw error
         }
-        return StagedReport(paths: paths, files: files, issueCount: report.issues.count, json: json, digest: digest)
+        return StagedReport(paths: paths, files: files, json: json, digest: digest)
     }
 
     /// Stages the JSON (copying from `prior`, a JSON of the run written before, what it can), the changes CSV
@@ -602,12 +600,12 @@ public enum ReportWriter {
             try spill(&buffer)
             spilled += before - buffer.count
         }
-        typealias List = (key: String, indent: String, isEmpty: Bool, write: (inout [UInt8]) throws -> Int)
+        typealias List = (key: String, indent: String, isEmpty: Bool, write: (inout [UInt8]) throws -> Void)
         let lists: [List] = [
             ("changes", "  ", report.changes.isEmpty, { bytes in
                 var from = 0
                 if let prior, prior.listsTheChanges(of: report) {
-                    try prior.copy(prior.places.changes.bytes, into: &bytes, spill: counted)
+                    try prior.copy(prior.places.changes, into: &bytes, spill: counted)
                     from = report.changes.count
                 }
                 try writeList(report.changes.dropFirst(from), first: from == 0, indent: "    ", into: &bytes, spill: counted) { change, bytes in
@@ -627,16 +625,14 @@ public enum ReportWriter {
                     object.add("key", change.key, &bytes)
                     object.close(&bytes)
                 }
-                return report.changes.count
             }),
             ("issues", "  ", report.issues.isEmpty, { bytes in
                 // Those the prior JSON lists are copied, the rest written.
                 let from = prior?.listedIssues(of: report) ?? 0
-                if let prior, from > 0 { try prior.copy(prior.places.issues.bytes, into: &bytes, spill: counted) }
+                if let prior, from > 0 { try prior.copy(prior.places.issues, into: &bytes, spill: counted) }
                 try writeList(report.issues.dropFirst(from), first: from == 0, indent: "    ", into: &bytes, spill: counted) { issue, bytes in
                     issue.appendJSON(to: &bytes)
                 }
-                return report.issues.count
             }),
             // Every parent without an account is listed every night: 46,000 at a million children.
             ("withoutAccount", "    ", report.parentAccounts?.withoutAccount.isEmpty ?? true, { bytes in
@@ -648,7 +644,6 @@ public enum ReportWriter {
                     object.add("reason", parent.reason, &bytes)
                     object.close(&bytes)
                 }
-                return parents.count
             }),
         ]
         // Where each empty list stands in the encoded shell (looked for there, where it is small); then the
@@ -671,8 +666,8 @@ public enum ReportWriter {
             bytes += encoded[copied..<place.range.lowerBound]
             bytes.append(contentsOf: "\n\(place.list.indent)\"\(place.list.key)\" : [".utf8)
             let start = spilled + bytes.count
-            let count = try place.list.write(&bytes)
-            let items = (bytes: start..<(spilled + bytes.count), count: count)
+            try place.list.write(&bytes)
+            let items = start..<(spilled + bytes.count)
             if place.list.key == "changes" { found.changes = items } else if place.list.key == "issues" { found.issues = items }
             // An empty list stays as the encoder wrote it.
             bytes.append(contentsOf: ((place.list.isEmpty ? "\n\n" : "\n") + place.list.indent + "]").utf8)
