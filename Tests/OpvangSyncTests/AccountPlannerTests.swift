@@ -81,6 +81,49 @@ import Testing
         #expect(!result.issues.contains { $0.message.contains("zelfde@x.nl") }, "no address in messages")
     }
 
+    /// Two parents share an address and the same children whatever order their relations come in and however
+    /// the numbers are spelled (a composed and a decomposed `é`, the Kelvin sign and `K`); one more child, or
+    /// one child fewer, and it is a conflict.
+    @Test func theSameChildrenAreTheSameSetWhateverTheOrderAndSpellingOfTheRelations() {
+        let shared = plan(post(parents: [("4", "gezin@x.nl", nil), ("3", "gezin@x.nl", nil)],
+                               relations: [("K\u{E9}2", "3"), ("K1", "3"), ("K1", "4"), ("Ke\u{301}2", "4"), ("\u{212A}9", "4"), ("K9", "3")],
+                               placements: [("K1", "2025-01-01", nil)]))
+        #expect(shared.actions == [.create(owner: "3", username: "gezin@x.nl", emailColumn: "E-mail", members: ["4"])])
+        let oneMore = plan(post(parents: [("4", "gezin@x.nl", nil), ("3", "gezin@x.nl", nil)],
+                                relations: [("K1", "3"), ("K1", "4"), ("K2", "4")], placements: [("K1", "2025-01-01", nil)]))
+        #expect(oneMore.states["4"]?.state == .conflict)
+        let oneFewer = plan(post(parents: [("4", "gezin@x.nl", nil), ("3", "gezin@x.nl", nil)],
+                                 relations: [("K1", "3"), ("K2", "3"), ("K1", "4")], placements: [("K1", "2025-01-01", nil)]))
+        #expect(oneFewer.states["4"]?.state == .conflict)
+    }
+
+    /// The children of each parent, as a set per parent would give them: each child once, in one order,
+    /// none for a parent without a relation; canonically equal numbers are one parent and one child.
+    @Test func theChildrenOfEachParentAreThoseOfASetPerParent() throws {
+        var random = SeededRandom(seed: 29)
+        let parents = ["1", "2", "10", "caf\u{E9}", "cafe\u{301}", "\u{212A}1", "K1", "", "P7"]
+        let children = ["K1", "K2", "K10", "\u{212A}2", "Ke\u{301}", "K\u{E9}", "9"]
+        var relations: [Relation] = []
+        var reference: [ParentNumber: Set<ChildNumber>] = [:]
+        for _ in 0..<400 {
+            let parent = parents[Int(random.next() % UInt64(parents.count - 1))], child = children[Int(random.next() % UInt64(children.count))]
+            var values = [String?](repeating: nil, count: EntityKind.relation.schema.fields.count)
+            values[EntityKind.relation.schema.index("childNumber")] = child
+            values[EntityKind.relation.schema.index("parentNumber")] = parent
+            values[EntityKind.relation.schema.index("role")] = "Ouder 1"
+            relations.append(try #require(Relation(values: FieldValues(values))))
+            reference[ParentNumber(parent), default: []].insert(ChildNumber(child))
+        }
+        let families = ChildrenOfParents(relations)
+        for parent in parents {
+            let found = Array(families.children(of: ParentNumber(parent)))
+            #expect(found.count == Set(found).count, "\(parent): each child once")
+            #expect(Set(found) == reference[ParentNumber(parent)] ?? [], "\(parent)")
+            #expect(found == found.sorted(), "\(parent): in order")
+        }
+        #expect(families.children(of: "P7").isEmpty)
+    }
+
     /// Parents are grouped by address however their rows come: one account per address, each group's
     /// lowest number its owner, the last address of the sorted list included.
     @Test func everyAddressIsOneGroupWhateverTheOrderOfItsParents() {

@@ -106,4 +106,31 @@ import Testing
         one.append(far)
         #expect(one[0] == far)
     }
+
+    /// The days to write come back as they were set, in that order, each state with its texts, a day without
+    /// a closing or a school holiday included; the days of other groups appended after them keep theirs.
+    @Test func theDaysToWriteComeBackAsTheyWereSet() {
+        let first = Day(iso: "2026-11-23")!
+        var expected: [(key: GroupDay, closed: String?, schoolHoliday: String?)] = []
+        var days = AttendanceDays(), more = AttendanceDays()
+        for number in 0..<3_000 {
+            let key = GroupDay(group: "Groep \(number / 70)", date: first.adding(days: number % 70))
+            let closed = number % 5 == 0 ? nil : (number % 2 == 0 ? "Studiedag" : "Sluiting \(number % 7) ë")
+            let holiday = number % 3 == 0 ? nil : "Kerstvakantie (regio \(number % 3 == 1 ? "noord" : "zuid"))"
+            expected.append((key, closed, holiday))
+            if number < 2_000 { days.set(key, closed: closed, schoolHoliday: holiday) } else { more.set(key, closed: closed, schoolHoliday: holiday) }
+        }
+        days.append(contentsOf: more)
+        #expect(days.count == expected.count)
+        let found = Array(days)
+        #expect(found.count == expected.count)
+        for (index, day) in found.enumerated() {
+            let want = expected[index]
+            #expect(day.key == want.key && day.state.closed == want.closed && day.state.schoolHoliday == want.schoolHoliday, "day \(index)")
+        }
+        #expect(days[GroupDay(group: "Groep 1", date: first.adding(days: 1))]?.closed == "Sluiting 1 ë")
+        #expect(days[GroupDay(group: "Groep 1", date: first.adding(days: 1))]?.schoolHoliday == "Kerstvakantie (regio zuid)")
+        #expect(days[GroupDay(group: "Groep 0", date: first)].map { $0.closed == nil && $0.schoolHoliday == nil } == true)
+        #expect(days[GroupDay(group: "Groep 99", date: first)] == nil)
+    }
 }

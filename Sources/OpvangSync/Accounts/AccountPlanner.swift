@@ -135,11 +135,8 @@ public struct AccountPlanner {
             if let end = placement.end, end < asOf { continue }
             if post.record(.child, placement.child.text)?.status == .active { childrenInCare.insert(placement.child) }
         }
-        var childrenByParent: [ParentNumber: Set<ChildNumber>] = [:]
-        for relation in post.active(.relation).compactMap({ Relation(values: $0.values) }) {
-            childrenByParent[relation.parent, default: []].insert(relation.child)
-        }
-        func childrenOf(_ parent: String) -> Set<ChildNumber>? { childrenByParent[ParentNumber(parent)] }
+        let families = ChildrenOfParents(post.active(.relation).compactMap { Relation(values: $0.values) })
+        func childrenOf(_ parent: String) -> ChildrenOfParents.Children { families.children(of: ParentNumber(parent)) }
 
         struct Candidate { let parent: String; let address: String; let column: String }
         // The account each parent is confirmed a member (or owner) of in this run.
@@ -173,11 +170,11 @@ public struct AccountPlanner {
         for (parent, values) in post.active(.parent) where (scope?.contains(parent) ?? true) && !excluded.contains(parent) {
             guard let record = Parent(values: values) else { continue }
             let login = AccountPlanner.loginAddress(email: record.email, email2: record.email2)
-            let eligible = !(childrenOf(parent) ?? []).isDisjoint(with: childrenInCare)
+            let eligible = childrenOf(parent).contains(where: childrenInCare.contains)
             guard eligible else {
                 if existing.accountOf[parent] == nil {
                     newStates[parent] = ParentAccountState(state: .notEligible, emailColumn: login?.column)
-                } else if (childrenOf(parent) ?? []).isEmpty, let account = existing.accounts[parent] {
+                } else if childrenOf(parent).isEmpty, let account = existing.accounts[parent] {
                     // Unlinked from every child (a change of custody, a mistake upstream): an invitation
                     // not yet used must not open the portal any more.
                     newStates[parent] = ParentAccountState(state: .notEligible, emailColumn: login?.column,
@@ -267,7 +264,7 @@ public struct AccountPlanner {
             }
 
             // Only a shared address needs the comparison of children (one parent per address is the rule).
-            let sameChildren = group.count == 1 || group.dropFirst().allSatisfy { childrenOf($0.parent) == childrenOf(group[0].parent) }
+            let sameChildren = group.count == 1 || group.dropFirst().allSatisfy { childrenOf($0.parent).elementsEqual(childrenOf(group[0].parent)) }
             // The address stays with the parent who has it; then with a parent who already has an account
             // (an address change); otherwise the lowest Oudernummer gets it.
             let owner = group.first { $0.parent == holder }
@@ -349,7 +346,7 @@ public struct AccountPlanner {
             if newStates[parent] == nil {
                 // Not looked at as a candidate this run (no child in care, or gone from the export): still a
                 // member only while it has the owner's address and exactly the owner's children.
-                let sameFamily = (childrenOf(parent) ?? []) == (childrenOf(account) ?? [])
+                let sameFamily = childrenOf(parent).elementsEqual(childrenOf(account))
                     && loginOf(parent) != nil && loginOf(parent) == existing.accounts[account]?.username
                 if sameFamily { continue }
             }
@@ -376,5 +373,40 @@ public struct AccountPlanner {
         }.map(\.element)
         // Conflicts stay in every report until they are solved, not only the night they appear.
         return result
+    }
+}
+
+/// Every parent's children after the run, from the relations: one list of pairs in the order of the parents'
+/// numbers, then the children's, each pair once. A table of sets, one per parent, was a million and a half
+/// sets at the scale of the whole market, most of them of one or two children.
+struct ChildrenOfParents {
+    typealias Children = LazyMapCollection<ArraySlice<(parent: ParentNumber, child: ChildNumber)>, ChildNumber>
+    private let pairs: [(parent: ParentNumber, child: ChildNumber)]
+
+    init(_ relations: some Sequence<Relation>) {
+        var pairs = relations.map { (parent: $0.parent, child: $0.child) }
+        pairs.sort { $0.parent != $1.parent ? $0.parent < $1.parent : $0.child < $1.child }
+        // A parent and child related twice (two roles) are one pair, as they were one member of a set.
+        var kept = 0
+        for index in pairs.indices where kept == 0 || pairs[index].parent != pairs[kept - 1].parent || pairs[index].child != pairs[kept - 1].child {
+            pairs[kept] = pairs[index]
+            kept += 1
+        }
+        pairs.removeLast(pairs.count - kept)
+        self.pairs = pairs
+    }
+
+    /// The children of `parent` in order, each once; none for a parent without a relation. Two parents
+    /// have the same children when these are equal, element by element.
+    func children(of parent: ParentNumber) -> Children {
+        // The first pair whose parent is not before `parent`.
+        var low = 0, high = pairs.count
+        while low < high {
+            let middle = (low + high) / 2
+            if pairs[middle].parent < parent { low = middle + 1 } else { high = middle }
+        }
+        var end = low
+        while end < pairs.count, pairs[end].parent == parent { end += 1 }
+        return pairs[low..<end].lazy.map(\.child)
     }
 }

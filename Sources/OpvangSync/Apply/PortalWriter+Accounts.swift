@@ -15,7 +15,7 @@ extension PortalWriter {
     /// account since. Each write that depends on it says what it read (`activated_at IS NULL`); when the
     /// account was activated in between, it is done as for an activated account (SPEC §4: notices to both
     /// addresses, the password stays, no new link).
-    func applyAccounts(_ plan: AccountPlan, names: [String: String], organisation: MailContext, runID: String,
+    func applyAccounts(_ plan: AccountPlan, names: ParentNames, organisation: MailContext, runID: String,
                        now: Date) throws -> AccountsApplied {
         var applied = AccountsApplied()
         let stamp = Timestamp.iso(now)

@@ -94,3 +94,62 @@ extension TimeRange {
         self.init(start: start, end: end)!
     }
 }
+
+/// The days of the lists whose state is to be written: per group and date, why the group is closed and where
+/// a school holiday comes from (Dutch), either of them nil. A first import writes every day of every group's
+/// horizon: as a table keyed by group and date, with two optional texts each, that was 56 bytes an entry
+/// and a third more for the table. Here a day is 16 bytes: the group and the texts are numbered, in tables of
+/// their own, and the days are kept in the order they were set.
+struct AttendanceDays: Sequence {
+    private struct Packed {
+        var group: Int32
+        var day: Int32
+        /// -1 for none, otherwise the text's number.
+        var closed: Int32
+        var schoolHoliday: Int32
+    }
+
+    private var entries: [Packed] = []
+    private var groups: [String] = []
+    private var texts: [String] = []
+    private var numbers: [String: Int32] = [:]
+
+    var count: Int { entries.count }
+
+    /// Sets the state of one group's day. The days are set group by group, each day once: a day set twice
+    /// is written twice, the later state last.
+    mutating func set(_ key: GroupDay, closed: String?, schoolHoliday: String?) {
+        if groups.last != key.group { groups.append(key.group) }
+        let closed = closed.map { number($0) } ?? -1, schoolHoliday = schoolHoliday.map { number($0) } ?? -1
+        entries.append(Packed(group: Int32(groups.count - 1), day: Int32(key.date.dayNumber), closed: closed, schoolHoliday: schoolHoliday))
+    }
+
+    /// The state set for `key`, the later one of a day set twice; nil when it was not set. A walk over every
+    /// day: for checks, not for a loop.
+    subscript(key: GroupDay) -> (closed: String?, schoolHoliday: String?)? {
+        guard let found = entries.last(where: { groups[Int($0.group)] == key.group && $0.day == Int32(key.date.dayNumber) }) else { return nil }
+        return state(found)
+    }
+
+    mutating func append(contentsOf other: AttendanceDays) {
+        for (key, state) in other { set(key, closed: state.closed, schoolHoliday: state.schoolHoliday) }
+    }
+
+    func makeIterator() -> some IteratorProtocol<(key: GroupDay, state: (closed: String?, schoolHoliday: String?))> {
+        entries.lazy.map { packed in
+            (key: GroupDay(group: groups[Int(packed.group)], date: Day(dayNumber: Int(packed.day))), state: state(packed))
+        }.makeIterator()
+    }
+
+    private func state(_ packed: Packed) -> (closed: String?, schoolHoliday: String?) {
+        (packed.closed < 0 ? nil : texts[Int(packed.closed)], packed.schoolHoliday < 0 ? nil : texts[Int(packed.schoolHoliday)])
+    }
+
+    private mutating func number(_ text: String) -> Int32 {
+        if let known = numbers[text] { return known }
+        let new = Int32(texts.count)
+        texts.append(text)
+        numbers[text] = new
+        return new
+    }
+}

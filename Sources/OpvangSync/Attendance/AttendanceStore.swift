@@ -18,7 +18,7 @@ struct AttendanceDiff {
     var upserts = AttendanceRows()
     var deletes: [(group: String, date: Day, child: String)] = []
     /// Days whose state changed: why the group is closed, and where a school holiday comes from (Dutch, or nil).
-    var days: [GroupDay: (closed: String?, schoolHoliday: String?)] = [:]
+    var days = AttendanceDays()
     /// What the rebuild found that customer service must hear about (requests on closing days, overlapping placements).
     var issues: [Issue] = []
     /// Groups whose rebuild found an issue: an incremental run rebuilds them every night, so the issue is
@@ -42,7 +42,7 @@ struct AttendanceDiff {
     mutating func append(_ other: AttendanceDiff) {
         upserts.append(contentsOf: other.upserts)
         deletes += other.deletes
-        days.merge(other.days) { _, new in new }
+        days.append(contentsOf: other.days)
         issues += other.issues
         flagged.formUnion(other.flagged)
         rebuilt.formUnion(other.rebuilt)
@@ -172,7 +172,7 @@ struct AttendanceStore {
             let sources = schoolHolidays[key] ?? []
             let note = sources.isEmpty ? nil : sources.map(\.dutch).joined(separator: "; ")
             if let known = storedDays[day.dayNumber], known.closed == reason, known.schoolHoliday == note {} else {
-                result.days[key] = (reason, note)
+                result.days.set(key, closed: reason, schoolHoliday: note)
             }
             for source in sources { spans.add(source, day: day, group: group) }
             day = day.adding(days: 1)

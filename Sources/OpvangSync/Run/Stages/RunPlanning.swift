@@ -9,7 +9,7 @@ struct PlannedRun {
     /// Failed and bounced mail not yet in a report: this run's report names it, once.
     let undelivered: [(id: Int64, status: String, issue: Issue, entry: UndeliveredMail)]
     /// "Voornaam tussenvoegsel achternaam" per parent, for the salutation of their mail.
-    let names: [String: String]
+    let names: ParentNames
     /// The parents whose standing issues (`accounts.standing`) this run replaces (nil: every parent), and
     /// those it keeps as they are: the families of a held location, which it does not plan.
     let standingParents: Set<String>?
@@ -178,7 +178,7 @@ struct RunPlanning {
                                                 post: listed)
         report.issues += attendance.issues
         return PlannedRun(accounts: accountPlan, retention: retention, attendance: attendance, undelivered: undelivered,
-                          names: RunPlanning.parentNames(post), standingParents: scopeParents, standingKept: compared.hold.parents)
+                          names: ParentNames(post: post), standingParents: scopeParents, standingKept: compared.hold.parents)
     }
 
     /// The groups a scoped run must rebuild: those of its placements and deviations, before and after.
@@ -222,13 +222,16 @@ struct RunPlanning {
         }
         return summary
     }
+}
 
-    /// "Voornaam tussenvoegsel achternaam" per parent, for the salutation of their mail.
-    static func parentNames(_ post: PostState) -> [String: String] {
-        var names: [String: String] = [:]
-        for (key, values) in post.active(.parent) {
-            if let parent = Parent(values: values) { names[key] = parent.fullName }
-        }
-        return names
+/// "Voornaam tussenvoegsel achternaam" of a parent whose record is active after the run, for the salutation of
+/// their mail: made when a mail is written. A table of every parent's name, made before, was a million and a
+/// half names at the scale of the whole market, held through the transaction for the families mailed.
+struct ParentNames {
+    let post: PostState
+
+    subscript(parent: String) -> String? {
+        guard let record = post.record(.parent, parent), record.status == .active else { return nil }
+        return Parent(values: record.values)?.fullName
     }
 }
