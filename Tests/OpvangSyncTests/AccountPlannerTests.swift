@@ -124,6 +124,37 @@ import Testing
         #expect(families.children(of: "P7").isEmpty)
     }
 
+    /// A member of a shared account stays one night after night while it has the owner's address and children;
+    /// a member whose children are no longer the owner's leaves it.
+    @Test func aConfirmedMemberStaysAndAnotherFamilyLeaves() {
+        var existing = ExistingAccounts()
+        existing.accounts["5"] = .init(owner: "5", username: "gezin@x.nl", activated: true, disabled: false)
+        existing.ownerOfUsername["gezin@x.nl"] = "5"
+        existing.accountOf = ["5": "5", "7": "5"]
+        existing.states = ["5": ParentAccountState(state: .account, emailColumn: "E-mail"),
+                           "7": ParentAccountState(state: .member, emailColumn: "E-mail")]
+        let same = plan(post(parents: [("5", "gezin@x.nl", nil), ("7", "gezin@x.nl", nil)],
+                             relations: [("K1", "5"), ("K1", "7")], placements: [("K1", "2025-01-01", nil)]), existing: existing)
+        #expect(same.actions.isEmpty && same.summary.detached == 0)
+        let other = plan(post(parents: [("5", "gezin@x.nl", nil), ("7", "gezin@x.nl", nil)],
+                              relations: [("K1", "5"), ("K1", "7"), ("K2", "7")], placements: [("K1", "2025-01-01", nil)]), existing: existing)
+        #expect(other.actions == [.detach(parent: "7", owner: "5")])
+    }
+
+    /// The salutation's name is there for every parent the plan mails: a new account's owner and an owner
+    /// whose address moves; the plan's other parents are not mailed and need none.
+    @Test func everyParentThePlanMailsHasItsName() {
+        let state = post(parents: [("1", "a@x.nl", nil), ("2", "b@x.nl", nil), ("3", "c@x.nl", nil), ("4", "d@x.nl", nil)],
+                         relations: [("K1", "1"), ("K2", "2"), ("K3", "3"), ("K4", "4")], placements: [])
+        let names = ParentNames(state, mailed: [
+            .create(owner: "1", username: "a@x.nl", emailColumn: "E-mail", members: []),
+            .move(owner: "2", from: "oud@x.nl", to: "b@x.nl", emailColumn: "E-mail", activated: true),
+            .join(parent: "3", owner: "1"), .withdraw(owner: "4", reason: "address-gone"),
+        ])
+        #expect(names["1"] == "X" && names["2"] == "X")
+        #expect(names["3"] == nil && names["4"] == nil)
+    }
+
     /// Parents are grouped by address however their rows come: one account per address, each group's
     /// lowest number its owner, the last address of the sorted list included.
     @Test func everyAddressIsOneGroupWhateverTheOrderOfItsParents() {

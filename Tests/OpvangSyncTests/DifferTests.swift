@@ -36,6 +36,12 @@ import Testing
         #expect(result.counts[.placement]?.created == 1)
     }
 
+    /// A first import holds a change for every record, six million at a million children: a change is five
+    /// words, its three one-byte values packed behind them.
+    @Test func aChangeIsFiveWords() {
+        #expect(MemoryLayout<Change>.stride <= 40)
+    }
+
     @Test func changedFieldsAreUpdatedWithOldAndNewValues() {
         var values = placement("P1")
         values[EntityKind.placement.schema.index("groupCode")] = "G2"

@@ -139,8 +139,13 @@ public struct AccountPlanner {
         func childrenOf(_ parent: String) -> ChildrenOfParents.Children { families.children(of: ParentNumber(parent)) }
 
         struct Candidate { let parent: String; let address: String; let column: String }
-        // The account each parent is confirmed a member (or owner) of in this run.
+        // The account each parent that is a member of another's account is confirmed a member (or owner) of in
+        // this run: what the members are checked against below. Kept for those parents alone: a table for
+        // every parent was the largest of a first import's, which has no members yet.
         var memberOf: [String: String] = [:]
+        func confirm(_ parent: String, in account: String) {
+            if let used = existing.accountOf[parent], used != parent { memberOf[parent] = account }
+        }
         // An account whose address is gone or taken: not yet activated, its open invitation dies; activated,
         // it is kept (the password stays) and flagged for customer service.
         func lostAddress(_ parent: String, _ account: ExistingAccounts.Account, why: String, state: ParentAccountState.State) {
@@ -166,7 +171,6 @@ public struct AccountPlanner {
         candidates.reserveCapacity(looked)
         var newcomers = 0
         newStates.reserveCapacity(looked)
-        memberOf.reserveCapacity(looked)
         for (parent, values) in post.active(.parent) where (scope?.contains(parent) ?? true) && !excluded.contains(parent) {
             guard let record = Parent(values: values) else { continue }
             let login = AccountPlanner.loginAddress(email: record.email, email2: record.email2)
@@ -307,16 +311,16 @@ public struct AccountPlanner {
                       existing.accounts[sharedOwner]?.username == address {
                 // Already a member of the account that has this address.
                 newStates[owner.parent] = ParentAccountState(state: .member, emailColumn: owner.column)
-                memberOf[owner.parent] = sharedOwner
+                confirm(owner.parent, in: sharedOwner)
             } else {
                 result.actions.append(.create(owner: owner.parent, username: address, emailColumn: owner.column, members: sharing))
                 result.summary.created += 1
                 result.summary.invited += 1
                 newStates[owner.parent] = ParentAccountState(state: .account, emailColumn: owner.column)
-                memberOf[owner.parent] = owner.parent
+                confirm(owner.parent, in: owner.parent)
                 for member in sharing {
                     newStates[member] = ParentAccountState(state: .member, emailColumn: group.first { $0.parent == member }?.column)
-                    memberOf[member] = owner.parent
+                    confirm(member, in: owner.parent)
                 }
                 sharing = []
             }
@@ -324,11 +328,11 @@ public struct AccountPlanner {
             for member in sharing where existing.accountOf[member] != accountOwner {
                 result.actions.append(.join(parent: member, owner: accountOwner))
                 newStates[member] = ParentAccountState(state: .member, emailColumn: group.first { $0.parent == member }?.column)
-                memberOf[member] = accountOwner
+                confirm(member, in: accountOwner)
             }
             for member in sharing where existing.accountOf[member] == accountOwner {
                 newStates[member] = ParentAccountState(state: .member, emailColumn: group.first { $0.parent == member }?.column)
-                memberOf[member] = accountOwner
+                confirm(member, in: accountOwner)
             }
         }
 

@@ -178,7 +178,7 @@ struct RunPlanning {
                                                 post: listed)
         report.issues += attendance.issues
         return PlannedRun(accounts: accountPlan, retention: retention, attendance: attendance, undelivered: undelivered,
-                          names: ParentNames(post: post), standingParents: scopeParents, standingKept: compared.hold.parents)
+                          names: ParentNames(post, mailed: accountPlan.actions), standingParents: scopeParents, standingKept: compared.hold.parents)
     }
 
     /// The groups a scoped run must rebuild: those of its placements and deviations, before and after.
@@ -224,14 +224,24 @@ struct RunPlanning {
     }
 }
 
-/// "Voornaam tussenvoegsel achternaam" of a parent whose record is active after the run, for the salutation of
-/// their mail: made when a mail is written. A table of every parent's name, made before, was a million and a
-/// half names at the scale of the whole market, held through the transaction for the families mailed.
+/// "Voornaam tussenvoegsel achternaam" of each parent the account plan mails (an invitation, an address
+/// change), from the state after the run, for the salutation. Only theirs: a table of every parent's name was a
+/// million and a half names at the scale of the whole market, held through the transaction.
 struct ParentNames {
-    let post: PostState
+    private var names: [String: String] = [:]
 
-    subscript(parent: String) -> String? {
-        guard let record = post.record(.parent, parent), record.status == .active else { return nil }
-        return Parent(values: record.values)?.fullName
+    init(_ post: PostState, mailed actions: [AccountAction]) {
+        for action in actions {
+            let owner: String
+            switch action {
+            case .create(let parent, _, _, _), .move(let parent, _, _, _, _): owner = parent
+            case .join, .detach, .withdraw: continue
+            }
+            guard let record = post.record(.parent, owner), record.status == .active,
+                  let name = Parent(values: record.values)?.fullName else { continue }
+            names[owner] = name
+        }
     }
+
+    subscript(parent: String) -> String? { names[parent] }
 }
