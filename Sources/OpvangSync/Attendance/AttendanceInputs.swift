@@ -27,6 +27,13 @@ struct AttendanceInputs {
 
     init() {}
 
+    /// Lets go of one group's placements and deviations once its lists are built: a first import at a million
+    /// children holds a million and a half placements here, let go group by group while the rows to write grow.
+    mutating func release(_ group: String) {
+        placements[GroupCode(group)] = nil
+        deviations[GroupCode(group)] = nil
+    }
+
     mutating func add(_ placement: Placement) {
         guard let group = placement.group, groups[group] != nil else { return }
         placements[group, default: []].append(placement)

@@ -85,7 +85,7 @@ struct RunPlanning {
             listed = PostState(current: portal, plan: plan)
         }
         // A held location's lists stay as they are: they are not rebuilt, not even for the days the horizon gained.
-        let inputs = AttendanceInputs(post: listed, groups: compared.hold.listedGroups(attendanceGroups, post: listed))
+        var inputs = AttendanceInputs(post: listed, groups: compared.hold.listedGroups(attendanceGroups, post: listed))
         // The days the horizon gained, for the groups no change reaches: only what their lists need, from the
         // portal's columns: loaded as full records, every group's placements and children were a fifth of a next night.
         var gainedInputs: AttendanceInputs?
@@ -127,7 +127,8 @@ struct RunPlanning {
             progress(.phase("accounts en aanwezigheidslijsten"))
             let whole = Set(inputs.groups.keys).texts
             var diff = try attendanceStore.diff(groups: whole, days: horizon) { group in
-                builder.build(inputs, group: group, days: horizon)
+                defer { inputs.release(group) }
+                return builder.build(inputs, group: group, days: horizon)
             }
             diff.rebuilt = whole
             if let gained, let gainedInputs {
