@@ -25,8 +25,7 @@ struct AttendanceRows: RandomAccessCollection {
     private static let blockSize = 1 << blockShift
 
     private var blocks: [[Packed]] = []
-    private var texts: [String] = []
-    private var numbers: [String: UInt32] = [:]
+    private var texts = NumberedTexts()
     /// The last group appended: entries come group by group, so most appends find their group here.
     private var lastGroup: (text: String, number: UInt32)?
 
@@ -41,11 +40,11 @@ struct AttendanceRows: RandomAccessCollection {
         precondition(position >= 0 && position < count, "attendance row out of range")
         let packed = blocks[position >> Self.blockShift][position & (Self.blockSize - 1)]
         let away = packed.awayStart < 0 ? nil : TimeRange(unchecked: TimeOfDay(minutes: packed.awayStart), TimeOfDay(minutes: packed.awayEnd))
-        return AttendanceEntry(group: texts[Int(packed.group)], date: Day(dayNumber: Int(packed.day)), child: texts[Int(packed.child)],
+        return AttendanceEntry(group: texts[packed.group], date: Day(dayNumber: Int(packed.day)), child: texts[packed.child],
                                start: packed.start < 0 ? nil : TimeOfDay(minutes: packed.start),
                                end: packed.end < 0 ? nil : TimeOfDay(minutes: packed.end), absent: packed.absent,
-                               absentHours: away, reason: packed.reason == 0 ? nil : texts[Int(packed.reason - 1)],
-                               source: texts[Int(packed.source)])
+                               absentHours: away, reason: packed.reason == 0 ? nil : texts[packed.reason - 1],
+                               source: texts[packed.source])
     }
 
     mutating func append(_ entry: AttendanceEntry) {
@@ -73,13 +72,7 @@ struct AttendanceRows: RandomAccessCollection {
         for entry in entries { append(entry) }
     }
 
-    private mutating func number(_ text: String) -> UInt32 {
-        if let known = numbers[text] { return known }
-        let new = UInt32(texts.count)
-        texts.append(text)
-        numbers[text] = new
-        return new
-    }
+    private mutating func number(_ text: String) -> UInt32 { texts.number(text) }
 }
 
 extension TimeOfDay {
@@ -111,8 +104,7 @@ struct AttendanceDays: Sequence {
 
     private var entries: [Packed] = []
     private var groups: [String] = []
-    private var texts: [String] = []
-    private var numbers: [String: Int32] = [:]
+    private var texts = NumberedTexts()
 
     var count: Int { entries.count }
 
@@ -142,12 +134,23 @@ struct AttendanceDays: Sequence {
     }
 
     private func state(_ packed: Packed) -> (closed: String?, schoolHoliday: String?) {
-        (packed.closed < 0 ? nil : texts[Int(packed.closed)], packed.schoolHoliday < 0 ? nil : texts[Int(packed.schoolHoliday)])
+        (packed.closed < 0 ? nil : texts[UInt32(packed.closed)], packed.schoolHoliday < 0 ? nil : texts[UInt32(packed.schoolHoliday)])
     }
 
-    private mutating func number(_ text: String) -> Int32 {
+    private mutating func number(_ text: String) -> Int32 { Int32(texts.number(text)) }
+}
+
+/// Texts numbered once each, in the order they first came: what the packed attendance rows and days hold
+/// instead of the texts themselves.
+private struct NumberedTexts {
+    private var texts: [String] = []
+    private var numbers: [String: UInt32] = [:]
+
+    subscript(number: UInt32) -> String { texts[Int(number)] }
+
+    mutating func number(_ text: String) -> UInt32 {
         if let known = numbers[text] { return known }
-        let new = Int32(texts.count)
+        let new = UInt32(texts.count)
         texts.append(text)
         numbers[text] = new
         return new
