@@ -390,7 +390,7 @@ struct ChildrenOfParents {
     init(_ relations: some Sequence<Relation>) {
         var pairs = relations.map { (parent: $0.parent, child: $0.child) }
         pairs.sort { $0.parent != $1.parent ? $0.parent < $1.parent : $0.child < $1.child }
-        // A parent and child related twice (two roles) are one pair, as they were one member of a set.
+        // A pair given twice (its numbers spelled in two canonically equal ways) is one pair, as it was one member of a set.
         var kept = 0
         for index in pairs.indices where kept == 0 || pairs[index].parent != pairs[kept - 1].parent || pairs[index].child != pairs[kept - 1].child {
             pairs[kept] = pairs[index]

@@ -8,7 +8,7 @@ struct PlannedRun {
     let attendance: AttendanceDiff
     /// Failed and bounced mail not yet in a report: this run's report names it, once.
     let undelivered: [(id: Int64, status: String, issue: Issue, entry: UndeliveredMail)]
-    /// "Voornaam tussenvoegsel achternaam" per parent, for the salutation of their mail.
+    /// "Voornaam tussenvoegsel achternaam" of each parent the account plan mails, for the salutation.
     let names: ParentNames
     /// The parents whose standing issues (`accounts.standing`) this run replaces (nil: every parent), and
     /// those it keeps as they are: the families of a held location, which it does not plan.
