@@ -144,14 +144,21 @@ import Testing
     /// The salutation's name is there for every parent the plan mails: a new account's owner and an owner
     /// whose address moves; the plan's other parents are not mailed and need none.
     @Test func everyParentThePlanMailsHasItsName() {
-        let state = post(parents: [("1", "a@x.nl", nil), ("2", "b@x.nl", nil), ("3", "c@x.nl", nil), ("4", "d@x.nl", nil)],
-                         relations: [("K1", "1"), ("K2", "2"), ("K3", "3"), ("K4", "4")], placements: [])
+        var current: [EntityKind: [String: StoredRecord]] = [:]
+        for (number, first, last) in [("1", "Inge", "Vries"), ("2", "Ahmed", "Bakker"), ("3", "Sanne", "Jong"), ("4", "Piet", "Smit")] {
+            var values = [String?](repeating: nil, count: EntityKind.parent.schema.fields.count)
+            values[EntityKind.parent.schema.index("number")] = number
+            values[EntityKind.parent.schema.index("firstName")] = first
+            values[EntityKind.parent.schema.index("lastName")] = last
+            current[.parent, default: [:]][number] = StoredRecord(values: values, status: .active)
+        }
+        let state = PostState(current: current, plan: Plan())
         let names = ParentNames(state, mailed: [
             .create(owner: "1", username: "a@x.nl", emailColumn: "E-mail", members: []),
             .move(owner: "2", from: "oud@x.nl", to: "b@x.nl", emailColumn: "E-mail", activated: true),
             .join(parent: "3", owner: "1"), .withdraw(owner: "4", reason: "address-gone"),
         ])
-        #expect(names["1"] == "X" && names["2"] == "X")
+        #expect(names["1"] == "Inge Vries" && names["2"] == "Ahmed Bakker")
         #expect(names["3"] == nil && names["4"] == nil)
     }
 

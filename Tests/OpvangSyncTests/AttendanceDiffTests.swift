@@ -132,5 +132,11 @@ import Testing
         #expect(days[GroupDay(group: "Groep 1", date: first.adding(days: 1))]?.schoolHoliday == "Kerstvakantie (regio zuid)")
         #expect(days[GroupDay(group: "Groep 0", date: first)].map { $0.closed == nil && $0.schoolHoliday == nil } == true)
         #expect(days[GroupDay(group: "Groep 99", date: first)] == nil)
+        // A day set again is written again, after the first: the later state is the one that holds.
+        var again = AttendanceDays()
+        again.set(GroupDay(group: "G", date: first), closed: "Studiedag", schoolHoliday: nil)
+        again.set(GroupDay(group: "G", date: first), closed: nil, schoolHoliday: "Herfstvakantie")
+        #expect(Array(again).map { $0.state.schoolHoliday } == [nil, "Herfstvakantie"])
+        #expect(again[GroupDay(group: "G", date: first)].map { $0.closed == nil && $0.schoolHoliday == "Herfstvakantie" } == true)
     }
 }

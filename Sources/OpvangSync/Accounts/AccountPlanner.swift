@@ -135,7 +135,7 @@ public struct AccountPlanner {
             if let end = placement.end, end < asOf { continue }
             if post.record(.child, placement.child.text)?.status == .active { childrenInCare.insert(placement.child) }
         }
-        let families = ChildrenOfParents(post.active(.relation).compactMap { Relation(values: $0.values) })
+        let families = ChildrenOfParents(post.active(.relation).compactMap { Relation(values: $0.values) }, expected: post.count(.relation))
         func childrenOf(_ parent: String) -> ChildrenOfParents.Children { families.children(of: ParentNumber(parent)) }
 
         struct Candidate { let parent: String; let address: String; let column: String }
@@ -387,8 +387,11 @@ struct ChildrenOfParents {
     typealias Children = LazyMapCollection<ArraySlice<(parent: ParentNumber, child: ChildNumber)>, ChildNumber>
     private let pairs: [(parent: ParentNumber, child: ChildNumber)]
 
-    init(_ relations: some Sequence<Relation>) {
-        var pairs = relations.map { (parent: $0.parent, child: $0.child) }
+    /// `expected`: about how many relations there are, so that the list is made once rather than grown by doubling.
+    init(_ relations: some Sequence<Relation>, expected: Int = 0) {
+        var pairs: [(parent: ParentNumber, child: ChildNumber)] = []
+        pairs.reserveCapacity(expected)
+        for relation in relations { pairs.append((relation.parent, relation.child)) }
         pairs.sort { $0.parent != $1.parent ? $0.parent < $1.parent : $0.child < $1.child }
         // A pair given twice (its numbers spelled in two canonically equal ways) is one pair, as it was one member of a set.
         var kept = 0

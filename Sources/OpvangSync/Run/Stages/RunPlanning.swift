@@ -226,8 +226,9 @@ struct RunPlanning {
 }
 
 /// "Voornaam tussenvoegsel achternaam" of each parent the account plan mails (an invitation, an address
-/// change), from the state after the run, for the salutation. Only theirs: a table of every parent's name was a
-/// million and a half names at the scale of the whole market, held through the transaction.
+/// change), from the state after the run, for the salutation. Only theirs: a table of every parent's name, held
+/// through the transaction, also named the parents without a child in care, without an address, in a conflict
+/// or a member of another's account.
 struct ParentNames {
     private var names: [String: String] = [:]
 
