@@ -74,4 +74,59 @@ import Testing
         #expect(post.record(.child, "K42")?.status == .ended)
         #expect(post.record(.child, "K41")?.values[EntityKind.child.schema.index("firstName")] == "Kind 41")
     }
+
+    /// Keys spelled in canonically equal ways: composed and decomposed é, the Kelvin sign and K.
+    static let spellings: [(String, String)] = [("Ré", "Re\u{301}"), ("K", "\u{212A}"), ("André", "Andre\u{301}")]
+
+    /// Each key's last change, found as a dictionary of `String`s finds it, for keys noted once or more, in
+    /// an index grown from nothing or reserved, and with every key given the same tag (at the table's start
+    /// and at its end, where a search wraps around).
+    @Test(arguments: [0, 1, 2, 3])
+    func theChangeIndexFindsEachKeysLastChangeAsADictionaryDoes(variant: Int) {
+        var random = SeededRandom(seed: UInt64(41 + variant))
+        // Every key sharing one tag makes each search walk the lot: fewer keys then.
+        let numbers: UInt64 = variant >= 2 ? 300 : 1_200
+        var changes: [Change] = []
+        for _ in 0..<Int(numbers) * 5 / 2 {
+            let number = Int(random.next() % numbers)
+            var key = "K\(number)"
+            if number % 50 == 0 {
+                let (composed, decomposed) = PostStateTests.spellings[number / 50 % 3]
+                key = "\(random.next() % 2 == 0 ? composed : decomposed)\(number)"
+            }
+            changes.append(change(key, .updated, nil, .active))
+        }
+        let tag: @Sendable (String) -> UInt32 = switch variant {
+        case 2: { _ in 7 }
+        case 3: { _ in UInt32.max }
+        default: ChangeIndex.hashTag
+        }
+        var index = ChangeIndex(minimumCapacity: variant == 1 ? changes.count : 0, tag: tag)
+        var reference: [String: Int] = [:]
+        for position in changes.indices {
+            index.insert(position, of: changes)
+            reference[changes[position].key] = position
+        }
+        #expect(index.count == reference.count)
+        #expect(Set(index) == Set(reference.values))
+        for number in 0..<Int(numbers) + 100 {
+            for key in ["K\(number)"] + PostStateTests.spellings.flatMap({ ["\($0.0)\(number)", "\($0.1)\(number)"] }) {
+                #expect(index.find(key, in: changes) == reference[key], "\(key)")
+            }
+        }
+        #expect(ChangeIndex().find("K1", in: changes) == nil)
+    }
+
+    @Test func aKeyChangedTwiceIsAsItsLastChangeLeavesIt() {
+        var plan = Plan()
+        plan.changes = [
+            change("K1", .created, child("K1", "Anna"), .active),
+            change("K2", .created, child("K2", "Bram"), .active),
+            change("K1", .updated, child("K1", "Anne"), .active),
+        ]
+        let post = PostState(current: [:], plan: plan)
+        #expect(post.record(.child, "K1")?.values[EntityKind.child.schema.index("firstName")] == "Anne")
+        #expect(post.count(.child) == 2)
+        #expect(Array(post.records(.child)).count == 2)
+    }
 }
