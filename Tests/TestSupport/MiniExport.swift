@@ -56,10 +56,36 @@ public struct MiniExport {
     }
 }
 
+/// A new folder of its own for a test, removed when the test process exits (a crash test's is 100 MB, and a run
+/// of the suite makes hundreds). With `OPVANGSYNC_KEEP_TEST_FILES` set they are kept, to look at what a
+/// failing test left.
 public func temporaryFolder(_ name: String = "t") -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("opvangsync-\(name)-\(UUID().uuidString)")
     try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    TemporaryFolders.shared.add(url)
     return url
+}
+
+/// The folders `temporaryFolder` made in this process.
+private final class TemporaryFolders: @unchecked Sendable {
+    static let shared: TemporaryFolders = {
+        let folders = TemporaryFolders()
+        if ProcessInfo.processInfo.environment["OPVANGSYNC_KEEP_TEST_FILES"] == nil {
+            atexit { TemporaryFolders.shared.removeAll() }
+        }
+        return folders
+    }()
+
+    private let lock = NSLock()
+    private var folders: [URL] = []
+
+    func add(_ folder: URL) { lock.withLock { folders.append(folder) } }
+
+    func removeAll() {
+        for folder in lock.withLock({ folders }) {
+            try? FileManager.default.removeItem(at: folder)
+        }
+    }
 }
 
 
