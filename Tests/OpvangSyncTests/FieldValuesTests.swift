@@ -45,6 +45,23 @@ import Testing
         }
     }
 
+    /// The bytes of two records are the same only when every byte of every value is: their length is read from
+    /// their own layout, at each width of the ends, up to the last byte of the last value.
+    @Test func twoRecordsHaveTheSameBytesOnlyWhenEveryByteIs() {
+        for total in [10, 300, 70_000] {
+            let long = String(repeating: "z", count: total)
+            let values: [String?] = ["K1", nil, long, "Jansen"]
+            #expect(FieldValues(values).hasSameBytes(as: FieldValues(values)), "total \(total)")
+            for changed in [["K2", nil, long, "Jansen"], ["K1", "", long, "Jansen"], ["K1", nil, long, "Jansem"],
+                            ["K1", nil, long + "z", "Jansen"], ["K1", nil, long, "Jansen", nil]] as [[String?]] {
+                #expect(!FieldValues(values).hasSameBytes(as: FieldValues(changed)), "total \(total): \(changed.map { $0?.prefix(8) })")
+                #expect(FieldValues(values) != FieldValues(changed))
+            }
+        }
+        #expect(FieldValues().hasSameBytes(as: FieldValues()))
+        #expect(!FieldValues().hasSameBytes(as: FieldValues([])))
+    }
+
     @Test func anAbsentValueIsNotAnEmptyOne() {
         #expect(FieldValues([nil]) != FieldValues([""]))
         #expect(FieldValues(["", nil]) != FieldValues([nil, ""]))

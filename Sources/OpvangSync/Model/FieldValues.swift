@@ -9,16 +9,44 @@
 /// `width` is 1, 2 or 4 bytes, the least that reaches the end of the texts. An absent value is the single
 /// byte 0xFE, which UTF-8 never contains, so it cannot be mistaken for a text; an empty text has no bytes.
 ///
+/// The bytes are an object of their own with no header beside the object's own 16 bytes: their length is in
+/// the layout. An array of bytes has 16 bytes more (its count and capacity), and at a million children a run
+/// holds over six million records.
+///
 /// Values are read as `String?` like the array they replace. Two lists of values are equal when their values
 /// are equal as `String`s (canonical equivalence), with equal bytes as the quick answer.
-public struct FieldValues: Sendable {
-    private var storage: [UInt8]
+///
+/// Sendable though `ManagedBuffer` is not: the bytes are written once, before any other thread can see them,
+/// and only read after that (setting a value lays out new bytes).
+public struct FieldValues: @unchecked Sendable {
+    /// nil: no values at all.
+    private var storage: Storage?
+
+    /// The laid-out bytes; never changed once made.
+    private final class Storage: ManagedBuffer<Void, UInt8> {
+        /// The number of bytes laid out, read from the layout itself.
+        var length: Int {
+            withUnsafeMutablePointerToElements { bytes in
+                let width = Int(bytes[0]), count = Int(bytes[1])
+                let header = 2 + count * width
+                return count == 0 ? header : header + FieldValues.end(count - 1, width: width, in: bytes)
+            }
+        }
+    }
 
     private static let absent: UInt8 = 0xFE
 
-    public init() { storage = [] }
+    public init() { storage = nil }
 
-    private init(storage: [UInt8]) { self.storage = storage }
+    private init(storage: Storage) { self.storage = storage }
+
+    /// Calls `body` with the laid-out bytes (none for no values at all).
+    @inline(__always)
+    private func withBytes<Result>(_ body: (UnsafeBufferPointer<UInt8>) throws -> Result) rethrows -> Result {
+        guard let storage else { return try body(UnsafeBufferPointer(start: nil, count: 0)) }
+        let length = storage.length
+        return try storage.withUnsafeMutablePointerToElements { try body(UnsafeBufferPointer(start: $0, count: length)) }
+    }
 
     public init<Values: Collection>(_ values: Values) where Values.Element == String? {
         let values = Array(values)
@@ -56,17 +84,18 @@ public struct FieldValues: Sendable {
 
     /// The storage of `count` values whose texts take `textBytes` bytes together: `fill(index, destination)`
     /// copies value `index`'s bytes to `destination` and says how many, or gives nil for an absent value.
-    private static func layout(count: Int, textBytes: Int, _ fill: (Int, UnsafeMutablePointer<UInt8>) -> Int?) -> [UInt8] {
+    private static func layout(count: Int, textBytes: Int, _ fill: (Int, UnsafeMutablePointer<UInt8>) -> Int?) -> Storage {
         precondition(count <= Int(UInt8.max), "a record has at most 255 fields")
         precondition(textBytes <= Int(UInt32.max), "a record's texts fit in 4 GB")
         let width = textBytes <= Int(UInt8.max) ? 1 : textBytes <= Int(UInt16.max) ? 2 : 4
         let header = 2 + count * width
-        return [UInt8](unsafeUninitializedCapacity: header + textBytes) { buffer, initialised in
+        let storage = unsafeDowncast(Storage.create(minimumCapacity: header + textBytes) { _ in }, to: Storage.self)
+        storage.withUnsafeMutablePointerToElements { buffer in
             buffer[0] = UInt8(width)
             buffer[1] = UInt8(count)
             var end = header
             for index in 0..<count {
-                if let copied = fill(index, buffer.baseAddress! + end) {
+                if let copied = fill(index, buffer + end) {
                     end += copied
                 } else {
                     buffer[end] = absent
@@ -78,8 +107,9 @@ public struct FieldValues: Sendable {
                     offset >>= 8
                 }
             }
-            initialised = end
+            assert(end == header + textBytes, "the texts take the bytes counted for them")
         }
+        return storage
     }
 
     /// Copies a text's UTF-8 to `destination`; returns the number of bytes.
@@ -97,21 +127,25 @@ public struct FieldValues: Sendable {
         return count
     }
 
+    /// Where value `slot`'s text ends, counted from the end of the header.
+    @inline(__always)
+    private static func end(_ slot: Int, width: Int, in bytes: UnsafePointer<UInt8>) -> Int {
+        let at = 2 + slot * width
+        switch width {
+        case 1: return Int(bytes[at])
+        case 2: return Int(bytes[at]) | Int(bytes[at + 1]) << 8
+        default: return Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24
+        }
+    }
+
     /// The bytes of value `index` within `bytes` (the storage), or nil for an absent value.
     @inline(__always)
     private static func range(_ index: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
         let width = Int(bytes[0])
         let header = 2 + Int(bytes[1]) * width
-        func end(_ slot: Int) -> Int {
-            let at = 2 + slot * width
-            switch width {
-            case 1: return Int(bytes[at])
-            case 2: return Int(bytes[at]) | Int(bytes[at + 1]) << 8
-            default: return Int(bytes[at]) | Int(bytes[at + 1]) << 8 | Int(bytes[at + 2]) << 16 | Int(bytes[at + 3]) << 24
-            }
-        }
-        let start = header + (index == 0 ? 0 : end(index - 1))
-        let stop = header + end(index)
+        let base = bytes.baseAddress!
+        let start = header + (index == 0 ? 0 : end(index - 1, width: width, in: base))
+        let stop = header + end(index, width: width, in: base)
         if stop - start == 1 && bytes[start] == absent { return nil }
         return start..<stop
     }
@@ -119,13 +153,13 @@ public struct FieldValues: Sendable {
     /// Whether value `index` is absent, without making its text.
     public func isAbsent(_ index: Int) -> Bool {
         precondition(index >= 0 && index < count, "field index out of range")
-        return storage.withUnsafeBufferPointer { FieldValues.range(index, in: $0) == nil }
+        return withBytes { FieldValues.range(index, in: $0) == nil }
     }
 
     /// Calls `body` with the UTF-8 of value `index`, or with nil when it is absent, without making a `String`.
     public func withUTF8<Result>(_ index: Int, _ body: (UnsafeBufferPointer<UInt8>?) throws -> Result) rethrows -> Result {
         precondition(index >= 0 && index < count, "field index out of range")
-        return try storage.withUnsafeBufferPointer { bytes in
+        return try withBytes { bytes in
             guard let range = FieldValues.range(index, in: bytes) else { return try body(nil) }
             return try body(UnsafeBufferPointer(rebasing: bytes[range]))
         }
@@ -133,7 +167,10 @@ public struct FieldValues: Sendable {
 
     /// Whether both hold the very same bytes: then every value is the same (the converse need not hold:
     /// canonically equivalent texts differ in bytes).
-    func hasSameBytes(as other: FieldValues) -> Bool { storage == other.storage }
+    func hasSameBytes(as other: FieldValues) -> Bool {
+        if storage === other.storage { return true }
+        return withBytes { mine in other.withBytes { theirs in mine.elementsEqual(theirs) } }
+    }
 
     /// The values as an array, for code that builds on them.
     public var array: [String?] { Array(self) }
@@ -141,12 +178,12 @@ public struct FieldValues: Sendable {
 
 extension FieldValues: RandomAccessCollection {
     public var startIndex: Int { 0 }
-    public var endIndex: Int { storage.isEmpty ? 0 : Int(storage[1]) }
+    public var endIndex: Int { storage?.withUnsafeMutablePointerToElements { Int($0[1]) } ?? 0 }
 
     public subscript(index: Int) -> String? {
         get {
             precondition(index >= 0 && index < count, "field index out of range")
-            return storage.withUnsafeBufferPointer { bytes in
+            return withBytes { bytes in
                 FieldValues.range(index, in: bytes).map { range in
                     String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
                 }
