@@ -86,6 +86,10 @@ import Testing
         portal.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         portal.arguments = [script.path, database, stop.path, log.path]
         try portal.run()
+        // Should a night throw, the portal still stops (it would otherwise write on until killed).
+        defer {
+            if portal.isRunning { portal.terminate() }
+        }
 
         // Four nights, each changing the address of a fifth of the parents.
         var lines = try String(contentsOf: generated.appendingPathComponent("ouders.csv"), encoding: .utf8)

@@ -9,7 +9,7 @@
 struct PostState: Sendable {
     private let current: [EntityKind: [String: StoredRecord]]
     private let changes: [Change]
-    /// Per kind, the changed keys and where their change is in `changes` (the last one, should a key have two).
+    /// Per kind, where each changed key's change is in `changes` (the last one, should a key have two).
     private let changed: [EntityKind: ChangeIndex]
 
     init(current: [EntityKind: [String: StoredRecord]], plan: Plan) {
@@ -149,24 +149,26 @@ struct ChangeIndex: Sendable, Sequence {
     /// Notes `changes[index]` as its key's change: a later change of the same key takes the earlier's place.
     mutating func insert(_ index: Int, of changes: [Change]) {
         precondition(index < Int(UInt32.max) - 1, "more changes than an index can hold")
-        if Double(count + 1) > Double(slots.count) * ChangeIndex.load { grow() }
         let key = changes[index].key
         let tag = self.tag(key)
         let value = UInt64(tag) << 32 | UInt64(index + 1)
-        var slot = start(tag)
-        while true {
-            let taken = slots[slot]
-            if taken == 0 {
-                slots[slot] = value
-                count += 1
-                return
+        if !slots.isEmpty {
+            var slot = start(tag)
+            while slots[slot] != 0 {
+                let taken = slots[slot]
+                if UInt32(truncatingIfNeeded: taken >> 32) == tag, changes[Int(UInt32(truncatingIfNeeded: taken)) - 1].key == key {
+                    slots[slot] = value
+                    return
+                }
+                slot = slot + 1 == slots.count ? 0 : slot + 1
             }
-            if UInt32(truncatingIfNeeded: taken >> 32) == tag, changes[Int(UInt32(truncatingIfNeeded: taken)) - 1].key == key {
-                slots[slot] = value
-                return
-            }
-            slot = slot + 1 == slots.count ? 0 : slot + 1
         }
+        // A key not yet noted: room for it first, then the first empty slot from its start.
+        if Double(count + 1) > Double(slots.count) * ChangeIndex.load { grow() }
+        var slot = start(tag)
+        while slots[slot] != 0 { slot = slot + 1 == slots.count ? 0 : slot + 1 }
+        slots[slot] = value
+        count += 1
     }
 
     /// Twice the slots, each taken slot placed again by its tag: no key is hashed again.

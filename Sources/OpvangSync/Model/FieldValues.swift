@@ -1,3 +1,5 @@
+import Foundation
+
 /// A record's canonical values in schema order (nil = no value), kept in one buffer of bytes.
 ///
 /// A record read from the export or the portal used to be an array of optional strings: a 32-byte array
@@ -107,7 +109,9 @@ public struct FieldValues: @unchecked Sendable {
                     offset >>= 8
                 }
             }
-            assert(end == header + textBytes, "the texts take the bytes counted for them")
+            // Every byte written was counted and allocated: a value that read longer the second time it was
+            // asked would have written past the end.
+            precondition(end == header + textBytes, "a record's values wrote more or fewer bytes than were counted")
         }
         return storage
     }
@@ -169,7 +173,11 @@ public struct FieldValues: @unchecked Sendable {
     /// canonically equivalent texts differ in bytes).
     func hasSameBytes(as other: FieldValues) -> Bool {
         if storage === other.storage { return true }
-        return withBytes { mine in other.withBytes { theirs in mine.elementsEqual(theirs) } }
+        return withBytes { mine in
+            other.withBytes { theirs in
+                mine.count == theirs.count && (mine.isEmpty || memcmp(mine.baseAddress!, theirs.baseAddress!, mine.count) == 0)
+            }
+        }
     }
 
     /// The values as an array, for code that builds on them.
