@@ -132,54 +132,52 @@ struct ChangeIndex: Sendable, Sequence {
 
     /// The position in `changes` of `key`'s last change, or nil when it has none.
     func find(_ key: String, in changes: [Change]) -> Int? {
-        guard count > 0 else { return nil }
-        let tag = self.tag(key)
-        var slot = start(tag)
-        while true {
-            let taken = slots[slot]
-            if taken == 0 { return nil }
-            if UInt32(truncatingIfNeeded: taken >> 32) == tag {
-                let index = Int(UInt32(truncatingIfNeeded: taken)) - 1
-                if changes[index].key == key { return index }
-            }
-            slot = slot + 1 == slots.count ? 0 : slot + 1
-        }
+        guard count > 0, let slot = slot(of: key, tag: tag(key), in: changes) else { return nil }
+        return ChangeIndex.position(slots[slot])
     }
 
     /// Notes `changes[index]` as its key's change: a later change of the same key takes the earlier's place.
     mutating func insert(_ index: Int, of changes: [Change]) {
         precondition(index < Int(UInt32.max) - 1, "more changes than an index can hold")
-        let key = changes[index].key
-        let tag = self.tag(key)
+        let tag = self.tag(changes[index].key)
         let value = UInt64(tag) << 32 | UInt64(index + 1)
-        if !slots.isEmpty {
-            var slot = start(tag)
-            while slots[slot] != 0 {
-                let taken = slots[slot]
-                if UInt32(truncatingIfNeeded: taken >> 32) == tag, changes[Int(UInt32(truncatingIfNeeded: taken)) - 1].key == key {
-                    slots[slot] = value
-                    return
-                }
-                slot = slot + 1 == slots.count ? 0 : slot + 1
-            }
+        if let slot = slot(of: changes[index].key, tag: tag, in: changes) {
+            slots[slot] = value
+            return
         }
-        // A key not yet noted: room for it first, then the first empty slot from its start.
+        // A key not yet noted: room for it first.
         if Double(count + 1) > Double(slots.count) * ChangeIndex.load { grow() }
-        var slot = start(tag)
-        while slots[slot] != 0 { slot = slot + 1 == slots.count ? 0 : slot + 1 }
-        slots[slot] = value
+        slots[emptySlot(from: tag)] = value
         count += 1
     }
+
+    /// The slot that holds `key`'s change, searched from where its tag starts; nil when it has none.
+    private func slot(of key: String, tag: UInt32, in changes: [Change]) -> Int? {
+        guard !slots.isEmpty else { return nil }
+        var slot = start(tag)
+        while slots[slot] != 0 {
+            if UInt32(truncatingIfNeeded: slots[slot] >> 32) == tag, changes[ChangeIndex.position(slots[slot])].key == key { return slot }
+            slot = slot + 1 == slots.count ? 0 : slot + 1
+        }
+        return nil
+    }
+
+    /// The first empty slot from where `tag` starts (there is always one: at most 70% are taken).
+    private func emptySlot(from tag: UInt32) -> Int {
+        var slot = start(tag)
+        while slots[slot] != 0 { slot = slot + 1 == slots.count ? 0 : slot + 1 }
+        return slot
+    }
+
+    /// The position in the changes that a taken slot holds.
+    @inline(__always)
+    private static func position(_ taken: UInt64) -> Int { Int(UInt32(truncatingIfNeeded: taken)) - 1 }
 
     /// Twice the slots, each taken slot placed again by its tag: no key is hashed again.
     private mutating func grow() {
         let old = slots
         slots = [UInt64](repeating: 0, count: Swift.max(8, old.count * 2))
-        for taken in old where taken != 0 {
-            var slot = start(UInt32(truncatingIfNeeded: taken >> 32))
-            while slots[slot] != 0 { slot = slot + 1 == slots.count ? 0 : slot + 1 }
-            slots[slot] = taken
-        }
+        for taken in old where taken != 0 { slots[emptySlot(from: UInt32(truncatingIfNeeded: taken >> 32))] = taken }
     }
 
     /// The positions of the changes noted, in no particular order.
@@ -191,7 +189,7 @@ struct ChangeIndex: Sendable, Sequence {
             while position < slots.count {
                 let taken = slots[position]
                 position += 1
-                if taken != 0 { return Int(UInt32(truncatingIfNeeded: taken)) - 1 }
+                if taken != 0 { return ChangeIndex.position(taken) }
             }
             return nil
         }
