@@ -360,6 +360,82 @@ import Testing
         #expect(try value(folder, "SELECT child_number FROM placements WHERE key = 'P3'") == "K1")
     }
 
+    /// A portal with MiniExport and a second location, L2, whose group G3 holds K4 (of O4): the families of
+    /// each location apart.
+    func twoLocations(_ name: String) throws -> (folder: URL, base: MiniExport) {
+        let folder = temporaryFolder(name)
+        var base = MiniExport()
+        base["locaties.csv"].append("L2;De Vlinder")
+        base["groepen.csv"].append("G3;L2;Vlinders;KDV;12")
+        base["kinderen.csv"].append("K4;Sem;;Jansen;04-04-2024;")
+        base["ouders.csv"].append("O4;Lotte;Jansen;lotte@example.nl;")
+        base["relaties.csv"].append("K4;O4;Ouder 1")
+        base["plaatsingen.csv"].append("P4;K4;G3;KDV;52 weken;01-09-2025;;08:00-17:00;;")
+        let first = try opvangsync(["import", try base.write(to: folder.appendingPathComponent("base")).path, "--as-of", "2026-11-22"], in: folder)
+        #expect(first.status == 0, "\(first.stderr)")
+        return (folder, base)
+    }
+
+    /// The export gives group G3, which the portal holds at L2, to L1. A run for L1 cannot move it: L2 would
+    /// lose a group, its placements and its lists without being weighed or planned (the removal guard weighs a
+    /// location in a run that sees the whole export). The group's row is refused with both locations named,
+    /// nothing of G3 changes, L1's own changes are applied, and the next full run moves the group.
+    @Test func aGroupThePortalHoldsAtAnotherLocationIsNotMovedIntoALocationsRun() throws {
+        let (folder, base) = try twoLocations("scope-group-in")
+        var next = base
+        next["groepen.csv"][3] = "G3;L1;Vlinders;KDV;12"
+        next["ouders.csv"][1] = "O1;Marieke;Dijk;marieke.dijk@example.nl;"
+        next["plaatsingen.csv"][4] = "P4;K4;G3;KDV;52 weken;01-09-2025;;08:00-17:30;;"
+        next.exportedAt = "2026-11-22T09:00:00+01:00"
+        let export = try next.write(to: folder.appendingPathComponent("moved"))
+        let scoped = try opvangsync(["import", export.path, "--only", "location=L1", "--as-of", "2026-11-22"], in: folder)
+        #expect(scoped.status == 4, "applied, with a row refused: \(scoped.stderr)")
+        let issues = try reportJSON(of: scoped, in: folder)["issues"] as? [[String: Any]] ?? []
+        let refused = issues.first { $0["key"] as? String == "G3" && $0["severity"] as? String == "error" }
+        #expect(refused?["file"] as? String == "groepen.csv")
+        #expect(refused?["line"] as? Int == 4)
+        let message = refused?["message"] as? String ?? ""
+        #expect(message.contains("L2") && message.contains("L1"), "\(message)")
+        #expect(!issues.contains { $0["code"] as? String == "internal-error" })
+        #expect(try value(folder, "SELECT location_code FROM groups WHERE key = 'G3'") == "L2")
+        #expect(try value(folder, "SELECT monday FROM placements WHERE key = 'P4'") == "08:00-17:00", "the group's placements stay as they are")
+        #expect(try value(folder, "SELECT email FROM parents WHERE key = 'O1'") == "marieke.dijk@example.nl", "L1's own change is applied")
+
+        let full = try opvangsync(["import", export.path, "--as-of", "2026-11-22", "--force", "--reason", "test"], in: folder)
+        #expect(full.status == 0, "\(full.stderr)")
+        #expect(try value(folder, "SELECT location_code FROM groups WHERE key = 'G3'") == "L1")
+        #expect(try value(folder, "SELECT monday FROM placements WHERE key = 'P4'") == "08:00-17:30")
+    }
+
+    /// The other way round: the export gives L1's group G2 to L2. L1's run leaves G2 at L1, with its
+    /// placement and lists, and says why.
+    @Test func aGroupIsNotMovedOutOfALocationByThatLocationsRun() throws {
+        let (folder, base) = try twoLocations("scope-group-out")
+        var next = base
+        next["groepen.csv"][2] = "G2;L2;Uilen;BSO;20"
+        next.exportedAt = "2026-11-22T09:00:00+01:00"
+        let export = try next.write(to: folder.appendingPathComponent("moved"))
+        let listsBefore = try value(folder, "SELECT COUNT(*) FROM attendance WHERE group_code = 'G2'")
+        let scoped = try opvangsync(["import", export.path, "--only", "location=L1", "--as-of", "2026-11-22"], in: folder)
+        #expect(scoped.status == 4, "applied, with a row refused: \(scoped.stderr)")
+        let issues = try reportJSON(of: scoped, in: folder)["issues"] as? [[String: Any]] ?? []
+        let refused = issues.first { $0["key"] as? String == "G2" && $0["severity"] as? String == "error" }
+        #expect(refused?["file"] as? String == "groepen.csv")
+        #expect(refused?["line"] as? Int == 3)
+        #expect(try value(folder, "SELECT location_code FROM groups WHERE key = 'G2'") == "L1")
+        #expect(try value(folder, "SELECT status FROM placements WHERE key = 'P2'") == "active")
+        #expect(try value(folder, "SELECT COUNT(*) FROM attendance WHERE group_code = 'G2'") == listsBefore)
+
+        // A run for L2 does not take it either.
+        let other = try opvangsync(["import", export.path, "--only", "location=L2", "--as-of", "2026-11-22"], in: folder)
+        #expect(other.status == 4, "\(other.stderr)")
+        #expect(try value(folder, "SELECT location_code FROM groups WHERE key = 'G2'") == "L1")
+
+        let full = try opvangsync(["import", export.path, "--as-of", "2026-11-22", "--force", "--reason", "test"], in: folder)
+        #expect(full.status == 0, "\(full.stderr)")
+        #expect(try value(folder, "SELECT location_code FROM groups WHERE key = 'G2'") == "L2")
+    }
+
     /// The errors a run's report names, as `code|file`.
     func errors(_ result: ProcessResult, in folder: URL) throws -> [String] {
         (try reportJSON(of: result, in: folder)["issues"] as? [[String: Any]] ?? [])

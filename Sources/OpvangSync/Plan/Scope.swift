@@ -72,7 +72,10 @@ public enum Scope: Sendable, Equatable, CustomStringConvertible {
             keys[.parent] = parents(of: children)
         case .location(let code):
             keys[.location] = [code]
-            groups = Set(rows(.group).filter { value($0, .group, "locationCode") == code }.map(\.key))
+            // A group the export and the portal place at different locations is the business of neither
+            // location's run alone (`movingGroups`): it is left out, and its placements with it.
+            let moving = Set(movingGroups(desired: desired, current: current).map(\.record.key))
+            groups = Set(rows(.group).filter { value($0, .group, "locationCode") == code }.map(\.key)).subtracting(moving)
             keys[.group] = groups
             children = Set(rows(.placement).filter { groups.contains(value($0, .placement, "groupCode") ?? "") }
                 .compactMap { value($0, .placement, "childNumber") })
@@ -91,6 +94,22 @@ public enum Scope: Sendable, Equatable, CustomStringConvertible {
             }.map(\.key))
         }
         return keys
+    }
+
+    /// The groups of a location's run whose location the export changes, to or from this one: the export's
+    /// row, and the location the portal holds the group at. A location's run does not move a group: the other
+    /// location would gain or lose a group, its placements and its lists without being weighed by the removal
+    /// guard or planned. The next run of the whole export moves it, with both locations in view. Empty for a
+    /// family's run, which does not change groups.
+    func movingGroups(desired: DesiredState, current: [EntityKind: [String: StoredRecord]]) -> [(record: Record, from: String)] {
+        guard case .location(let code) = self, let held = current[.group], !held.isEmpty else { return [] }
+        return desired.records(of: .group).compactMap { record in
+            guard let stored = held[record.key], stored.status == .active,
+                  let from = Group(values: stored.values)?.location.text,
+                  let to = Group(values: record.values)?.location.text,
+                  from != to, from == code || to == code else { return nil }
+            return (record, from)
+        }
     }
 
     /// True when the scope names something that neither the export nor the portal has.

@@ -74,6 +74,7 @@ struct Comparison {
                 throw UsageError("--only \(scope): not in the export and not in the portal")
             }
             var (narrowed, narrowedCurrent, keys) = scope.narrow(desired, current)
+            Comparison.refuseGroupsMoving(scope, desired: desired, current: current, source: export.source, report: &report)
             if let repository {
                 try Comparison.refuseKeysHeldOutside(scope, &narrowed, current: narrowedCurrent, source: export.source,
                                                      repository: repository, report: &report)
@@ -203,6 +204,24 @@ struct Comparison {
             if let index = report.export.files.firstIndex(where: { $0.entity == kind.rawValue }) {
                 report.export.files[index].rejected += held.count
             }
+        }
+    }
+
+    /// A location's run leaves out the groups the export moves to or from that location (`Scope.movingGroups`):
+    /// each row is refused with both locations named, and counted as rejected in its file. It keeps no content
+    /// hash, so the next nightly run reads it again and moves the group with both locations in view.
+    static func refuseGroupsMoving(_ scope: Scope, desired: DesiredState, current: [EntityKind: [String: StoredRecord]],
+                                   source: ExportSource, report: inout RunReport) {
+        let moving = scope.movingGroups(desired: desired, current: current)
+        guard !moving.isEmpty else { return }
+        let file = source.mapping.entities[.group]?.name ?? EntityKind.group.rawValue
+        for (record, from) in moving {
+            let to = Group(values: record.values)?.location.text ?? "?"
+            report.issues.append(Issue(.error, "scoped-key-elsewhere", file: file, line: record.line, key: record.key, message:
+                "groep \(record.key) staat in het portaal bij locatie \(from) en in de export bij locatie \(to). Een run voor één locatie verplaatst geen groep naar of van een andere locatie: de groep, de plaatsingen erin en de aanwezigheidslijsten zijn in deze run niet gewijzigd. De eerstvolgende nachtelijke import verplaatst de groep, met beide locaties erbij"))
+        }
+        if let index = report.export.files.firstIndex(where: { $0.entity == EntityKind.group.rawValue }) {
+            report.export.files[index].rejected += moving.count
         }
     }
 
