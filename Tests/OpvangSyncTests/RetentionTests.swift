@@ -13,6 +13,44 @@ import Testing
         #expect(second.until == second.photosUntil)
     }
 
+    /// A shared account stays enabled while a child of any of its members is in care, and is disabled once
+    /// every window of every member's children has passed: the owner's own children are not the whole family.
+    @Test func aSharedAccountFollowsTheChildrenOfEveryMember() {
+        let asOf = Day(year: 2026, month: 11, day: 22)!
+        func post(memberChildEnded: Bool) -> PostState {
+            func record(_ kind: EntityKind, _ fields: [String: String?], _ status: RecordStatus = .active) -> StoredRecord {
+                var values = [String?](repeating: nil, count: kind.schema.fields.count)
+                for (name, value) in fields { values[kind.schema.index(name)] = value }
+                return StoredRecord(values: values, status: status)
+            }
+            var current: [EntityKind: [String: StoredRecord]] = [:]
+            for parent in ["5", "7"] { current[.parent, default: [:]][parent] = record(.parent, ["number": parent, "lastName": "X"]) }
+            for (child, parent) in [("K1", "5"), ("K2", "7")] {
+                current[.child, default: [:]][child] = record(.child, ["number": child])
+                current[.relation, default: [:]]["\(child)/\(parent)"] = record(.relation, ["childNumber": child, "parentNumber": parent, "role": "Ouder 1"])
+            }
+            current[.placement, default: [:]]["P1"] = record(.placement, ["number": "P1", "childNumber": "K1", "startDate": "2018-01-01", "endDate": "2020-01-01"], .ended)
+            current[.placement, default: [:]]["P2"] = memberChildEnded
+                ? record(.placement, ["number": "P2", "childNumber": "K2", "startDate": "2018-01-01", "endDate": "2020-01-01"], .ended)
+                : record(.placement, ["number": "P2", "childNumber": "K2", "startDate": "2018-01-01"])
+            return PostState(current: current, plan: Plan())
+        }
+        func existing(disabled: Bool) -> ExistingAccounts {
+            var existing = ExistingAccounts()
+            existing.accounts["5"] = .init(owner: "5", username: "gezin@x.nl", activated: true, disabled: disabled)
+            existing.ownerOfUsername["gezin@x.nl"] = "5"
+            existing.accountOf = ["5": "5", "7": "5"]
+            return existing
+        }
+        let planner = RetentionPlanner(asOf: asOf)
+        let inCare = planner.plan(post(memberChildEnded: false), existing: existing(disabled: false), stored: .init(), scope: nil)
+        #expect(inCare.disable.isEmpty, "the member's child is in care")
+        let enabled = planner.plan(post(memberChildEnded: false), existing: existing(disabled: true), stored: .init(), scope: nil)
+        #expect(enabled.enable == ["5"])
+        let passed = planner.plan(post(memberChildEnded: true), existing: existing(disabled: false), stored: .init(), scope: nil)
+        #expect(passed.disable == ["5"], "every window of every member's children has passed")
+    }
+
     @Test(arguments: ["123456782", "111222333", "111.222.333", "999 999 990"])
     func elfProefRecognisesABSN(_ text: String) {
         #expect(BSN.redacted("nummer \(text) bekend") == "nummer [BSN verwijderd] bekend")

@@ -380,40 +380,24 @@ public struct AccountPlanner {
     }
 }
 
-/// Every parent's children after the run, from the relations: one list of pairs in the order of the parents'
-/// numbers, then the children's, each pair once. A table of sets, one per parent, was a million and a half
-/// sets at the scale of the whole market, most of them of one or two children.
+/// Every parent's children after the run, from the relations: pairs of parent and child in the order of the
+/// parents' numbers, then the children's, each pair once (`GroupedPairs`).
 struct ChildrenOfParents {
-    typealias Children = LazyMapCollection<ArraySlice<(parent: ParentNumber, child: ChildNumber)>, ChildNumber>
-    private let pairs: [(parent: ParentNumber, child: ChildNumber)]
+    typealias Children = GroupedPairs<ParentNumber, ChildNumber>.Values
+    private let pairs: GroupedPairs<ParentNumber, ChildNumber>
 
     /// `expected`: about how many relations there are, so that the list is made once rather than grown by doubling.
     init(_ relations: some Sequence<Relation>, expected: Int = 0) {
-        var pairs: [(parent: ParentNumber, child: ChildNumber)] = []
+        var pairs: [(key: ParentNumber, value: ChildNumber)] = []
         pairs.reserveCapacity(expected)
         for relation in relations { pairs.append((relation.parent, relation.child)) }
-        pairs.sort { $0.parent != $1.parent ? $0.parent < $1.parent : $0.child < $1.child }
-        // A pair given twice (its numbers spelled in two canonically equal ways) is one pair, as it was one member of a set.
-        var kept = 0
-        for index in pairs.indices where kept == 0 || pairs[index].parent != pairs[kept - 1].parent || pairs[index].child != pairs[kept - 1].child {
-            pairs[kept] = pairs[index]
-            kept += 1
-        }
-        pairs.removeLast(pairs.count - kept)
-        self.pairs = pairs
+        self.pairs = GroupedPairs(distinct: consume pairs)
     }
 
     /// The children of `parent` in order, each once; none for a parent without a relation. Two parents
     /// have the same children when these are equal, element by element.
-    func children(of parent: ParentNumber) -> Children {
-        // The first pair whose parent is not before `parent`.
-        var low = 0, high = pairs.count
-        while low < high {
-            let middle = (low + high) / 2
-            if pairs[middle].parent < parent { low = middle + 1 } else { high = middle }
-        }
-        var end = low
-        while end < pairs.count, pairs[end].parent == parent { end += 1 }
-        return pairs[low..<end].lazy.map(\.child)
-    }
+    func children(of parent: ParentNumber) -> Children { pairs[parent] }
+
+    /// Every parent with a relation, once, in order, with their children.
+    var parents: GroupedPairs<ParentNumber, ChildNumber>.Groups { pairs.groups }
 }

@@ -78,20 +78,26 @@ struct RetentionPlanner {
         // Relations in any status: a family that left the export still had these children. But a relation
         // removed while the child and the parent are both still exported is a change of custody: that
         // parent loses access to the child at once, without a window (SPEC §4 "Lifecycle edges").
-        var parentsOf: [ChildNumber: [(parent: ParentNumber, key: String, first: Bool)]] = [:]
-        var childrenOf: [ParentNumber: Set<ChildNumber>] = [:]
+        // Each child's parents and each parent's children, as lists of pairs (`GroupedPairs`): a table of
+        // arrays and one of sets were two and a half million small objects at the scale of the whole market.
+        var links: [(key: ChildNumber, value: (parent: ParentNumber, key: String, first: Bool))] = []
+        var families: [(key: ParentNumber, value: ChildNumber)] = []
+        links.reserveCapacity(post.count(.relation))
+        families.reserveCapacity(post.count(.relation))
         for (key, record) in post.records(.relation) {
             guard let relation = Relation(values: record.values) else { continue }
             let child = relation.child, parent = relation.parent
             if record.status != .active, post.record(.child, child.text)?.status == .active, post.record(.parent, parent.text)?.status == .active {
                 continue
             }
-            parentsOf[child, default: []].append((parent, key, relation.isFirstParent))
-            childrenOf[parent, default: []].insert(child)
+            links.append((child, (parent, key, relation.isFirstParent)))
+            families.append((parent, child))
         }
+        let parentsOf = GroupedPairs(consume links)
+        let childrenOf = GroupedPairs(distinct: consume families)
 
         for (child, end) in lastEnd where !inCare.contains(child) {
-            for link in parentsOf[child] ?? [] where scope?.contains(link.parent.text) ?? true {
+            for link in parentsOf[child] where scope?.contains(link.parent.text) ?? true {
                 let window = AccessWindow(parent: link.parent.text, child: child.text, lastEnd: end, firstParent: link.first)
                 result.windows["\(link.parent)/\(child)"] = window
             }
@@ -104,11 +110,11 @@ struct RetentionPlanner {
         let windows = stored.windows.merging(result.windows) { _, new in new }.filter { !result.removedWindows.contains($0.key) }
 
         // An account is disabled once every window of every linked child has passed; care again enables it.
-        var membersOf: [String: [String]] = [:]
-        for (parent, owner) in existing.accountOf { membersOf[owner, default: []].append(parent) }
+        let membersOf = GroupedPairs(existing.accountOf.map { (key: $0.value, value: $0.key) })
         for (owner, account) in existing.accounts where scope?.contains(owner) ?? true {
-            let members = membersOf[owner] ?? [owner]
-            let links = members.flatMap { parent in (childrenOf[ParentNumber(parent)] ?? []).map { (parent, $0) } }
+            let found = membersOf[owner]
+            let members = found.isEmpty ? [owner] : Array(found)
+            let links = members.flatMap { parent in childrenOf[ParentNumber(parent)].map { (parent, $0) } }
             guard !links.isEmpty else {
                 // Unlinked from every child: nothing left to see, so the account is disabled now.
                 if !account.disabled, members.contains(where: { post.record(.parent, $0)?.status == .active }) {
@@ -131,7 +137,7 @@ struct RetentionPlanner {
         var purged = stored.purgedChildren
         var purgeChildren: [ChildNumber] = []
         for (child, end) in lastEnd where !inCare.contains(child) && !stored.purgedChildren.contains(child) {
-            let links = parentsOf[child] ?? []
+            let links = parentsOf[child]
             guard links.allSatisfy({ scope?.contains($0.parent.text) ?? true }) || scope == nil else { continue }
             let until = links.map { AccessWindow(parent: $0.parent.text, child: child.text, lastEnd: end, firstParent: $0.first).until }.max()
                 ?? end.adding(days: 8 * 7)
@@ -140,16 +146,16 @@ struct RetentionPlanner {
                 purged.insert(child)
             }
         }
-        let keptChildren = { (parent: ParentNumber) in (childrenOf[parent] ?? []).filter { !purged.contains($0) } }
+        let keptChildren = { (parent: ParentNumber) in childrenOf[parent].filter { !purged.contains($0) } }
         for child in purgeChildren {
-            for link in parentsOf[child] ?? [] where keptChildren(link.parent).isEmpty {
+            for link in parentsOf[child] where keptChildren(link.parent).isEmpty {
                 result.removeRelations.append(link.key)
             }
         }
         var purgeParents: [ParentNumber] = []
-        for (parent, children) in childrenOf where !children.isEmpty && keptChildren(parent).isEmpty
-            && !stored.purgedParents.contains(parent) && !purgeChildren.isEmpty
-            && children.contains(where: { purgeChildren.contains($0) }) {
+        let purgedNow = Set(purgeChildren)
+        for (parent, children) in childrenOf.groups where !purgedNow.isEmpty && keptChildren(parent).isEmpty
+            && !stored.purgedParents.contains(parent) && children.contains(where: { purgedNow.contains($0) }) {
             purgeParents.append(parent)
         }
         result.purgeChildren = purgeChildren.sorted().map(\.text)
