@@ -12,6 +12,10 @@ public enum PortalSchema {
     ]
 
     /// Columns every imported entity table has besides its fields.
+    /// The last day of care of an ended placement (its end date) or a vanished one (the day it vanished), as
+    /// the index `placements_last_day` holds it: a query must spell it the same way to use the index.
+    public static let placementLastDay = "CASE status WHEN 'vanished' THEN status_since ELSE end_date END"
+
     static let lifecycle = """
         status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'inactive', 'ended', 'vanished')),
         status_since TEXT NOT NULL,
@@ -343,6 +347,9 @@ public enum PortalSchema {
             """),
             Migration(version: 14, summary: "the portal's own secret for the content hashes of the export's rows", sql: """
             \(rowHashKeyTable);
+            """),
+            Migration(version: 15, summary: "the last day of care of each ended or vanished placement, for the nights on which access after it runs out", sql: """
+            CREATE INDEX placements_last_day ON placements (\(placementLastDay)) WHERE status IN ('ended', 'vanished');
             """),
     ]
 }

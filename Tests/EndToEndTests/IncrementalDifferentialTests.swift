@@ -352,6 +352,89 @@ import Testing
         #expect(try mode(next("2026-11-28", ["--mapping", mapping.path])).0 == "incremental")
     }
 
+    /// Runs each night's export on two portals, incrementally and with `--full`, and records every table that
+    /// then differs.
+    struct TwoPortals {
+        let folder: URL
+        var number = 0
+
+        init(_ name: String) throws {
+            folder = temporaryFolder(name)
+            try Data(#"{"rules": {"maxRemovalFraction": 0.9, "maxRemovalFractionPerLocation": 0.9}}"#.utf8)
+                .write(to: folder.appendingPathComponent("opvangsync.json"))
+            // One portal's two futures: the same secret for their row hashes, so that those are compared too.
+            let sharedKey = (0..<32).map { _ in String("0123456789abcdef".randomElement()!) }.joined()
+            for portal in ["incremental.sqlite", "full.sqlite"] {
+                let path = folder.appendingPathComponent(portal).path
+                _ = try PortalRepository(path: path)
+                try Database(path: path).execute("INSERT INTO row_hash_key (id, key) VALUES (1, '\(sharedKey)')")
+            }
+        }
+
+        mutating func night(_ export: MiniExport, _ day: String) throws {
+            number += 1
+            var export = export
+            export.exportedAt = "\(Day(iso: day)!.adding(days: -1).iso)T23:\(10 + number % 40):00+01:00"
+            let written = try export.write(to: folder.appendingPathComponent("n\(number)"))
+            for (portal, extra) in [("incremental.sqlite", [String]()), ("full.sqlite", ["--full"])] {
+                let result = try opvangsync(["import", written.path, "--as-of", day, "--db", portal] + extra, in: folder)
+                #expect([0, 4].contains(result.status), "\(day), \(portal): \(result.stderr)")
+            }
+            let incremental = try IncrementalDifferentialTests.contents(folder.appendingPathComponent("incremental.sqlite").path)
+            let full = try IncrementalDifferentialTests.contents(folder.appendingPathComponent("full.sqlite").path)
+            for table in Set(full.keys).union(incremental.keys).sorted() where full[table] != incremental[table] {
+                Issue.record("""
+                    \(day): table \(table) differs; only after full runs: \(Set(full[table] ?? []).subtracting(incremental[table] ?? []).sorted()); \
+                    only after incremental runs: \(Set(incremental[table] ?? []).subtracting(full[table] ?? []).sorted())
+                    """)
+            }
+        }
+
+        func value(_ portal: String, _ sql: String) throws -> String? {
+            try Database(path: folder.appendingPathComponent(portal).path, mode: .queryOnly).scalarString(sql)
+        }
+    }
+
+    /// A nightly run sees only the records its changes and the date reach. A placement that ended long ago and
+    /// leaves the export is such a record; the child's other placement, still running at another location, is
+    /// not. Retention must not take the child for one whose care is over: it decides only for children whose
+    /// placements and relations the run has read whole. (It purged the child, emptied its name and birth date,
+    /// and scrubbed its change log.)
+    @Test func aChildStillInCareElsewhereIsNotPurgedWhenAnOldPlacementLeavesTheExport() throws {
+        var portals = try TwoPortals("retention-partial-view")
+        var export = MiniExport()
+        export["locaties.csv"].append("L2;De Vlinder")
+        export["groepen.csv"].append("G3;L2;Vlinders;KDV;12")
+        export["plaatsingen.csv"][1] = "P1;K1;G1;KDV;52 weken;01-09-2022;30-06-2024;07:30-18:00;07:30-18:00;"
+        export["plaatsingen.csv"].append("P11;K1;G3;KDV;52 weken;01-09-2024;;08:00-17:00;;")
+        try portals.night(export, "2026-11-22")
+        export["plaatsingen.csv"].remove(at: 1)
+        try portals.night(export, "2026-11-23")
+        try portals.night(export, "2026-11-24")
+        for portal in ["incremental.sqlite", "full.sqlite"] {
+            #expect(try portals.value(portal, "SELECT first_name || '|' || COALESCE(purged_at, '-') FROM children WHERE key = 'K1'") == "Zoë|-", "\(portal)")
+        }
+    }
+
+    /// A child unlinked from every parent (a change of custody: no window) is purged eight weeks after its care
+    /// ended. Nothing changes in the export that night: the date alone reaches the child, and a nightly run
+    /// must find it as a full run does.
+    @Test func aChildUnlinkedFromEveryParentIsPurgedOnTheSameNightByEitherPath() throws {
+        var portals = try TwoPortals("retention-unlinked")
+        var export = MiniExport()
+        export["plaatsingen.csv"][3] = "P3;K3;G1;KDV;52 weken;01-01-2026;30-11-2026;;08:00-17:00;"
+        export["relaties.csv"][3] = "K3;O3;Ouder 2"
+        try portals.night(export, "2026-11-22")
+        try portals.night(export, "2026-12-01")
+        export["relaties.csv"].remove(at: 3)
+        try portals.night(export, "2026-12-20")
+        for day in ["2027-01-24", "2027-01-25", "2027-01-26", "2027-01-27"] { try portals.night(export, day) }
+        for portal in ["incremental.sqlite", "full.sqlite"] {
+            #expect(try portals.value(portal, "SELECT COALESCE(first_name, '') || '|' || COALESCE(purged_at, '-') FROM children WHERE key = 'K3'") == "|2027-01-26",
+                    "\(portal)")
+        }
+    }
+
     @Test func tenNightsThroughTheIncrementalPathLeaveThePortalAsFullRunsDo() throws {
         let folder = temporaryFolder("differential")
         try Data(#"{"rules": {"maxRemovalFraction": 0.5}}"#.utf8).write(to: folder.appendingPathComponent("opvangsync.json"))

@@ -14,9 +14,13 @@ public struct AccessWindow: Sendable, Equatable {
         self.parent = parent
         self.child = child
         self.lastEnd = lastEnd
-        photosUntil = lastEnd.adding(days: 8 * 7)
+        photosUntil = lastEnd.adding(days: AccessWindow.photoDays)
         documentsUntil = firstParent ? lastEnd.adding(months: 24) : nil
     }
+
+    /// Photos and diary stay for 8 weeks after the last day of care; so long, too, a child without any
+    /// parent linked is kept before it is purged.
+    static let photoDays = 8 * 7
 
     /// The last day this parent sees anything of this child.
     public var until: Day { max(photosUntil, documentsUntil ?? photosUntil) }
@@ -56,8 +60,13 @@ struct RetentionPlanner {
         var purgedParents: Set<ParentNumber> = []
     }
 
-    func plan(_ post: PostState, existing: ExistingAccounts, stored: Stored, scope: Set<String>?) -> RetentionPlan {
+    /// `scope`: the parents whose windows and accounts may change (nil: every parent). `children`: the
+    /// children whose every placement and relation `post` holds (nil: all of them). A scoped or incremental
+    /// run holds some records of other children too (a placement it compared, one of a group it lists),
+    /// which say nothing of the rest of their care: no window is opened and no child purged on those.
+    func plan(_ post: PostState, existing: ExistingAccounts, stored: Stored, scope: Set<String>?, children inView: Set<String>? = nil) -> RetentionPlan {
         var result = RetentionPlan()
+        let seenWhole = { (child: ChildNumber) in inView?.contains(child.text) ?? true }
         var inCare: Set<ChildNumber> = []
         var lastEnd: [ChildNumber: Day] = [:]
         for (_, record) in post.records(.placement) {
@@ -96,7 +105,7 @@ struct RetentionPlanner {
         let parentsOf = GroupedPairs(consume links)
         let childrenOf = GroupedPairs(distinct: consume families)
 
-        for (child, end) in lastEnd where !inCare.contains(child) {
+        for (child, end) in lastEnd where !inCare.contains(child) && seenWhole(child) {
             for link in parentsOf[child] where scope?.contains(link.parent.text) ?? true {
                 let window = AccessWindow(parent: link.parent.text, child: child.text, lastEnd: end, firstParent: link.first)
                 result.windows["\(link.parent)/\(child)"] = window
@@ -136,11 +145,11 @@ struct RetentionPlanner {
         // A child is purged once all its windows have passed; its parents once they have no child left.
         var purged = stored.purgedChildren
         var purgeChildren: [ChildNumber] = []
-        for (child, end) in lastEnd where !inCare.contains(child) && !stored.purgedChildren.contains(child) {
+        for (child, end) in lastEnd where !inCare.contains(child) && !stored.purgedChildren.contains(child) && seenWhole(child) {
             let links = parentsOf[child]
             guard links.allSatisfy({ scope?.contains($0.parent.text) ?? true }) || scope == nil else { continue }
             let until = links.map { AccessWindow(parent: $0.parent.text, child: child.text, lastEnd: end, firstParent: $0.first).until }.max()
-                ?? end.adding(days: 8 * 7)
+                ?? end.adding(days: AccessWindow.photoDays)
             if until < asOf {
                 purgeChildren.append(child)
                 purged.insert(child)
@@ -154,8 +163,8 @@ struct RetentionPlanner {
         }
         var purgeParents: [ParentNumber] = []
         let purgedNow = Set(purgeChildren)
-        for (parent, children) in childrenOf.groups where !purgedNow.isEmpty && keptChildren(parent).isEmpty
-            && !stored.purgedParents.contains(parent) && children.contains(where: { purgedNow.contains($0) }) {
+        for (parent, children) in childrenOf.groups where !purgedNow.isEmpty && (scope?.contains(parent.text) ?? true)
+            && keptChildren(parent).isEmpty && !stored.purgedParents.contains(parent) && children.contains(where: { purgedNow.contains($0) }) {
             purgeParents.append(parent)
         }
         result.purgeChildren = purgeChildren.sorted().map(\.text)

@@ -113,17 +113,19 @@ struct ScopedRead {
 
     /// What the account and retention planners look at besides the scope itself: every relation of the
     /// scope's parents and of their children (a step-parent's other child counts for their account),
-    /// and those children with all their placements.
-    func plannerContext(repository: PortalRepository) throws -> [EntityKind: [String: StoredRecord]] {
+    /// and those children with all their placements. `children`: the children so read whole, with every
+    /// placement and relation: the only ones whose care a planner may judge over (another child's records
+    /// may be in view in part, a placement the run compared, and say nothing of the rest of its care).
+    func plannerContext(repository: PortalRepository) throws -> (records: [EntityKind: [String: StoredRecord]], children: Set<String>) {
         var relations = try repository.load(.relation, where: "parent_number IN \(PortalLookup.set)", [PortalLookup.bind(parents)])
         let linked = children.union(relations.values.compactMap { Relation(values: $0.values)?.child.text })
         relations.merge(try repository.load(.relation, where: "child_number IN \(PortalLookup.set)", [PortalLookup.bind(linked)])) { old, _ in old }
-        return [
+        return ([
             .relation: relations,
             .child: try repository.load(.child, where: "key IN \(PortalLookup.set)", [PortalLookup.bind(linked)]),
             .placement: try repository.load(.placement, where: "child_number IN \(PortalLookup.set)", [PortalLookup.bind(linked)]),
             .parent: try repository.load(.parent, where: "key IN \(PortalLookup.set)", [PortalLookup.bind(parents)]),
-        ]
+        ], linked)
     }
 
     /// What the attendance lists of `groups` are built from: their placements and the deviations in

@@ -48,6 +48,13 @@ struct IncrementalScope {
             SELECT child_number FROM placements INDEXED BY placements_end WHERE status = 'active' AND end_date >= ? AND end_date < ?
             UNION SELECT child_number FROM placements INDEXED BY placements_start WHERE status = 'active' AND start_date > ? AND start_date <= ?
             """, [.text(lastAsOf.iso), .text(asOf.iso), .text(lastAsOf.adding(days: window).iso), .text(asOf.adding(days: window).iso)]))
+        // Care that ended 8 weeks ago: a child no parent is linked to any more has no window to pass, and is
+        // purged then (a child with windows is reached by them as well).
+        let photos = AccessWindow.photoDays
+        children.formUnion(try lookup.strings("""
+            SELECT child_number FROM placements INDEXED BY placements_last_day
+            WHERE status IN ('ended', 'vanished') AND \(PortalSchema.placementLastDay) >= ? AND \(PortalSchema.placementLastDay) < ?
+            """, [.text(lastAsOf.adding(days: -photos).iso), .text(asOf.adding(days: -photos).iso)]))
         let passed: [SQLValue] = [.text(lastAsOf.iso), .text(asOf.iso)]
         try database.statement("""
             SELECT parent_number, child_number FROM access_windows WHERE photos_until >= ? AND photos_until < ?

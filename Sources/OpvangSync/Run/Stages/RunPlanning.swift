@@ -42,7 +42,13 @@ struct RunPlanning {
         let accountStore = repository.map { AccountStore(database: $0.database) }
         // A scoped run has read only its family; the planners also see the portal around it.
         var portal = current
-        if let scoped, let repository { ScopedRead.merge(&portal, try scoped.plannerContext(repository: repository)) }
+        // The children a scoped or incremental run has read whole; nil: a full run, which has read them all.
+        var childrenInView: Set<String>?
+        if let scoped, let repository {
+            let context = try scoped.plannerContext(repository: repository)
+            ScopedRead.merge(&portal, context.records)
+            childrenInView = context.children
+        }
         let post = PostState(current: portal, plan: plan)
         let existing = try accountStore?.load(parents: scopeParents, addresses: Set((scopeParents ?? []).compactMap { parent in
             post.record(.parent, parent).flatMap { Parent(values: $0.values) }.flatMap { record in
@@ -120,9 +126,9 @@ struct RunPlanning {
         // The families of a held location keep their accounts and access exactly as they are.
         let excluded = stored.purgedParents.subtracting(compared.returning.parents).texts.union(compared.hold.parents)
         let retentionScope = compared.hold.retentionScope(scopeParents, post: post)
-        let ((accountPlan, retention), rebuilt) = try sideBySide({ [post, existing, stored, scopeParents, asOf] in
+        let ((accountPlan, retention), rebuilt) = try sideBySide({ [post, existing, stored, scopeParents, childrenInView, asOf] in
             (AccountPlanner(asOf: asOf, rules: rules).plan(post, existing: existing, parents: scopeParents, excluded: excluded),
-             RetentionPlanner(asOf: asOf).plan(post, existing: existing, stored: stored, scope: retentionScope))
+             RetentionPlanner(asOf: asOf).plan(post, existing: existing, stored: stored, scope: retentionScope, children: childrenInView))
         }, {
             progress(.phase("accounts en aanwezigheidslijsten"))
             let whole = Set(inputs.groups.keys).texts
