@@ -436,6 +436,24 @@ import Testing
         #expect(try value(folder, "SELECT location_code FROM groups WHERE key = 'G2'") == "L2")
     }
 
+    /// A closing day that a location's run adds closes that location's lists at once, as a full run does; the
+    /// next nightly run, which sees nothing changed, has nothing left to do.
+    @Test func aClosingDayAddedByALocationsRunClosesItsLists() throws {
+        let (folder, base) = try twoLocations("scope-closing-day")
+        var next = base
+        next["kalender.csv"].append("30-11-2026;01-12-2026;Sluitingsdag;L1;Studiedag")
+        next.exportedAt = "2026-11-22T09:00:00+01:00"
+        let export = try next.write(to: folder.appendingPathComponent("closed"))
+        let scoped = try opvangsync(["import", export.path, "--only", "location=L1", "--as-of", "2026-11-22"], in: folder)
+        #expect(scoped.status == 0, "\(scoped.stderr)")
+        for group in ["G1", "G2"] {
+            #expect(try value(folder, "SELECT closed_reason FROM attendance_days WHERE group_code = '\(group)' AND date = '2026-11-30'") == "Studiedag", "\(group)")
+            #expect(try value(folder, "SELECT COUNT(*) FROM attendance WHERE group_code = '\(group)' AND date IN ('2026-11-30', '2026-12-01')") == "0", "\(group)")
+        }
+        #expect(try value(folder, "SELECT closed_reason FROM attendance_days WHERE group_code = 'G3' AND date = '2026-11-30'") == nil, "L2 stays open")
+        #expect(try value(folder, "SELECT COUNT(*) FROM attendance WHERE group_code = 'G3' AND date = '2026-11-30'") == "1")
+    }
+
     /// The errors a run's report names, as `code|file`.
     func errors(_ result: ProcessResult, in folder: URL) throws -> [String] {
         (try reportJSON(of: result, in: folder)["issues"] as? [[String: Any]] ?? [])

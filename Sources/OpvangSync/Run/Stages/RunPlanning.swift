@@ -203,6 +203,10 @@ struct RunPlanning {
             }
             return result
         }()
+        // A location's closing days and the location itself reach every list of its groups; a closing day of no
+        // location in particular, every list.
+        var locations: Set<String> = []
+        var everyGroup = false
         for change in plan.changes {
             switch change.kind {
             case .group: groups.insert(GroupCode(change.key))
@@ -211,7 +215,19 @@ struct RunPlanning {
                 if let code = group(change.kind, post.record(change.kind, change.key)) { groups.insert(code) }
             case .child:
                 groups.formUnion(groupsOfChild[ChildNumber(change.key)] ?? [])
+            case .location: locations.insert(change.key)
+            case .calendar:
+                for record in [current[.calendar]?[change.key], post.record(.calendar, change.key)] {
+                    guard let values = record?.values else { continue }
+                    if let location = values[EntityKind.calendar.schema.index("locationCode")] { locations.insert(location) } else { everyGroup = true }
+                }
             default: break
+            }
+        }
+        if everyGroup || !locations.isEmpty {
+            for (key, record) in post.records(.group) {
+                guard let location = Group(values: record.values)?.location.text else { continue }
+                if everyGroup || locations.contains(location) { groups.insert(GroupCode(key)) }
             }
         }
         return groups.texts
