@@ -172,20 +172,30 @@ import Testing
         #expect(try value(folder, "SELECT COUNT(*) FROM attendance WHERE group_code = 'G3' AND child_number = 'K1'") != "0")
     }
 
-    /// The scoped run reads only the family's accounts, plus whichever account holds the address the
-    /// family would take: another family's login address is still a conflict, not a second account.
+    /// The scoped run reads the family's accounts, and those of every family that has one of its addresses:
+    /// another family's login address is still a conflict, not a second account, and the run says so in the
+    /// words of a full run, which weighs both families.
     @Test func anAddressOfAnotherFamilysAccountIsAConflictInAScopedRun() throws {
         let (folder, _) = try setUp("scope-conflict")
+        let copy = folder.appendingPathComponent("copy.sqlite").path
+        try FileManager.default.copyItem(atPath: folder.appendingPathComponent("portal.sqlite").path, toPath: copy)
         var next = MiniExport()
         next["ouders.csv"][1] = "O1;Marieke;Dijk;Joost@Example.nl;"
         next.exportedAt = "2026-11-22T09:00:00+01:00"
         let export = try next.write(to: folder.appendingPathComponent("conflict"))
         let result = try opvangsync(["import", export.path, "--only", "parent=O1", "--as-of", "2026-11-22"], in: folder)
         #expect(result.status == 0, "\(result.stderr)")
-        let issues = try reportJSON(of: result, in: folder)["issues"] as? [[String: Any]] ?? []
-        #expect(issues.contains { $0["code"] as? String == "address-in-use" && $0["key"] as? String == "O1" })
+        func ofO1(_ result: ProcessResult) throws -> [String] {
+            (try reportJSON(of: result, in: folder)["issues"] as? [[String: Any]] ?? [])
+                .filter { $0["key"] as? String == "O1" }.map { "\($0["severity"] ?? "")|\($0["code"] ?? "")|\($0["message"] ?? "")" }.sorted()
+        }
+        let issues = try ofO1(result)
+        #expect(issues.contains { $0.hasPrefix("error|address-conflict|") }, "\(issues)")
         #expect(try value(folder, "SELECT username FROM accounts WHERE parent_number = 'O1'") == "marieke@example.nl")
         #expect(try value(folder, "SELECT state FROM account_state WHERE parent_number = 'O1'") == "conflict")
+        let full = try opvangsync(["import", export.path, "--db", copy, "--full", "--as-of", "2026-11-22", "--force", "--reason", "test"], in: folder)
+        #expect([0, 4].contains(full.status), "\(full.stderr)")
+        #expect(try ofO1(full) == issues, "the scoped run says of O1 what a full run says")
     }
 
     /// A scoped run parses only its family's rows: another family's broken rows, in every file a family is
@@ -452,6 +462,32 @@ import Testing
         }
         #expect(try value(folder, "SELECT closed_reason FROM attendance_days WHERE group_code = 'G3' AND date = '2026-11-30'") == nil, "L2 stays open")
         #expect(try value(folder, "SELECT COUNT(*) FROM attendance WHERE group_code = 'G3' AND date = '2026-11-30'") == "1")
+    }
+
+    /// O1b shares O1's address and children, so uses O1's account. A child's run links K5 to O1 alone: O1b's
+    /// children are no longer the owner's, and O1b must leave the account there and then, as a full run has
+    /// it leave, or O1b would see K5, a child that is not theirs. The next nightly run sees nothing changed.
+    @Test func aScopedRunThatGivesAnOwnerAnotherChildDetachesTheMembersWhoseChildrenDiffer() throws {
+        let folder = temporaryFolder("scope-shared-member")
+        var base = MiniExport()
+        base["ouders.csv"].append("O1b;Peter;Dijk;Marieke@example.nl;")
+        base["relaties.csv"].append("K1;O1b;Ouder 2")
+        base["kinderen.csv"].append("K5;Fien;;Smit;02-02-2024;")
+        base["ouders.csv"].append("O5;Els;Smit;els@example.nl;")
+        base["relaties.csv"].append("K5;O5;Ouder 1")
+        base["plaatsingen.csv"].append("P6;K5;G1;KDV;52 weken;01-09-2025;;08:00-17:00;;")
+        #expect(try opvangsync(["import", try base.write(to: folder.appendingPathComponent("base")).path, "--as-of", "2026-11-22"], in: folder).status == 0)
+        #expect(try value(folder, "SELECT account FROM account_members WHERE parent_number = 'O1b'") == "O1")
+        var next = base
+        next["relaties.csv"].append("K5;O1;Ouder 2")
+        next.exportedAt = "2026-11-22T09:00:00+01:00"
+        let export = try next.write(to: folder.appendingPathComponent("next"))
+        let scoped = try opvangsync(["import", export.path, "--only", "child=K5", "--as-of", "2026-11-22"], in: folder)
+        #expect([0, 4].contains(scoped.status), "\(scoped.stderr)")
+        #expect(try value(folder, "SELECT COUNT(*) FROM account_members WHERE parent_number = 'O1b'") == "0", "O1b no longer sees O1's children")
+        let nightly = try opvangsync(["import", export.path, "--as-of", "2026-11-23", "--force", "--reason", "test"], in: folder)
+        #expect([0, 4].contains(nightly.status), "\(nightly.stderr)")
+        #expect(try value(folder, "SELECT COUNT(*) FROM account_members WHERE parent_number = 'O1b'") == "0")
     }
 
     /// The errors a run's report names, as `code|file`.

@@ -63,8 +63,33 @@ struct IncrementalScope {
             if let parent = row.string(0) { parents.insert(parent) }
             if let child = row.string(1) { children.insert(child) }
         }
-        // Whole families, as a scoped run of each would take them; then every parent who has (or had) one
-        // of their addresses, with that parent's family: who gets an address is decided among all of them.
+        try closeOverFamiliesAndAddresses(plan, value: value, lookup: lookup)
+        if everyGroup {
+            groups.formUnion(try lookup.strings("SELECT key FROM groups", []))
+        } else if !locations.isEmpty {
+            groups.formUnion(try lookup.strings("SELECT key FROM groups WHERE location_code IN \(PortalLookup.set)",
+                                                [PortalLookup.bind(locations)]))
+        }
+    }
+
+    /// A scoped run's families widened as a nightly run widens its own: with every parent who has (or had)
+    /// one of their addresses, and that parent's family. Who gets an address, and who may use an account, is
+    /// decided among all of them: planned alone, the family would leave another family's member in an
+    /// account whose children are no longer theirs, or another parent waiting for an address it gave up.
+    init(widening children: Set<String>, parents: Set<String>, plan: Plan, current: [EntityKind: [String: StoredRecord]],
+         database: Database) throws {
+        self.children = children
+        self.parents = parents
+        func value(_ change: Change, _ field: String) -> String? {
+            let index = change.kind.schema.index(field)
+            return change.values?[index] ?? current[change.kind]?[change.key]?.values[index] ?? nil
+        }
+        try closeOverFamiliesAndAddresses(plan, value: value, lookup: PortalLookup(database: database))
+    }
+
+    /// Whole families, as a scoped run of each would take them; then every parent who has (or had) one of
+    /// their addresses, with that parent's family: who gets an address is decided among all of them.
+    private mutating func closeOverFamiliesAndAddresses(_ plan: Plan, value: (Change, String) -> String?, lookup: PortalLookup) throws {
         try closeFamilies(plan, value: value, lookup: lookup)
         var addresses: Set<String> = []
         for change in plan.changes where change.kind == .parent {
@@ -82,12 +107,6 @@ struct IncrementalScope {
         if !sharing.isSubset(of: parents) {
             parents.formUnion(sharing)
             try closeFamilies(plan, value: value, lookup: lookup)
-        }
-        if everyGroup {
-            groups.formUnion(try lookup.strings("SELECT key FROM groups", []))
-        } else if !locations.isEmpty {
-            groups.formUnion(try lookup.strings("SELECT key FROM groups WHERE location_code IN \(PortalLookup.set)",
-                                                [PortalLookup.bind(locations)]))
         }
     }
 

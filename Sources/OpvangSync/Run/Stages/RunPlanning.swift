@@ -38,6 +38,15 @@ struct RunPlanning {
             scoped = ScopedRead(children: found.children, parents: found.parents)
             scopeParents = found.parents
             incremental = found
+        } else if choice.mode == .scoped, let repository, let family = scoped, let parents = scopeParents {
+            // A scoped run plans the accounts of every family that shares an address with its own, as a
+            // nightly run does (their records stay as they are: it only reads them).
+            let widened = try IncrementalScope(widening: family.children, parents: parents, plan: plan, current: current,
+                                               database: repository.database)
+            if widened.parents != parents || widened.children != family.children {
+                scoped = ScopedRead(children: widened.children, parents: widened.parents)
+                scopeParents = widened.parents
+            }
         }
         let accountStore = repository.map { AccountStore(database: $0.database) }
         // A scoped run has read only its family; the planners also see the portal around it.
