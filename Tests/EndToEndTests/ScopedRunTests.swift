@@ -490,6 +490,32 @@ import Testing
         #expect(try value(folder, "SELECT COUNT(*) FROM account_members WHERE parent_number = 'O1b'") == "0")
     }
 
+    /// The export gives K1's placement P1 to K2. A run for K1's family does not read K2's rows and must not
+    /// take P1 for one that left the export: ending it (as vanished) would take K1 off the lists and open
+    /// windows as if K1's care were over. It stays as it is, the report says why, and the next nightly run
+    /// moves it with both families in view.
+    @Test func aPlacementTheExportGivesToAnotherFamilyIsNotEndedByAScopedRun() throws {
+        let (folder, _) = try setUp("scope-moved-out")
+        var next = MiniExport()
+        next["plaatsingen.csv"][1] = "P1;K2;G1;KDV;52 weken;01-09-2025;;07:30-18:00;07:30-18:00;"
+        next.exportedAt = "2026-11-22T09:00:00+01:00"
+        let export = try next.write(to: folder.appendingPathComponent("moved"))
+        let listed = try value(folder, "SELECT COUNT(*) FROM attendance WHERE child_number = 'K1'")
+        let scoped = try opvangsync(["import", export.path, "--only", "parent=O1", "--as-of", "2026-11-22"], in: folder)
+        #expect([0, 4].contains(scoped.status), "\(scoped.stderr)")
+        #expect(try value(folder, "SELECT child_number || '|' || status FROM placements WHERE key = 'P1'") == "K1|active")
+        #expect(try value(folder, "SELECT COUNT(*) FROM attendance WHERE child_number = 'K1'") == listed)
+        #expect(try value(folder, "SELECT COUNT(*) FROM access_windows") == "0")
+        let issues = try reportJSON(of: scoped, in: folder)["issues"] as? [[String: Any]] ?? []
+        let said = issues.first { $0["key"] as? String == "P1" && $0["code"] as? String == "scoped-moved-out" }
+        #expect((said?["message"] as? String)?.contains("K2") == true, "\(issues)")
+        #expect(!issues.contains { $0["code"] as? String == "placement-vanished" })
+
+        let nightly = try opvangsync(["import", export.path, "--as-of", "2026-11-23", "--force", "--reason", "test"], in: folder)
+        #expect([0, 4].contains(nightly.status), "\(nightly.stderr)")
+        #expect(try value(folder, "SELECT child_number || '|' || status FROM placements WHERE key = 'P1'") == "K2|active")
+    }
+
     /// The errors a run's report names, as `code|file`.
     func errors(_ result: ProcessResult, in folder: URL) throws -> [String] {
         (try reportJSON(of: result, in: folder)["issues"] as? [[String: Any]] ?? [])

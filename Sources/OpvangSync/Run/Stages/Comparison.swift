@@ -75,6 +75,7 @@ struct Comparison {
             }
             var (narrowed, narrowedCurrent, keys) = scope.narrow(desired, current)
             Comparison.refuseGroupsMoving(scope, desired: desired, current: current, source: export.source, report: &report)
+            try Comparison.keepPlacementsMovedOut(scope, &narrowed, current: narrowedCurrent, source: export.source, report: &report)
             if let repository {
                 try Comparison.refuseKeysHeldOutside(scope, &narrowed, current: narrowedCurrent, source: export.source,
                                                      repository: repository, report: &report)
@@ -222,6 +223,29 @@ struct Comparison {
         }
         if let index = report.export.files.firstIndex(where: { $0.entity == EntityKind.group.rawValue }) {
             report.export.files[index].rejected += moving.count
+        }
+    }
+
+    /// A placement of the scope that the export gives to a child or group outside it is not in the rows a
+    /// scoped run reads, and would be taken for one that left the export (vanished): its child off the lists,
+    /// windows opened as if the care were over. The export's placements file is looked through once more for
+    /// the keys that would end (only when there are any); each one found elsewhere stays as the portal holds
+    /// it, and the report says where the export puts it. The next nightly run moves it with both sides in view.
+    static func keepPlacementsMovedOut(_ scope: Scope, _ narrowed: inout DesiredState, current: [EntityKind: [String: StoredRecord]],
+                                       source: ExportSource, report: inout RunReport) throws {
+        guard narrowed.kinds.contains(.placement), let held = current[.placement], !held.isEmpty else { return }
+        let read = Set(narrowed.records(of: .placement).lazy.map(\.key)).union(narrowed.protectedKeys[.placement] ?? [])
+        let ending = Set(held.lazy.filter { $0.value.status == .active && !read.contains($0.key) }.map(\.key))
+        guard !ending.isEmpty else { return }
+        var elsewhere: [String: (child: String, group: String)] = [:]
+        try source.project(.placement, fields: [Placement.Field.number, Placement.Field.child, Placement.Field.group]) { row in
+            if ending.contains(row[0]) { elsewhere[row[0]] = (row[1], row[2]) }
+        }
+        guard !elsewhere.isEmpty else { return }
+        narrowed.protectedKeys[.placement, default: []].formUnion(elsewhere.keys)
+        for (key, place) in elsewhere.sorted(by: { $0.key < $1.key }) {
+            report.issues.append(Issue(.warning, "scoped-moved-out", key: key, message:
+                "plaatsing \(key) staat in de export bij kind \(place.child) in groep \(place.group), buiten \(scope.dutchDescription). Een run voor één gezin of locatie beëindigt haar daarom niet: zij blijft zoals zij was. De eerstvolgende nachtelijke import verwerkt de verplaatsing, met beide kanten erbij"))
         }
     }
 
