@@ -516,6 +516,22 @@ import Testing
         #expect(try value(folder, "SELECT child_number || '|' || status FROM placements WHERE key = 'P1'") == "K2|active")
     }
 
+    /// A deviation in one of the location's groups for a child placed at another location (an extra day
+    /// elsewhere) refers to a child the location's placements do not name: the child's row is read all the
+    /// same, and the deviation is applied as a full run applies it, not rejected as a reference to no child.
+    @Test func aLocationsRunAppliesADeviationOfAChildPlacedElsewhere() throws {
+        let (folder, base) = try twoLocations("scope-deviation-elsewhere")
+        var next = base
+        next["afwijkingen.csv"].append("K4;G1;25-11-2026;Extra dag;08:00;12:00;wendag")
+        next.exportedAt = "2026-11-22T09:00:00+01:00"
+        let export = try next.write(to: folder.appendingPathComponent("extra"))
+        let scoped = try opvangsync(["import", export.path, "--only", "location=L1", "--as-of", "2026-11-22"], in: folder)
+        #expect(scoped.status == 0, "\(scoped.stderr)")
+        let errors = (try reportJSON(of: scoped, in: folder)["issues"] as? [[String: Any]] ?? []).filter { $0["severity"] as? String == "error" }
+        #expect(errors.isEmpty, "\(errors)")
+        #expect(try value(folder, "SELECT description FROM deviations WHERE child_number = 'K4' AND group_code = 'G1'") == "wendag")
+    }
+
     /// The errors a run's report names, as `code|file`.
     func errors(_ result: ProcessResult, in folder: URL) throws -> [String] {
         (try reportJSON(of: result, in: folder)["issues"] as? [[String: Any]] ?? [])

@@ -71,6 +71,13 @@ struct ScopedRead {
             }
             children.formUnion(try portal?.strings("SELECT child_number FROM placements WHERE group_code IN \(PortalLookup.set)",
                                                    [PortalLookup.bind(groups)]) ?? [])
+            // A deviation in one of its groups may be of a child placed elsewhere (an extra day here): that
+            // child's row is read too, so the deviation refers to a child the run knows.
+            if source.mapping.entities[.deviation] != nil {
+                try source.project(.deviation, fields: [Deviation.Field.child, Deviation.Field.group]) { [groups] in
+                    if groups.contains($0[1]) { children.insert($0[0]) }
+                }
+            }
         }
         for relation in relations where children.contains(relation.child.text) { parents.insert(relation.parent.text) }
         parents.formUnion(try portal?.strings("SELECT parent_number FROM relations WHERE child_number IN \(PortalLookup.set)",
