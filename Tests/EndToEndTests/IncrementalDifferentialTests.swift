@@ -435,6 +435,23 @@ import Testing
         }
     }
 
+    /// O2 takes O1's address and is in conflict with O1's account. O1 then moves to another address: the
+    /// night after, the address is free and a full run gives it to O2. Nothing of O2's changes that night,
+    /// so a nightly run must weigh the parents in conflict again of its own accord.
+    @Test func aParentInConflictGetsTheAddressOnTheNightAFullRunGivesIt() throws {
+        var portals = try TwoPortals("retention-conflict-freed")
+        var export = MiniExport()
+        try portals.night(export, "2026-11-22")
+        export["ouders.csv"][2] = "O2;Joost;Smit;marieke@example.nl;"
+        try portals.night(export, "2026-11-23")
+        export["ouders.csv"][1] = "O1;Marieke;Dijk;marieke.new@example.nl;"
+        try portals.night(export, "2026-11-24")
+        try portals.night(export, "2026-11-25")
+        for portal in ["incremental.sqlite", "full.sqlite"] {
+            #expect(try portals.value(portal, "SELECT username FROM accounts WHERE parent_number = 'O2'") == "marieke@example.nl", "\(portal)")
+        }
+    }
+
     @Test func tenNightsThroughTheIncrementalPathLeaveThePortalAsFullRunsDo() throws {
         let folder = temporaryFolder("differential")
         try Data(#"{"rules": {"maxRemovalFraction": 0.5}}"#.utf8).write(to: folder.appendingPathComponent("opvangsync.json"))

@@ -6,7 +6,8 @@ import PortalStore
 /// - families: a changed child, parent, relation, placement or deviation brings in its child and parent,
 ///   then every child of those parents and every parent of those children (as a scoped run of the family);
 /// - the date: placements whose end passed or whose start came within the invitation window since the last
-///   run, and access windows that passed since then;
+///   run, access windows that passed since then, and care that ended 8 weeks ago;
+/// - parents in conflict over an address, weighed again every night as a full run weighs them;
 /// - lists: the groups of every changed placement and deviation (and of a child that left or returned),
 ///   of changed groups and of changed closing days, for the whole horizon; every other group only for the
 ///   days the horizon gained since the last run.
@@ -63,6 +64,10 @@ struct IncrementalScope {
             if let parent = row.string(0) { parents.insert(parent) }
             if let child = row.string(1) { children.insert(child) }
         }
+        // Parents whose address another family holds: a full run weighs them every night, and the address may
+        // have been given up since (the holder's account moved to another address the night before). There
+        // are few: found from the index of account states.
+        parents.formUnion(try lookup.strings("SELECT parent_number FROM account_state WHERE state = 'conflict'", []))
         try closeOverFamiliesAndAddresses(plan, value: value, lookup: lookup)
         if everyGroup {
             groups.formUnion(try lookup.strings("SELECT key FROM groups", []))
