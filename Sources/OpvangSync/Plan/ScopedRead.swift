@@ -1,3 +1,4 @@
+import Foundation
 import PortalStore
 
 /// What a scoped run reads: the export's rows of one family or location and the portal's records
@@ -166,8 +167,21 @@ struct PortalLookup {
     /// `column IN \(set)` with `bind(values)` as its one parameter.
     static let set = "(SELECT value FROM json_each(?))"
 
+    /// The values as one JSON array. SQLite compares text by its bytes, and `String`s are equal when
+    /// canonically equivalent: a key the portal holds composed (`é`) must be found by a key the export now
+    /// spells decomposed (`e` and a combining accent), as a full run's comparison finds it. So a value that is
+    /// not ASCII is bound in both canonical forms, and in its own spelling.
     static func bind(_ values: Set<String>) -> SQLValue {
-        .text("[" + values.sorted().map { JSONText.quote($0) }.joined(separator: ",") + "]")
+        var spellings: [String] = []
+        spellings.reserveCapacity(values.count)
+        for value in values {
+            spellings.append(value)
+            if !value.utf8.allSatisfy({ $0 < 0x80 }) {
+                spellings.append(value.precomposedStringWithCanonicalMapping)
+                spellings.append(value.decomposedStringWithCanonicalMapping)
+            }
+        }
+        return .text("[" + spellings.map { JSONText.quote($0) }.joined(separator: ",") + "]")
     }
 
     let database: Database
