@@ -433,6 +433,14 @@ import Testing
             #expect(try portals.value(portal, "SELECT COALESCE(first_name, '') || '|' || COALESCE(purged_at, '-') FROM children WHERE key = 'K3'") == "|2027-01-26",
                     "\(portal)")
         }
+        // The purged child and parent then leave the export: both paths take them for records that left it.
+        export["kinderen.csv"].removeAll { $0.hasPrefix("K3;") }
+        export["plaatsingen.csv"].removeAll { $0.hasPrefix("P3;") }
+        export["ouders.csv"].removeAll { $0.hasPrefix("O3;") }
+        try portals.night(export, "2027-02-01")
+        for portal in ["incremental.sqlite", "full.sqlite"] {
+            #expect(try portals.value(portal, "SELECT status FROM children WHERE key = 'K3'") == "inactive", "\(portal)")
+        }
     }
 
     /// O2 takes O1's address and is in conflict with O1's account. O1 then moves to another address: the

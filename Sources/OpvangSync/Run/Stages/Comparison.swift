@@ -126,7 +126,14 @@ struct Comparison {
                 let stored = validated.storedHashes[kind] ?? [:]
                 let parsed = Set(desired.records(of: kind).map(\.key))
                 let unchanged = validated.unchanged[kind] ?? KeyTable()
-                let missing = skipped ? [] : (validated.missing[kind] ?? []).subtracting(parsed).subtracting(desired.protectedKeys[kind] ?? [])
+                var missing = skipped ? [] : (validated.missing[kind] ?? []).subtracting(parsed).subtracting(desired.protectedKeys[kind] ?? [])
+                if !skipped {
+                    // Records kept purged have no content hash: one that left the export is found here.
+                    for key in try Comparison.purgedStillActive(kind, database: repository.database)
+                    where !parsed.contains(key) && !unchanged.contains(key) && !(desired.protectedKeys[kind]?.contains(key) ?? false) {
+                        missing.insert(key)
+                    }
+                }
                 let dated = kind != .placement ? [:] : skipped ? ending : ending.filter { unchanged.contains($0.key) }
                 let wanted = parsed.union(missing).union(dated.keys)
                 current[kind] = wanted.isEmpty ? [:]
@@ -247,6 +254,23 @@ struct Comparison {
             report.issues.append(Issue(.warning, "scoped-moved-out", key: key, message:
                 "plaatsing \(key) staat in de export bij kind \(place.child) in groep \(place.group), buiten \(scope.dutchDescription). Een run voor één gezin of locatie beëindigt haar daarom niet: zij blijft zoals zij was. De eerstvolgende nachtelijke import verwerkt de verplaatsing, met beide kanten erbij"))
         }
+    }
+
+    /// The records of purged children and parents, and the relations and deviations of purged children, that
+    /// the portal still holds as active. Their rows are kept out of what a run applies while the export still
+    /// has them, so the portal keeps no content hash of them, and a nightly run would not see one leave the
+    /// export, as a full run sees it. Found from the indexes of purged keys.
+    static func purgedStillActive(_ kind: EntityKind, database: Database) throws -> [String] {
+        let purgedChildren = "(SELECT key FROM children WHERE purged_at IS NOT NULL)"
+        let sql: String
+        switch kind {
+        case .child: sql = "SELECT key FROM children WHERE key IN \(purgedChildren) AND status = 'active'"
+        case .parent: sql = "SELECT key FROM parents WHERE key IN (SELECT key FROM parents WHERE purged_at IS NOT NULL) AND status = 'active'"
+        case .relation: sql = "SELECT key FROM relations WHERE child_number IN \(purgedChildren) AND status = 'active'"
+        case .deviation: sql = "SELECT key FROM deviations WHERE child_number IN \(purgedChildren) AND status = 'active'"
+        default: return []
+        }
+        return try PortalLookup(database: database).strings(sql, [])
     }
 
     /// Purged children and parents stay purged while the planning system still exports them: their rows
