@@ -532,6 +532,34 @@ import Testing
         #expect(try value(folder, "SELECT description FROM deviations WHERE child_number = 'K4' AND group_code = 'G1'") == "wendag")
     }
 
+    /// M1 works in groups of both locations. A location's run does not change what the other location's
+    /// group has: M1's row is refused with the groups it names elsewhere, and the night's run applies it.
+    @Test func aLocationsRunDoesNotChangeStaffWhoAlsoWorkAtAnotherLocation() throws {
+        let folder = temporaryFolder("scope-staff-elsewhere")
+        var base = MiniExport()
+        base["locaties.csv"].append("L2;De Vlinder")
+        base["groepen.csv"].append("G3;L2;Vlinders;KDV;12")
+        base["medewerkers.csv"][1] = "M1;Anne;Bakker;G1|G3"
+        base["medewerkers.csv"].append("M2;Piet;Jansen;G1")
+        #expect(try opvangsync(["import", try base.write(to: folder.appendingPathComponent("base")).path, "--as-of", "2026-11-22"], in: folder).status == 0)
+        var next = base
+        next["medewerkers.csv"][1] = "M1;Anne;Bakker;G1"
+        next["medewerkers.csv"][2] = "M2;Piet;Janssen;G1"
+        next.exportedAt = "2026-11-22T09:00:00+01:00"
+        let export = try next.write(to: folder.appendingPathComponent("next"))
+        let scoped = try opvangsync(["import", export.path, "--only", "location=L1", "--as-of", "2026-11-22"], in: folder)
+        #expect(scoped.status == 4, "applied, with a row refused: \(scoped.stderr)")
+        #expect(try value(folder, "SELECT group_codes FROM staff WHERE key = 'M1'") == "G1|G3")
+        #expect(try value(folder, "SELECT last_name FROM staff WHERE key = 'M2'") == "Janssen", "the location's own staff change is applied")
+        let issues = try reportJSON(of: scoped, in: folder)["issues"] as? [[String: Any]] ?? []
+        let refused = issues.first { $0["key"] as? String == "M1" && $0["severity"] as? String == "error" }
+        #expect(refused?["file"] as? String == "medewerkers.csv")
+        #expect((refused?["message"] as? String)?.contains("G3") == true, "\(issues)")
+        let nightly = try opvangsync(["import", export.path, "--as-of", "2026-11-23", "--force", "--reason", "test"], in: folder)
+        #expect([0, 4].contains(nightly.status), "\(nightly.stderr)")
+        #expect(try value(folder, "SELECT group_codes FROM staff WHERE key = 'M1'") == "G1")
+    }
+
     /// The errors a run's report names, as `code|file`.
     func errors(_ result: ProcessResult, in folder: URL) throws -> [String] {
         (try reportJSON(of: result, in: folder)["issues"] as? [[String: Any]] ?? [])

@@ -76,6 +76,8 @@ struct Comparison {
             var (narrowed, narrowedCurrent, keys) = scope.narrow(desired, current)
             Comparison.refuseGroupsMoving(scope, desired: desired, current: current, source: export.source, report: &report)
             try Comparison.keepPlacementsMovedOut(scope, &narrowed, current: narrowedCurrent, source: export.source, report: &report)
+            Comparison.refuseStaffElsewhere(scope, &narrowed, current: narrowedCurrent, groups: keys[.group] ?? [],
+                                            source: export.source, report: &report)
             if let repository {
                 try Comparison.refuseKeysHeldOutside(scope, &narrowed, current: narrowedCurrent, source: export.source,
                                                      repository: repository, report: &report)
@@ -253,6 +255,41 @@ struct Comparison {
         for (key, place) in elsewhere.sorted(by: { $0.key < $1.key }) {
             report.issues.append(Issue(.warning, "scoped-moved-out", key: key, message:
                 "plaatsing \(key) staat in de export bij kind \(place.child) in groep \(place.group), buiten \(scope.dutchDescription). Een run voor één gezin of locatie beëindigt haar daarom niet: zij blijft zoals zij was. De eerstvolgende nachtelijke import verwerkt de verplaatsing, met beide kanten erbij"))
+        }
+    }
+
+    /// A location's run does not change a staff member who also works in a group of another location (before
+    /// or after): that location's team would change without its run. The row is refused, naming those groups;
+    /// a staff member the export no longer has is left as is; the night's run applies both.
+    static func refuseStaffElsewhere(_ scope: Scope, _ narrowed: inout DesiredState, current: [EntityKind: [String: StoredRecord]],
+                                     groups: Set<String>, source: ExportSource, report: inout RunReport) {
+        guard case .location = scope, narrowed.kinds.contains(.staff) else { return }
+        let held = current[.staff] ?? [:]
+        func elsewhere(_ values: FieldValues?) -> [String] {
+            values.flatMap { Staff(values: $0) }?.groups.map(\.text).filter { !groups.contains($0) } ?? []
+        }
+        let file = source.mapping.entities[.staff]?.name ?? EntityKind.staff.rawValue
+        var refused: Set<String> = []
+        for record in narrowed.records(of: .staff) {
+            let stored = held[record.key]
+            guard stored?.values != record.values || stored?.status != .active else { continue }
+            let outside = Array(Set(elsewhere(record.values) + elsewhere(stored?.values))).sorted()
+            guard !outside.isEmpty else { continue }
+            refused.insert(record.key)
+            report.issues.append(Issue(.error, "scoped-key-elsewhere", file: file, line: record.line, key: record.key, message:
+                "medewerker \(record.key) werkt ook in groep \(outside.joined(separator: ", ")), buiten \(scope.dutchDescription). Een run voor één locatie wijzigt het team van een andere locatie niet: deze regel is in deze run niet verwerkt. De eerstvolgende nachtelijke import doet dat, met beide locaties erbij"))
+        }
+        let read = Set(narrowed.records(of: .staff).lazy.map(\.key))
+        let leaving = held.filter { $0.value.status == .active && !read.contains($0.key) && !elsewhere($0.value.values).isEmpty }
+        for key in leaving.keys.sorted() {
+            report.issues.append(Issue(.warning, "scoped-moved-out", key: key, message:
+                "medewerker \(key) staat niet meer in de export bij \(scope.dutchDescription), maar werkt ook in groep \(elsewhere(leaving[key]?.values).joined(separator: ", ")) van een andere locatie. Een run voor één locatie beëindigt deze medewerker daarom niet; de eerstvolgende nachtelijke import doet dat"))
+        }
+        guard !refused.isEmpty || !leaving.isEmpty else { return }
+        narrowed.records[.staff]?.removeAll { refused.contains($0.key) }
+        narrowed.protectedKeys[.staff, default: []].formUnion(refused.union(leaving.keys))
+        if let index = report.export.files.firstIndex(where: { $0.entity == EntityKind.staff.rawValue }) {
+            report.export.files[index].rejected += refused.count
         }
     }
 
