@@ -348,8 +348,9 @@ public enum PortalSchema {
             Migration(version: 14, summary: "the portal's own secret for the content hashes of the export's rows", sql: """
             \(rowHashKeyTable);
             """),
-            Migration(version: 15, summary: "the last day of care of each ended or vanished placement, for the nights on which access after it runs out", sql: """
+            Migration(version: 15, summary: "the last day of care of each ended or vanished placement, and the deviations by child, for what a nightly run finds by date and by purge", sql: """
             CREATE INDEX placements_last_day ON placements (\(placementLastDay)) WHERE status IN ('ended', 'vanished');
+            CREATE INDEX deviations_by_child ON deviations (child_number);
             """),
     ]
 }

@@ -433,7 +433,8 @@ import Testing
             #expect(try portals.value(portal, "SELECT COALESCE(first_name, '') || '|' || COALESCE(purged_at, '-') FROM children WHERE key = 'K3'") == "|2027-01-26",
                     "\(portal)")
         }
-        // The purged child and parent then leave the export: both paths take them for records that left it.
+        // The purged child then leaves the export, with its placement, and so does O3 (a parent no longer
+        // linked to any child, not purged): both paths take them for records that left it.
         export["kinderen.csv"].removeAll { $0.hasPrefix("K3;") }
         export["plaatsingen.csv"].removeAll { $0.hasPrefix("P3;") }
         export["ouders.csv"].removeAll { $0.hasPrefix("O3;") }
@@ -476,11 +477,15 @@ import Testing
             return export
         }
         try portals.night(export(composed), "2026-11-22")
-        try portals.night(export(decomposed), "2026-11-23")
-        try portals.night(export(decomposed), "2026-11-24")
+        // The night the keys are spelled anew, the child's name changes too: the change reaches the record.
+        var renamed = export(decomposed)
+        renamed["kinderen.csv"][renamed["kinderen.csv"].count - 1] = "\(decomposed.child);Zebedeüs;;Ee;01-01-2023;"
+        try portals.night(renamed, "2026-11-23")
+        try portals.night(renamed, "2026-11-24")
         for portal in ["incremental.sqlite", "full.sqlite"] {
             #expect(try portals.value(portal, "SELECT COUNT(*) FROM children") == "4", "\(portal)")
             #expect(try portals.value(portal, "SELECT COUNT(*) FROM groups") == "3", "\(portal)")
+            #expect(try portals.value(portal, "SELECT first_name FROM children WHERE key = '\(composed.child)'") == "Zebedeüs", "\(portal)")
         }
     }
 

@@ -51,6 +51,37 @@ import Testing
         #expect(passed.disable == ["5"], "every window of every member's children has passed")
     }
 
+    /// A scoped or nightly run holds some records of children it did not read whole: an old placement it
+    /// compared says nothing of the rest of their care. Retention opens no window and purges no child on
+    /// those, and purges no parent outside the parents it may change.
+    @Test func retentionDecidesOnlyForChildrenReadWholeAndParentsInScope() {
+        let asOf = Day(year: 2026, month: 11, day: 22)!
+        func record(_ kind: EntityKind, _ fields: [String: String?], _ status: RecordStatus = .active) -> StoredRecord {
+            var values = [String?](repeating: nil, count: kind.schema.fields.count)
+            for (name, value) in fields { values[kind.schema.index(name)] = value }
+            return StoredRecord(values: values, status: status)
+        }
+        var current: [EntityKind: [String: StoredRecord]] = [:]
+        for (child, parent) in [("K1", "O1"), ("K2", "O2")] {
+            current[.child, default: [:]][child] = record(.child, ["number": child])
+            current[.parent, default: [:]][parent] = record(.parent, ["number": parent, "lastName": "X"])
+            current[.relation, default: [:]]["\(child)/\(parent)"] = record(.relation, ["childNumber": child, "parentNumber": parent, "role": "Ouder 1"])
+        }
+        // Both children's care ended long ago, as far as these records go.
+        current[.placement, default: [:]]["P1"] = record(.placement, ["number": "P1", "childNumber": "K1", "startDate": "2018-01-01", "endDate": "2020-01-01"], .ended)
+        current[.placement, default: [:]]["P2"] = record(.placement, ["number": "P2", "childNumber": "K2", "startDate": "2018-01-01", "endDate": "2020-01-01"], .ended)
+        let post = PostState(current: current, plan: Plan())
+        let planner = RetentionPlanner(asOf: asOf)
+        let whole = planner.plan(post, existing: ExistingAccounts(), stored: .init(), scope: nil)
+        #expect(whole.purgeChildren == ["K1", "K2"] && whole.purgeParents == ["O1", "O2"], "a full run has read every child whole")
+        let part = planner.plan(post, existing: ExistingAccounts(), stored: .init(), scope: ["O1", "O2"], children: ["K1"])
+        #expect(part.purgeChildren == ["K1"], "K2 was not read whole")
+        #expect(part.purgeParents == ["O1"])
+        #expect(part.windows.keys.allSatisfy { !$0.hasSuffix("/K2") })
+        let scoped = planner.plan(post, existing: ExistingAccounts(), stored: .init(), scope: ["O1"], children: ["K1", "K2"])
+        #expect(scoped.purgeChildren == ["K1"] && scoped.purgeParents == ["O1"], "O2 is outside the parents this run may change")
+    }
+
     @Test(arguments: ["123456782", "111222333", "111.222.333", "999 999 990"])
     func elfProefRecognisesABSN(_ text: String) {
         #expect(BSN.redacted("nummer \(text) bekend") == "nummer [BSN verwijderd] bekend")

@@ -398,6 +398,4 @@ struct ChildrenOfParents {
     /// have the same children when these are equal, element by element.
     func children(of parent: ParentNumber) -> Children { pairs[parent] }
 
-    /// Every parent with a relation, once, in order, with their children.
-    var parents: GroupedPairs<ParentNumber, ChildNumber>.Groups { pairs.groups }
 }

@@ -163,8 +163,8 @@ struct RetentionPlanner {
         }
         var purgeParents: [ParentNumber] = []
         let purgedNow = Set(purgeChildren)
-        for (parent, children) in childrenOf.groups where !purgedNow.isEmpty && (scope?.contains(parent.text) ?? true)
-            && keptChildren(parent).isEmpty && !stored.purgedParents.contains(parent) && children.contains(where: { purgedNow.contains($0) }) {
+        for (parent, children) in childrenOf.groups where !purgedNow.isEmpty && children.contains(where: { purgedNow.contains($0) })
+            && (scope?.contains(parent.text) ?? true) && keptChildren(parent).isEmpty && !stored.purgedParents.contains(parent) {
             purgeParents.append(parent)
         }
         result.purgeChildren = purgeChildren.sorted().map(\.text)

@@ -43,13 +43,16 @@ public struct Differ {
         for record in desired.records(of: kind) {
             seen.insert(record.key)
             let status = presentStatus(kind, record.values)
-            guard let stored = current[record.key] else {
+            guard let position = current.index(forKey: record.key) else {
                 // A created record's fields are its values: the change log writes them from `values`.
                 plan.changes.append(Change(kind: kind, key: record.key, action: .created, fields: [],
                                            values: record.values, status: status))
                 counts.created += 1
                 continue
             }
+            // The key as the portal holds it: the export may spell it in another canonical form (`é` composed
+            // or decomposed), and the portal finds its rows by their bytes.
+            let (storedKey, stored) = current[position]
             var fields: [FieldChange] = []
             // The same bytes are the same values: most records of a night, compared without a text made.
             let sameBytes = stored.values.hasSameBytes(as: record.values)
@@ -69,7 +72,7 @@ public struct Differ {
                 counts.unchanged += 1
                 continue
             }
-            plan.changes.append(Change(kind: kind, key: record.key, action: action, fields: fields,
+            plan.changes.append(Change(kind: kind, key: storedKey, action: action, fields: fields,
                                        values: fields.isEmpty ? nil : record.values, status: status))
             switch action {
             case .updated: counts.updated += 1

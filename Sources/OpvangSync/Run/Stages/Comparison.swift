@@ -121,6 +121,7 @@ struct Comparison {
                 if let key = row.string(0) { ending[key] = UInt64(bitPattern: Int64(row.int(1) ?? 0)) }
             }
             var unchangedCount: [EntityKind: Int] = [:]
+            let purged = stored
             for kind in desired.kinds {
                 // A file skipped whole: nothing parsed, nothing missing, every stored record unchanged.
                 let skipped = validated.skippedFiles.contains(kind)
@@ -131,7 +132,7 @@ struct Comparison {
                 var missing = skipped ? [] : (validated.missing[kind] ?? []).subtracting(parsed).subtracting(desired.protectedKeys[kind] ?? [])
                 if !skipped {
                     // Records kept purged have no content hash: one that left the export is found here.
-                    for key in try Comparison.purgedStillActive(kind, database: repository.database)
+                    for key in try Comparison.purgedStillActive(kind, stored: purged, database: repository.database)
                     where !parsed.contains(key) && !unchanged.contains(key) && !(desired.protectedKeys[kind]?.contains(key) ?? false) {
                         missing.insert(key)
                     }
@@ -228,7 +229,7 @@ struct Comparison {
         for (record, from) in moving {
             let to = Group(values: record.values)?.location.text ?? "?"
             report.issues.append(Issue(.error, "scoped-key-elsewhere", file: file, line: record.line, key: record.key, message:
-                "groep \(record.key) staat in het portaal bij locatie \(from) en in de export bij locatie \(to). Een run voor één locatie verplaatst geen groep naar of van een andere locatie: de groep, de plaatsingen erin en de aanwezigheidslijsten zijn in deze run niet gewijzigd. De eerstvolgende nachtelijke import verplaatst de groep, met beide locaties erbij"))
+                "groep \(record.key) staat in het portaal bij locatie \(from) en in de export bij locatie \(to). Een run voor één locatie verplaatst geen groep naar of van een andere locatie: de groep en de plaatsingen erin zijn in deze run niet gewijzigd. De eerstvolgende nachtelijke import verplaatst de groep, met beide locaties erbij"))
         }
         if let index = report.export.files.firstIndex(where: { $0.entity == EntityKind.group.rawValue }) {
             report.export.files[index].rejected += moving.count
@@ -254,7 +255,7 @@ struct Comparison {
         narrowed.protectedKeys[.placement, default: []].formUnion(elsewhere.keys)
         for (key, place) in elsewhere.sorted(by: { $0.key < $1.key }) {
             report.issues.append(Issue(.warning, "scoped-moved-out", key: key, message:
-                "plaatsing \(key) staat in de export bij kind \(place.child) in groep \(place.group), buiten \(scope.dutchDescription). Een run voor één gezin of locatie beëindigt haar daarom niet: zij blijft zoals zij was. De eerstvolgende nachtelijke import verwerkt de verplaatsing, met beide kanten erbij"))
+                "plaatsing \(key) staat in de export bij kind \(place.child) in groep \(place.group), buiten \(scope.dutchDescription). Een run voor één gezin of locatie beëindigt deze plaatsing daarom niet; zij blijft ongewijzigd. De eerstvolgende nachtelijke import verwerkt de verplaatsing, met beide kanten erbij"))
         }
     }
 
@@ -296,18 +297,28 @@ struct Comparison {
     /// The records of purged children and parents, and the relations and deviations of purged children, that
     /// the portal still holds as active. Their rows are kept out of what a run applies while the export still
     /// has them, so the portal keeps no content hash of them, and a nightly run would not see one leave the
-    /// export, as a full run sees it. Found from the indexes of purged keys.
-    static func purgedStillActive(_ kind: EntityKind, database: Database) throws -> [String] {
-        let purgedChildren = "(SELECT key FROM children WHERE purged_at IS NOT NULL)"
-        let sql: String
+    /// export, as a full run sees it. Found from the indexes of purged keys, and by child (without `INDEXED BY`
+    /// SQLite, which keeps no statistics here, would walk every active child by the status index).
+    static func purgedStillActive(_ kind: EntityKind, stored: RetentionPlanner.Stored, database: Database) throws -> [String] {
+        let lookup = PortalLookup(database: database)
         switch kind {
-        case .child: sql = "SELECT key FROM children WHERE key IN \(purgedChildren) AND status = 'active'"
-        case .parent: sql = "SELECT key FROM parents WHERE key IN (SELECT key FROM parents WHERE purged_at IS NOT NULL) AND status = 'active'"
-        case .relation: sql = "SELECT key FROM relations WHERE child_number IN \(purgedChildren) AND status = 'active'"
-        case .deviation: sql = "SELECT key FROM deviations WHERE child_number IN \(purgedChildren) AND status = 'active'"
-        default: return []
+        case .child:
+            guard !stored.purgedChildren.isEmpty else { return [] }
+            return try lookup.strings("SELECT key FROM children INDEXED BY children_purged WHERE purged_at IS NOT NULL AND status = 'active'", [])
+        case .parent:
+            guard !stored.purgedParents.isEmpty else { return [] }
+            return try lookup.strings("SELECT key FROM parents INDEXED BY parents_purged WHERE purged_at IS NOT NULL AND status = 'active'", [])
+        case .relation:
+            guard !stored.purgedChildren.isEmpty else { return [] }
+            return try lookup.strings("SELECT key FROM relations INDEXED BY relations_by_child WHERE child_number IN \(PortalLookup.set) AND status = 'active'",
+                                      [PortalLookup.bind(stored.purgedChildren.texts)])
+        case .deviation:
+            guard !stored.purgedChildren.isEmpty else { return [] }
+            return try lookup.strings("SELECT key FROM deviations INDEXED BY deviations_by_child WHERE child_number IN \(PortalLookup.set) AND status = 'active'",
+                                      [PortalLookup.bind(stored.purgedChildren.texts)])
+        default:
+            return []
         }
-        return try PortalLookup(database: database).strings(sql, [])
     }
 
     /// Purged children and parents stay purged while the planning system still exports them: their rows

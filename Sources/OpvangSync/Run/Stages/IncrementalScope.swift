@@ -7,7 +7,7 @@ import PortalStore
 ///   then every child of those parents and every parent of those children (as a scoped run of the family);
 /// - the date: placements whose end passed or whose start came within the invitation window since the last
 ///   run, access windows that passed since then, and care that ended 8 weeks ago;
-/// - parents in conflict over an address, weighed again every night as a full run weighs them;
+/// - parents kept from an address by another family's account that has since given it up;
 /// - lists: the groups of every changed placement and deviation (and of a child that left or returned),
 ///   of changed groups and of changed closing days, for the whole horizon; every other group only for the
 ///   days the horizon gained since the last run.
@@ -64,10 +64,14 @@ struct IncrementalScope {
             if let parent = row.string(0) { parents.insert(parent) }
             if let child = row.string(1) { children.insert(child) }
         }
-        // Parents whose address another family holds: a full run weighs them every night, and the address may
-        // have been given up since (the holder's account moved to another address the night before). There
-        // are few: found from the index of account states.
-        parents.formUnion(try lookup.strings("SELECT parent_number FROM account_state WHERE state = 'conflict'", []))
+        // Parents whose address another family's account held when they were last planned, where no other
+        // account holds it now (its owner moved to another address after they were weighed): a full run gives
+        // them the address on the next night. Parents whose address is still held are left as they stand.
+        parents.formUnion(try lookup.strings("""
+            SELECT s.parent_number FROM standing_issues s CROSS JOIN parents p ON p.key = s.parent_number
+            WHERE s.code = 'address-in-use' AND +p.status = 'active' AND NOT EXISTS (
+                SELECT 1 FROM accounts a WHERE lower(a.username) IN (lower(p.email), lower(p.email2)) AND a.parent_number <> s.parent_number)
+            """, []))
         try closeOverFamiliesAndAddresses(plan, value: value, lookup: lookup)
         if everyGroup {
             groups.formUnion(try lookup.strings("SELECT key FROM groups", []))
@@ -77,27 +81,41 @@ struct IncrementalScope {
         }
     }
 
-    /// A scoped run's families widened as a nightly run widens its own: with every parent who has (or had)
-    /// one of their addresses, and that parent's family. Who gets an address, and who may use an account, is
-    /// decided among all of them: planned alone, the family would leave another family's member in an
-    /// account whose children are no longer theirs, or another parent waiting for an address it gave up.
-    init(widening children: Set<String>, parents: Set<String>, plan: Plan, current: [EntityKind: [String: StoredRecord]],
-         database: Database) throws {
-        self.children = children
-        self.parents = parents
+    /// The parents who share an address or an account with `parents`: every parent who has (or had) one of
+    /// their addresses, and the members and owners of their accounts. Who gets an address, and who may use an
+    /// account, is decided among all of them (a scoped run plans their accounts with its family's).
+    static func sharingParents(of parents: Set<String>, plan: Plan, current: [EntityKind: [String: StoredRecord]],
+                               database: Database) throws -> Set<String> {
         func value(_ change: Change, _ field: String) -> String? {
             let index = change.kind.schema.index(field)
             return change.values?[index] ?? current[change.kind]?[change.key]?.values[index] ?? nil
         }
-        try closeOverFamiliesAndAddresses(plan, value: value, lookup: PortalLookup(database: database))
+        let lookup = PortalLookup(database: database)
+        var sharing = try addressSharers(of: parents, plan: plan, value: value, lookup: lookup)
+        sharing.formUnion(try lookup.strings("""
+            SELECT parent_number FROM account_members WHERE account IN \(PortalLookup.set)
+            UNION SELECT account FROM account_members WHERE parent_number IN \(PortalLookup.set)
+            """, [PortalLookup.bind(parents), PortalLookup.bind(parents)]))
+        return sharing.subtracting(parents)
     }
 
     /// Whole families, as a scoped run of each would take them; then every parent who has (or had) one of
     /// their addresses, with that parent's family: who gets an address is decided among all of them.
     private mutating func closeOverFamiliesAndAddresses(_ plan: Plan, value: (Change, String) -> String?, lookup: PortalLookup) throws {
         try closeFamilies(plan, value: value, lookup: lookup)
+        let sharing = try IncrementalScope.addressSharers(of: parents, plan: plan, value: value, lookup: lookup)
+        if !sharing.isSubset(of: parents) {
+            parents.formUnion(sharing)
+            try closeFamilies(plan, value: value, lookup: lookup)
+        }
+    }
+
+    /// Every parent who has, or had, an address of `parents` (in the plan, in the portal, or as an account's
+    /// login name).
+    private static func addressSharers(of parents: Set<String>, plan: Plan, value: (Change, String) -> String?,
+                                       lookup: PortalLookup) throws -> Set<String> {
         var addresses: Set<String> = []
-        for change in plan.changes where change.kind == .parent {
+        for change in plan.changes where change.kind == .parent && parents.contains(change.key) {
             for field in ["email", "email2"] { if let address = value(change, field) { addresses.insert(address.lowercased()) } }
         }
         addresses.formUnion(try lookup.strings("""
@@ -105,14 +123,10 @@ struct IncrementalScope {
             UNION SELECT lower(email2) FROM parents WHERE key IN \(PortalLookup.set) AND email2 IS NOT NULL
             UNION SELECT lower(username) FROM accounts WHERE parent_number IN \(PortalLookup.set)
             """, [PortalLookup.bind(parents), PortalLookup.bind(parents), PortalLookup.bind(parents)]))
-        let sharing = Set(try lookup.strings("""
+        return Set(try lookup.strings("""
             SELECT key FROM parents WHERE lower(email) IN \(PortalLookup.set) OR lower(email2) IN \(PortalLookup.set)
             UNION SELECT parent_number FROM accounts WHERE lower(username) IN \(PortalLookup.set)
             """, [PortalLookup.bind(addresses), PortalLookup.bind(addresses), PortalLookup.bind(addresses)]))
-        if !sharing.isSubset(of: parents) {
-            parents.formUnion(sharing)
-            try closeFamilies(plan, value: value, lookup: lookup)
-        }
     }
 
     /// Every child of the parents, then every parent of those children (the relations in the portal and in

@@ -39,13 +39,13 @@ struct RunPlanning {
             scopeParents = found.parents
             incremental = found
         } else if choice.mode == .scoped, let repository, let family = scoped, let parents = scopeParents {
-            // A scoped run plans the accounts of every family that shares an address with its own, as a
-            // nightly run does (their records stay as they are: it only reads them).
-            let widened = try IncrementalScope(widening: family.children, parents: parents, plan: plan, current: current,
-                                               database: repository.database)
-            if widened.parents != parents || widened.children != family.children {
-                scoped = ScopedRead(children: widened.children, parents: widened.parents)
-                scopeParents = widened.parents
+            // A scoped run plans the accounts of the parents who share an address or an account with its
+            // family too, as a full run weighs them together (their records, windows and lists stay as they
+            // are: retention keeps to the family).
+            let sharing = try IncrementalScope.sharingParents(of: parents, plan: plan, current: current, database: repository.database)
+            if !sharing.isEmpty {
+                scoped = ScopedRead(children: family.children, parents: parents.union(sharing))
+                scopeParents = parents.union(sharing)
             }
         }
         let accountStore = repository.map { AccountStore(database: $0.database) }
@@ -134,7 +134,8 @@ struct RunPlanning {
         let rules = request.settings.rules
         // The families of a held location keep their accounts and access exactly as they are.
         let excluded = stored.purgedParents.subtracting(compared.returning.parents).texts.union(compared.hold.parents)
-        let retentionScope = compared.hold.retentionScope(scopeParents, post: post)
+        // A scoped run's retention keeps to its own family, whose records it read.
+        let retentionScope = compared.hold.retentionScope(choice.mode == .scoped ? compared.scopeParents : scopeParents, post: post)
         let ((accountPlan, retention), rebuilt) = try sideBySide({ [post, existing, stored, scopeParents, childrenInView, asOf] in
             (AccountPlanner(asOf: asOf, rules: rules).plan(post, existing: existing, parents: scopeParents, excluded: excluded),
              RetentionPlanner(asOf: asOf).plan(post, existing: existing, stored: stored, scope: retentionScope, children: childrenInView))
