@@ -348,9 +348,10 @@ public enum PortalSchema {
             Migration(version: 14, summary: "the portal's own secret for the content hashes of the export's rows", sql: """
             \(rowHashKeyTable);
             """),
-            Migration(version: 15, summary: "the last day of care of each ended or vanished placement, and the deviations by child, for what a nightly run finds by date and by purge", sql: """
+            Migration(version: 15, summary: "the last day of care of each ended or vanished placement, the deviations by child and the members of shared accounts, for what a nightly run finds by date, by purge and after an account moved", sql: """
             CREATE INDEX placements_last_day ON placements (\(placementLastDay)) WHERE status IN ('ended', 'vanished');
             CREATE INDEX deviations_by_child ON deviations (child_number);
+            CREATE INDEX account_members_shared ON account_members (parent_number) WHERE parent_number <> account;
             """),
     ]
 }

@@ -489,6 +489,23 @@ import Testing
         }
     }
 
+    /// O1b uses O1's account: the same address, the same child. O1 moves to another address; the night after,
+    /// a full run finds O1b's address no longer the account's and gives O1b an account of their own. Nothing of
+    /// O1b's changes that night, so a nightly run must find the members whose address left their account.
+    @Test func aMemberWhoseAccountMovedToAnotherAddressLeavesItOnTheNightAFullRunDetachesThem() throws {
+        var portals = try TwoPortals("member-account-moved")
+        var export = MiniExport()
+        export["ouders.csv"].append("O1b;Peter;Dijk;marieke@example.nl;")
+        export["relaties.csv"].append("K1;O1b;Ouder 2")
+        try portals.night(export, "2026-11-22")
+        export["ouders.csv"][1] = "O1;Marieke;Dijk;marieke.new@example.nl;"
+        try portals.night(export, "2026-11-23")
+        try portals.night(export, "2026-11-24")
+        for portal in ["incremental.sqlite", "full.sqlite"] {
+            #expect(try portals.value(portal, "SELECT COUNT(*) FROM account_members WHERE parent_number = 'O1b' AND account = 'O1'") == "0", "\(portal)")
+        }
+    }
+
     @Test func tenNightsThroughTheIncrementalPathLeaveThePortalAsFullRunsDo() throws {
         let folder = temporaryFolder("differential")
         try Data(#"{"rules": {"maxRemovalFraction": 0.5}}"#.utf8).write(to: folder.appendingPathComponent("opvangsync.json"))

@@ -7,7 +7,8 @@ import PortalStore
 ///   then every child of those parents and every parent of those children (as a scoped run of the family);
 /// - the date: placements whose end passed or whose start came within the invitation window since the last
 ///   run, access windows that passed since then, and care that ended 8 weeks ago;
-/// - parents kept from an address by another family's account that has since given it up;
+/// - what an account that moved to another address left behind: parents kept from its old address, and
+///   members whose address is no longer the account's;
 /// - lists: the groups of every changed placement and deviation (and of a child that left or returned),
 ///   of changed groups and of changed closing days, for the whole horizon; every other group only for the
 ///   days the horizon gained since the last run.
@@ -64,13 +65,19 @@ struct IncrementalScope {
             if let parent = row.string(0) { parents.insert(parent) }
             if let child = row.string(1) { children.insert(child) }
         }
-        // Parents whose address another family's account held when they were last planned, where no other
-        // account holds it now (its owner moved to another address after they were weighed): a full run gives
-        // them the address on the next night. Parents whose address is still held are left as they stand.
+        // An account that moved to another address is weighed against the accounts as they were before the
+        // run: a full run settles what the move leaves behind on the next night, and so must this one. Parents
+        // whose address another family's account held when they were last planned, where no other account
+        // holds it now (a full run gives them the address); and members whose address is no longer their
+        // account's (a full run detaches them). Both lists are short: the standing issues and the members.
         parents.formUnion(try lookup.strings("""
             SELECT s.parent_number FROM standing_issues s CROSS JOIN parents p ON p.key = s.parent_number
             WHERE s.code = 'address-in-use' AND +p.status = 'active' AND NOT EXISTS (
                 SELECT 1 FROM accounts a WHERE lower(a.username) IN (lower(p.email), lower(p.email2)) AND a.parent_number <> s.parent_number)
+            UNION
+            SELECT m.parent_number FROM account_members m INDEXED BY account_members_shared CROSS JOIN accounts a ON a.parent_number = m.account
+            CROSS JOIN parents p ON p.key = m.parent_number
+            WHERE m.parent_number <> m.account AND lower(a.username) NOT IN (lower(COALESCE(p.email, '')), lower(COALESCE(p.email2, '')))
             """, []))
         try closeOverFamiliesAndAddresses(plan, value: value, lookup: lookup)
         if everyGroup {
