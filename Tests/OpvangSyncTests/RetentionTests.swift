@@ -2,6 +2,13 @@ import Testing
 @testable import OpvangSync
 
 @Suite struct RetentionTests {
+    /// A stored record of `kind` with the named fields set, the others absent.
+    func record(_ kind: EntityKind, _ fields: [String: String?], _ status: RecordStatus = .active) -> StoredRecord {
+        var values = [String?](repeating: nil, count: kind.schema.fields.count)
+        for (name, value) in fields { values[kind.schema.index(name)] = value }
+        return StoredRecord(values: values, status: status)
+    }
+
     @Test func windowsRunEightWeeksAndTwentyFourMonthsAcrossMonthEnds() {
         let august = AccessWindow(parent: "O1", child: "K1", lastEnd: Day(year: 2026, month: 8, day: 31)!, firstParent: true)
         #expect(august.photosUntil == Day(year: 2026, month: 10, day: 26))
@@ -18,11 +25,6 @@ import Testing
     @Test func aSharedAccountFollowsTheChildrenOfEveryMember() {
         let asOf = Day(year: 2026, month: 11, day: 22)!
         func post(memberChildEnded: Bool) -> PostState {
-            func record(_ kind: EntityKind, _ fields: [String: String?], _ status: RecordStatus = .active) -> StoredRecord {
-                var values = [String?](repeating: nil, count: kind.schema.fields.count)
-                for (name, value) in fields { values[kind.schema.index(name)] = value }
-                return StoredRecord(values: values, status: status)
-            }
             var current: [EntityKind: [String: StoredRecord]] = [:]
             for parent in ["5", "7"] { current[.parent, default: [:]][parent] = record(.parent, ["number": parent, "lastName": "X"]) }
             for (child, parent) in [("K1", "5"), ("K2", "7")] {
@@ -56,11 +58,6 @@ import Testing
     /// those, and purges no parent outside the parents it may change.
     @Test func retentionDecidesOnlyForChildrenReadWholeAndParentsInScope() {
         let asOf = Day(year: 2026, month: 11, day: 22)!
-        func record(_ kind: EntityKind, _ fields: [String: String?], _ status: RecordStatus = .active) -> StoredRecord {
-            var values = [String?](repeating: nil, count: kind.schema.fields.count)
-            for (name, value) in fields { values[kind.schema.index(name)] = value }
-            return StoredRecord(values: values, status: status)
-        }
         var current: [EntityKind: [String: StoredRecord]] = [:]
         for (child, parent) in [("K1", "O1"), ("K2", "O2")] {
             current[.child, default: [:]][child] = record(.child, ["number": child])

@@ -35,6 +35,12 @@ public struct RunReport: Codable, Sendable {
         /// `none` (a ready marker only: integrity not verified). Nil when no export was read.
         public var integrity: String?
         public var files: [FileSummary] = []
+
+        /// Counts `count` more rows of `kind`'s file as rejected (a row refused after it was read).
+        mutating func countRejected(_ count: Int, of kind: EntityKind) {
+            guard count > 0, let index = files.firstIndex(where: { $0.entity == kind.rawValue }) else { return }
+            files[index].rejected += count
+        }
     }
 
     /// How many active records a run would end, per kind, against the removal threshold.

@@ -212,9 +212,7 @@ struct Comparison {
             }
             narrowed.records[kind]?.removeAll { held[$0.key] != nil }
             narrowed.protectedKeys[kind, default: []].formUnion(held.keys)
-            if let index = report.export.files.firstIndex(where: { $0.entity == kind.rawValue }) {
-                report.export.files[index].rejected += held.count
-            }
+            report.export.countRejected(held.count, of: kind)
         }
     }
 
@@ -231,9 +229,7 @@ struct Comparison {
             report.issues.append(Issue(.error, "scoped-key-elsewhere", file: file, line: record.line, key: record.key, message:
                 "groep \(record.key) staat in het portaal bij locatie \(from) en in de export bij locatie \(to). Een run voor één locatie verplaatst geen groep naar of van een andere locatie: de groep en de plaatsingen erin zijn in deze run niet gewijzigd. De eerstvolgende nachtelijke import verplaatst de groep, met beide locaties erbij"))
         }
-        if let index = report.export.files.firstIndex(where: { $0.entity == EntityKind.group.rawValue }) {
-            report.export.files[index].rejected += moving.count
-        }
+        report.export.countRejected(moving.count, of: .group)
     }
 
     /// A placement of the scope that the export gives to a child or group outside it is not in the rows a
@@ -289,9 +285,7 @@ struct Comparison {
         guard !refused.isEmpty || !leaving.isEmpty else { return }
         narrowed.records[.staff]?.removeAll { refused.contains($0.key) }
         narrowed.protectedKeys[.staff, default: []].formUnion(refused.union(leaving.keys))
-        if let index = report.export.files.firstIndex(where: { $0.entity == EntityKind.staff.rawValue }) {
-            report.export.files[index].rejected += refused.count
-        }
+        report.export.countRejected(refused.count, of: .staff)
     }
 
     /// The records of purged children and parents, and the relations and deviations of purged children, that

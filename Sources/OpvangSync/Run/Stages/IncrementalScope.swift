@@ -21,10 +21,7 @@ struct IncrementalScope {
     init(_ plan: Plan, current: [EntityKind: [String: StoredRecord]], asOf: Day, lastAsOf: Day, rules: Rules,
          database: Database) throws {
         let lookup = PortalLookup(database: database)
-        func value(_ change: Change, _ field: String) -> String? {
-            let index = change.kind.schema.index(field)
-            return change.values?[index] ?? current[change.kind]?[change.key]?.values[index] ?? nil
-        }
+        let value = { IncrementalScope.value($0, $1, current: current) }
         var locations: Set<String> = []
         var everyGroup = false
         for change in plan.changes {
@@ -93,17 +90,20 @@ struct IncrementalScope {
     /// account, is decided among all of them (a scoped run plans their accounts with its family's).
     static func sharingParents(of parents: Set<String>, plan: Plan, current: [EntityKind: [String: StoredRecord]],
                                database: Database) throws -> Set<String> {
-        func value(_ change: Change, _ field: String) -> String? {
-            let index = change.kind.schema.index(field)
-            return change.values?[index] ?? current[change.kind]?[change.key]?.values[index] ?? nil
-        }
         let lookup = PortalLookup(database: database)
-        var sharing = try addressSharers(of: parents, plan: plan, value: value, lookup: lookup)
+        var sharing = try addressSharers(of: parents, plan: plan, value: { IncrementalScope.value($0, $1, current: current) },
+                                         lookup: lookup)
         sharing.formUnion(try lookup.strings("""
             SELECT parent_number FROM account_members WHERE account IN \(PortalLookup.set)
             UNION SELECT account FROM account_members WHERE parent_number IN \(PortalLookup.set)
             """, [PortalLookup.bind(parents), PortalLookup.bind(parents)]))
         return sharing.subtracting(parents)
+    }
+
+    /// A field of a change's record: as the change leaves it, else as the portal holds it (`current`).
+    private static func value(_ change: Change, _ field: String, current: [EntityKind: [String: StoredRecord]]) -> String? {
+        let index = change.kind.schema.index(field)
+        return change.values?[index] ?? current[change.kind]?[change.key]?.values[index] ?? nil
     }
 
     /// Whole families, as a scoped run of each would take them; then every parent who has (or had) one of
